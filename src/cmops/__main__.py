@@ -1,0 +1,3 @@
+from cmops.cli import main
+
+main()

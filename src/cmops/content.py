@@ -1,0 +1,99 @@
+"""Checking one file on its own: YAML, schema, and the rules that need nothing else.
+
+Everything here depends only on the file's bytes, which is what makes the result cacheable by
+content hash (see :mod:`cmops.cache`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmops import schemas, yamlsafe
+from cmops.problems import Finding, Problem, Severity, format_path
+from cmops.rules import FILE_RULES
+
+KINDS = ("post", "campaign", "channels")
+
+
+@dataclass(slots=True)
+class FileResult:
+    """A file as far as it could be read, and what is wrong with it on its own."""
+
+    rel: str
+    kind: str
+    digest: str
+    data: Any = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_cache(self) -> dict[str, Any]:
+        return {"kind": self.kind, "digest": self.digest, "data": self.data,
+                "problems": [[p.line, p.column, p.path, p.rule, p.message, p.severity.value]
+                             for p in self.problems]}
+
+    @classmethod
+    def from_cache(cls, rel: str, entry: dict[str, Any]) -> FileResult:
+        problems = [Problem(rel, line, col, path, rule, msg, Severity(sev))
+                    for line, col, path, rule, msg, sev in entry["problems"]]
+        return cls(rel, entry["kind"], entry["digest"], entry["data"], problems)
+
+
+def locate_findings(text: str, findings: Iterable[Finding]) -> list[Problem]:
+    """Give findings their line and column: the file is composed once, only when needed."""
+    findings = list(findings)
+    if not findings:
+        return []
+    try:
+        node = yamlsafe.compose(text)
+    except Exception:  # the file did not parse: its syntax error is already reported
+        node = None
+    out = []
+    for f in findings:
+        line, col = yamlsafe.locate_in(node, f.path, f.at_key)
+        out.append(Problem(f.file, line, col, format_path(f.path), f.rule, f.message,
+                           f.severity))
+    return out
+
+
+def _set(data: Any, path: tuple[str | int, ...], value: str) -> None:
+    for step in path[:-1]:
+        data = data[step]
+    data[path[-1]] = value
+
+
+def check_file(rel: str, kind: str, raw: bytes, digest: str) -> FileResult:
+    """Parse and check one calendar file. Never raises for bad content."""
+    result = FileResult(rel, kind, digest)
+    try:
+        data = yamlsafe.load_bytes(raw)
+    except yamlsafe.YamlError as err:
+        result.problems.append(Problem(rel, err.line, err.column, format_path(err.path),
+                                       err.rule, err.message))
+        return result
+    if data is None:
+        result.problems.append(Problem(rel, 1, 1, "", "file.empty",
+                                       f"file is empty; a {kind} file needs its fields"))
+        return result
+    text = raw.decode("utf-8")
+    findings: list[Finding] = []
+    if not schemas.is_valid(kind, data):
+        errors = schemas.detailed_errors(kind, data)
+        # `text: yes` or `version: 1.10` where text is expected: keep what the author wrote.
+        retyped = False
+        for err in errors:
+            if err.expected_string:
+                written = yamlsafe.original_scalar(text, err.path)
+                if written is not None:
+                    _set(data, err.path, written)
+                    retyped = True
+        if retyped:
+            errors = schemas.detailed_errors(kind, data)
+        findings.extend(Finding(rel, e.path, e.rule, e.message, at_key=e.at_key)
+                        for e in errors)
+    result.data = data
+    if isinstance(data, dict):
+        for rule in FILE_RULES.get(kind, ()):
+            findings.extend(rule(rel, data))
+    result.problems = locate_findings(text, findings)
+    return result

@@ -1,0 +1,216 @@
+"""The content model: what the YAML files mean once loaded.
+
+Objects are built leniently from file data, even from a file that failed its schema, so that
+cross-file rules (unknown channel, duplicate id...) still report in the same run: a user fixes
+a pull request in one round. A field of the wrong type is simply absent here; the schema
+error already says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NETWORKS = ("outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "instagram",
+            "threads", "discord", "telegram")
+
+STATUSES = ("draft", "ready", "standby")
+
+
+def _str(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _strs(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    path: str
+    alt: str | None
+    index: int
+    """Position in the post's media list (for error locations)."""
+
+    @classmethod
+    def list_from(cls, raw: Any) -> tuple[Media, ...]:
+        if not isinstance(raw, list):
+            return ()
+        return tuple(cls(m["path"], _str(m, "alt"), i) for i, m in enumerate(raw)
+                     if isinstance(m, dict) and isinstance(m.get("path"), str))
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A follow-up part of a thread."""
+
+    text: str
+    media: tuple[Media, ...] = ()
+
+
+def _parts(raw: Any) -> tuple[Part, ...] | None:
+    if not isinstance(raw, list):
+        return None
+    return tuple(Part(p["text"], Media.list_from(p.get("media"))) for p in raw
+                 if isinstance(p, dict) and isinstance(p.get("text"), str))
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    text: str | None = None
+    media: tuple[Media, ...] | None = None
+    thread: tuple[Part, ...] | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any]) -> Variant:
+        media = Media.list_from(raw["media"]) if "media" in raw else None
+        return cls(_str(raw, "text"), media, _parts(raw.get("thread")))
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: str
+    file: str
+    status: str | None
+    channels: tuple[str, ...]
+    text: str
+    publish_at: str | None = None
+    campaign: str | None = None
+    media: tuple[Media, ...] = ()
+    thread: tuple[Part, ...] = ()
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    link: str | None = None
+    lang: str | None = None
+    max_delay: str | None = None
+    utm: bool = True
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], file: str) -> Post | None:
+        """``None`` when the file has no usable id: nothing else can refer to it."""
+        post_id = _str(raw, "id")
+        if not post_id:
+            return None
+        variants_raw = raw.get("variants")
+        variants = ({k: Variant.from_raw(v) for k, v in variants_raw.items()
+                     if isinstance(v, dict)} if isinstance(variants_raw, dict) else {})
+        return cls(
+            id=post_id,
+            file=file,
+            status=_str(raw, "status"),
+            channels=_strs(raw, "channels"),
+            text=_str(raw, "text") or "",
+            publish_at=_str(raw, "publish_at"),
+            campaign=_str(raw, "campaign"),
+            media=Media.list_from(raw.get("media")),
+            thread=_parts(raw.get("thread")) or (),
+            variants=variants,
+            labels=_strs(raw, "labels"),
+            link=_str(raw, "link"),
+            lang=_str(raw, "lang"),
+            max_delay=_str(raw, "max_delay"),
+            utm=raw.get("utm") is not False,
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    file: str
+    name: str
+    start: str | None
+    end: str | None
+    channels: tuple[str, ...] = ()
+    utm: Mapping[str, str] = field(default_factory=dict)
+    goals: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], file: str) -> Campaign | None:
+        campaign_id = _str(raw, "id")
+        if not campaign_id:
+            return None
+        utm = raw.get("utm")
+        goals = raw.get("goals")
+        return cls(
+            id=campaign_id,
+            file=file,
+            name=_str(raw, "name") or campaign_id,
+            start=_str(raw, "start"),
+            end=_str(raw, "end"),
+            channels=_strs(raw, "channels"),
+            utm={k: v for k, v in utm.items() if isinstance(v, str)}
+            if isinstance(utm, dict) else {},
+            goals=goals if isinstance(goals, dict) else {},
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    name: str
+    network: str | None
+    server: str | None = None
+    account: str | None = None
+    timezone: str | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_raw(cls, name: str, raw: Mapping[str, Any]) -> Channel:
+        secrets = raw.get("secrets")
+        return cls(
+            name=name,
+            network=_str(raw, "network"),
+            server=_str(raw, "server"),
+            account=_str(raw, "account"),
+            timezone=_str(raw, "timezone"),
+            secrets={k: v for k, v in secrets.items() if isinstance(v, str)}
+            if isinstance(secrets, dict) else {},
+            raw=raw,
+        )
+
+
+CHANNELS_FILE = "calendar/channels.yaml"
+
+
+@dataclass(slots=True)
+class Calendar:
+    """Everything under ``calendar/``, as far as it could be read."""
+
+    timezone: str | None = None
+    lang: str | None = None
+    max_delay: str | None = None
+    channels: dict[str, Channel] = field(default_factory=dict)
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    posts: list[Post] = field(default_factory=list)
+    channels_file: str = CHANNELS_FILE
+    duplicate_campaigns: list[tuple[str, str]] = field(default_factory=list)
+    """(file, id) of campaign files whose id an earlier file already uses."""
+
+    def channel_timezone(self, channel: str) -> str | None:
+        ch = self.channels.get(channel)
+        return (ch.timezone if ch and ch.timezone else None) or self.timezone
+
+    def add_campaign(self, campaign: Campaign) -> None:
+        if campaign.id in self.campaigns:
+            self.duplicate_campaigns.append((campaign.file, campaign.id))
+        else:
+            self.campaigns[campaign.id] = campaign
+
+    def add_channels_file(self, raw: Mapping[str, Any], file: str) -> None:
+        self.channels_file = file
+        self.timezone = _str(raw, "timezone")
+        self.lang = _str(raw, "lang")
+        self.max_delay = _str(raw, "max_delay")
+        channels = raw.get("channels")
+        if isinstance(channels, dict):
+            self.channels = {name: Channel.from_raw(name, ch) for name, ch in channels.items()
+                             if isinstance(ch, dict)}

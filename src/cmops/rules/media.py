@@ -1,0 +1,98 @@
+"""Rules about attached media: the file is there, inside the repo, of a known type and size,
+and every image has alt text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cmops.model import Media, Post
+from cmops.problems import Finding, Path, Severity
+from cmops.rules.context import Context
+
+DOCS = {
+    "media.missing": "A media file does not exist.",
+    "media.outside-repo": "A media path leaves the repository (absolute, '..', or a symlink "
+                          "pointing out).",
+    "media.type": "A media file is not a supported image or video (PNG, JPEG, GIF, WebP, MP4, "
+                  "MOV), judged by its content, not its name.",
+    "media.size": "A media file is larger than any network accepts.",
+    "media.alt-required": "An image has no alt text (a description for people using screen "
+                          "readers).",
+}
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+VIDEO_TYPES = ("video/mp4", "video/quicktime")
+# The largest any supported network takes; each network's own, smaller limit is a text-rules
+# matter checked per channel.
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _media_lists(post: Post) -> Iterator[tuple[Path, tuple[Media, ...]]]:
+    yield ("media",), post.media
+    for i, part in enumerate(post.thread):
+        yield ("thread", i, "media"), part.media
+    for name, variant in post.variants.items():
+        if variant.media:
+            yield ("variants", name, "media"), variant.media
+        for i, part in enumerate(variant.thread or ()):
+            yield ("variants", name, "thread", i, "media"), part.media
+
+
+def check_media(ctx: Context) -> Iterator[Finding]:
+    for post in ctx.calendar.posts:
+        for base, items in _media_lists(post):
+            for item in items:
+                yield from _check_one(ctx, post, (*base, item.index), item)
+
+
+def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Finding]:
+    info = ctx.media.get(item.path)
+    if info is None or not info.inside:
+        yield Finding(post.file, (*path, "path"), "media.outside-repo",
+                      f"media path '{item.path}' must be relative to the repository and stay "
+                      "inside it")
+        return
+    if not info.exists:
+        yield Finding(post.file, (*path, "path"), "media.missing",
+                      f"media file '{item.path}' does not exist")
+        return
+    if info.mime is None:
+        yield Finding(post.file, (*path, "path"), "media.type",
+                      f"'{item.path}' is not a supported image or video (PNG, JPEG, GIF, WebP, "
+                      "MP4, MOV)")
+        return
+    is_image = info.mime in IMAGE_TYPES
+    limit = MAX_IMAGE_BYTES if is_image else MAX_VIDEO_BYTES
+    if info.size > limit:
+        yield Finding(post.file, (*path, "path"), "media.size",
+                      f"'{item.path}' is {_mb(info.size)}; no network takes "
+                      f"{'an image' if is_image else 'a video'} over {_mb(limit)}")
+    if not (item.alt or "").strip():
+        if is_image:
+            yield Finding(post.file, path, "media.alt-required",
+                          f"image '{item.path}' needs alt text: add alt: with a short "
+                          "description of what it shows")
+        else:
+            yield Finding(post.file, path, "media.alt-required",
+                          f"video '{item.path}' has no alt text; add a description",
+                          Severity.WARNING)
+
+
+def sniff(head: bytes) -> str | None:
+    """Media type from a file's first 16 bytes (never from its name)."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    return None

@@ -1,0 +1,112 @@
+"""Rules about how files refer to each other: ids, channels, campaigns, variants."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from cmops.model import NETWORKS
+from cmops.problems import Finding, Severity
+from cmops.rules.context import Context
+
+DOCS = {
+    "post.duplicate-id": "Two post files use the same id; the id is the post's identity for "
+                         "the publisher, so it must be unique across the calendar.",
+    "campaign.duplicate-id": "Two campaign files use the same id.",
+    "post.unknown-channel": "A post names a channel that calendar/channels.yaml does not define.",
+    "post.unknown-campaign": "A post names a campaign that no file in calendar/campaigns/ "
+                             "defines.",
+    "post.unknown-variant": "A variant is named after neither a network nor a channel.",
+    "post.unused-variant": "A variant targets a network or channel the post does not go to "
+                           "(warning).",
+    "channel.settings": "A channel lacks a setting its network needs (e.g. server for "
+                        "mastodon, chat_id for telegram).",
+}
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def check_ids(ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    by_id: dict[str, list[str]] = {}
+    for post in cal.posts:
+        by_id.setdefault(post.id, []).append(post.file)
+    for post in cal.posts:
+        files = by_id[post.id]
+        if len(files) > 1:
+            others = ", ".join(f for f in files if f != post.file) or post.file
+            yield Finding(post.file, ("id",), "post.duplicate-id",
+                          f"id '{post.id}' is also used by {others}; each post needs its own id")
+    for dup_file, campaign_id in cal.duplicate_campaigns:
+        yield Finding(dup_file, ("id",), "campaign.duplicate-id",
+                      f"campaign id '{campaign_id}' is also used by "
+                      f"{cal.campaigns[campaign_id].file}")
+
+
+def check_references(ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    channel_names = cal.channels.keys()
+    for post in cal.posts:
+        for i, name in enumerate(post.channels):
+            if name not in cal.channels:
+                known = ", ".join(sorted(channel_names)) or "none defined"
+                yield Finding(post.file, ("channels", i), "post.unknown-channel",
+                              f"unknown channel '{name}'{did_you_mean(name, channel_names)}; "
+                              f"channels in {cal.channels_file}: {known}")
+        if post.campaign is not None and post.campaign not in cal.campaigns:
+            yield Finding(post.file, ("campaign",), "post.unknown-campaign",
+                          f"unknown campaign '{post.campaign}'"
+                          f"{did_you_mean(post.campaign, cal.campaigns)}; campaigns are the ids "
+                          "in calendar/campaigns/*.yaml")
+
+
+def check_variants(ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    for post in cal.posts:
+        if not post.variants:
+            continue
+        targeted_networks = {cal.channels[c].network for c in post.channels if c in cal.channels}
+        for name in post.variants:
+            if name in cal.channels:
+                if name not in post.channels:
+                    yield Finding(post.file, ("variants", name), "post.unused-variant",
+                                  f"variant '{name}' is never used: the post does not go to "
+                                  f"channel '{name}'", Severity.WARNING, at_key=True)
+            elif name in NETWORKS:
+                if name not in targeted_networks:
+                    yield Finding(post.file, ("variants", name), "post.unused-variant",
+                                  f"variant '{name}' is never used: none of the post's channels "
+                                  f"is on {name}", Severity.WARNING, at_key=True)
+            else:
+                choices = [*NETWORKS, *cal.channels]
+                yield Finding(post.file, ("variants", name), "post.unknown-variant",
+                              f"variant '{name}' is neither a network nor a channel"
+                              f"{did_you_mean(name, choices)}", at_key=True)
+
+
+_REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "mastodon": ("server",),
+    "telegram": ("chat_id",),
+    "linkedin": ("account",),
+    "facebook": ("account",),
+    "instagram": ("account",),
+    "threads": ("account",),
+}
+
+
+def check_channel_settings(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return
+    for name, channel in channels.items():
+        if not isinstance(channel, dict):
+            continue
+        network = channel.get("network")
+        for key in _REQUIRED.get(network, ()) if isinstance(network, str) else ():
+            if key not in channel:
+                yield Finding(rel, ("channels", name), "channel.settings",
+                              f"channel '{name}' on {network} needs '{key}'")

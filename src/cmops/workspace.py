@@ -1,0 +1,99 @@
+"""The content repository on disk: where it is, which files are calendar files, media facts.
+
+This is the file-system edge of validation; everything it finds is handed to the pure core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmops.rules.context import MediaInfo
+from cmops.rules.media import sniff
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class NoCalendarError(Exception):
+    """Not inside a content repository (no ``calendar/`` folder up the tree)."""
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder, from ``start`` upwards, that holds ``calendar/``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "calendar").is_dir():
+            return folder
+    raise NoCalendarError(f"no calendar/ folder in {start} or any folder above it; run cmops "
+                          "inside a content repository or pass --root DIR")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    rel: str
+    """Path relative to the root, with forward slashes."""
+    kind: str
+    """``post``, ``campaign``, ``channels``, or ``unknown`` (a YAML file cmops does not read)."""
+    size: int
+    mtime_ns: int
+
+
+def _kind(rel: str) -> str:
+    if rel in ("calendar/channels.yaml", "calendar/channels.yml"):
+        return "channels"
+    if rel.startswith("calendar/posts/"):
+        return "post"
+    if rel.startswith("calendar/campaigns/") and rel.count("/") == 2:
+        return "campaign"
+    return "unknown"
+
+
+KNOWN_OTHER = ("calendar/pause.yaml", "calendar/rules.yaml", "calendar/listening.yaml",
+               "calendar/analytics.yaml")
+
+
+def list_calendar_files(root: Path) -> list[CalendarFile]:
+    """Every YAML file under ``calendar/``, sorted by path (so results are deterministic)."""
+    out: list[CalendarFile] = []
+    stack = [root / "calendar"]
+    root_len = len(str(root)) + 1
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
+                    rel = entry.path[root_len:].replace(os.sep, "/")
+                    st = entry.stat()
+                    out.append(CalendarFile(rel, _kind(rel), st.st_size, st.st_mtime_ns))
+    out.sort(key=lambda f: f.rel)
+    return out
+
+
+def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
+    """Facts about each media path a post names: resolved strictly inside ``root``."""
+    real_root = root.resolve()
+    out: dict[str, MediaInfo] = {}
+    for rel in set(paths):
+        candidate = Path(rel)
+        if candidate.is_absolute() or ".." in candidate.parts or "\\" in rel:
+            out[rel] = MediaInfo(exists=False, inside=False)
+            continue
+        full = (root / candidate).resolve()
+        if not full.is_relative_to(real_root):
+            out[rel] = MediaInfo(exists=False, inside=False)
+            continue
+        try:
+            size = full.stat().st_size
+            with open(full, "rb") as handle:
+                head = handle.read(16)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            out[rel] = MediaInfo(exists=False)
+            continue
+        out[rel] = MediaInfo(exists=True, size=size, mime=sniff(head))
+    return out
