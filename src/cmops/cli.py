@@ -6,7 +6,6 @@ Exit codes: 0 fine, 1 content invalid or a publish failed, 2 usage error, 3 unex
 
 from __future__ import annotations
 
-import logging
 import sys
 import traceback
 from pathlib import Path
@@ -73,6 +72,8 @@ def cli(ctx: click.Context, root: Path | None, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 

@@ -6,37 +6,67 @@ content hash (see :mod:`cmops.cache`).
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from cmops import schemas, yamlsafe
+from cmops import schemas
 from cmops.problems import Finding, Problem, Severity, format_path
 from cmops.rules import FILE_RULES
 
 KINDS = ("post", "campaign", "channels")
 
 
-@dataclass(slots=True)
 class FileResult:
-    """A file as far as it could be read, and what is wrong with it on its own."""
+    """A file as far as it could be read, and what is wrong with it on its own.
 
-    rel: str
-    kind: str
-    digest: str
-    data: Any = None
-    problems: list[Problem] = field(default_factory=list)
+    From the cache, ``data`` stays a marshalled blob until someone reads it: a warm run that
+    only needs a post's id and its cached answers never rebuilds its dicts."""
+
+    __slots__ = ("_blob", "_data", "cache_entry", "digest", "kind", "problems", "rel")
+
+    def __init__(self, rel: str, kind: str, digest: str, data: Any = None,
+                 problems: list[Problem] | None = None,
+                 cache_entry: dict[str, Any] | None = None, blob: bytes | None = None) -> None:
+        self.rel, self.kind, self.digest = rel, kind, digest
+        self._data, self._blob = data, blob
+        self.problems = problems if problems is not None else []
+        self.cache_entry = cache_entry
+        """The cache's record of this file, when a cache is in use (holds post-rule results)."""
+
+    @property
+    def data(self) -> Any:
+        if self._blob is not None:
+            self._data, self._blob = marshal.loads(self._blob), None
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data, self._blob = value, None
+
+    @property
+    def post_id(self) -> str | None:
+        if self.cache_entry is not None and "id" in self.cache_entry:
+            return self.cache_entry["id"]  # type: ignore[no-any-return]
+        data = self.data
+        if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
+            return data["id"]  # type: ignore[no-any-return]
+        return None
 
     def as_cache(self) -> dict[str, Any]:
-        return {"kind": self.kind, "digest": self.digest, "data": self.data,
-                "problems": [[p.line, p.column, p.path, p.rule, p.message, p.severity.value]
-                             for p in self.problems]}
+        entry: dict[str, Any] = {"kind": self.kind, "digest": self.digest,
+                                 "data": marshal.dumps(self.data),
+                 "problems": [[p.line, p.column, p.path, p.rule, p.message, p.severity.value]
+                              for p in self.problems]}
+        entry["id"] = self.post_id
+        return entry
 
     @classmethod
     def from_cache(cls, rel: str, entry: dict[str, Any]) -> FileResult:
         problems = [Problem(rel, line, col, path, rule, msg, Severity(sev))
                     for line, col, path, rule, msg, sev in entry["problems"]]
-        return cls(rel, entry["kind"], entry["digest"], entry["data"], problems)
+        return cls(rel, entry["kind"], entry["digest"], None, problems, entry,
+                   blob=entry["data"])
 
 
 def locate_findings(text: str, findings: Iterable[Finding]) -> list[Problem]:
@@ -44,6 +74,8 @@ def locate_findings(text: str, findings: Iterable[Finding]) -> list[Problem]:
     findings = list(findings)
     if not findings:
         return []
+    from cmops import yamlsafe  # a warm run with nothing to report never imports YAML
+
     try:
         node = yamlsafe.compose(text)
     except Exception:  # the file did not parse: its syntax error is already reported
@@ -64,6 +96,8 @@ def _set(data: Any, path: tuple[str | int, ...], value: str) -> None:
 
 def check_file(rel: str, kind: str, raw: bytes, digest: str) -> FileResult:
     """Parse and check one calendar file. Never raises for bad content."""
+    from cmops import yamlsafe
+
     result = FileResult(rel, kind, digest)
     try:
         data = yamlsafe.load_bytes(raw)
@@ -81,11 +115,11 @@ def check_file(rel: str, kind: str, raw: bytes, digest: str) -> FileResult:
         errors = schemas.detailed_errors(kind, data)
         # `text: yes` or `version: 1.10` where text is expected: keep what the author wrote.
         retyped = False
-        for err in errors:
-            if err.expected_string:
-                written = yamlsafe.original_scalar(text, err.path)
+        for error in errors:
+            if error.expected_string:
+                written = yamlsafe.original_scalar(text, error.path)
                 if written is not None:
-                    _set(data, err.path, written)
+                    _set(data, error.path, written)
                     retyped = True
         if retyped:
             errors = schemas.detailed_errors(kind, data)

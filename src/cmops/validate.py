@@ -1,10 +1,17 @@
 """``cmops validate`` as a function: check every calendar file and the rules between them.
 
 Usable from Python as ``validate(root)``; the CLI only renders the :class:`Report`.
+
+Work is reused across runs at two levels (see :mod:`cmops.cache`): a file's parse and own
+checks by its content hash, and a post's calendar checks by (content hash, context key, media
+facts), where the context key covers every file post rules read besides the post itself.
+A warm run therefore redoes only what a change can affect, and gives the same answer as a
+cold one.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,10 +21,12 @@ from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
 from cmops.model import Calendar, Campaign, Post
 from cmops.problems import Finding, Problem, Severity
-from cmops.rules import CALENDAR_RULES, Context
+from cmops.rules import CALENDAR_RULES, POST_RULES, Context
+from cmops.rules.context import MediaInfo
+from cmops.rules.media import media_paths
 from cmops.workspace import KNOWN_OTHER, list_calendar_files, media_info
 
-CACHE_PATH = ".cmops/cache/validate.json"
+CACHE_PATH = ".cmops/cache/validate.marshal"
 
 
 @dataclass(slots=True)
@@ -27,7 +36,6 @@ class Report:
     root: Path
     files: int
     problems: list[Problem] = field(default_factory=list)
-    calendar: Calendar | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -42,33 +50,11 @@ class Report:
         return not self.errors
 
 
-def build_calendar(results: Iterable[FileResult]) -> Calendar:
-    """The content model from loaded files, leniently (see :mod:`cmops.model`)."""
-    calendar = Calendar()
-    for result in results:
-        data = result.data
-        if not isinstance(data, dict):
-            continue
-        if result.kind == "post":
-            post = Post.from_raw(data, result.rel)
-            if post is not None:
-                calendar.posts.append(post)
-        elif result.kind == "campaign":
-            campaign = Campaign.from_raw(data, result.rel)
-            if campaign is not None:
-                calendar.add_campaign(campaign)
-        elif result.kind == "channels":
-            calendar.add_channels_file(data, result.rel)
-    return calendar
-
-
-def load_files(root: Path, use_cache: bool = True) -> tuple[list[FileResult], list[Problem]]:
+def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult], list[Problem]]:
     """Read and check every calendar file on its own (reusing cached results)."""
-    cache = ValidateCache(root / CACHE_PATH) if use_cache else None
     results: list[FileResult] = []
     extra: list[Problem] = []
-    files = list_calendar_files(root)
-    for f in files:
+    for f in list_calendar_files(root):
         if f.kind == "unknown":
             if f.rel not in KNOWN_OTHER and not f.rel.startswith("calendar/replies/"):
                 extra.append(Problem(f.rel, 1, 1, "", "file.unknown",
@@ -84,14 +70,12 @@ def load_files(root: Path, use_cache: bool = True) -> tuple[list[FileResult], li
             if entry is None:
                 result = check_file(f.rel, f.kind, raw, file_digest)
                 if cache:
-                    cache.put(f.rel, f.size, f.mtime_ns, result.as_cache())
+                    result.cache_entry = cache.put(f.rel, f.size, f.mtime_ns, result.as_cache())
                 results.append(result)
                 continue
             if cache:
                 cache.put(f.rel, f.size, f.mtime_ns, entry)
         results.append(FileResult.from_cache(f.rel, entry))
-    if cache:
-        cache.save({f.rel for f in files if f.kind != "unknown"})
     if not any(r.kind == "channels" for r in results):
         extra.append(Problem("calendar/channels.yaml", 1, 1, "", "file.missing",
                              "calendar/channels.yaml is missing: it declares the time zone and "
@@ -99,51 +83,134 @@ def load_files(root: Path, use_cache: bool = True) -> tuple[list[FileResult], li
     return results, extra
 
 
-def _media_paths(calendar: Calendar) -> set[str]:
-    paths: set[str] = set()
-    for post in calendar.posts:
-        paths.update(m.path for m in post.media)
-        for part in post.thread:
-            paths.update(m.path for m in part.media)
-        for variant in post.variants.values():
-            paths.update(m.path for m in variant.media or ())
-            for part in variant.thread or ():
-                paths.update(m.path for m in part.media)
-    return paths
+def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Calendar:
+    """The content model from loaded files, leniently (see :mod:`cmops.model`)."""
+    calendar = Calendar()
+    for result in results:
+        if result.kind == "post" and not with_posts:
+            continue
+        data = result.data
+        if not isinstance(data, dict):
+            continue
+        if result.kind == "post":
+            if with_posts:
+                post = Post.from_raw(data, result.rel)
+                if post is not None:
+                    calendar.posts.append(post)
+        elif result.kind == "campaign":
+            campaign = Campaign.from_raw(data, result.rel)
+            if campaign is not None:
+                calendar.add_campaign(campaign)
+        elif result.kind == "channels":
+            calendar.add_channels_file(data, result.rel)
+    return calendar
 
 
-def check_calendar(root: Path, results: Sequence[FileResult]) -> tuple[Calendar, list[Problem]]:
-    """Run the calendar rules; locate their findings (composing only files that have some)."""
-    calendar = build_calendar(results)
-    ctx = Context(calendar, media_info(root, _media_paths(calendar)))
+def _context_key(results: Sequence[FileResult]) -> str:
+    """Covers everything post rules read besides the post: channels and campaign files."""
+    parts = sorted(f"{r.rel}:{r.digest}" for r in results if r.kind != "post")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def _stamp(paths: Sequence[str], media: dict[str, MediaInfo]) -> str:
+    """What a post's media rules saw; a different stamp means they must run again."""
+    return "\n".join(f"{p}\t{m.exists}\t{m.inside}\t{m.size}\t{m.mime}"
+                     for p in paths for m in (media[p],))
+
+
+def _read_text(root: Path, rel: str) -> str:
+    try:
+        return (root / rel).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _locate_all(root: Path, findings: Iterable[Finding]) -> list[Problem]:
     by_file: dict[str, list[Finding]] = defaultdict(list)
-    for rule in CALENDAR_RULES:
-        for finding in rule(ctx):
-            by_file[finding.file].append(finding)
+    for finding in findings:
+        by_file[finding.file].append(finding)
     problems: list[Problem] = []
-    for rel, findings in by_file.items():
-        try:
-            text = (root / rel).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        problems.extend(locate_findings(text, findings))
-    return calendar, problems
+    for rel, items in by_file.items():
+        problems.extend(locate_findings(_read_text(root, rel), items))
+    return problems
+
+
+def check_posts(root: Path, results: Sequence[FileResult], calendar: Calendar,
+                cache: ValidateCache | None) -> list[Problem]:
+    """Post rules for every post, reusing a cached answer when nothing it reads changed."""
+    ctx_key = _context_key(results)
+    todo: list[tuple[FileResult, Post | None, list[str]]] = []
+    for result in results:
+        if result.kind != "post":
+            continue
+        cached = result.cache_entry.get("post") if result.cache_entry else None
+        if cached and cached["ctx"] == ctx_key:
+            todo.append((result, None, cached["media"]))
+            continue
+        if not isinstance(result.data, dict):
+            continue
+        post = Post.from_raw(result.data, result.rel)
+        if post is not None:
+            todo.append((result, post, sorted(media_paths(post))))
+    media = media_info(root, {p for _, _, paths in todo for p in paths})
+    ctx = Context(calendar, media)
+    problems: list[Problem] = []
+    for result, post, paths in todo:
+        stamp = _stamp(paths, media)
+        cached = result.cache_entry.get("post") if result.cache_entry else None
+        if post is None and cached and cached["stamp"] == stamp:
+            problems.extend(Problem(result.rel, line, col, path, rule, message, Severity(sev))
+                            for line, col, path, rule, message, sev in cached["problems"])
+            continue
+        if post is None:
+            post = Post.from_raw(result.data, result.rel)
+            assert post is not None  # it had an id when it was cached
+        found = [f for rule in POST_RULES for f in rule(post, ctx)]
+        located = locate_findings(_read_text(root, result.rel), found) if found else []
+        problems.extend(located)
+        if cache and result.cache_entry is not None:
+            cache.set_post(result.rel, {
+                "ctx": ctx_key, "media": paths, "stamp": stamp,
+                "problems": [[p.line, p.column, p.path, p.rule, p.message, p.severity.value]
+                             for p in located]})
+    return problems
+
+
+def _post_ids(results: Sequence[FileResult]) -> list[tuple[str, str]]:
+    return [(post_id, r.rel) for r in results
+            if r.kind == "post" and (post_id := r.post_id) is not None]
 
 
 def _selected(rel: str, only: Sequence[str]) -> bool:
     return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in only)
 
 
+def _check(root: Path, use_cache: bool) -> tuple[list[FileResult], list[Problem]]:
+    cache = ValidateCache(root / CACHE_PATH) if use_cache else None
+    results, problems = load_files(root, cache)
+    for result in results:
+        problems.extend(result.problems)
+    calendar = build_calendar(results, with_posts=False)
+    problems.extend(check_posts(root, results, calendar, cache))
+    ctx = Context(calendar, post_ids=_post_ids(results))
+    problems.extend(_locate_all(root, (f for rule in CALENDAR_RULES for f in rule(ctx))))
+    if cache:
+        cache.save({r.rel for r in results})
+    problems.sort(key=Problem.sort_key)
+    return results, problems
+
+
 def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True) -> Report:
     """Check the whole calendar under ``root``. ``paths`` (relative to the root) restricts
     which files' problems are reported; the whole calendar is still read, because references
     between files need it."""
-    results, problems = load_files(root, use_cache)
-    for result in results:
-        problems.extend(result.problems)
-    calendar, calendar_problems = check_calendar(root, results)
-    problems.extend(calendar_problems)
+    results, problems = _check(root, use_cache)
     if paths:
         problems = [p for p in problems if _selected(p.file, paths)]
-    problems.sort(key=Problem.sort_key)
-    return Report(root, len(results), problems, calendar)
+    return Report(root, len(results), problems)
+
+
+def load_calendar(root: Path, use_cache: bool = True) -> tuple[Calendar, Report]:
+    """The whole content model (for plan, publish, report) and its validation report."""
+    results, problems = _check(root, use_cache)
+    return build_calendar(results), Report(root, len(results), problems)

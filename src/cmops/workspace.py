@@ -57,20 +57,23 @@ KNOWN_OTHER = ("calendar/pause.yaml", "calendar/rules.yaml", "calendar/listening
 def list_calendar_files(root: Path) -> list[CalendarFile]:
     """Every YAML file under ``calendar/``, sorted by path (so results are deterministic)."""
     out: list[CalendarFile] = []
-    stack = [root / "calendar"]
+    stack = [os.path.join(root, "calendar")]
     root_len = len(str(root)) + 1
     while stack:
-        folder = stack.pop()
-        with os.scandir(folder) as entries:
+        with os.scandir(stack.pop()) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name[0] == ".":
                     continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
-                    rel = entry.path[root_len:].replace(os.sep, "/")
-                    st = entry.stat()
-                    out.append(CalendarFile(rel, _kind(rel), st.st_size, st.st_mtime_ns))
+                if name.endswith(YAML_SUFFIXES):
+                    if entry.is_file():
+                        rel = entry.path[root_len:]
+                        if os.sep != "/":
+                            rel = rel.replace(os.sep, "/")
+                        st = entry.stat()
+                        out.append(CalendarFile(rel, _kind(rel), st.st_size, st.st_mtime_ns))
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
     out.sort(key=lambda f: f.rel)
     return out
 

@@ -28,14 +28,14 @@ from typing import Any
 import yaml
 
 try:  # libyaml is ~10x faster; fall back to the pure-Python parser where it is missing.
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml.composer import Composer
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    class _PyParser(Reader, Scanner, Parser, Composer):  # type: ignore[misc]
+    class _PyParser(Reader, Scanner, Parser, Composer):
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
@@ -48,7 +48,6 @@ MAX_BYTES = 256 * 1024
 """A post is a few KB; anything past this is a mistake or an attack."""
 MAX_DEPTH = 32
 """Deepest nesting a calendar file needs is ~6; libyaml itself stops at 1000."""
-MAX_NODES = 20_000
 
 Path = tuple[str | int, ...]
 
@@ -80,7 +79,7 @@ class YamlError(Exception):
         return self.message
 
 
-class _Composer(_Parser):  # type: ignore[misc,valid-type]
+class _Composer(_Parser):
     """libyaml parser + composer with the base resolver: every scalar is tagged ``str``."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
@@ -101,7 +100,8 @@ def compose(text: str) -> yaml.Node | None:
     """Parse ``text`` to a node graph (one document only)."""
     parser = _Composer(text)
     try:
-        return parser.get_single_node()  # type: ignore[no-any-return]
+        node: yaml.Node | None = parser.get_single_node()
+        return node
     finally:
         parser.dispose()
 
@@ -126,62 +126,86 @@ def _plain_scalar(value: str) -> Any:
     return value
 
 
-class _Builder:
-    """One pass over the node graph: values out, hostile constructs refused."""
+_PLAIN = (None, "")
+_ScalarNode, _SequenceNode = yaml.ScalarNode, yaml.SequenceNode
 
-    __slots__ = ("count", "seen")
 
-    def __init__(self) -> None:
-        self.seen: set[int] = set()
-        self.count = 0
+class _Refused(Exception):
+    """Raised deep in the walk; each level adds its step to ``path`` on the way out, so the
+    fast path never builds a path it does not need."""
 
-    def fail(self, node: yaml.Node, path: Path, rule: str, message: str) -> YamlError:
-        line, col = _mark(node)
-        return YamlError(rule, message, line, col, path)
+    def __init__(self, node: yaml.Node, rule: str, message: str) -> None:
+        self.node, self.rule, self.message = node, rule, message
+        self.path: list[str | int] = []
 
-    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        ident = id(node)
-        if ident in self.seen:
-            # The same node reached twice can only be an alias: refuse instead of expanding.
-            raise self.fail(node, path, "yaml.alias",
-                            "anchors and aliases (&name / *name) are not allowed; "
-                            "write the value out in full")
-        self.seen.add(ident)
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise self.fail(node, path, "yaml.too-large",
-                            f"file has more than {MAX_NODES} values")
-        tag = node.tag
-        if tag not in _ALLOWED_TAGS:
-            raise self.fail(node, path, "yaml.tag",
-                            f"custom YAML tags are not allowed (found {tag[:40]!r})")
-        if isinstance(node, yaml.ScalarNode):
-            if node.style in (None, "") and tag == _STR:
-                return _plain_scalar(node.value)
-            return node.value
-        if depth >= MAX_DEPTH:
-            raise self.fail(node, path, "yaml.too-deep",
-                            f"nesting deeper than {MAX_DEPTH} levels")
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, path, "yaml.key", "mapping keys must be plain text")
-            key = key_node.value
-            if key == "<<" and key_node.style in (None, ""):
-                raise self.fail(key_node, path, "yaml.merge-key",
-                                "merge keys (<<) are not allowed; write the fields out in full")
-            if key in result:
-                line, col = _mark(key_node)
-                raise YamlError("yaml.duplicate-key",
-                                f"duplicate key {key!r} (first defined on line {first_line[key]})",
-                                line, col, (*path, key))
-            self.seen.add(id(key_node))
-            first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-        return result
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.style in _PLAIN:
+        return _plain_scalar(node.value)
+    return node.value
+
+
+def _build(node: yaml.Node, depth: int) -> Any:
+    """Values from the node graph; hostile constructs refused. Aliases cannot occur here:
+    a document with an anchor never reaches this walk (see :func:`loads`)."""
+    if node.tag not in _ALLOWED_TAGS:
+        raise _Refused(node, "yaml.tag",
+                       f"custom YAML tags are not allowed (found {node.tag[:60]!r})")
+    if node.__class__ is _ScalarNode:
+        return _scalar(node)
+    if depth >= MAX_DEPTH:
+        raise _Refused(node, "yaml.too-deep", f"nesting deeper than {MAX_DEPTH} levels")
+    if node.__class__ is _SequenceNode:
+        items: list[Any] = []
+        for i, item in enumerate(node.value):
+            if item.__class__ is _ScalarNode and item.tag == _STR:
+                items.append(_scalar(item))
+                continue
+            try:
+                items.append(_build(item, depth + 1))
+            except _Refused as refused:
+                refused.path.insert(0, i)
+                raise
+        return items
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.__class__ is not _ScalarNode:
+            raise _Refused(key_node, "yaml.key", "mapping keys must be plain text")
+        key = key_node.value
+        if key in result or key == "<<":
+            _refuse_key(node, key_node, key)
+        if value_node.__class__ is _ScalarNode and value_node.tag == _STR:
+            result[key] = _scalar(value_node)
+            continue
+        try:
+            result[key] = _build(value_node, depth + 1)
+        except _Refused as refused:
+            refused.path.insert(0, key)
+            raise
+    return result
+
+
+def _refuse_key(mapping: yaml.Node, key_node: yaml.ScalarNode, key: str) -> None:
+    if key == "<<":
+        if key_node.style not in _PLAIN:
+            return  # a quoted "<<" is an ordinary key
+        raise _Refused(key_node, "yaml.merge-key",
+                       "merge keys (<<) are not allowed; write the fields out in full")
+    first = next(k for k, _ in mapping.value if k.value == key)
+    refused = _Refused(key_node, "yaml.duplicate-key",
+                       f"duplicate key {key!r} (first defined on line "
+                       f"{first.start_mark.line + 1})")
+    refused.path.append(key)
+    raise refused
+
+
+def build(node: yaml.Node) -> Any:
+    """Plain data from a composed document, or :class:`YamlError`."""
+    try:
+        return _build(node, 0)
+    except _Refused as refused:
+        line, col = _mark(refused.node)
+        raise YamlError(refused.rule, refused.message, line, col, tuple(refused.path)) from None
 
 
 def load_bytes(data: bytes) -> Any:
@@ -202,9 +226,9 @@ def loads(text: str) -> Any:
     if len(text) > MAX_BYTES:
         raise YamlError("yaml.too-large", f"file is larger than {MAX_BYTES} bytes")
     try:
-        node = compose(text)
-        if "&" in text:
+        if "&" in text:  # no "&", no anchor, so no alias: the common case skips the scan
             _refuse_anchors(text)
+        node = compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -212,6 +236,9 @@ def loads(text: str) -> Any:
             raise YamlError("yaml.too-deep", f"nesting deeper than {MAX_DEPTH} levels",
                             line, col) from None
         context = f" {exc.context}" if exc.context else ""
+        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            context += (f" that starts on line {exc.context_mark.line + 1}, "
+                        f"column {exc.context_mark.column + 1}")
         raise YamlError("yaml.syntax",
                         f"YAML syntax error: {exc.problem or 'invalid YAML'}{context}",
                         line, col) from None
@@ -219,15 +246,16 @@ def loads(text: str) -> Any:
         raise YamlError("yaml.syntax", f"YAML error: {exc}") from None
     if node is None:
         return None
-    return _Builder().build(node, (), 0)
+    return build(node)
 
 
 def _refuse_anchors(text: str) -> None:
     """An anchor that no alias uses is harmless, but we refuse it too: one rule, no surprises.
     Only files containing ``&`` pay for this event scan."""
-    for event in yaml.parse(text, Loader=_Composer):
+    for event in yaml.parse(text, Loader=_Composer):  # type: ignore[arg-type]
         if getattr(event, "anchor", None):
-            line, col = event.start_mark.line + 1, event.start_mark.column + 1
+            mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             raise YamlError("yaml.alias",
                             "anchors and aliases (&name / *name) are not allowed; "
                             "write the value out in full", line, col)

@@ -1,11 +1,15 @@
 """The rules a schema cannot say, as a registry.
 
-Two shapes of rule:
+Three shapes of rule, by what their answer depends on (which is what makes caching exact):
 
-* a *file rule* sees one file's data (``(rel, data) -> findings``); its result depends only on
-  the file's bytes and is cached with it;
-* a *calendar rule* sees the whole calendar (``(ctx) -> findings``): references between files,
-  media on disk, time zones, each network's text rules.
+* a *file rule* sees one file's data (``(rel, data) -> findings``): its answer depends only
+  on the file's bytes and is cached with them;
+* a *post rule* sees one post in the calendar's context (``(post, ctx) -> findings``):
+  channels, campaigns, media on disk, each network's text rules. Its answer depends on the
+  post's bytes, the context's key (channels and campaign files) and the post's media facts,
+  and is cached under those;
+* a *calendar rule* sees everything at once (``(ctx) -> findings``), e.g. unique ids; it
+  always runs.
 
 Every rule id is listed in :data:`RULE_DOCS` with the sentence the docs show for it.
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from cmops.model import Post
 from cmops.problems import Finding
 from cmops.rules import media, references, safety, timing
 from cmops.rules.context import Context
 
 FileRule = Callable[[str, Mapping[str, Any]], Iterable[Finding]]
+PostRule = Callable[[Post, Context], Iterable[Finding]]
 CalendarRule = Callable[[Context], Iterable[Finding]]
 
 FILE_RULES: dict[str, tuple[FileRule, ...]] = {
@@ -28,12 +34,17 @@ FILE_RULES: dict[str, tuple[FileRule, ...]] = {
     "channels": (safety.check_secrets, references.check_channel_settings),
 }
 
+POST_RULES: tuple[PostRule, ...] = (
+    references.check_post_references,
+    references.check_variants,
+    timing.check_post_time,
+    media.check_post_media,
+)
+
 CALENDAR_RULES: tuple[CalendarRule, ...] = (
     references.check_ids,
-    references.check_references,
-    references.check_variants,
-    timing.check_times,
-    media.check_media,
+    timing.check_zones,
+    timing.check_campaign_dates,
 )
 
 RULE_DOCS: dict[str, str] = {
@@ -43,4 +54,4 @@ RULE_DOCS: dict[str, str] = {
     **media.DOCS,
 }
 
-__all__ = ["CALENDAR_RULES", "FILE_RULES", "RULE_DOCS", "Context"]
+__all__ = ["CALENDAR_RULES", "FILE_RULES", "POST_RULES", "RULE_DOCS", "Context"]

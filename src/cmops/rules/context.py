@@ -1,10 +1,13 @@
-"""What calendar rules get to look at: the calendar and facts the edge gathered for them."""
+"""What post and calendar rules get to look at: the calendar and facts the edge gathered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 
+from cmops import schedule
 from cmops.model import Calendar
 
 
@@ -20,7 +23,38 @@ class MediaInfo:
     """Type sniffed from the file's first bytes; None when not a supported type."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Context:
     calendar: Calendar
     media: Mapping[str, MediaInfo] = field(default_factory=dict)
+    post_ids: Sequence[tuple[str, str]] = ()
+    """(id, file) of every post, for calendar-wide rules (built without full post objects)."""
+
+    def zone_ok(self, name: str | None) -> bool:
+        return name is None or name in self._valid_zones
+
+    @cached_property
+    def _valid_zones(self) -> frozenset[str]:
+        names = {self.calendar.timezone} | {c.timezone for c in self.calendar.channels.values()}
+        valid: set[str] = set()
+        for name in (n for n in names if n is not None):
+            try:
+                schedule.zone(name)
+                valid.add(name)
+            except schedule.TimeError:
+                pass
+        return frozenset(valid)
+
+    @cached_property
+    def windows(self) -> Mapping[str, tuple[date, date]]:
+        """Campaign id -> (start, end) for campaigns whose dates are valid."""
+        out = {}
+        for campaign in self.calendar.campaigns.values():
+            try:
+                start = schedule.parse_date(campaign.start or "")
+                end = schedule.parse_date(campaign.end or "")
+            except schedule.TimeError:
+                continue
+            if start <= end:
+                out[campaign.id] = (start, end)
+        return out

@@ -43,11 +43,15 @@ def _media_lists(post: Post) -> Iterator[tuple[Path, tuple[Media, ...]]]:
             yield ("variants", name, "thread", i, "media"), part.media
 
 
-def check_media(ctx: Context) -> Iterator[Finding]:
-    for post in ctx.calendar.posts:
-        for base, items in _media_lists(post):
-            for item in items:
-                yield from _check_one(ctx, post, (*base, item.index), item)
+def media_paths(post: Post) -> set[str]:
+    """Every media path a post names, in its body, thread and variants."""
+    return {item.path for _, items in _media_lists(post) for item in items}
+
+
+def check_post_media(post: Post, ctx: Context) -> Iterator[Finding]:
+    for base, items in _media_lists(post):
+        for item in items:
+            yield from _check_one(ctx, post, (*base, item.index), item)
 
 
 def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from cmops.model import NETWORKS
+from cmops.model import NETWORKS, Post
 from cmops.problems import Finding, Severity
 from cmops.rules.context import Context
 
@@ -33,59 +33,59 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def check_ids(ctx: Context) -> Iterator[Finding]:
     cal = ctx.calendar
     by_id: dict[str, list[str]] = {}
-    for post in cal.posts:
-        by_id.setdefault(post.id, []).append(post.file)
-    for post in cal.posts:
-        files = by_id[post.id]
-        if len(files) > 1:
-            others = ", ".join(f for f in files if f != post.file) or post.file
-            yield Finding(post.file, ("id",), "post.duplicate-id",
-                          f"id '{post.id}' is also used by {others}; each post needs its own id")
-    for dup_file, campaign_id in cal.duplicate_campaigns:
-        yield Finding(dup_file, ("id",), "campaign.duplicate-id",
-                      f"campaign id '{campaign_id}' is also used by "
-                      f"{cal.campaigns[campaign_id].file}")
-
-
-def check_references(ctx: Context) -> Iterator[Finding]:
-    cal = ctx.calendar
-    channel_names = cal.channels.keys()
-    for post in cal.posts:
-        for i, name in enumerate(post.channels):
-            if name not in cal.channels:
-                known = ", ".join(sorted(channel_names)) or "none defined"
-                yield Finding(post.file, ("channels", i), "post.unknown-channel",
-                              f"unknown channel '{name}'{did_you_mean(name, channel_names)}; "
-                              f"channels in {cal.channels_file}: {known}")
-        if post.campaign is not None and post.campaign not in cal.campaigns:
-            yield Finding(post.file, ("campaign",), "post.unknown-campaign",
-                          f"unknown campaign '{post.campaign}'"
-                          f"{did_you_mean(post.campaign, cal.campaigns)}; campaigns are the ids "
-                          "in calendar/campaigns/*.yaml")
-
-
-def check_variants(ctx: Context) -> Iterator[Finding]:
-    cal = ctx.calendar
-    for post in cal.posts:
-        if not post.variants:
+    for post_id, file in ctx.post_ids:
+        by_id.setdefault(post_id, []).append(file)
+    for post_id, files in by_id.items():
+        if len(files) < 2:
             continue
-        targeted_networks = {cal.channels[c].network for c in post.channels if c in cal.channels}
-        for name in post.variants:
-            if name in cal.channels:
-                if name not in post.channels:
-                    yield Finding(post.file, ("variants", name), "post.unused-variant",
-                                  f"variant '{name}' is never used: the post does not go to "
-                                  f"channel '{name}'", Severity.WARNING, at_key=True)
-            elif name in NETWORKS:
-                if name not in targeted_networks:
-                    yield Finding(post.file, ("variants", name), "post.unused-variant",
-                                  f"variant '{name}' is never used: none of the post's channels "
-                                  f"is on {name}", Severity.WARNING, at_key=True)
-            else:
-                choices = [*NETWORKS, *cal.channels]
-                yield Finding(post.file, ("variants", name), "post.unknown-variant",
-                              f"variant '{name}' is neither a network nor a channel"
-                              f"{did_you_mean(name, choices)}", at_key=True)
+        for file in files:
+            others = ", ".join(f for f in files if f != file)
+            yield Finding(file, ("id",), "post.duplicate-id",
+                          f"id '{post_id}' is also used by {others}; each post needs its own id")
+    for dup_file, campaign_id in cal.duplicate_campaigns:
+        first = cal.campaigns[campaign_id].file
+        for here, there in ((dup_file, first), (first, dup_file)):
+            yield Finding(here, ("id",), "campaign.duplicate-id",
+                          f"campaign id '{campaign_id}' is also used by {there}; each campaign "
+                          "needs its own id")
+
+
+def check_post_references(post: Post, ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    for i, name in enumerate(post.channels):
+        if name not in cal.channels:
+            known = ", ".join(sorted(cal.channels)) or "none defined"
+            yield Finding(post.file, ("channels", i), "post.unknown-channel",
+                          f"unknown channel '{name}'{did_you_mean(name, cal.channels)}; "
+                          f"channels in {cal.channels_file}: {known}")
+    if post.campaign is not None and post.campaign not in cal.campaigns:
+        yield Finding(post.file, ("campaign",), "post.unknown-campaign",
+                      f"unknown campaign '{post.campaign}'"
+                      f"{did_you_mean(post.campaign, cal.campaigns)}; campaigns are the ids "
+                      "in calendar/campaigns/*.yaml")
+
+
+def check_variants(post: Post, ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    if not post.variants:
+        return
+    targeted_networks = {cal.channels[c].network for c in post.channels if c in cal.channels}
+    for name in post.variants:
+        if name in cal.channels:
+            if name not in post.channels:
+                yield Finding(post.file, ("variants", name), "post.unused-variant",
+                              f"variant '{name}' is never used: the post does not go to "
+                              f"channel '{name}'", Severity.WARNING, at_key=True)
+        elif name in NETWORKS:
+            if name not in targeted_networks:
+                yield Finding(post.file, ("variants", name), "post.unused-variant",
+                              f"variant '{name}' is never used: none of the post's channels "
+                              f"is on {name}", Severity.WARNING, at_key=True)
+        else:
+            choices = [*NETWORKS, *cal.channels]
+            yield Finding(post.file, ("variants", name), "post.unknown-variant",
+                          f"variant '{name}' is neither a network nor a channel"
+                          f"{did_you_mean(name, choices)}", at_key=True)
 
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {

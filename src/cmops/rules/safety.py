@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cmops.problems import Finding, Path, Severity
+from cmops.problems import Finding, Path
 
 DOCS = {
     "text.bidi-override": "Text contains a bidirectional override or isolate character "

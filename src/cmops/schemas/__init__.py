@@ -14,6 +14,7 @@ agree on every example file.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Callable, Iterator
@@ -21,9 +22,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
-
-import fastjsonschema
-import jsonschema
 
 SCHEMA_NAMES = ("post", "campaign", "channels")
 
@@ -37,20 +35,26 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _fast(name: str) -> Callable[[Any], Any]:
-    schema = dict(load_schema(name))
+    import fastjsonschema
+
+    schema = copy.deepcopy(load_schema(name))  # fastjsonschema rewrites $refs in place
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    return fastjsonschema.compile(schema)
 
 
 @cache
-def _reference(name: str) -> jsonschema.protocols.Validator:
+def _reference(name: str) -> Any:
+    import jsonschema  # only files that fail need it; importing it costs ~45 ms
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 
 def is_valid(name: str, data: Any) -> bool:
+    from fastjsonschema import JsonSchemaException
+
     try:
         _fast(name)(data)
-    except fastjsonschema.JsonSchemaException:
+    except JsonSchemaException:
         return False
     return True
 
@@ -87,13 +91,15 @@ def _kind(value: Any) -> str:
 
 def _describe_type(expected: Any) -> str:
     names = expected if isinstance(expected, list) else [expected]
-    return " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    return " or ".join(_TYPE_NAMES.get(str(n), str(n)) for n in names)
 
 
-def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+def _leaf_errors(error: Any) -> Iterator[Any]:
     """For anyOf/oneOf, the most relevant sub-error is more useful than "not valid under any"."""
     if error.validator in ("anyOf", "oneOf") and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
         yield best
     else:
         yield error
@@ -106,15 +112,15 @@ def _sensitive(path: tuple[str | int, ...]) -> bool:
 def detailed_errors(name: str, data: Any) -> list[SchemaError]:
     """Every schema error in ``data``, with friendly messages. Values under ``secrets`` are
     never quoted back: a pasted token must not end up in a CI log."""
-    out: list[SchemaError] = []
+    out: dict[tuple[tuple[str | int, ...], str], SchemaError] = {}
     for raw in _reference(name).iter_errors(data):
         for err in _leaf_errors(raw):
-            out.extend(_translate(err))
-    out.sort(key=lambda e: [str(p) for p in e.path])
-    return out
+            for item in _translate(err):
+                out.setdefault((item.path, item.message), item)
+    return sorted(out.values(), key=lambda e: [str(p) for p in e.path])
 
 
-def _translate(err: jsonschema.ValidationError) -> Iterator[SchemaError]:
+def _translate(err: Any) -> Iterator[SchemaError]:
     path = tuple(err.absolute_path)
     field = str(path[-1]) if path else "file"
     value = err.instance
@@ -140,9 +146,10 @@ def _translate(err: jsonschema.ValidationError) -> Iterator[SchemaError]:
                           expected_string=expected == "string"
                           and (value is None or isinstance(value, bool | int | float)))
     elif validator == "enum":
-        allowed = ", ".join(str(v) for v in err.validator_value)
+        choices = [str(v) for v in err.validator_value]
+        allowed = ", ".join(choices)
         shown = "this value" if secret else repr(value)
-        hint = difflib.get_close_matches(str(value), [str(v) for v in err.validator_value], n=1)
+        hint = difflib.get_close_matches(str(value), choices, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         yield SchemaError(path, f"{shown} is not allowed for {field}{suggestion}; "
                           f"choose one of: {allowed}", "schema.enum")
