@@ -1,0 +1,150 @@
+"""What a post becomes on one channel: variant resolution, UTM tagging, thread parts.
+
+This is the one function both validation (length rules before merge) and the publisher (the
+exact payload sent) call, so what was checked is what goes out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from cmops.model import Calendar, Campaign, Media, Part, Post
+
+# An http(s) URL in running text, stopping at whitespace and at characters that cannot end
+# one; trailing punctuation is trimmed afterwards (a sentence's full stop is not the URL's).
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?…'\"»"
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def find_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) code-point spans of the http(s) URLs in ``text``."""
+    spans = []
+    for match in _URL.finditer(text):
+        start, end = match.span()
+        while end > start:
+            last = text[end - 1]
+            if last in _TRAILING:
+                end -= 1
+            elif last in _CLOSERS and text.count(_CLOSERS[last], start, end) < text.count(
+                    last, start, end):
+                end -= 1  # "(see https://x.example/a)" keeps the ")" outside
+            else:
+                break
+        spans.append((start, end))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class Utm:
+    source: str
+    medium: str
+    campaign: str
+    content: str | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        out = [("utm_source", self.source), ("utm_medium", self.medium),
+               ("utm_campaign", self.campaign)]
+        if self.content:
+            out.append(("utm_content", self.content))
+        return out
+
+
+def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -> Utm | None:
+    """The campaign's UTM parameters for this post on this channel, or None (no campaign,
+    campaign without utm, or the post opted out with ``utm: false``)."""
+    if campaign is None or not campaign.utm or not post.utm:
+        return None
+    values = {"network": network, "channel": channel, "post": post.id,
+              "campaign": campaign.id}
+
+    def fill(template: str) -> str:
+        return re.sub(r"\{(network|channel|post|campaign)\}", lambda m: values[m[1]], template)
+
+    return Utm(
+        source=fill(campaign.utm.get("source", "{network}")),
+        medium=fill(campaign.utm.get("medium", "social")),
+        campaign=fill(campaign.utm.get("campaign", campaign.id)),
+        content=fill(campaign.utm["content"]) if "content" in campaign.utm else None,
+    )
+
+
+def tag_url(url: str, utm: Utm) -> str:
+    """Add UTM parameters, keeping existing query parameters and the fragment; a URL that
+    already carries any utm_* parameter is left exactly as written (never double-tagged)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower().startswith("utm_") for key, _ in query):
+        return url
+    new_query = parts.query + ("&" if parts.query else "") + urlencode(utm.params())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", new_query,
+                       parts.fragment))
+
+
+def tag_text(text: str, utm: Utm | None) -> str:
+    if utm is None:
+        return text
+    out, last = [], 0
+    for start, end in find_urls(text):
+        out.append(text[last:start])
+        out.append(tag_url(text[start:end], utm))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPart:
+    """One message as it goes out (the main post is part 0)."""
+
+    text: str
+    media: tuple[Media, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    post_id: str
+    channel: str
+    network: str
+    parts: tuple[RenderedPart, ...]
+    link: str | None = None
+    """The post's main URL (UTM-tagged), for link cards."""
+    lang: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.parts[0].text
+
+
+def resolve(post: Post, channel: str, network: str) -> tuple[str, tuple[Media, ...],
+                                                            tuple[Part, ...]]:
+    """Text, media and thread after variants: the channel's variant beats the network's,
+    which beats the post's own fields; each field is overridden on its own."""
+    text, media, thread = post.text, post.media, post.thread
+    for name in (network, channel):
+        variant = post.variants.get(name)
+        if variant is None:
+            continue
+        if variant.text is not None:
+            text = variant.text
+        if variant.media is not None:
+            media = variant.media
+        if variant.thread is not None:
+            thread = variant.thread
+    return text, media, thread
+
+
+def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
+    """The post as it will be sent on ``channel``."""
+    ch = calendar.channels.get(channel)
+    network = ch.network if ch and ch.network else "outbox"
+    text, media, thread = resolve(post, channel, network)
+    campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
+    utm = utm_for(post, campaign, channel, network)
+    parts = [RenderedPart(tag_text(text, utm), media)]
+    parts.extend(RenderedPart(tag_text(p.text, utm), p.media) for p in thread)
+    link = tag_url(post.link, utm) if post.link and utm else post.link
+    return Rendered(post.id, channel, network, tuple(parts), link,
+                    post.lang or calendar.lang)
