@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cmops import __version__
+
+if TYPE_CHECKING:
+    from cmops.model import Calendar
+    from cmops.validate import Report
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -116,6 +121,156 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bo
                  use_cache=not no_cache)
     click.echo(RENDERERS[fmt](report))
     ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)
+
+
+def _parse_at(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date and time",
+                                 param_hint="--at") from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter("give an offset or Z, e.g. 2026-11-24T09:00+01:00",
+                                 param_hint="--at")
+    return parsed.astimezone(UTC)
+
+
+def _load(ctx: click.Context) -> tuple[Path, Calendar, Report]:
+    from cmops.validate import load_calendar
+
+    root = _root(ctx)
+    calendar, report = load_calendar(root)
+    if not report.ok:
+        click.echo(f"cmops: the calendar has {len(report.errors)} error(s); items from invalid "
+                   "posts are left out. Run cmops validate to see them.", err=True)
+    return root, calendar, report
+
+
+@cli.command()
+@click.option("--at", "at", metavar="ISO", help="Plan as if it were this time (default: now).")
+@click.option("--until", "until", metavar="ISO", help="Show items up to this time.")
+@click.option("--days", type=click.IntRange(min=1, max=3660), default=14, show_default=True,
+              help="Show items up to this many days ahead (ignored with --until).")
+@click.option("--channel", "channels", multiple=True, metavar="NAME",
+              help="Only this channel (repeatable).")
+@click.option("--base", metavar="REF",
+              help="Also show what changed against this git revision (e.g. origin/main).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="text for people, markdown for PR comments and job summaries, json for "
+                   "tools.")
+@click.pass_context
+def plan(ctx: click.Context, at: str | None, until: str | None, days: int,
+         channels: tuple[str, ...], base: str | None, fmt: str) -> None:
+    """Show what will go out, where and when, like terraform plan.
+
+    Every occurrence in the window, grouped by day: channel, local time, campaign, the text
+    as each network will receive it with its length against the limit, media, thread parts,
+    and the state (due, scheduled, expired, paused, standby, published). With --base, also
+    the posts a pull request adds, changes, reschedules or removes.
+
+    Exit status: 0, or 1 when the calendar has validation errors.
+
+    Example:
+
+        cmops plan --days 7
+        cmops plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    from cmops.plan import build_plan
+    from cmops.planview import RENDERERS, PlanView
+
+    now = _parse_at(at)
+    end = _parse_at(until) if until else now + timedelta(days=days)
+    if end < now:
+        raise click.BadParameter("must be after --at", param_hint="--until")
+    root, calendar, report = _load(ctx)
+    unknown = [c for c in channels if c not in calendar.channels]
+    if unknown:
+        raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",
+                                 param_hint="--channel")
+    result = build_plan(calendar, now, horizon=end, ledger=_ledger_view(root))
+    view = PlanView(result, calendar, result.window(now - timedelta(days=1), end, channels),
+                    now - timedelta(days=1), end, measurer=_measurer())
+    if base:
+        from cmops.diff import diff_calendars
+        from cmops.gitfiles import GitError, files_at, resolve_ref
+        from cmops.validate import calendar_from_bytes
+
+        try:
+            commit = resolve_ref(root, base)
+            base_calendar = calendar_from_bytes(files_at(root, commit))
+        except GitError as exc:
+            raise click.UsageError(str(exc)) from None
+        view.changes = diff_calendars(base_calendar, calendar)
+        view.base = base
+    click.echo(RENDERERS[fmt](view))
+    ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)
+
+
+@cli.command()
+@click.option("--reason", required=True, help="Why: shown in the plan, the publisher and the site.")
+@click.option("--channel", "channels", multiple=True, metavar="NAME",
+              help="Pause only this channel (repeatable; default: every channel).")
+@click.option("--by", "by", help="Who is pausing (a name or GitHub handle).")
+@click.option("--at", "at", metavar="ISO", help="Time of the pause (default: now).")
+@click.pass_context
+def pause(ctx: click.Context, reason: str, channels: tuple[str, ...], by: str | None,
+          at: str | None) -> None:
+    """Crisis pause: stop all publishing at once by writing calendar/pause.yaml.
+
+    Nothing is due on the paused channels until cmops resume; the plan and the publisher say
+    why. Holding statements (status: standby) stay ready to publish with
+    cmops publish --post ID. Commit the file so the freeze is in the history.
+
+    Example:
+
+        cmops pause --reason "Product recall: all comms on hold" --by @camille
+        cmops pause --reason "Outage" --channel x-main
+    """
+    from cmops.pausefile import write_pause
+
+    root, calendar, _ = _load(ctx)
+    unknown = [c for c in channels if c not in calendar.channels]
+    if unknown:
+        raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",
+                                 param_hint="--channel")
+    path = write_pause(root, reason=reason, channels=list(channels) or None, by=by,
+                       since=_parse_at(at))
+    scope = ", ".join(channels) if channels else "every channel"
+    click.echo(f"Paused {scope}: {reason}\nWrote {path.relative_to(root)}; commit it. "
+               "Resume with cmops resume.")
+
+
+@cli.command()
+@click.pass_context
+def resume(ctx: click.Context) -> None:
+    """End a crisis pause (rewrites calendar/pause.yaml with paused: false).
+
+    Posts whose time passed during the pause are published on the next run if they are
+    still within their max_delay, and reported as expired otherwise.
+
+    Example:
+
+        cmops resume
+    """
+    from cmops.pausefile import write_resume
+
+    root = _root(ctx)
+    path = write_resume(root)
+    click.echo(f"Publishing resumed. Wrote {path.relative_to(root)}; commit it.")
+
+
+def _ledger_view(root: Path) -> dict[str, Any]:
+    """What the publisher recorded (empty until something was published)."""
+    return {}
+
+
+def _measurer() -> Any:
+    from cmops.planview import no_measures
+
+    return no_measures
 
 
 def main() -> None:

@@ -73,6 +73,21 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeat:
+    every: str
+    until: str | None = None
+    count: int | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Repeat | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("every"), str):
+            return None
+        count = raw.get("count")
+        return cls(raw["every"], _str(raw, "until"),
+                   count if isinstance(count, int) and not isinstance(count, bool) else None)
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     id: str
     file: str
@@ -89,7 +104,15 @@ class Post:
     lang: str | None = None
     max_delay: str | None = None
     utm: bool = True
+    queue: str | None = None
+    repeat: Repeat | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def queued(self) -> bool:
+        """Takes its time from the channels' posting slots rather than from publish_at."""
+        return self.publish_at == "next-slot" or (self.publish_at is None
+                                                  and self.queue is not None)
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any], file: str) -> Post | None:
@@ -116,6 +139,8 @@ class Post:
             lang=_str(raw, "lang"),
             max_delay=_str(raw, "max_delay"),
             utm=raw.get("utm") is not False,
+            queue=_str(raw, "queue"),
+            repeat=Repeat.from_raw(raw.get("repeat")),
             raw=raw,
         )
 
@@ -161,6 +186,7 @@ class Channel:
     account: str | None = None
     timezone: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
+    slots: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -174,8 +200,31 @@ class Channel:
             timezone=_str(raw, "timezone"),
             secrets={k: v for k, v in secrets.items() if isinstance(v, str)}
             if isinstance(secrets, dict) else {},
+            slots=_strs(raw, "slots"),
             raw=raw,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """The crisis switch (``calendar/pause.yaml``)."""
+
+    paused: bool
+    reason: str | None = None
+    since: str | None = None
+    by: str | None = None
+    channels: tuple[str, ...] | None = None
+    """None: every channel."""
+    file: str = "calendar/pause.yaml"
+
+    def affects(self, channel: str) -> bool:
+        return self.paused and (self.channels is None or channel in self.channels)
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], file: str) -> Pause:
+        channels = _strs(raw, "channels") if isinstance(raw.get("channels"), list) else None
+        return cls(raw.get("paused") is True, _str(raw, "reason"), _str(raw, "since"),
+                   _str(raw, "by"), channels, file)
 
 
 CHANNELS_FILE = "calendar/channels.yaml"
@@ -194,6 +243,7 @@ class Calendar:
     channels_file: str = CHANNELS_FILE
     duplicate_campaigns: list[tuple[str, str]] = field(default_factory=list)
     """(file, id) of campaign files whose id an earlier file already uses."""
+    pause: Pause | None = None
 
     def channel_timezone(self, channel: str) -> str | None:
         ch = self.channels.get(channel)

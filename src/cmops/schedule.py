@@ -9,6 +9,7 @@ an hour off without anyone having decided it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,3 +83,88 @@ def resolve_publish_at(text: str, tz_name: str | None) -> datetime:
         raise TimeError(f"{text!r} has no offset and the calendar has no timezone; "
                         "add an offset (e.g. +01:00) or set timezone in channels.yaml")
     return resolve_local(parsed, zone(tz_name))
+
+
+_EVERY = re.compile(r"([1-9][0-9]*)(h|d|w)\Z")
+
+
+def parse_every(text: str) -> timedelta:
+    """``12h``, ``30d``, ``2w`` -> timedelta (the interval of a repeating post)."""
+    match = _EVERY.match(text)
+    if not match:
+        raise TimeError(f"{text!r} is not an interval; write e.g. 12h, 30d or 2w")
+    n, unit = int(match[1]), match[2]
+    return timedelta(hours=n) if unit == "h" else timedelta(days=n * (7 if unit == "w" else 1))
+
+
+def normalise_local(wall: datetime, tz: ZoneInfo) -> datetime:
+    """A generated wall time (a repeat, a slot) placed in ``tz`` without refusing: a time in
+    the spring-forward gap moves forward by the gap, a time in the overlap takes its first
+    occurrence. Written times are refused instead (:func:`resolve_local`); generated ones
+    must always land somewhere, deterministically."""
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def repeat_times(first: datetime, every: timedelta, tz: ZoneInfo, *, until: date | None,
+                 count: int | None, horizon: datetime) -> list[datetime]:
+    """UTC times of every occurrence of a repeating post, first included, up to ``horizon``.
+
+    Day and week intervals step the local wall-clock time (09:30 stays 09:30 across DST);
+    hour intervals step absolute time.
+    """
+    out: list[datetime] = []
+    wall = first.astimezone(tz).replace(tzinfo=None)
+    by_wall = every % timedelta(days=1) == timedelta(0)
+    current = first
+    n = 0
+    while True:
+        if count is not None and n >= count:
+            break
+        if until is not None and current.astimezone(tz).date() > until:
+            break
+        if current > horizon:
+            break
+        out.append(current)
+        n += 1
+        if by_wall:
+            wall += every
+            current = normalise_local(wall, tz)
+        else:
+            current = current + every
+    return out
+
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_SETS = {"daily": frozenset(range(7)), "weekdays": frozenset(range(5)),
+             "weekends": frozenset({5, 6})}
+
+
+def parse_slot(text: str) -> tuple[frozenset[int], int, int]:
+    """``"Mon-Fri 09:30"`` -> ({0..4}, 9, 30); also ``daily``, ``weekdays``, ``Sat,Sun``."""
+    try:
+        days_part, time_part = text.split(" ")
+        hour, minute = (int(x) for x in time_part.split(":"))
+        if days_part in _DAY_SETS:
+            return _DAY_SETS[days_part], hour, minute
+        days: set[int] = set()
+        for chunk in days_part.split(","):
+            first, _, last = chunk.partition("-")
+            a, b = DAYS.index(first), DAYS.index(last or first)
+            days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError
+    except ValueError:
+        raise TimeError(f"{text!r} is not a posting slot; write e.g. 'Mon-Fri 09:30' or "
+                        "'daily 12:00'") from None
+    return frozenset(days), hour, minute
+
+
+def slot_times(slots: list[tuple[frozenset[int], int, int]], tz: ZoneInfo,
+               start: date) -> Iterator[datetime]:
+    """Every slot time (UTC, increasing) from the start of day ``start`` on, forever."""
+    day = start
+    while True:
+        times = sorted({(h, m) for days, h, m in slots if day.weekday() in days})
+        for hour, minute in times:
+            yield normalise_local(datetime(day.year, day.month, day.day, hour, minute), tz)
+        day += timedelta(days=1)

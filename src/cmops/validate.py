@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
-from cmops.model import Calendar, Campaign, Post
+from cmops.model import Calendar, Campaign, Pause, Post
 from cmops.problems import Finding, Problem, Severity
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import media_paths
-from cmops.workspace import KNOWN_OTHER, list_calendar_files, media_info
+from cmops.workspace import (
+    KNOWN_OTHER,
+    YAML_SUFFIXES,
+    file_kind,
+    list_calendar_files,
+    media_info,
+)
 
 CACHE_PATH = ".cmops/cache/validate.marshal"
 
@@ -103,6 +109,8 @@ def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Ca
                 calendar.add_campaign(campaign)
         elif result.kind == "channels":
             calendar.add_channels_file(data, result.rel)
+        elif result.kind == "pause":
+            calendar.pause = Pause.from_raw(data, result.rel)
     return calendar
 
 
@@ -214,3 +222,10 @@ def load_calendar(root: Path, use_cache: bool = True) -> tuple[Calendar, Report]
     """The whole content model (for plan, publish, report) and its validation report."""
     results, problems = _check(root, use_cache)
     return build_calendar(results), Report(root, len(results), problems)
+
+
+def calendar_from_bytes(files: Mapping[str, bytes]) -> Calendar:
+    """The content model from files held in memory (e.g. read from another git revision)."""
+    results = [check_file(rel, kind, raw, digest(raw)) for rel, raw in sorted(files.items())
+               if rel.endswith(YAML_SUFFIXES) and (kind := file_kind(rel)) != "unknown"]
+    return build_calendar(results)

@@ -40,17 +40,20 @@ class CalendarFile:
     mtime_ns: int
 
 
-def _kind(rel: str) -> str:
+def file_kind(rel: str) -> str:
+    """Which kind of calendar file a repository-relative path is."""
     if rel in ("calendar/channels.yaml", "calendar/channels.yml"):
         return "channels"
     if rel.startswith("calendar/posts/"):
         return "post"
     if rel.startswith("calendar/campaigns/") and rel.count("/") == 2:
         return "campaign"
+    if rel in ("calendar/pause.yaml", "calendar/pause.yml"):
+        return "pause"
     return "unknown"
 
 
-KNOWN_OTHER = ("calendar/pause.yaml", "calendar/rules.yaml", "calendar/listening.yaml",
+KNOWN_OTHER = ("calendar/rules.yaml", "calendar/listening.yaml",
                "calendar/analytics.yaml")
 
 
@@ -71,7 +74,7 @@ def list_calendar_files(root: Path) -> list[CalendarFile]:
                         if os.sep != "/":
                             rel = rel.replace(os.sep, "/")
                         st = entry.stat()
-                        out.append(CalendarFile(rel, _kind(rel), st.st_size, st.st_mtime_ns))
+                        out.append(CalendarFile(rel, file_kind(rel), st.st_size, st.st_mtime_ns))
                 elif entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
     out.sort(key=lambda f: f.rel)

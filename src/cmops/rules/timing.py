@@ -16,6 +16,9 @@ DOCS = {
     "post.campaign-window": "A post's publish_at falls outside its campaign's start..end window.",
     "campaign.dates": "A campaign's dates are not valid, or it ends before it starts.",
     "duration": "A max_delay is not a duration such as 90m, 6h or 2d.",
+    "post.queue": "A queued post (publish_at: next-slot or queue:) has no day to start from, "
+                  "targets a channel without posting slots, or also repeats.",
+    "post.repeat": "A repeating post's until is not a valid date.",
 }
 
 
@@ -50,6 +53,23 @@ def check_campaign_dates(ctx: Context) -> Iterator[Finding]:
                           f"the campaign ends ({end}) before it starts ({start})")
 
 
+def _check_queue(post: Post, ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    if post.repeat is not None:
+        yield Finding(post.file, ("repeat",), "post.queue",
+                      "a queued post (next-slot) cannot repeat; give it a publish_at")
+    if post.queue is None and (post.campaign is None or post.campaign not in ctx.windows):
+        yield Finding(post.file, ("publish_at",), "post.queue",
+                      "next-slot needs queue: YYYY-MM-DD (the day from which to take a slot) "
+                      "or a campaign (its start is used)")
+    for i, name in enumerate(post.channels):
+        channel = cal.channels.get(name)
+        if channel is not None and not channel.slots:
+            yield Finding(post.file, ("channels", i), "post.queue",
+                          f"channel '{name}' has no posting slots for a queued post; add "
+                          f"slots: to it in {cal.channels_file} or give the post a publish_at")
+
+
 def check_post_time(post: Post, ctx: Context) -> Iterator[Finding]:
     cal = ctx.calendar
     if post.max_delay is not None:
@@ -57,13 +77,25 @@ def check_post_time(post: Post, ctx: Context) -> Iterator[Finding]:
             schedule.parse_duration(post.max_delay)
         except schedule.TimeError as err:
             yield Finding(post.file, ("max_delay",), "duration", str(err))
+    if post.queue is not None:
+        try:
+            schedule.parse_date(post.queue)
+        except schedule.TimeError as err:
+            yield Finding(post.file, ("queue",), "post.queue", str(err))
+    if post.queued:
+        yield from _check_queue(post, ctx)
+        return
     if post.publish_at is None:
         if post.status == "ready":
             yield Finding(post.file, (), "post.publish-at",
-                          "a ready post needs publish_at (when to publish it)")
+                          "a ready post needs publish_at (when to publish it) or queue (the "
+                          "day from which it takes its channels' next free slot)")
         return
-    if post.publish_at == "next-slot":
-        return
+    if post.repeat is not None and post.repeat.until is not None:
+        try:
+            schedule.parse_date(post.repeat.until)
+        except schedule.TimeError as err:
+            yield Finding(post.file, ("repeat", "until"), "post.repeat", str(err))
     # A local time means one instant per distinct zone among the post's channels.
     zones: dict[str | None, str] = {}
     if schedule.has_offset(post.publish_at):

@@ -1,0 +1,297 @@
+"""The plan: every occurrence of every post on every channel, with its time and its state.
+
+Pure: the calendar, ``now``, and what the ledger recorded go in; the plan comes out. The
+publisher executes exactly this plan (its ``due`` items), the PR review shows it, and the
+site draws it, so there is one source of truth for "what goes out, where, when".
+
+States of an item:
+
+``due``        ready, its time has come, not yet published, and not later than max_delay
+``scheduled``  ready, its time is in the future
+``expired``    ready, but now is later than its time + max_delay: never published silently
+               late, reported instead
+``skipped``    an earlier occurrence of a repeating post that a later one superseded
+``paused``     the crisis pause covers its channel
+``standby``    a holding statement, published only on explicit request
+``published``, ``failed``, ``needs_human``  what the ledger recorded for it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from cmops import schedule
+from cmops.model import Calendar, Pause, Post
+
+DEFAULT_MAX_DELAY = timedelta(hours=6)
+
+
+class State(StrEnum):
+    DUE = "due"
+    SCHEDULED = "scheduled"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"
+    PAUSED = "paused"
+    STANDBY = "standby"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    NEEDS_HUMAN = "needs_human"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the ledger knows about an item (the ledger module produces these)."""
+
+    state: str
+    url: str | None = None
+    at: str | None = None
+    error: str | None = None
+
+
+def item_key(post_id: str, channel: str, occurrence: int | None = None) -> str:
+    """The ledger identity of one post on one channel: stable across file renames and edits."""
+    return f"{post_id}#{occurrence}/{channel}" if occurrence else f"{post_id}/{channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    key: str
+    post: Post
+    channel: str
+    network: str
+    when: datetime | None
+    """UTC; None for a standby holding statement."""
+    zone: str
+    state: State
+    reason: str = ""
+    occurrence: int | None = None
+    """1-based number of the occurrence of a repeating post; None otherwise."""
+    queued: bool = False
+    recorded: Recorded | None = None
+
+    @property
+    def post_id(self) -> str:
+        return self.post.id
+
+    @property
+    def local(self) -> datetime | None:
+        return self.when.astimezone(schedule.zone(self.zone)) if self.when else None
+
+
+@dataclass(slots=True)
+class Plan:
+    now: datetime
+    items: list[Item]
+    pause: Pause | None = None
+    drafts: int = 0
+    invalid: list[str] = field(default_factory=list)
+    """Ids of ready posts whose time could not be resolved (validation says why)."""
+
+    def due(self) -> list[Item]:
+        """What the publisher sends now, in time order (threads keep their part order)."""
+        return [i for i in self.items if i.state is State.DUE]
+
+    def by_state(self, state: State) -> list[Item]:
+        return [i for i in self.items if i.state is state]
+
+    def window(self, since: datetime | None, until: datetime | None,
+               channels: Sequence[str] = ()) -> list[Item]:
+        """Items to show for a time window: those timed inside it, plus everything that needs
+        action now (due, standby) whatever its time."""
+        out = []
+        for item in self.items:
+            if channels and item.channel not in channels:
+                continue
+            in_window = item.when is not None and (since is None or item.when >= since) \
+                and (until is None or item.when <= until)
+            if item.state in (State.DUE, State.STANDBY) or in_window:
+                out.append(item)
+        return out
+
+
+def _max_delay(post: Post, calendar: Calendar) -> timedelta:
+    for text in (post.max_delay, calendar.max_delay):
+        if text:
+            try:
+                return schedule.parse_duration(text)
+            except schedule.TimeError:
+                continue
+    return DEFAULT_MAX_DELAY
+
+
+def _anchor(post: Post, calendar: Calendar) -> date | None:
+    """The day a queued post starts looking for a slot."""
+    text = post.queue
+    if text is None and post.campaign in calendar.campaigns:
+        text = calendar.campaigns[post.campaign].start
+    try:
+        return schedule.parse_date(text) if text else None
+    except schedule.TimeError:
+        return None
+
+
+def _resolve(post: Post, zone: str) -> datetime | None:
+    try:
+        return schedule.resolve_publish_at(post.publish_at or "", zone)
+    except schedule.TimeError:
+        return None
+
+
+def assign_slots(calendar: Calendar) -> dict[tuple[str, str], datetime]:
+    """(post id, channel) -> slot time for every queued ready post.
+
+    Deterministic from the files alone: per channel, queued posts are taken in order of
+    (anchor day, id) and each gets the first slot on or after its anchor day that no timed
+    post and no earlier queued post holds on that channel. ``now`` plays no part, so the
+    same files always give the same times, in the plan and in the publisher.
+    """
+    taken: dict[str, set[datetime]] = {}
+    queued: dict[str, list[tuple[date, str, Post]]] = {}
+    for post in calendar.posts:
+        if post.status != "ready":
+            continue
+        for channel in post.channels:
+            ch = calendar.channels.get(channel)
+            if ch is None or not ch.slots:
+                continue
+            if post.queued:
+                anchor = _anchor(post, calendar)
+                if anchor is not None:
+                    queued.setdefault(channel, []).append((anchor, post.id, post))
+            else:
+                when = _resolve(post, calendar.channel_timezone(channel) or "UTC")
+                if when is not None:
+                    taken.setdefault(channel, set()).add(when)
+    out: dict[tuple[str, str], datetime] = {}
+    for channel, posts in queued.items():
+        ch = calendar.channels[channel]
+        try:
+            slots = [schedule.parse_slot(s) for s in ch.slots]
+            zone = schedule.zone(calendar.channel_timezone(channel) or "UTC")
+        except schedule.TimeError:
+            continue
+        held = taken.get(channel, set())
+        for anchor, post_id, _ in sorted(posts, key=lambda p: (p[0], p[1])):
+            for when in schedule.slot_times(slots, zone, anchor):
+                if when not in held:
+                    held.add(when)
+                    out[(post_id, channel)] = when
+                    break
+    return out
+
+
+def _occurrences(post: Post, channel: str, zone: str, first: datetime,
+                 horizon: datetime) -> list[tuple[int | None, datetime]]:
+    if post.repeat is None:
+        return [(None, first)]
+    try:
+        every = schedule.parse_every(post.repeat.every)
+        until = schedule.parse_date(post.repeat.until) if post.repeat.until else None
+    except schedule.TimeError:
+        return [(None, first)]
+    times = schedule.repeat_times(first, every, schedule.zone(zone), until=until,
+                                  count=post.repeat.count, horizon=horizon)
+    return [(n, when) for n, when in enumerate(times, start=1)]
+
+
+_RECORDED_STATES = {"published": State.PUBLISHED, "failed": State.FAILED,
+                    "needs_human": State.NEEDS_HUMAN, "expired": State.EXPIRED}
+
+
+def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = None,
+               ledger: Mapping[str, Recorded] | None = None) -> Plan:
+    """Every item up to ``horizon`` (default: 60 days after ``now``) and its state at ``now``.
+
+    ``now`` must be timezone-aware. Items the ledger has an outcome for take that outcome's
+    state: editing or moving a published post never makes it due again.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    horizon = horizon or now + timedelta(days=60)
+    ledger = ledger or {}
+    pause = calendar.pause if calendar.pause and calendar.pause.paused else None
+    slots = assign_slots(calendar)
+    items: list[Item] = []
+    drafts = 0
+    invalid: list[str] = []
+    for post in sorted(calendar.posts, key=lambda p: p.id):
+        if post.status == "draft" or post.status is None:
+            drafts += post.status == "draft"
+            continue
+        for channel in post.channels:
+            ch = calendar.channels.get(channel)
+            if ch is None:
+                continue
+            network = ch.network or "outbox"
+            zone = calendar.channel_timezone(channel) or "UTC"
+            if post.status == "standby":
+                key = item_key(post.id, channel)
+                recorded = ledger.get(key)
+                state = _RECORDED_STATES.get(recorded.state, State.STANDBY) if recorded \
+                    else State.STANDBY
+                items.append(Item(key, post, channel, network, None, zone, state,
+                                  "holding statement: publish with cmops publish --post "
+                                  f"{post.id}", recorded=recorded))
+                continue
+            first = slots.get((post.id, channel)) if post.queued else _resolve(post, zone)
+            if first is None:
+                if post.id not in invalid:
+                    invalid.append(post.id)
+                continue
+            items.extend(_items_for(post, channel, network, zone, first, now, horizon,
+                                    calendar, ledger, pause, post.queued))
+    items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
+                              i.channel))
+    return Plan(now, items, pause, drafts, invalid)
+
+
+def _items_for(post: Post, channel: str, network: str, zone: str, first: datetime,
+               now: datetime, horizon: datetime, calendar: Calendar,
+               ledger: Mapping[str, Recorded], pause: Pause | None,
+               queued: bool) -> Iterable[Item]:
+    max_delay = _max_delay(post, calendar)
+    occurrences = _occurrences(post, channel, zone, first, horizon)
+    # Of the occurrences that are past and unrecorded, only the latest may be sent: a
+    # repeating post that missed runs catches up once, never in a burst.
+    past_open = [n for n, when in occurrences
+                 if when <= now and item_key(post.id, channel, n) not in ledger]
+    latest_open = past_open[-1] if past_open else None
+    for n, when in occurrences:
+        key = item_key(post.id, channel, n)
+        recorded = ledger.get(key)
+        reason = ""
+        if recorded is not None and recorded.state in _RECORDED_STATES:
+            state = _RECORDED_STATES[recorded.state]
+            reason = recorded.error or ""
+        elif pause is not None and pause.affects(channel):
+            state = State.PAUSED
+            reason = f"paused: {pause.reason or 'crisis pause'}"
+        elif when > now:
+            state = State.SCHEDULED
+        elif n is not None and n != latest_open:
+            state = State.SKIPPED
+            reason = f"superseded by occurrence {latest_open}"
+        elif now - when > max_delay:
+            state = State.EXPIRED
+            reason = (f"{_human(now - when)} late, past its max_delay of {_human(max_delay)}: "
+                      "not published")
+        else:
+            state = State.DUE
+            if now - when >= timedelta(minutes=5):
+                reason = f"{_human(now - when)} late"
+        yield Item(key, post, channel, network, when, zone, state, reason, n, queued, recorded)
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    if mins or not parts:
+        parts.append(f"{mins:02d}m" if parts else f"{mins}m")
+    return "".join(parts)
