@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cmops.model import Calendar, Campaign, Media, Part, Post
@@ -51,6 +52,20 @@ class Utm:
             out.append(("utm_content", self.content))
         return out
 
+    def query(self) -> str:
+        return _encoded(self.source, self.medium, self.campaign, self.content)
+
+
+@lru_cache(maxsize=4096)
+def _encoded(source: str, medium: str, campaign: str, content: str | None) -> str:
+    # A plan renders every post on every channel: the same few parameter sets, encoded once.
+    params = [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign)]
+    if content:
+        params.append(("utm_content", content))
+    return urlencode(params)
+
+
+
 
 def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -> Utm | None:
     """The campaign's UTM parameters for this post on this channel, or None (no campaign,
@@ -61,7 +76,11 @@ def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -
               "campaign": campaign.id}
 
     def fill(template: str) -> str:
-        return re.sub(r"\{(network|channel|post|campaign)\}", lambda m: values[m[1]], template)
+        if "{" not in template:
+            return template
+        for name, value in values.items():
+            template = template.replace("{" + name + "}", value)
+        return template
 
     return Utm(
         source=fill(campaign.utm.get("source", "{network}")),
@@ -78,7 +97,7 @@ def tag_url(url: str, utm: Utm) -> str:
     query = parse_qsl(parts.query, keep_blank_values=True)
     if any(key.lower().startswith("utm_") for key, _ in query):
         return url
-    new_query = parts.query + ("&" if parts.query else "") + urlencode(utm.params())
+    new_query = parts.query + ("&" if parts.query else "") + utm.query()
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", new_query,
                        parts.fragment))
 
