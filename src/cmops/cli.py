@@ -262,9 +262,223 @@ def resume(ctx: click.Context) -> None:
     click.echo(f"Publishing resumed. Wrote {path.relative_to(root)}; commit it.")
 
 
+def _state_options(func: Any) -> Any:
+    func = click.option("--state-branch", "state_branch", metavar="NAME",
+                        help="Keep the ledger on this git branch of origin (CI; e.g. "
+                             "cmops-state) instead of a local directory.")(func)
+    return click.option("--state", "state", type=click.Path(path_type=Path), metavar="PATH",
+                        help="Ledger directory (default: .cmops/state in the content "
+                             "repository).")(func)
+
+
+def _store(root: Path, state: Path | None, state_branch: str | None) -> Any:
+    if state and state_branch:
+        raise click.UsageError("give --state or --state-branch, not both")
+    if state_branch:
+        from cmops.stores.git import GitStore, GitStoreError
+
+        try:
+            return GitStore(root, state_branch)
+        except GitStoreError as exc:
+            raise click.UsageError(str(exc)) from None
+    from cmops.stores.local import DEFAULT_STATE, LocalStore
+
+    return LocalStore(state if state else root / DEFAULT_STATE)
+
+
 def _ledger_view(root: Path) -> dict[str, Any]:
-    """What the publisher recorded (empty until something was published)."""
-    return {}
+    """What the local ledger recorded (the plan shows published, failed… from it)."""
+    from cmops.ledger import ledger_view
+    from cmops.stores.local import DEFAULT_STATE, LocalStore
+
+    return dict(ledger_view(LocalStore(root / DEFAULT_STATE).load()))
+
+
+_SYMBOL = {"published": "✓", "failed": "✗", "needs_human": "!", "expired": "⌛",
+           "pending": "…", "deferred": "…", "not_configured": "-", "skipped": "·", "due": "→"}
+
+
+@cli.command()
+@click.option("--at", "at", metavar="ISO", help="Publish as if it were this time (default: now).")
+@click.option("--channel", "channels", multiple=True, metavar="NAME",
+              help="Only this channel (repeatable): e.g. one job per channel in a matrix.")
+@click.option("--post", "posts", multiple=True, metavar="ID",
+              help="Only this post (repeatable). Needed to publish a standby holding "
+                   "statement.")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@_state_options
+@click.option("--budget", type=click.FloatRange(min=30), default=600, show_default=True,
+              metavar="SECONDS", help="Time budget of the run: no send starts when less "
+                                      "than 30 s of it is left.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
+            posts: tuple[str, ...], dry_run: bool, state: Path | None,
+            state_branch: str | None, budget: float, fmt: str) -> None:
+    """Publish what is due, exactly once, and record it in the ledger.
+
+    Every due post × channel (and thread part) is claimed, written to the ledger as an
+    intent, sent, and recorded with its outcome. An attempt whose outcome was lost (a crash,
+    a timeout) is reconciled with the network before anything is sent again; when nothing
+    can prove what happened the item needs a human (cmops resolve). Credentials come from
+    the environment variables named in channels.yaml and are never printed.
+
+    Exit status: 0 when everything due was published; 1 when anything failed, expired, is
+    waiting for a retry or needs a human.
+
+    Example:
+
+        cmops publish
+        cmops publish --channel newsroom --at 2026-12-02T12:00+01:00
+        cmops publish --post delivery-delays-holding   # a holding statement, on request
+        cmops publish --state-branch cmops-state       # in CI
+    """
+    from cmops.publish import Options, Outcome, Publisher, adapter_factory
+    from cmops.secrets import Redactor
+
+    now = _parse_at(at)
+    root, calendar, report = _load(ctx)
+    unknown = [c for c in channels if c not in calendar.channels]
+    if unknown:
+        raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",
+                                 param_hint="--channel")
+    known = {p.id for p in calendar.posts}
+    missing = [p for p in posts if p not in known]
+    if missing:
+        raise click.BadParameter(f"no such post: {', '.join(missing)}", param_hint="--post")
+    store = _store(root, state, state_branch)
+    redactor = Redactor()
+
+    def progress(outcome: Outcome) -> None:
+        if fmt == "text":
+            detail = outcome.url or outcome.error or ""
+            click.echo(f"  {_SYMBOL.get(outcome.state, '?')} {outcome.state:<14} "
+                       f"{outcome.key:<40} {redactor(detail)}", err=True)
+
+    options = Options(now, channels, posts, dry_run, budget)
+    try:
+        result = Publisher(root, calendar, store, adapter_factory(root, calendar, redactor),
+                           options, progress=progress).run()
+    finally:
+        store.close()
+    if fmt == "json":
+        import json
+
+        click.echo(redactor(json.dumps({
+            "now": result.now.isoformat().replace("+00:00", "Z"), "store": result.store,
+            "dry_run": result.dry_run, "ok": result.ok,
+            "outcomes": [{"key": o.key, "post": o.post, "channel": o.channel,
+                          "network": o.network, "state": o.state, "url": o.url,
+                          "error": o.error, "sends": o.sends} for o in result.outcomes]},
+            indent=2, ensure_ascii=False)))
+    else:
+        click.echo(redactor(_publish_table(result)))
+    ctx.exit(EXIT_OK if result.ok and report.ok else EXIT_CONTENT)
+
+
+def _publish_table(result: Any) -> str:
+    head = ("Dry run: nothing sent. " if result.dry_run else "") + \
+        f"{result.now.isoformat(timespec='minutes').replace('+00:00', 'Z')}, ledger in " \
+        f"{result.store}"
+    if not result.outcomes:
+        return head + "\nNothing is due."
+    lines = [head, f"{'state':<14} {'post / channel':<44} detail"]
+    for o in result.outcomes:
+        lines.append(f"{o.state:<14} {o.key:<44} {o.url or o.error or ''}")
+    counts: dict[str, int] = {}
+    for o in result.outcomes:
+        counts[o.state] = counts.get(o.state, 0) + 1
+    lines.append(", ".join(f"{n} {state.replace('_', ' ')}" for state, n in counts.items()))
+    return "\n".join(lines)
+
+
+@cli.command()
+@_state_options
+@click.option("--at", "at", metavar="ISO", help="As if it were this time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def status(ctx: click.Context, state: Path | None, state_branch: str | None, at: str | None,
+           fmt: str) -> None:
+    """Show every post × channel with its state, link, attempts and last error.
+
+    States: scheduled, due, published, failed, expired, needs_human, in_progress (an
+    attempt whose outcome the next run reconciles), paused, standby, skipped.
+
+    Exit status: 0, or 1 when an item needs a human.
+
+    Example:
+
+        cmops status
+        cmops status --format json | jq '.items[] | select(.state == "needs_human")'
+    """
+    from cmops.status import status as run
+
+    root, calendar, _ = _load(ctx)
+    store = _store(root, state, state_branch)
+    try:
+        rows = run(calendar, store, _parse_at(at))
+    finally:
+        store.close()
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps({"store": store.description,
+                               "items": [r.as_json() for r in rows]},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Ledger in {store.description}")
+        for r in rows:
+            extra = r.url or r.error or ""
+            tries = f" ({r.attempts} sends)" if r.attempts > 1 else ""
+            click.echo(f"{r.state:<12} {r.when or 'on request':<21} {r.key:<40} {extra}{tries}")
+    ctx.exit(EXIT_CONTENT if any(r.state == "needs_human" for r in rows) else EXIT_OK)
+
+
+@cli.command()
+@click.argument("post")
+@click.option("--channel", required=True, metavar="NAME")
+@click.option("--as", "resolution", required=True,
+              type=click.Choice(["published", "failed", "retry"]),
+              help="published: it is on the network (give --url); failed: it is not and "
+                   "must not be sent; retry: it is not, send it on the next run.")
+@click.option("--url", help="Where the post is (with --as published).")
+@click.option("--id", "remote_id", help="The network's id of the post, if known.")
+@click.option("--reason", help="Why (kept in the ledger).")
+@click.option("--occurrence", type=click.IntRange(min=1),
+              help="Which occurrence of a repeating post.")
+@click.option("--by", "by", help="Who is settling it.")
+@_state_options
+@click.pass_context
+def resolve(ctx: click.Context, post: str, channel: str, resolution: str, url: str | None,
+            remote_id: str | None, reason: str | None, occurrence: int | None, by: str | None,
+            state: Path | None, state_branch: str | None) -> None:
+    """Settle an item by hand, typically one that needs a human.
+
+    Check the network first: if the post is there, record it as published with its URL; if
+    it is not, either retry it (the next run sends it) or mark it failed.
+
+    Example:
+
+        cmops resolve spring-teaser --channel mastodon-main --as published \\
+            --url https://mastodon.social/@lumenvelo/113
+        cmops resolve spring-teaser --channel x-main --as retry
+    """
+    from cmops.status import ResolveError
+    from cmops.status import resolve as run
+
+    root, calendar, _ = _load(ctx)
+    store = _store(root, state, state_branch)
+    try:
+        record = run(calendar, store, post=post, channel=channel, resolution=resolution,
+                     now=_parse_at(None), url=url, remote_id=remote_id, reason=reason,
+                     occurrence=occurrence, by=by)
+    except ResolveError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"{record.key}: {record.state}" + (f" at {record.url}" if record.url else ""))
 
 
 def _measurer() -> Any:

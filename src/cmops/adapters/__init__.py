@@ -1,0 +1,33 @@
+"""Network adapters, one module each, listed in one registry.
+
+``ADAPTERS`` maps a channel's ``network`` to the adapter class that speaks to it. Networks
+whose adapter has not landed yet are absent: the publisher reports their items as not
+configured (nothing is sent, nothing is recorded, the next run tries again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cmops.adapters.base import (
+    Adapter,
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    PublishError,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.mastodon import MastodonAdapter
+from cmops.adapters.outbox import OutboxAdapter
+
+ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
+    "outbox": OutboxAdapter,
+    "mastodon": MastodonAdapter,
+}
+
+__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "MediaFile", "NotConfigured",
+           "Outgoing", "PublishError", "Rejected", "Remote", "Transient"]

@@ -1,0 +1,128 @@
+"""The one small interface every network adapter implements, and the errors it speaks.
+
+An adapter only speaks HTTP (or writes files, for the outbox). The core renders and checks the
+text; the publisher decides when to send, retry, reconcile or stop. Errors form one tree::
+
+    PublishError
+     ├── NotConfigured   a channel setting or credential is missing: nothing was sent
+     ├── Rejected        the network refused the post for good (a definite 4xx): never retried
+     ├── Transient       timeout, connection error, 5xx, 429: may be retried
+     │                   (``maybe_sent`` says whether the network may have accepted it)
+     └── CannotTell      reconciliation cannot prove whether an earlier attempt went out
+
+Every message is redacted of secrets before it is built into one of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from cmops.secrets import Redactor
+
+
+class PublishError(Exception):
+    """Base of every error an adapter raises; ``str()`` is safe to print and store."""
+
+
+class NotConfigured(PublishError):
+    pass
+
+
+class Rejected(PublishError):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Transient(PublishError):
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 maybe_sent: bool = True, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
+        self.status = status
+
+
+class CannotTell(PublishError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where a part landed on the network."""
+
+    id: str
+    url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Network specifics later parts need (e.g. a Bluesky record's cid for replies)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    path: Path
+    rel: str
+    alt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: a post, or one part of a thread."""
+
+    key: str
+    post_id: str
+    channel: str
+    part: int
+    parts: int
+    text: str
+    dedupe: str
+    """The idempotency key / record key chosen when the intent was written; every retry and
+    every reconciliation of this part uses the same one."""
+    media: tuple[MediaFile, ...] = ()
+    lang: str | None = None
+    link: str | None = None
+    reply_to: Remote | None = None
+    root: Remote | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """What an adapter is built from: the channel's settings and its resolved secrets."""
+
+    name: str
+    network: str
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, str]
+    root: Path
+    redactor: Redactor
+    transport: httpx.BaseTransport | None = None
+    timeout: float = 30.0
+
+
+class Adapter(Protocol):
+    network: ClassVar[str]
+    reconcile_by: ClassVar[str]
+    """How an unconfirmed attempt is settled: ``idempotency-key`` (replaying is safe for a
+    while), ``record-key`` (look the chosen key up), ``lookup`` (search recent posts), or
+    ``none`` (a human decides)."""
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        """A fresh dedupe key for a part, written into the intent before the first send."""
+        ...
+
+    def publish(self, out: Outgoing) -> Remote:
+        ...
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        """After an attempt whose outcome is unknown: the Remote if it went out; None if
+        sending again with the same dedupe key is safe; raises CannotTell otherwise."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,97 @@
+"""The embedded local channel (``network: outbox``): no credentials, no network.
+
+Each published message becomes one JSON file in the channel's directory (setting ``path``,
+default ``.cmops/outbox/<channel>``), named by its dedupe key, and ``feed.xml`` beside them is
+an Atom feed of everything there, newest first. Both are written atomically. Because the
+file name is the dedupe key, a replayed send finds its file and never writes a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+from xml.sax.saxutils import escape, quoteattr
+
+from cmops.adapters.base import ChannelContext, Outgoing, Remote
+from cmops.atomic import write_atomic
+
+FEED_ENTRIES = 200
+
+
+class OutboxAdapter:
+    network: ClassVar[str] = "outbox"
+    reconcile_by: ClassVar[str] = "record-key"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        self.name = ctx.name
+        self.root = ctx.root
+        setting = ctx.settings.get("path")
+        self.dir = (ctx.root / setting) if isinstance(setting, str) else \
+            ctx.root / ".cmops" / "outbox" / ctx.name
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in key)
+        salt = hashlib.sha256(f"{key}|{part}|{now.isoformat()}".encode()).hexdigest()[:8]
+        return f"{safe}-p{part + 1}-{salt}"
+
+    def _file(self, dedupe: str) -> Path:
+        return self.dir / f"{dedupe}.json"
+
+    def _remote(self, dedupe: str) -> Remote:
+        path = self._file(dedupe)
+        return Remote(dedupe, path.relative_to(self.root).as_posix()
+                      if path.is_relative_to(self.root) else path.as_posix())
+
+    def publish(self, out: Outgoing) -> Remote:
+        path = self._file(out.dedupe)
+        if path.exists():
+            return self._remote(out.dedupe)
+        when = out.published_at or datetime.now(UTC)
+        body = {
+            "id": out.dedupe, "post": out.post_id, "channel": out.channel,
+            "part": out.part + 1, "parts": out.parts, "text": out.text, "lang": out.lang,
+            "link": out.link,
+            "media": [{"path": m.rel, "alt": m.alt} for m in out.media],
+            "in_reply_to": out.reply_to.id if out.reply_to else None,
+            "published_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode() + b"\n")
+        self._write_feed()
+        return self._remote(out.dedupe)
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        return self._remote(out.dedupe) if self._file(out.dedupe).exists() else None
+
+    def close(self) -> None:
+        pass
+
+    def _write_feed(self) -> None:
+        entries = []
+        for path in self.dir.glob("*.json"):
+            try:
+                entries.append(json.loads(path.read_text("utf-8")))
+            except (OSError, ValueError):
+                continue
+        entries.sort(key=lambda e: (str(e.get("published_at")), str(e.get("id"))),
+                     reverse=True)
+        updated = entries[0]["published_at"] if entries else "1970-01-01T00:00:00Z"
+        lines = ['<?xml version="1.0" encoding="utf-8"?>',
+                 '<feed xmlns="http://www.w3.org/2005/Atom">',
+                 f"  <title>{escape(self.name)}</title>",
+                 f"  <id>urn:cmops:outbox:{escape(self.name)}</id>",
+                 f"  <updated>{escape(updated)}</updated>"]
+        for e in entries[:FEED_ENTRIES]:
+            text = str(e.get("text", ""))
+            lines += ["  <entry>",
+                      f"    <id>urn:cmops:{escape(str(e.get('id')))}</id>",
+                      f"    <title>{escape(text.splitlines()[0] if text else '')}</title>",
+                      f"    <updated>{escape(str(e.get('published_at')))}</updated>",
+                      f"    <content type=\"text\">{escape(text)}</content>"]
+            if e.get("link"):
+                lines.append(f"    <link href={quoteattr(str(e['link']))}/>")
+            lines.append("  </entry>")
+        lines.append("</feed>")
+        write_atomic(self.dir / "feed.xml", ("\n".join(lines) + "\n").encode("utf-8"))

@@ -1,0 +1,149 @@
+"""The ledger: what was attempted and what came of it, one record per post × channel.
+
+A record is written **before** every send (the intent: which part, which dedupe key, when)
+and **after** it (the outcome). Records are JSON with a checksum over their canonical form,
+so a half-written or hand-mangled record is detected and the item fails closed: it is
+neither treated as published nor sent again; a human settles it with ``cmops resolve``.
+
+States of a record: ``pending`` (claimed or in progress; parts say how far), ``published``,
+``failed`` (the network refused it for good), ``expired`` (past max_delay, never sent),
+``needs_human`` (an attempt's outcome cannot be proven). Part states: ``sending`` (an intent
+without an outcome), ``deferred`` (not accepted, e.g. a 429: safe to send again),
+``published``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cmops.plan import Recorded
+
+FORMAT = 1
+TERMINAL = frozenset({"published", "failed", "expired", "needs_human"})
+MAX_ATTEMPTS_KEPT = 20
+
+
+class CorruptRecord(Exception):
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(f"ledger record {key} is corrupt ({why}); nothing is sent for it "
+                         "until a human settles it with cmops resolve")
+        self.key = key
+
+
+@dataclass(slots=True)
+class PartRecord:
+    state: str
+    dedupe: str
+    sent_at: str | None = None
+    remote_id: str | None = None
+    url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    at: str | None = None
+
+
+@dataclass(slots=True)
+class Attempt:
+    run: str
+    part: int
+    at: str
+    outcome: str
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    key: str
+    post: str
+    channel: str
+    network: str
+    occurrence: int | None = None
+    state: str = "pending"
+    publish_at: str | None = None
+    digest: str | None = None
+    """Hash of the rendered parts when first claimed: shows if the text changed since."""
+    parts: list[PartRecord] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    error: str | None = None
+    claimed_by: str | None = None
+    lease_until: str | None = None
+    updated: str | None = None
+    resolved_by: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        return self.parts[0].url if self.parts else None
+
+    @property
+    def remote_id(self) -> str | None:
+        return self.parts[0].remote_id if self.parts else None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    def part(self, index: int) -> PartRecord | None:
+        return self.parts[index] if index < len(self.parts) else None
+
+    def note(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        del self.attempts[:-MAX_ATTEMPTS_KEPT]
+
+    def recorded(self) -> Recorded:
+        at = self.parts[-1].at if self.parts else self.updated
+        return Recorded(self.state, self.url, at, self.error)
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def dumps(record: Record) -> bytes:
+    body = {"format": FORMAT, **asdict(record)}
+    body["checksum"] = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    return json.dumps(body, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+
+
+def loads(data: bytes, key: str) -> Record:
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise CorruptRecord(key, "not valid JSON: truncated or half-written") from None
+    if not isinstance(body, dict):
+        raise CorruptRecord(key, "not a JSON object")
+    checksum = body.pop("checksum", None)
+    if checksum != "sha256:" + hashlib.sha256(_canonical(body)).hexdigest():
+        raise CorruptRecord(key, "checksum mismatch: edited or damaged")
+    if body.pop("format", None) != FORMAT:
+        raise CorruptRecord(key, "unknown format")
+    try:
+        parts = [PartRecord(**p) for p in body.pop("parts")]
+        attempts = [Attempt(**a) for a in body.pop("attempts")]
+        record = Record(**body, parts=parts, attempts=attempts)
+    except (TypeError, KeyError):
+        raise CorruptRecord(key, "missing or unknown fields") from None
+    if record.key != key:
+        raise CorruptRecord(key, f"it says it is {record.key}")
+    return record
+
+
+def content_digest(texts: list[str]) -> str:
+    return "sha256:" + hashlib.sha256("\x1e".join(texts).encode()).hexdigest()[:32]
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ledger_view(records: dict[str, Record | CorruptRecord]) -> dict[str, Recorded]:
+    """What the plan needs to know: outcomes (and corrupt records, which need a human)."""
+    view: dict[str, Recorded] = {}
+    for key, rec in records.items():
+        if isinstance(rec, CorruptRecord):
+            view[key] = Recorded("needs_human", error=str(rec))
+        elif rec.terminal:
+            view[key] = rec.recorded()
+    return view

@@ -1,0 +1,394 @@
+"""The publisher: send what the plan says is due, exactly once, and record it in the ledger.
+
+For every item (post × channel, × occurrence for repeats) the order is always:
+
+1. **claim** it in the store (another run that holds it is left alone);
+2. per part (a thread's messages in order, each replying to the previous one):
+   write the **intent** (state ``sending``, the dedupe key, the time), **send**, write the
+   **outcome**;
+3. a part found in state ``sending`` was attempted by a run that died or lost its answer:
+   it is **reconciled** through the adapter first (replay with the same idempotency key,
+   look the record key up) and becomes ``needs_human`` when nothing can prove what happened.
+   It is never simply sent again.
+
+Timeouts, connection errors and 5xx are retried with backoff (and ``Retry-After``) inside
+the run's time budget; 4xx rejections fail the item at once; one channel failing never
+stops the others. A crash at any instruction leaves the ledger saying either "not sent",
+"maybe sent" (reconciled next run) or "sent".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cmops.adapters import (
+    ADAPTERS,
+    Adapter,
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    PublishError,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.ledger import (
+    Attempt,
+    CorruptRecord,
+    PartRecord,
+    Record,
+    content_digest,
+    iso,
+    ledger_view,
+)
+from cmops.model import Calendar
+from cmops.plan import Item, State, build_plan
+from cmops.render import Rendered, render
+from cmops.retry import Backoff
+from cmops.secrets import MissingSecret, Redactor, resolve
+from cmops.stores import Store
+
+DEFAULT_BUDGET = 600.0
+"""Seconds a run may spend sending; the publish workflow's job timeout is set above it."""
+BUDGET_RESERVE = 30.0
+"""No new send starts when less than this is left: a send is never cut in half by the job
+timeout without its intent being on record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    now: datetime
+    channels: tuple[str, ...] = ()
+    posts: tuple[str, ...] = ()
+    dry_run: bool = False
+    budget: float = DEFAULT_BUDGET
+    backoff: Backoff = field(default_factory=Backoff)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+
+@dataclass(slots=True)
+class Outcome:
+    key: str
+    post: str
+    channel: str
+    network: str
+    state: str
+    """published, failed, needs_human, expired, pending (retried next run), deferred (not
+    started: time budget), not_configured, skipped (another run holds it), due (dry run)."""
+    url: str | None = None
+    error: str | None = None
+    sends: int = 0
+    parts: int = 1
+
+
+BAD_STATES = frozenset({"failed", "needs_human", "expired", "pending", "deferred",
+                        "not_configured"})
+
+
+@dataclass(slots=True)
+class Report:
+    now: datetime
+    store: str
+    dry_run: bool
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.state in BAD_STATES for o in self.outcomes)
+
+    def count(self, state: str) -> int:
+        return sum(o.state == state for o in self.outcomes)
+
+
+AdapterFactory = Callable[[str], Adapter]
+
+
+def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
+                    env: Mapping[str, str] | None = None) -> AdapterFactory:
+    """Build each channel's adapter once, on first use, with its secrets from ``env``."""
+    built: dict[str, Adapter | NotConfigured] = {}
+
+    def get(channel: str) -> Adapter:
+        if channel not in built:
+            built[channel] = _build(channel)
+        found = built[channel]
+        if isinstance(found, NotConfigured):
+            raise found
+        return found
+
+    def _build(channel: str) -> Adapter | NotConfigured:
+        ch = calendar.channels[channel]
+        network = ch.network or "outbox"
+        cls = ADAPTERS.get(network)
+        if cls is None:
+            return NotConfigured(f"no adapter for network {network} in this version")
+        try:
+            secrets = resolve(ch.secrets, env, redactor, channel=channel)
+            return cls(ChannelContext(channel, network, ch.raw, secrets, root, redactor))
+        except MissingSecret as exc:
+            return NotConfigured(str(exc))
+        except NotConfigured as exc:
+            return exc
+
+    return get
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: ``CMOPS_CRASH_AT=name:n`` kills this process
+    with SIGKILL the n-th time it reaches ``name``. Unset in normal runs."""
+    spec = os.environ.get("CMOPS_CRASH_AT")
+    if not spec or not spec.startswith(name + ":"):
+        return
+    count = int(os.environ.get("_CMOPS_CRASH_COUNT", "0")) + 1
+    os.environ["_CMOPS_CRASH_COUNT"] = str(count)
+    if count >= int(spec.split(":", 1)[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Publisher:
+    def __init__(self, root: Path, calendar: Calendar, store: Store, adapters: AdapterFactory,
+                 options: Options, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep,
+                 progress: Callable[[Outcome], None] | None = None) -> None:
+        self.root = root
+        self.calendar = calendar
+        self.store = store
+        self.adapters = adapters
+        self.opts = options
+        self.clock = clock
+        self.sleep = sleep
+        self.progress = progress or (lambda outcome: None)
+        self.start = clock()
+        self.lease = timedelta(seconds=options.budget + 300)
+
+    # -- time ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.opts.now + timedelta(seconds=self.clock() - self.start)
+
+    def left(self) -> float:
+        return self.opts.budget - (self.clock() - self.start)
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self) -> Report:
+        report = Report(self.opts.now, self.store.description, self.opts.dry_run)
+        loaded = self.store.load()
+        plan = build_plan(self.calendar, self.opts.now, ledger=ledger_view(loaded))
+        send: list[Item] = []
+        expire: list[Item] = []
+        for item in plan.items:
+            if self.opts.channels and item.channel not in self.opts.channels:
+                continue
+            if self.opts.posts and item.post.id not in self.opts.posts:
+                continue
+            current = loaded.get(item.key)
+            if isinstance(current, CorruptRecord):
+                report.outcomes.append(self._outcome(item, "needs_human", error=str(current)))
+            elif item.state is State.NEEDS_HUMAN:
+                report.outcomes.append(self._outcome(
+                    item, "needs_human", error=item.recorded.error if item.recorded else None))
+            elif item.state is State.DUE or (item.state is State.STANDBY
+                                              and item.post.id in self.opts.posts):
+                send.append(item)
+            elif item.state is State.EXPIRED and item.recorded is None:
+                # A thread already under way is finished, never left half-posted.
+                started = isinstance(current, Record) and any(
+                    p.state in ("sending", "published") for p in current.parts)
+                (send if started else expire).append(item)
+        if self.opts.dry_run:
+            report.outcomes += [self._outcome(i, "due") for i in send]
+            report.outcomes += [self._outcome(i, "expired", error=i.reason) for i in expire]
+            return report
+        rendered = {i.key: render(i.post, i.channel, self.calendar) for i in send}
+        items = {i.key: i for i in send + expire}
+        unconfigured: dict[str, str] = {}
+        for item in send:
+            try:
+                self.adapters(item.channel)
+            except NotConfigured as exc:
+                unconfigured[item.key] = str(exc)
+                report.outcomes.append(self._outcome(item, "not_configured", error=str(exc)))
+
+        def prepare(key: str, current: Record | None) -> Record | None:
+            item = items[key]
+            if current is not None and (current.terminal or self._held(current)):
+                return None
+            record = current or Record(key, item.post.id, item.channel, item.network,
+                                       item.occurrence,
+                                       publish_at=iso(item.when) if item.when else None)
+            record.claimed_by = self.opts.run_id
+            record.lease_until = iso(self.opts.now + self.lease)
+            record.updated = iso(self.now())
+            if key not in rendered:
+                record.state, record.error = "expired", item.reason
+                record.claimed_by = record.lease_until = None
+                return record
+            adapter = self.adapters(item.channel)
+            texts = [p.text for p in rendered[key].parts]
+            record.digest = record.digest or content_digest(texts)
+            for index in range(len(record.parts), len(texts)):
+                record.parts.append(PartRecord("planned", adapter.new_dedupe(
+                    key, index, self.opts.now)))
+            if self.store.claim_marks_sending:
+                for part in record.parts:
+                    if part.state in ("planned", "deferred"):
+                        part.state, part.sent_at = "sending", iso(self.now())
+            return record
+
+        keys = [i.key for i in expire] + [i.key for i in send if i.key not in unconfigured]
+        owned = {r.key: r for r in self.store.claim(keys, prepare)}
+        _crash_point("after-claim")
+        for key in keys:
+            item = items[key]
+            record = owned.get(key)
+            if record is None:
+                report.outcomes.append(self._outcome(item, "skipped",
+                                                     error="claimed by another run"))
+                continue
+            if record.state == "expired":
+                outcome = self._outcome(item, "expired", error=record.error)
+            elif self.left() < BUDGET_RESERVE:
+                record.claimed_by = record.lease_until = None
+                self.store.save(record)
+                outcome = self._outcome(item, "deferred",
+                                        error="time budget used up; next run sends it")
+            else:
+                outcome = self._send_item(item, record, rendered[key])
+            report.outcomes.append(outcome)
+            self.progress(outcome)
+        self.store.checkpoint()
+        return report
+
+    def _held(self, record: Record) -> bool:
+        """Claimed by another run whose lease has not run out."""
+        if not record.claimed_by or record.claimed_by == self.opts.run_id:
+            return False
+        return bool(record.lease_until and record.lease_until > iso(self.opts.now))
+
+    def _outcome(self, item: Item, state: str, *, error: str | None = None,
+                 url: str | None = None, sends: int = 0) -> Outcome:
+        return Outcome(item.key, item.post.id, item.channel, item.network, state, url, error,
+                       sends)
+
+    # -- one item --------------------------------------------------------------------------
+    def _send_item(self, item: Item, record: Record, rendered: Rendered) -> Outcome:
+        adapter = self.adapters(item.channel)
+        sends = 0
+        previous: Remote | None = None
+        root: Remote | None = None
+        for index, part in enumerate(rendered.parts):
+            state = record.parts[index]
+            if state.state != "published":
+                out = Outgoing(
+                    item.key, item.post.id, item.channel, index, len(rendered.parts),
+                    part.text, state.dedupe,
+                    tuple(MediaFile(self.root / m.path, m.path, m.alt) for m in part.media),
+                    rendered.lang, rendered.link if index == 0 else None, previous, root,
+                    self.now())
+                done, used = self._send_part(adapter, record, state, out)
+                sends += used
+                if not done:
+                    self.store.save(record)
+                    return self._finish(item, record, sends)
+            previous = Remote(state.remote_id or "", state.url, dict(state.extra))
+            root = root or previous
+        record.state, record.error = "published", None
+        record.claimed_by = record.lease_until = None
+        record.updated = iso(self.now())
+        self.store.save(record)
+        _crash_point("after-outcome")
+        return self._finish(item, record, sends)
+
+    def _finish(self, item: Item, record: Record, sends: int) -> Outcome:
+        outcome = self._outcome(item, record.state, error=record.error, url=record.url,
+                                sends=sends)
+        outcome.parts = len(record.parts)
+        return outcome
+
+    def _reconcile(self, adapter: Adapter, record: Record, state: PartRecord,
+                   out: Outgoing) -> bool | None:
+        """True: it went out (recorded). None: safe to send again. False: stop the item."""
+        sent_at = datetime.fromisoformat(state.sent_at.replace("Z", "+00:00")) \
+            if state.sent_at else self.opts.now
+        try:
+            found = adapter.reconcile(out, sent_at, self.now())
+        except CannotTell as exc:
+            record.state, record.error = "needs_human", str(exc)
+            record.claimed_by = record.lease_until = None
+            record.note(Attempt(self.opts.run_id, out.part, iso(self.now()), "needs_human",
+                                str(exc)))
+            return False
+        except PublishError as exc:
+            record.error = f"could not check an earlier attempt: {exc}"
+            return False
+        if found is None:
+            return None
+        self._published(record, state, found, out.part, "reconciled")
+        return True
+
+    def _published(self, record: Record, state: PartRecord, remote: Remote, part: int,
+                   how: str) -> None:
+        state.state, state.remote_id, state.url = "published", remote.id, remote.url
+        state.extra, state.at = dict(remote.extra), iso(self.now())
+        record.note(Attempt(self.opts.run_id, part, state.at, how))
+        record.updated = state.at
+        self.store.save(record)
+
+    def _send_part(self, adapter: Adapter, record: Record, state: PartRecord,
+                   out: Outgoing) -> tuple[bool, int]:
+        """Send one part; (published?, sends made). Leaves the record saying exactly what
+        is known."""
+        if state.state == "sending":
+            settled = self._reconcile(adapter, record, state, out)
+            if settled is not None:
+                return settled, 0
+        sends = 0
+        for attempt in range(1, self.opts.backoff.attempts + 1):
+            state.state, state.sent_at = "sending", iso(self.now())
+            _crash_point("before-intent")
+            self.store.save(record)  # the intent, durable before the network sees anything
+            _crash_point("after-intent")
+            sends += 1
+            try:
+                remote = adapter.publish(out)
+            except Rejected as exc:
+                state.state = "deferred"
+                record.state, record.error = "failed", str(exc)
+                record.claimed_by = record.lease_until = None
+                record.note(Attempt(self.opts.run_id, out.part, iso(self.now()), "rejected",
+                                    str(exc)))
+                return False, sends
+            except Transient as exc:
+                if not exc.maybe_sent:
+                    state.state = "deferred"
+                record.note(Attempt(self.opts.run_id, out.part, iso(self.now()),
+                                    "maybe-sent" if exc.maybe_sent else "not-sent", str(exc)))
+                record.error = str(exc)
+                wait = exc.retry_after if exc.retry_after is not None \
+                    else self.opts.backoff.delay(attempt)
+                if attempt == self.opts.backoff.attempts or wait > self.left() - BUDGET_RESERVE:
+                    record.claimed_by = record.lease_until = None
+                    return False, sends
+                self.store.save(record)
+                self.sleep(wait)
+                if exc.maybe_sent:
+                    settled = self._reconcile(adapter, record, state, out)
+                    if settled is not None:
+                        return settled, sends
+                continue
+            except NotConfigured as exc:
+                state.state = "deferred"
+                record.error = str(exc)
+                return False, sends
+            _crash_point("after-send")
+            self._published(record, state, remote, out.part, "published")
+            return True, sends
+        return False, sends

@@ -1,0 +1,140 @@
+"""What the ledger says about every post × channel, and how a human settles an item.
+
+``status`` joins the plan (every item the calendar defines) with the ledger (every record,
+including those of posts since removed from the calendar). ``resolve`` is the only way an
+item leaves ``needs_human``: a person checked the network and says what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cmops.ledger import Attempt, CorruptRecord, Record, iso, ledger_view
+from cmops.model import Calendar
+from cmops.plan import build_plan, item_key
+from cmops.stores import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    post: str
+    channel: str
+    network: str
+    state: str
+    when: str | None
+    url: str | None
+    remote_id: str | None
+    attempts: int
+    error: str | None
+    updated: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "post": self.post, "channel": self.channel,
+                "network": self.network, "state": self.state, "publish_at": self.when,
+                "url": self.url, "remote_id": self.remote_id, "attempts": self.attempts,
+                "error": self.error, "updated": self.updated}
+
+
+def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
+    records = store.load()
+    plan = build_plan(calendar, now, ledger=ledger_view(records))
+    rows: dict[str, Row] = {}
+    for item in plan.items:
+        rec = records.get(item.key)
+        when = iso(item.when) if item.when else None
+        if isinstance(rec, Record):
+            rows[item.key] = _row(rec, when, item.state.value)
+        else:
+            error = str(rec) if isinstance(rec, CorruptRecord) else item.reason or None
+            state = "needs_human" if isinstance(rec, CorruptRecord) else item.state.value
+            rows[item.key] = Row(item.key, item.post.id, item.channel, item.network, state,
+                                 when, None, None, 0, error, None)
+    for key, rec in records.items():
+        if key in rows:
+            continue
+        if isinstance(rec, CorruptRecord):
+            post, _, channel = key.rpartition("/")
+            rows[key] = Row(key, post, channel, "?", "needs_human", None, None, None, 0,
+                            str(rec), None)
+        else:
+            rows[key] = _row(rec, rec.publish_at, None)
+    return sorted(rows.values(), key=lambda r: (r.when is None, r.when or "", r.key))
+
+
+def _row(rec: Record, when: str | None, planned: str | None) -> Row:
+    """A record's row. A pending record that was attempted is ``in_progress`` (its next run
+    reconciles or retries it); one never attempted shows its plan state (due, scheduled…)."""
+    state = rec.state
+    if state == "pending":
+        attempted = any(p.state in ("sending", "published") for p in rec.parts)
+        state = "in_progress" if attempted or planned is None else planned
+    return Row(rec.key, rec.post, rec.channel, rec.network, state, when, rec.url,
+               rec.remote_id, sum(1 for a in rec.attempts if a.outcome != "reconciled"),
+               rec.error, rec.updated)
+
+
+class ResolveError(Exception):
+    pass
+
+
+RESOLUTIONS = ("published", "failed", "retry")
+
+
+def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolution: str,
+            now: datetime, url: str | None = None, remote_id: str | None = None,
+            reason: str | None = None, occurrence: int | None = None,
+            by: str | None = None) -> Record:
+    """Settle one item by hand: ``published`` (it is on the network, at ``url``), ``failed``
+    (it is not, and must not be sent), or ``retry`` (it is not: send it on the next run, with
+    fresh dedupe keys)."""
+    if resolution not in RESOLUTIONS:
+        raise ResolveError(f"--as must be one of {', '.join(RESOLUTIONS)}")
+    if channel not in calendar.channels:
+        raise ResolveError(f"unknown channel {channel}")
+    key = item_key(post, channel, occurrence)
+    records = store.load()
+    found = records.get(key)
+    if found is None and not any(p.id == post for p in calendar.posts):
+        raise ResolveError(f"no post {post} in the calendar and no ledger record {key}")
+    if resolution == "published" and not (url or remote_id):
+        raise ResolveError("say where it is: --url (and/or --id)")
+    network = calendar.channels[channel].network or "outbox"
+    record = found if isinstance(found, Record) else Record(key, post, channel, network,
+                                                            occurrence)
+    stamp = iso(now)
+    note = f"resolved by hand as {resolution}" + (f" by {by}" if by else "")
+    if resolution == "published":
+        record.state, record.error = "published", None
+        if not record.parts:
+            from cmops.ledger import PartRecord
+
+            record.parts.append(PartRecord("planned", "manual"))
+        for part in record.parts:
+            if part.state != "published":
+                part.state, part.at = "published", stamp
+        record.parts[0].url = url or record.parts[0].url
+        record.parts[0].remote_id = remote_id or record.parts[0].remote_id or url
+    elif resolution == "failed":
+        record.state, record.error = "failed", reason or note
+    else:
+        record.state, record.error = "pending", None
+        record.parts = [p for p in record.parts if p.state == "published"]
+    record.claimed_by = record.lease_until = None
+    record.resolved_by = by or "cmops resolve"
+    record.updated = stamp
+    record.note(Attempt("manual", 0, stamp, f"resolved:{resolution}", reason))
+    _save_resolved(store, record)
+    return record
+
+
+def _save_resolved(store: Store, record: Record) -> None:
+    def prepare(key: str, current: Record | None) -> Record | None:
+        return record
+
+    if not store.claim([record.key], prepare):
+        raise ResolveError(f"{record.key} is being published by a run right now; try again "
+                           "when it ends")
+    store.checkpoint()

@@ -1,0 +1,204 @@
+"""The ledger on a git branch of the content repository's remote (default ``cmops-state``).
+
+For CI, where runners are thrown away after each run. The branch holds one file per post ×
+channel (``records/<post>/<channel>.json``), so runs touching different items never
+conflict. Commits are built with plumbing (a private index, ``commit-tree``) on top of the
+branch as last fetched, and pushed without force: a push that is not a fast-forward is
+rejected by the remote, which is the compare-and-swap that makes two runs safe. The user's
+work tree, index and branches are never touched; the fetched tip lives under
+``refs/cmops/``.
+
+A run makes a small constant number of pushes: one for all its claims (before anything is
+sent) and one for all its outcomes (at the end), plus one per lost race. Because claims are
+pushed in one batch, a claim already counts as an attempt: after a crash, every claimed part
+is reconciled with its network before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from cmops.ledger import CorruptRecord, Record, dumps, loads
+from cmops.stores import Prepare, key_from_path, record_path
+
+MAX_RACES = 8
+
+
+class GitStoreError(Exception):
+    pass
+
+
+class GitStore:
+    claim_marks_sending = True
+
+    def __init__(self, root: Path, branch: str = "cmops-state", remote: str = "origin") -> None:
+        self.root = root
+        self.branch = branch
+        self.remote = remote
+        self.ref = f"refs/cmops/{branch}"
+        self.description = f"git branch {branch} of {remote}"
+        self.pushes = 0
+        self.base: str | None = None
+        self.records: dict[str, Record | CorruptRecord] = {}
+        self.staged: dict[str, bytes] = {}
+        try:
+            self.git_dir = Path(self._git("rev-parse", "--absolute-git-dir").strip())
+        except GitStoreError:
+            raise GitStoreError(f"{root} is not a git repository: --state-branch needs "
+                                "one") from None
+        if self._run("remote", "get-url", remote).returncode != 0:
+            raise GitStoreError(f"git remote {remote!r} is not configured in {root}")
+
+    # -- git plumbing ------------------------------------------------------------------------
+    def _env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", **extra)
+        for role in ("AUTHOR", "COMMITTER"):
+            env.setdefault(f"GIT_{role}_NAME", "cmops")
+            env.setdefault(f"GIT_{role}_EMAIL", "cmops@users.noreply.github.com")
+        return env
+
+    def _run(self, *args: str, stdin: bytes | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", "-C", str(self.root), *args], input=stdin,
+                              capture_output=True, env=env or self._env(), check=False)
+
+    def _git(self, *args: str, stdin: bytes | None = None,
+             env: dict[str, str] | None = None) -> str:
+        done = self._run(*args, stdin=stdin, env=env)
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitStoreError(f"git {args[0]} failed: {message[-1] if message else '?'}")
+        return done.stdout.decode("utf-8", "replace")
+
+    def _fetch(self) -> None:
+        done = self._run("fetch", "--quiet", "--no-tags", self.remote,
+                         f"+refs/heads/{self.branch}:{self.ref}")
+        if done.returncode == 0:
+            self.base = self._git("rev-parse", self.ref).strip()
+            return
+        err = done.stderr.decode("utf-8", "replace")
+        if "couldn't find remote ref" in err or "could not find remote ref" in err.lower():
+            self._run("update-ref", "-d", self.ref)
+            self.base = None  # the branch does not exist yet: the first push creates it
+            return
+        raise GitStoreError(f"cannot fetch {self.branch} from {self.remote}: "
+                            f"{err.strip().splitlines()[-1] if err.strip() else '?'}")
+
+    def _read(self) -> dict[str, Record | CorruptRecord]:
+        out: dict[str, Record | CorruptRecord] = {}
+        if self.base is None:
+            return out
+        listing = self._git("ls-tree", "-r", "--full-tree", self.base, "records/")
+        entries = []
+        for line in listing.splitlines():
+            meta, path = line.split("\t", 1)
+            key = key_from_path(path)
+            if key is not None:
+                entries.append((key, meta.split()[2]))
+        if not entries:
+            return out
+        batch = self._run("cat-file", "--batch",
+                          stdin="".join(f"{sha}\n" for _, sha in entries).encode())
+        data, pos = batch.stdout, 0
+        for key, _ in entries:
+            header_end = data.index(b"\n", pos)
+            size = int(data[pos:header_end].split()[2])
+            blob = data[header_end + 1: header_end + 1 + size]
+            pos = header_end + 1 + size + 1
+            try:
+                out[key] = loads(blob, key)
+            except CorruptRecord as exc:
+                out[key] = exc
+        return out
+
+    def _commit(self, files: dict[str, bytes], message: str) -> str:
+        with tempfile.TemporaryDirectory(prefix="cmops-state-") as tmp:
+            paths = []
+            for n, data in enumerate(files.values()):
+                path = Path(tmp) / f"{n}.json"
+                path.write_bytes(data)
+                paths.append(str(path))
+            shas = self._git("hash-object", "-w", "--no-filters", "--stdin-paths",
+                             stdin="\n".join(paths).encode()).split()
+            env = self._env(GIT_INDEX_FILE=str(Path(tmp) / "index"))
+            if self.base:
+                self._git("read-tree", self.base, env=env)
+            else:
+                self._git("read-tree", "--empty", env=env)
+            info = "".join(f"100644 {sha}\t{record_path(key)}\n"
+                           for key, sha in zip(files, shas, strict=True))
+            self._git("update-index", "--add", "--index-info", stdin=info.encode(), env=env)
+            tree = self._git("write-tree", env=env).strip()
+        parents = ["-p", self.base] if self.base else []
+        return self._git("commit-tree", tree, *parents, "-m", message).strip()
+
+    def _push(self, commit: str) -> bool:
+        """True if the remote branch now is ``commit``; False if another run moved it."""
+        self.pushes += 1
+        done = self._run("push", "--quiet", "--porcelain", self.remote,
+                         f"{commit}:refs/heads/{self.branch}")
+        if done.returncode == 0:
+            self._git("update-ref", self.ref, commit)
+            self.base = commit
+            return True
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")
+        if "[rejected]" in output or "fetch first" in output or "non-fast-forward" in output \
+                or ("[remote rejected]" in output and "cannot lock ref" in output):
+            return False
+        # The answer was lost: maybe the push went through. Look before doing anything else.
+        self._fetch()
+        if self.base and self._run("merge-base", "--is-ancestor", commit,
+                                   self.base).returncode == 0:
+            return True
+        raise GitStoreError("pushing the ledger failed: "
+                            f"{output.strip().splitlines()[-1] if output.strip() else '?'}")
+
+    # -- the Store interface -----------------------------------------------------------------
+    def load(self) -> dict[str, Record | CorruptRecord]:
+        self._fetch()
+        self.records = self._read()
+        return dict(self.records)
+
+    def claim(self, keys: list[str], prepare: Prepare) -> list[Record]:
+        for _ in range(MAX_RACES):
+            claims: dict[str, Record] = {}
+            for key in keys:
+                current = self.records.get(key)
+                if isinstance(current, CorruptRecord):
+                    continue
+                record = prepare(key, current)
+                if record is not None:
+                    claims[key] = record
+            if not claims:
+                return []
+            commit = self._commit({k: dumps(r) for k, r in claims.items()},
+                                  f"cmops: claim {len(claims)} item(s)")
+            if self._push(commit):
+                self.records.update(claims)
+                return list(claims.values())
+            # Another run pushed first: see what it claimed, then claim the rest.
+            self.load()
+        raise GitStoreError(f"gave up claiming after {MAX_RACES} lost races on {self.branch}")
+
+    def save(self, record: Record) -> None:
+        self.staged[record.key] = dumps(record)
+
+    def checkpoint(self) -> None:
+        if not self.staged:
+            return
+        for _ in range(MAX_RACES):
+            commit = self._commit(self.staged, f"cmops: record {len(self.staged)} outcome(s)")
+            if self._push(commit):
+                self.staged.clear()
+                return
+            # Another run moved the branch (its own items). Our items are ours by claim:
+            # re-apply our files on top of its commit.
+            self._fetch()
+        raise GitStoreError(f"gave up recording outcomes after {MAX_RACES} lost races: "
+                            "the claimed items will be reconciled by the next run")
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,93 @@
+"""The ledger in a local directory (default ``.cmops/state/``).
+
+Each record is replaced atomically (write, fsync, rename, fsync the directory), so a crash at
+any instruction leaves the previous record or the new one. Two runs on the same directory
+coordinate with one ``flock`` per record, held for the whole run: the kernel releases it when
+a process dies, however it dies, so a killed run never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+from cmops.atomic import write_atomic
+from cmops.ledger import CorruptRecord, Record, dumps, loads
+from cmops.stores import Prepare, key_from_path, record_path
+
+DEFAULT_STATE = Path(".cmops/state")
+
+
+class LocalStore:
+    claim_marks_sending = False
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"local directory {path}"
+        self._locks: dict[str, int] = {}
+
+    def _file(self, key: str) -> Path:
+        return self.path / record_path(key)
+
+    def load(self) -> dict[str, Record | CorruptRecord]:
+        out: dict[str, Record | CorruptRecord] = {}
+        records = self.path / "records"
+        if not records.is_dir():
+            return out
+        for file in sorted(records.glob("*/*.json")):
+            key = key_from_path(file.relative_to(self.path).as_posix())
+            if key is None:
+                continue
+            try:
+                out[key] = loads(file.read_bytes(), key)
+            except CorruptRecord as exc:
+                out[key] = exc
+        return out
+
+    def read(self, key: str) -> Record | None:
+        file = self._file(key)
+        return loads(file.read_bytes(), key) if file.exists() else None
+
+    def _lock(self, key: str) -> bool:
+        if key in self._locks:
+            return True
+        lock = self.path / "locks" / (key.replace("/", "__") + ".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._locks[key] = fd
+        return True
+
+    def claim(self, keys: list[str], prepare: Prepare) -> list[Record]:
+        owned = []
+        for key in keys:
+            if not self._lock(key):
+                continue  # another live run holds it
+            try:
+                current = self.read(key)
+            except CorruptRecord:
+                continue
+            record = prepare(key, current)
+            if record is None:
+                continue
+            self.save(record)
+            owned.append(record)
+        return owned
+
+    def save(self, record: Record) -> None:
+        write_atomic(self._file(record.key), dumps(record))
+
+    def checkpoint(self) -> None:
+        pass  # every save is already durable
+
+    def close(self) -> None:
+        for fd in self._locks.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._locks.clear()

@@ -1,0 +1,139 @@
+"""A strict loopback Mastodon: a real HTTP server on 127.0.0.1 that keeps every status it
+accepts and can be told to misbehave.
+
+It enforces the parts of the documented contract cmops relies on
+(docs.joinmastodon.org/methods/statuses): a bearer token, a JSON body with ``status`` (at most
+500 characters here) and only known parameters, ``Idempotency-Key`` honoured (the same key
+returns the original status), ``in_reply_to_id`` naming an existing status. Anything else
+is a 4xx, as the real server would answer.
+
+Faults, consumed one per ``POST /api/v1/statuses``: ``accept-then-drop`` (creates the status,
+then closes the connection without answering), ``drop``, ``500``/``502``/``503``,
+``429-retry-after``, ``429-iso``, ``429-epoch``, ``422``, ``401-echo`` (echoes the request
+headers in the error body, as some servers do), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spoiler_text",
+         "sensitive", "poll", "scheduled_at"}
+
+
+class FakeMastodon:
+    def __init__(self, token: str = "test-token") -> None:
+        self.token = token
+        self.statuses: list[dict[str, Any]] = []
+        self.keys: dict[str, dict[str, Any]] = {}
+        self.faults: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def texts(self) -> list[str]:
+        return [s["content"] for s in self.statuses]
+
+    def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any,
+               headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length", "0"))
+        raw = h.rfile.read(length)
+        with self.lock:
+            self.requests.append({"path": h.path, "headers": dict(h.headers), "body": raw})
+            fault = self.faults.pop(0) if self.faults and h.path == "/api/v1/statuses" else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        if fault in ("500", "502", "503"):
+            return self._reply(h, int(fault), {"error": "Something went wrong"})
+        if fault == "429-retry-after":
+            return self._reply(h, 429, {"error": "Too many requests"}, {"Retry-After": "2"})
+        if fault == "429-iso":
+            reset = (datetime.now(UTC) + timedelta(seconds=3)).isoformat().replace("+00:00", "Z")
+            return self._reply(h, 429, {"error": "Too many requests"},
+                               {"X-RateLimit-Reset": reset, "X-RateLimit-Remaining": "0"})
+        if fault == "429-epoch":
+            return self._reply(h, 429, {"error": "Too many requests"},
+                               {"x-rate-limit-reset": str(int(time.time()) + 4)})
+        if fault == "401-echo":
+            return self._reply(h, 401, {"error": f"bad token; you sent {dict(h.headers)}"})
+        if h.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._reply(h, 401, {"error": "The access token is invalid"})
+        if h.path != "/api/v1/statuses":
+            return self._reply(h, 404, {"error": "Record not found"})
+        if not h.headers.get("Content-Type", "").startswith("application/json"):
+            return self._reply(h, 415, {"error": "expected JSON"})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self._reply(h, 400, {"error": "invalid JSON"})
+        unknown = set(body) - KNOWN
+        if unknown:
+            return self._reply(h, 422, {"error": f"unknown parameters: {sorted(unknown)}"})
+        if "scheduled_at" in body:  # cmops must never use server-side scheduling
+            return self._reply(h, 422, {"error": "scheduled_at is not allowed by this fake"})
+        text = body.get("status")
+        if not isinstance(text, str) or not text.strip():
+            return self._reply(h, 422, {"error": "Validation failed: Text can't be blank"})
+        if len(text) > 500 or fault == "422":
+            return self._reply(h, 422, {"error": "Validation failed: Text character limit "
+                                                 "of 500 exceeded"})
+        key = h.headers.get("Idempotency-Key")
+        with self.lock:
+            if key and key in self.keys:
+                status = self.keys[key]
+            else:
+                reply = body.get("in_reply_to_id")
+                if reply is not None and not any(s["id"] == reply for s in self.statuses):
+                    return self._reply(h, 404, {"error": "in_reply_to_id not found"})
+                status = {"id": str(100 + len(self.statuses)), "content": text,
+                          "in_reply_to_id": reply, "language": body.get("language"),
+                          "idempotency_key": key}
+                status["url"] = f"{self.url}/@brand/{status['id']}"
+                self.statuses.append(status)
+                if key:
+                    self.keys[key] = status
+        if fault == "accept-then-drop":
+            h.close_connection = True
+            return
+        self._reply(h, 200, status)
+
+    @contextmanager
+    def running(self) -> Iterator[FakeMastodon]:
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
