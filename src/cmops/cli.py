@@ -431,8 +431,10 @@ def status(ctx: click.Context, state: Path | None, state_branch: str | None, at:
         click.echo(f"Ledger in {store.description}")
         for r in rows:
             extra = r.url or r.error or ""
-            tries = f" ({r.attempts} sends)" if r.attempts > 1 else ""
-            click.echo(f"{r.state:<12} {r.when or 'on request':<21} {r.key:<40} {extra}{tries}")
+            parts = f" ({r.parts} parts)" if r.parts > 1 else ""
+            tries = f" after {r.attempts} sends" if r.attempts > r.parts else ""
+            when = r.when or "on request"
+            click.echo(f"{r.state:<12} {when:<21} {r.key:<40} {extra}{parts}{tries}")
     ctx.exit(EXIT_CONTENT if any(r.state == "needs_human" for r in rows) else EXIT_OK)
 
 

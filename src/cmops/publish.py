@@ -269,6 +269,8 @@ class Publisher:
 
     def _held(self, record: Record) -> bool:
         """Claimed by another run whose lease has not run out."""
+        if not self.store.needs_lease:
+            return False  # the store's lock already proved that run is gone
         if not record.claimed_by or record.claimed_by == self.opts.run_id:
             return False
         return bool(record.lease_until and record.lease_until > iso(self.opts.now))

@@ -30,12 +30,13 @@ class Row:
     attempts: int
     error: str | None
     updated: str | None
+    parts: int = 1
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "post": self.post, "channel": self.channel,
                 "network": self.network, "state": self.state, "publish_at": self.when,
                 "url": self.url, "remote_id": self.remote_id, "attempts": self.attempts,
-                "error": self.error, "updated": self.updated}
+                "error": self.error, "updated": self.updated, "parts": self.parts}
 
 
 def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
@@ -73,7 +74,7 @@ def _row(rec: Record, when: str | None, planned: str | None) -> Row:
         state = "in_progress" if attempted or planned is None else planned
     return Row(rec.key, rec.post, rec.channel, rec.network, state, when, rec.url,
                rec.remote_id, sum(1 for a in rec.attempts if a.outcome != "reconciled"),
-               rec.error, rec.updated)
+               rec.error, rec.updated, max(1, len(rec.parts)))
 
 
 class ResolveError(Exception):

@@ -34,6 +34,8 @@ class FakeMastodon:
         self.statuses: list[dict[str, Any]] = []
         self.keys: dict[str, dict[str, Any]] = {}
         self.faults: list[str] = []
+        self.latency = 0.0
+        """Seconds every request takes before it is handled (a distant server)."""
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         fake = self
@@ -45,7 +47,11 @@ class FakeMastodon:
             def do_POST(self) -> None:
                 fake.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the crash tests) is expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -64,6 +70,8 @@ class FakeMastodon:
         h.wfile.write(data)
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
+        if self.latency:
+            time.sleep(self.latency)
         length = int(h.headers.get("Content-Length", "0"))
         raw = h.rfile.read(length)
         with self.lock:

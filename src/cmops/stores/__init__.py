@@ -27,6 +27,10 @@ class Store(Protocol):
     """True when a claim must already count as an attempt (the git store pushes claims in a
     batch, so the per-part intent cannot be made durable separately before each send)."""
 
+    needs_lease: bool
+    """True when a claim's lease is the only sign its run is alive (the git store); the local
+    store knows from its locks, which die with their process."""
+
     def load(self) -> dict[str, Record | CorruptRecord]:
         ...
 

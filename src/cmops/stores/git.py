@@ -33,6 +33,7 @@ class GitStoreError(Exception):
 
 class GitStore:
     claim_marks_sending = True
+    needs_lease = True
 
     def __init__(self, root: Path, branch: str = "cmops-state", remote: str = "origin") -> None:
         self.root = root

@@ -22,6 +22,7 @@ DEFAULT_STATE = Path(".cmops/state")
 
 class LocalStore:
     claim_marks_sending = False
+    needs_lease = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
