@@ -101,6 +101,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bo
 
     Example:
 
+    \b
         cmops validate
         cmops validate calendar/posts/2026-03 --format github
     """
@@ -175,6 +176,7 @@ def plan(ctx: click.Context, at: str | None, until: str | None, days: int,
 
     Example:
 
+    \b
         cmops plan --days 7
         cmops plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
@@ -226,6 +228,7 @@ def pause(ctx: click.Context, reason: str, channels: tuple[str, ...], by: str | 
 
     Example:
 
+    \b
         cmops pause --reason "Product recall: all comms on hold" --by @camille
         cmops pause --reason "Outage" --channel x-main
     """
@@ -253,6 +256,7 @@ def resume(ctx: click.Context) -> None:
 
     Example:
 
+    \b
         cmops resume
     """
     from cmops.pausefile import write_resume
@@ -311,7 +315,8 @@ _SYMBOL = {"published": "✓", "failed": "✗", "needs_human": "!", "expired": "
               metavar="SECONDS", help="Time budget of the run: no send starts when less "
                                       "than 30 s of it is left.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="text for people (progress on stderr, a table at the "
+                                      "end), json for tools.")
 @click.pass_context
 def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
             posts: tuple[str, ...], dry_run: bool, state: Path | None,
@@ -329,6 +334,7 @@ def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
 
     Example:
 
+    \b
         cmops publish
         cmops publish --channel newsroom --at 2026-12-02T12:00+01:00
         cmops publish --post delivery-delays-holding   # a holding statement, on request
@@ -397,7 +403,7 @@ def _publish_table(result: Any) -> str:
 @_state_options
 @click.option("--at", "at", metavar="ISO", help="As if it were this time (default: now).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+              show_default=True, help="text for people, json for tools.")
 @click.pass_context
 def status(ctx: click.Context, state: Path | None, state_branch: str | None, at: str | None,
            fmt: str) -> None:
@@ -410,6 +416,7 @@ def status(ctx: click.Context, state: Path | None, state_branch: str | None, at:
 
     Example:
 
+    \b
         cmops status
         cmops status --format json | jq '.items[] | select(.state == "needs_human")'
     """
@@ -440,7 +447,7 @@ def status(ctx: click.Context, state: Path | None, state_branch: str | None, at:
 
 @cli.command()
 @click.argument("post")
-@click.option("--channel", required=True, metavar="NAME")
+@click.option("--channel", required=True, metavar="NAME", help="The channel of the item.")
 @click.option("--as", "resolution", required=True,
               type=click.Choice(["published", "failed", "retry"]),
               help="published: it is on the network (give --url); failed: it is not and "
@@ -463,6 +470,7 @@ def resolve(ctx: click.Context, post: str, channel: str, resolution: str, url: s
 
     Example:
 
+    \b
         cmops resolve spring-teaser --channel mastodon-main --as published \\
             --url https://mastodon.social/@lumenvelo/113
         cmops resolve spring-teaser --channel x-main --as retry

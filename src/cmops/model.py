@@ -41,7 +41,9 @@ class Media:
     def list_from(cls, raw: Any) -> tuple[Media, ...]:
         if not isinstance(raw, list):
             return ()
-        return tuple(cls(m["path"], _str(m, "alt"), i) for i, m in enumerate(raw)
+        # Alt text written as a folded block (alt: >) ends with a newline nobody meant.
+        return tuple(cls(m["path"], (_str(m, "alt") or "").strip() or None, i)
+                     for i, m in enumerate(raw)
                      if isinstance(m, dict) and isinstance(m.get("path"), str))
 
 
