@@ -1,0 +1,412 @@
+"""X (Twitter) post length: twitter-text's weighted count (configs v1, v2, v3).
+
+Rules, from twitter/twitter-text @ 30e2430 (`parseTweet` in js/src, `validation.rb` in rb/lib;
+X's docs defer to that library):
+
+1. NFC-normalise the text.
+2. Every URL the extractor finds weighs `transformedURLLength` (23): `http(s)://` URLs and bare
+   domains ending in a known TLD (`example.com`, not `foo.baz`), with ports, paths, queries and
+   the trailing-punctuation rules of the grammar below.
+3. With `emojiParsingEnabled` (v3) an emoji sequence weighs `defaultWeight` (2 characters)
+   however many code points it has.
+4. Any other code point weighs the weight of its range, else `defaultWeight`; the sum is
+   divided by `scale`.
+5. Valid when 0 < length <= `maxWeightedTweetLength` and no U+FFFE, U+FEFF or U+FFFF occurs.
+
+The URL grammar follows the Ruby gem's `regex.rb` (the implementation Mastodon also runs);
+domain labels are checked the way its IDNA step does (each label 1..63 characters once
+punycode-encoded, no raw `xn--` label with non-ASCII text, whole URL <= 4096).
+Emoji sequences are grapheme clusters (see `graphemes`); twemoji, which twitter-text uses,
+splits non-standard ZWJ sequences that a cluster keeps whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, NamedTuple, TypeAlias
+
+from cmops.text.graphemes import cluster_spans, is_emoji_cluster, utf16_len
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRange:
+    start: int
+    end: int
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """One twitter-text configuration file (`config/v<N>.json`)."""
+
+    version: int
+    max_weighted_length: int
+    scale: int
+    default_weight: int
+    transformed_url_length: int
+    emoji_parsing: bool = False
+    ranges: tuple[WeightRange, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Config:
+        return cls(
+            version=int(data["version"]),
+            max_weighted_length=int(data["maxWeightedTweetLength"]),
+            scale=int(data["scale"]),
+            default_weight=int(data["defaultWeight"]),
+            transformed_url_length=int(data["transformedURLLength"]),
+            emoji_parsing=bool(data.get("emojiParsingEnabled", False)),
+            ranges=tuple(WeightRange(int(r["start"]), int(r["end"]), int(r["weight"]))
+                         for r in data.get("ranges", ())),
+        )
+
+    @classmethod
+    def load(cls, version: int) -> Config:
+        """The packaged copy of twitter-text's `config/v<version>.json`."""
+        raw = (resources.files("cmops.text") / "data" / f"config-v{version}.json").read_text(
+            encoding="utf-8")
+        return cls.from_json(json.loads(raw))
+
+    def weight(self, code_point: int) -> int:
+        if code_point > 0xFFFF:
+            # twitter-text weighs a surrogate pair by its low surrogate (a JavaScript quirk).
+            code_point = 0xDC00 + ((code_point - 0x10000) & 0x3FF)
+        for r in self.ranges:
+            if r.start <= code_point <= r.end:
+                return r.weight
+        return self.default_weight
+
+
+V1 = Config.load(1)
+V2 = Config.load(2)
+V3 = Config.load(3)
+DEFAULT = V3
+
+MAX_URL_LENGTH = 4096
+MAX_TCO_SLUG_LENGTH = 40
+MAX_LABEL_LENGTH = 63
+INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff")
+
+# --- URL grammar ------------------------------------------------------------------------------
+
+_DIRECTIONAL = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_INVALID = "\ufffe\ufeff\uffff"
+_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_PUNCT = "!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~"
+_CTRL = "\x00-\x1f\x7f"
+_LATIN = ("\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263"
+          "\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff")
+# \p{Cyrillic} and \p{Pd} spelled out, since the stdlib `re` has no Unicode properties.
+_CYRILLIC = ("\u0400-\u0484\u0487-\u052f\u1c80-\u1c8a\u1d2b\u1d78\u2de0-\u2dff\ua640-\ua69f"
+             "\ufe2e\ufe2f\U0001e030-\U0001e06d\U0001e08f")
+_DASHES = ("\\-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
+           "\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead")
+
+_Trie: TypeAlias = "dict[str, _Trie]"
+
+
+def _trie(words: Iterable[str]) -> _Trie:
+    root: _Trie = {}
+    for word in words:
+        node = root
+        for ch in word.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return root
+
+
+def _alternation(node: _Trie) -> str:
+    """A regex matching any word of the trie, longest first, so that matching does not retry
+    each of ~1,600 TLDs in turn."""
+    branches = [re.escape(ch) + _alternation(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:
+        return body + "?" if len(branches) == 1 and len(body) == 1 else f"(?:{body})?"
+    return body
+
+
+def _load_tlds() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    raw = (resources.files("cmops.text") / "data" / "tlds.json").read_text(encoding="utf-8")
+    data = json.loads(raw)
+    return tuple(data["country"]), tuple(data["generic"])
+
+
+COUNTRY_TLDS, GENERIC_TLDS = _load_tlds()
+TLDS = frozenset(COUNTRY_TLDS + GENERIC_TLDS)
+
+_D = f"[^{_DIRECTIONAL}{_PUNCT}{_CTRL}{_INVALID}{_SPACES}]"
+_TLD_END = "(?=[^0-9a-z@+-]|$)"
+_TLD = (f"(?:(?:{_alternation(_trie(GENERIC_TLDS))}){_TLD_END}"
+        f"|(?:{_alternation(_trie(COUNTRY_TLDS))}){_TLD_END}"
+        "|xn--[0-9a-z]+)")
+_DOMAIN = f"(?:(?:{_D}(?:[_-]|{_D})*)?{_D}\\.)*(?:(?:{_D}(?:-|{_D})*)?{_D}\\.){_TLD}"
+_P = f"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\\[\\]{_DASHES}_~&|@{_LATIN}]"
+_PARENS = f"\\((?:{_P}+|{_P}*\\({_P}+\\){_P}*)\\)"
+_PATH_END = f"(?:[a-z{_CYRILLIC}0-9=_#/+\\-{_LATIN}]|{_PARENS})"
+_PATH = f"(?:{_P}*(?:{_PARENS}{_P}*)*{_PATH_END}|{_P}+/)"
+_QUERY = "[a-z0-9!?*'();:&=+$/%#\\[\\]\\-_.,~|@]*[a-z0-9_&=#/\\-]"
+_BEFORE = f"(?:[^A-Z0-9@\uff20$#\uff03{_INVALID}]|[{_DIRECTIONAL}]|^)"
+
+_URL = re.compile(
+    f"({_BEFORE})"  # 1: the character before
+    f"((https?://)?"  # 2: the URL, 3: protocol
+    f"({_DOMAIN})"  # 4: domain
+    "(?::[0-9]+)?"
+    f"(/{_PATH}*)?"  # 5: path
+    f"(?:\\?{_QUERY})?)",
+    re.IGNORECASE,
+)
+_ASCII_DOMAIN = re.compile(f"(?:(?:[a-z0-9_\\-{_LATIN}])+\\.)+{_TLD}", re.IGNORECASE)
+_ASCII_LABEL_CHAR = re.compile(f"[a-z0-9_\\-{_LATIN}]", re.IGNORECASE)
+_TCO = re.compile(f"https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY})?", re.IGNORECASE)
+_PROTOCOL = re.compile("https?://", re.IGNORECASE)
+_BAD_BEFORE_BARE_DOMAIN = frozenset("-_./")
+
+# --- linear-time guard ------------------------------------------------------------------------
+# Backtracking makes a failed match attempt cost up to the length of the domain-like run it
+# starts in, so a crafted post ("a." * 100_000) would take minutes. Before each attempt we ask,
+# in O(1) from tables built in one right-to-left pass, whether a domain can start there at all;
+# the regex still decides every match, so results are unchanged.
+
+# Characters `_D` excludes (checked against `_D` by the tests).
+_NOT_DOMAIN = frozenset(
+    [chr(c) for c in (*range(0x21), 0x7F, 0x85, 0xA0, 0x61C, 0x1680, 0x180E, *range(0x2000, 0x200B),
+                      0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x2030), 0x205F,
+                      *range(0x2066, 0x206A), 0x3000, 0xFEFF, 0xFFFE, 0xFFFF)]
+    + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"))
+_TLD_TRIE = _trie(TLDS)
+_PUNYCODE_START = re.compile("xn--[0-9a-z]", re.IGNORECASE)
+_NOT_TLD_END = re.compile("[0-9a-z@+-]", re.IGNORECASE)
+
+
+def _tld_at(text: str, p: int) -> bool:
+    """Whether `_TLD` may match at `p` (never False where it matches)."""
+    if _PUNYCODE_START.match(text, p):
+        return True
+    node = _TLD_TRIE
+    for j in range(p, len(text)):
+        child = node.get(text[j].lower()) or node.get(text[j].casefold())
+        if child is None:
+            return False
+        node = child
+        if "" in node and not _NOT_TLD_END.match(text, j + 1):
+            return True
+    return False
+
+
+def _starts(text: str, label_ok: Callable[[int, int], bool], *, tld_label_ok: Callable[
+        [int, int], bool] | None = None) -> list[bool]:
+    """For each index p: can `label.(label.)*TLD` start at p, where every label [a, b) passes
+    `label_ok(a, b)` and the one before the TLD also `tld_label_ok`?"""
+    n = len(text)
+    can = [False] * (n + 1)
+    next_dot = n
+    tld_after: dict[int, bool] = {}
+    for p in range(n - 1, -1, -1):
+        if text[p] == ".":
+            next_dot = p
+            continue
+        d = next_dot
+        if d == n or not label_ok(p, d):
+            continue
+        if can[d + 1]:
+            can[p] = True
+        elif tld_label_ok is None or tld_label_ok(p, d):
+            if d not in tld_after:
+                tld_after[d] = _tld_at(text, d + 1)
+            can[p] = tld_after[d]
+    return can
+
+
+def _domain_starts(text: str) -> list[bool]:
+    n = len(text)
+    next_bad = [n] * (n + 1)  # next index holding a character outside `_D` and "-_"
+    next_underscore = [n] * (n + 1)
+    for p in range(n - 1, -1, -1):
+        ch = text[p]
+        next_bad[p] = p if ch in _NOT_DOMAIN and ch not in "-_" else next_bad[p + 1]
+        next_underscore[p] = p if ch == "_" else next_underscore[p + 1]
+
+    def label_ok(a: int, b: int) -> bool:  # `_D([_-]|_D)*_D` or `_D`, up to the dot at b
+        return (next_bad[a] == b and text[a] not in _NOT_DOMAIN
+                and text[b - 1] not in _NOT_DOMAIN)
+
+    return _starts(text, label_ok, tld_label_ok=lambda a, b: next_underscore[a] >= b)
+
+
+def _ascii_domain_starts(domain: str) -> list[bool]:
+    n = len(domain)
+    next_bad = [n] * (n + 1)
+    for p in range(n - 1, -1, -1):
+        next_bad[p] = next_bad[p + 1] if _ASCII_LABEL_CHAR.match(domain, p) else p
+    return _starts(domain, lambda a, b: next_bad[a] == b)
+
+
+def _scan(pattern: re.Pattern[str], text: str,
+          may_match: Callable[[int], bool]) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)`, without the attempts `may_match(pos)` rules out."""
+    pos = 0
+    while pos < len(text):
+        m = pattern.match(text, pos) if may_match(pos) else None
+        if m:
+            yield m
+            pos = m.end()
+        else:
+            pos += 1
+
+
+def _url_matches(text: str) -> Iterator[re.Match[str]]:
+    can = _domain_starts(text)
+
+    def domain_from(u: int) -> bool:  # with or without a protocol
+        if u >= len(text) or can[u]:
+            return u < len(text)
+        protocol = _PROTOCOL.match(text, u)
+        return protocol is not None and can[protocol.end()]
+
+    # `_BEFORE` takes the character at pos, or nothing at the very start.
+    return _scan(_URL, text, lambda pos: domain_from(pos + 1) or (pos == 0 and domain_from(0)))
+
+
+class UrlEntity(NamedTuple):
+    start: int
+    """Code-point index of the first character."""
+    end: int
+    """Code-point index just past the last character."""
+    url: str
+
+
+def _ascii_domain(domain: str) -> str | None:
+    """The domain with each non-ASCII label punycode-encoded, or None when a label is empty,
+    longer than 63 once encoded, or a raw `xn--` label holding non-ASCII text."""
+    labels = []
+    for label in domain.split("."):
+        if label.isascii():
+            encoded = label
+        elif label[:4].lower() == "xn--":
+            return None
+        else:
+            try:
+                encoded = "xn--" + label.encode("punycode").decode("ascii")
+            except UnicodeError:
+                return None
+        if not 1 <= len(encoded) <= MAX_LABEL_LENGTH:
+            return None
+        labels.append(encoded)
+    return ".".join(labels)
+
+
+def _valid_domain(url_length: int, domain: str, *, has_protocol: bool) -> bool:
+    encoded = _ascii_domain(domain)
+    if encoded is None:
+        return False
+    url_length += max(0, len(encoded) - len(domain))
+    if not has_protocol:
+        url_length += len("https://")
+    return url_length <= MAX_URL_LENGTH
+
+
+def extract_urls(text: str, *, without_protocol: bool = True) -> list[UrlEntity]:
+    """URLs as twitter-text's extractor finds them, with code-point indices into `text`.
+
+    `without_protocol=False` keeps only `http(s)://` URLs (Mastodon's setting)."""
+    if ("." if without_protocol else ":") not in text:
+        return []
+    found: list[UrlEntity] = []
+    for m in _url_matches(text):
+        before, url, protocol, domain, path = m.group(1, 2, 3, 4, 5)
+        start, end = m.start(2), m.end(2)
+        if protocol is None:
+            if not without_protocol or before in _BAD_BEFORE_BARE_DOMAIN:
+                continue
+            last: UrlEntity | None = None
+            ascii_starts = _ascii_domain_starts(domain)
+            for a in _scan(_ASCII_DOMAIN, domain, ascii_starts.__getitem__):
+                if _valid_domain(len(url), a.group(), has_protocol=False):
+                    last = UrlEntity(start + a.start(), start + a.end(), a.group())
+                    found.append(last)
+            if last is not None and path:
+                found[-1] = UrlEntity(last.start, end, url.replace(domain, last.url, 1))
+            continue
+        tco = _TCO.match(url)
+        if tco:
+            if len(tco.group(1)) > MAX_TCO_SLUG_LENGTH:
+                continue
+            url = tco.group()
+            end = start + len(url)
+        if _valid_domain(len(url), domain, has_protocol=True):
+            found.append(UrlEntity(start, end, url))
+    return found
+
+
+# --- weighted length --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TweetLength:
+    """`parseTweet`'s answer. Ranges are inclusive UTF-16 indices into the original text."""
+
+    weighted_length: int
+    valid: bool
+    permillage: int
+    valid_range_start: int
+    valid_range_end: int
+    display_range_start: int
+    display_range_end: int
+
+
+def parse(text: str, config: Config = DEFAULT) -> TweetLength:
+    normalized = unicodedata.normalize("NFC", text)
+    url_ends = {u.start: u.end for u in extract_urls(normalized)}
+    emoji_ends: dict[int, int] = {}
+    if config.emoji_parsing:
+        emoji_ends = {s: e for s, e in cluster_spans(normalized)
+                      if is_emoji_cluster(normalized[s:e])}
+    limit = config.max_weighted_length * config.scale
+    total = 0
+    valid = True
+    units = 0  # UTF-16 units consumed so far
+    valid_end = 0
+    i = 0
+    while i < len(normalized):
+        if i in url_ends:
+            j = url_ends[i]
+            total += config.transformed_url_length * config.scale
+        elif i in emoji_ends:
+            j = emoji_ends[i]
+            total += config.default_weight
+        else:
+            j = i + 1
+            total += config.weight(ord(normalized[i]))
+        units += utf16_len(normalized[i:j])
+        if valid and normalized[j - 1] in INVALID_CHARACTERS:
+            valid = False
+        if valid and total <= limit:
+            valid_end = units - 1
+        i = j
+    original_units = utf16_len(text)
+    return TweetLength(
+        weighted_length=total // config.scale,
+        valid=valid and 0 < total <= limit,
+        permillage=total * 1000 // limit,
+        valid_range_start=0,
+        valid_range_end=valid_end + original_units - units,
+        display_range_start=0,
+        display_range_end=max(original_units - 1, 0),
+    )
+
+
+def weighted_length(text: str, config: Config = DEFAULT) -> int:
+    """X's count for `text`: 280 is the limit under v2/v3."""
+    return parse(text, config).weighted_length
+
+
+def is_valid(text: str, config: Config = DEFAULT) -> bool:
+    """Non-empty, within the limit, and free of U+FFFE, U+FEFF and U+FFFF."""
+    return parse(text, config).valid
