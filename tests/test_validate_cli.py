@@ -37,7 +37,7 @@ def test_every_problem_in_every_file_text(repo: Path, run: Runner) -> None:
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "calendar/posts/a.yaml:2:18: error: channels[1]: unknown channel 'nwes' (did you mean "
-        "'news'?); channels in calendar/channels.yaml: bsky, masto, news, nyc "
+        "'news'?); channels in calendar/channels.yaml: bsky, insta, li, masto, news, nyc, xch "
         "[post.unknown-channel]",
         "calendar/posts/a.yaml:3:9: error: status: 'pending' is not allowed for status; choose "
         "one of: draft, ready, standby [schema.enum]",
@@ -59,7 +59,7 @@ def test_json_format(repo: Path, run: Runner) -> None:
         "file": "calendar/posts/a.yaml", "line": 2, "column": 18, "path": "channels[1]",
         "rule": "post.unknown-channel",
         "message": "unknown channel 'nwes' (did you mean 'news'?); channels in "
-                   "calendar/channels.yaml: bsky, masto, news, nyc"}
+                   "calendar/channels.yaml: bsky, insta, li, masto, news, nyc, xch"}
     assert [w["rule"] for w in out["warnings"]] == ["post.unused-variant"]
 
 
@@ -78,7 +78,8 @@ def test_github_annotations(repo: Path, run: Runner) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == ("::error file=calendar/posts/a.yaml,line=2,col=18,title=post.unknown-"
                         "channel (channels[1])::unknown channel 'nwes' (did you mean 'news'?); "
-                        "channels in calendar/channels.yaml: bsky, masto, news, nyc")
+                        "channels in calendar/channels.yaml: bsky, insta, li, masto, news, "
+                        "nyc, xch")
 
 
 def test_github_format_cannot_be_injected(repo: Path, run: Runner) -> None:
@@ -202,3 +203,19 @@ def test_python_module_entry_point(repo: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "cmops", "--root", str(repo), "validate"],
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "3 files valid\n")
+
+
+def test_length_errors_speak_the_networks_unit(run: Runner, repo: Path) -> None:
+    import shutil
+
+    examples = Path(__file__).parent / "examples/invalid/posts"
+    for name in ("bluesky-graphemes.yaml", "x-weighted.yaml"):
+        shutil.copy(examples / name, repo / "calendar/posts" / name)
+    result = run("validate", "--format", "json", root=repo)
+    assert result.exit_code == 1
+    messages = sorted(e["message"] for e in json_out(result)["errors"])
+    assert messages == ["288/280 weighted characters on xch", "312/300 graphemes on bsky"]
+    plan = json_out(run("plan", "--at", "2026-11-30T00:00Z", "--format", "json", root=repo))
+    measures = {i["key"]: i["measures"] for i in plan["items"]}
+    assert measures["bluesky-graphemes/bsky"][0] == {"unit": "graphemes", "count": 312,
+                                                     "limit": 300, "part": 0, "ok": False}

@@ -18,6 +18,7 @@ from cmops import __version__
 
 if TYPE_CHECKING:
     from cmops.model import Calendar
+    from cmops.render import Rendered
     from cmops.validate import Report
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -492,9 +493,24 @@ def resolve(ctx: click.Context, post: str, channel: str, resolution: str, url: s
 
 
 def _measurer() -> Any:
-    from cmops.planview import no_measures
+    from cmops.planview import Measure
+    from cmops.text.limits import NETWORKS
 
-    return no_measures
+    def measure(rendered: Rendered, calendar: Calendar) -> list[Measure]:
+        rules = NETWORKS.get(rendered.network)
+        if rules is None:
+            return []
+        ch = calendar.channels.get(rendered.channel)
+        limit = ch.raw.get("max_chars") if ch and isinstance(ch.raw.get("max_chars"), int) \
+            else None
+        out = []
+        for index, part in enumerate(rendered.parts):
+            m = rules.measure(part.text, limit_override=limit, with_media=bool(part.media))
+            out.append(Measure(m.unit, m.count, m.limit, index))
+            out.extend(Measure(x.unit, x.count, x.limit, index) for x in m.extra if not x.ok)
+        return out
+
+    return measure
 
 
 def main() -> None:

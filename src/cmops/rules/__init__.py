@@ -21,7 +21,7 @@ from typing import Any
 
 from cmops.model import Post
 from cmops.problems import Finding
-from cmops.rules import media, references, safety, timing
+from cmops.rules import media, networks, references, safety, timing
 from cmops.rules.context import Context
 
 FileRule = Callable[[str, Mapping[str, Any]], Iterable[Finding]]
@@ -39,6 +39,7 @@ POST_RULES: tuple[PostRule, ...] = (
     references.check_variants,
     timing.check_post_time,
     media.check_post_media,
+    networks.check_post_networks,
 )
 
 CALENDAR_RULES: tuple[CalendarRule, ...] = (
@@ -52,6 +53,7 @@ RULE_DOCS: dict[str, str] = {
     **references.DOCS,
     **timing.DOCS,
     **media.DOCS,
+    **networks.DOCS,
 }
 
 __all__ = ["CALENDAR_RULES", "FILE_RULES", "POST_RULES", "RULE_DOCS", "Context"]

@@ -1,0 +1,112 @@
+"""Each network's own rules, per post × channel, on the text exactly as it will be sent.
+
+The text is rendered by :func:`cmops.render.render` (variants, UTM tags, thread parts), the
+same function the publisher sends from, then measured with the network's counting from
+:mod:`cmops.text.limits`. Messages give the count and the limit in the network's own unit:
+``312/300 graphemes on bluesky-main``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cmops.model import Post
+from cmops.problems import Finding, Path, Severity
+from cmops.render import render
+from cmops.rules.context import Context
+from cmops.text.limits import NETWORKS, advice, check
+
+DOCS = {
+    "text.too-long": "A post (or a thread part) is over its network's limit, counted the "
+                     "network's way: X weighted characters with every URL as 23, Bluesky "
+                     "graphemes and UTF-8 bytes, Mastodon characters with URLs as 23, "
+                     "LinkedIn, Instagram, Threads, Facebook, Discord and Telegram characters. "
+                     "Also caps on links, hashtags and mentions where a network has them.",
+    "text.no-threads": "A post has thread: parts but one of its channels' networks has no "
+                       "threads; give that network or channel a variant without thread:.",
+    "text.hashtags": "More hashtags than the network is reported to make use of (warning).",
+    "media.required": "The network cannot publish a post without an image or video "
+                      "(Instagram).",
+    "media.too-many": "More media attached than the network takes in one post.",
+    "media.network-type": "A media type the channel's network does not accept.",
+    "media.network-size": "A media file larger than the channel's network accepts.",
+    "media.alt-too-long": "Alt text longer than the network accepts.",
+}
+
+
+def _field(post: Post, channel: str, network: str, name: str) -> Path:
+    """Where the rendered field comes from: the channel's variant, the network's, or the
+    post itself (the same precedence as rendering)."""
+    for variant in (channel, network):
+        v = post.variants.get(variant)
+        if v is not None and getattr(v, name) is not None:
+            return ("variants", variant, name)
+    return (name,)
+
+
+def _part_path(post: Post, channel: str, network: str, index: int) -> Path:
+    if index == 0:
+        return _field(post, channel, network, "text")
+    return (*_field(post, channel, network, "thread"), index - 1, "text")
+
+
+def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
+    calendar = ctx.calendar
+    if post.status == "draft":
+        return
+    for channel in post.channels:
+        ch = calendar.channels.get(channel)
+        if ch is None or not ch.network or ch.network not in NETWORKS:
+            continue
+        rules = NETWORKS[ch.network]
+        rendered = render(post, channel, calendar)
+        limit = ch.raw.get("max_chars") if isinstance(ch.raw.get("max_chars"), int) else None
+        if len(rendered.parts) > 1 and not rules.threads:
+            yield Finding(post.file, _field(post, channel, ch.network, "thread"),
+                          "text.no-threads",
+                          f"{channel} ({ch.network}) has no threads: add a variant for "
+                          f"{ch.network} or {channel} with thread: []", at_key=True)
+        for index, part in enumerate(rendered.parts):
+            path = _part_path(post, channel, ch.network, index)
+            where = f" (part {index + 1})" if len(rendered.parts) > 1 else ""
+            for problem in check(ch.network, part.text, limit_override=limit,
+                                 with_media=bool(part.media)):
+                yield Finding(post.file, path, "text.too-long",
+                              f"{problem} on {channel}{where}")
+            for hint in advice(ch.network, part.text):
+                yield Finding(post.file, path, "text.hashtags", f"{hint} ({channel})",
+                              Severity.WARNING)
+            yield from _media(post, ctx, channel, ch.network, index, part.media)
+
+
+def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
+           media: tuple[object, ...]) -> Iterator[Finding]:
+    rules = NETWORKS[network].media
+    base = _field(post, channel, network, "media") if index == 0 else \
+        (*_field(post, channel, network, "thread"), index - 1, "media")
+    if rules.required and not media and index == 0:
+        yield Finding(post.file, _field(post, channel, network, "text"), "media.required",
+                      f"{channel} ({network}) cannot publish a post without an image or "
+                      "video: attach media, or give it a variant that has some")
+    if rules.max_count is not None and len(media) > rules.max_count:
+        yield Finding(post.file, base, "media.too-many",
+                      f"{len(media)} media attached; {channel} ({network}) takes at most "
+                      f"{rules.max_count}")
+    for n, item in enumerate(media):
+        path_text = getattr(item, "path", "")
+        alt = getattr(item, "alt", None)
+        info = ctx.media.get(path_text)
+        if info is not None and info.exists and info.mime:
+            if info.mime not in rules.mime_types:
+                yield Finding(post.file, (*base, n, "path"), "media.network-type",
+                              f"{channel} ({network}) does not take {info.mime}")
+            limit = rules.max_image_bytes if info.mime.startswith("image/") \
+                else rules.max_video_bytes
+            if limit is not None and info.size > limit:
+                yield Finding(post.file, (*base, n, "path"), "media.network-size",
+                              f"'{path_text}' is {info.size / 1_000_000:.1f} MB; {channel} "
+                              f"({network}) takes at most {limit / 1_000_000:.1f} MB")
+        if alt and rules.alt_text_max is not None and len(alt) > rules.alt_text_max:
+            yield Finding(post.file, (*base, n, "alt"), "media.alt-too-long",
+                          f"alt text is {len(alt)} characters; {channel} ({network}) takes "
+                          f"at most {rules.alt_text_max}")
