@@ -513,5 +513,21 @@ def _measurer() -> Any:
     return measure
 
 
+def _register_commands() -> None:
+    """Commands that live in their own module under ``cmops.commands`` (each module exposes
+    ``command``, a click command), added in name order so ``--help`` is stable."""
+    import importlib
+    import pkgutil
+
+    import cmops.commands
+
+    for info in sorted(pkgutil.iter_modules(cmops.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cmops.commands.{info.name}")
+        cli.add_command(module.command)
+
+
+_register_commands()
+
+
 def main() -> None:
     cli(prog_name="cmops")
