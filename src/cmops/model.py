@@ -208,6 +208,78 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class QuietHours:
+    start: str
+    end: str
+    channels: tuple[str, ...] | None = None
+    days: tuple[str, ...] | None = None
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Blackout:
+    start: str
+    end: str
+    reason: str | None = None
+    channels: tuple[str, ...] | None = None
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """The team's publishing policy (``calendar/rules.yaml``); defaults when absent."""
+
+    quiet_hours: tuple[QuietHours, ...] = ()
+    blackouts: tuple[Blackout, ...] = ()
+    min_spacing: Mapping[str, str] = field(default_factory=dict)
+    max_per_day: Mapping[str, int] = field(default_factory=dict)
+    banned_words: tuple[str, ...] = ()
+    require_alt_text: bool = True
+    require_utm: bool = False
+    no_link_in_x_main_post: bool = False
+    warn_only: tuple[str, ...] = ()
+    file: str = "calendar/rules.yaml"
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], file: str) -> Governance:
+        def items(name: str) -> list[Mapping[str, Any]]:
+            value = raw.get(name)
+            return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+        def chans(v: Mapping[str, Any]) -> tuple[str, ...] | None:
+            return _strs(v, "channels") or None
+
+        def mapping(name: str, kind: type) -> dict[str, Any]:
+            value = raw.get(name)
+            return {k: v for k, v in value.items() if isinstance(v, kind)} \
+                if isinstance(value, dict) else {}
+
+        def flag(name: str, default: bool) -> bool:
+            value = raw.get(name)
+            return value if isinstance(value, bool) else default
+
+        return cls(
+            quiet_hours=tuple(QuietHours(str(v.get("from")), str(v.get("to")), chans(v),
+                                         _strs(v, "days") or None, i)
+                              for i, v in enumerate(items("quiet_hours"))
+                              if isinstance(v.get("from"), str) and isinstance(v.get("to"), str)),
+            blackouts=tuple(Blackout(str(v.get("from")), str(v.get("to")), _str(v, "reason"),
+                                     chans(v), i)
+                            for i, v in enumerate(items("blackouts"))
+                            if isinstance(v.get("from"), str) and isinstance(v.get("to"), str)),
+            min_spacing=mapping("min_spacing", str),
+            max_per_day={k: v for k, v in mapping("max_per_day", int).items()
+                         if not isinstance(v, bool)},
+            banned_words=_strs(raw, "banned_words"),
+            require_alt_text=flag("require_alt_text", True),
+            require_utm=flag("require_utm", False),
+            no_link_in_x_main_post=flag("no_link_in_x_main_post", False),
+            warn_only=_strs(raw, "warn_only"),
+            file=file,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Pause:
     """The crisis switch (``calendar/pause.yaml``)."""
 
@@ -246,6 +318,7 @@ class Calendar:
     duplicate_campaigns: list[tuple[str, str]] = field(default_factory=list)
     """(file, id) of campaign files whose id an earlier file already uses."""
     pause: Pause | None = None
+    rules: Governance = field(default_factory=Governance)
 
     def channel_timezone(self, channel: str) -> str | None:
         ch = self.channels.get(channel)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
-from cmops.model import Calendar, Campaign, Pause, Post
+from cmops.model import Calendar, Campaign, Governance, Pause, Post
 from cmops.problems import Finding, Problem, Severity
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
@@ -111,6 +111,8 @@ def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Ca
             calendar.add_channels_file(data, result.rel)
         elif result.kind == "pause":
             calendar.pause = Pause.from_raw(data, result.rel)
+        elif result.kind == "rules":
+            calendar.rules = Governance.from_raw(data, result.rel)
     return calendar
 
 
@@ -200,6 +202,8 @@ def _check(root: Path, use_cache: bool) -> tuple[list[FileResult], list[Problem]
         problems.extend(result.problems)
     calendar = build_calendar(results, with_posts=False)
     problems.extend(check_posts(root, results, calendar, cache))
+    if calendar.rules.min_spacing or calendar.rules.max_per_day:
+        calendar = build_calendar(results)  # spacing and daily caps compare every post
     ctx = Context(calendar, post_ids=_post_ids(results))
     problems.extend(_locate_all(root, (f for rule in CALENDAR_RULES for f in rule(ctx))))
     if cache:

@@ -50,10 +50,12 @@ def file_kind(rel: str) -> str:
         return "campaign"
     if rel in ("calendar/pause.yaml", "calendar/pause.yml"):
         return "pause"
+    if rel in ("calendar/rules.yaml", "calendar/rules.yml"):
+        return "rules"
     return "unknown"
 
 
-KNOWN_OTHER = ("calendar/rules.yaml", "calendar/listening.yaml",
+KNOWN_OTHER = ("calendar/listening.yaml",
                "calendar/analytics.yaml")
 
 

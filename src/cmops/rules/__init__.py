@@ -21,7 +21,7 @@ from typing import Any
 
 from cmops.model import Post
 from cmops.problems import Finding
-from cmops.rules import media, networks, references, safety, timing
+from cmops.rules import governance, media, networks, references, safety, timing
 from cmops.rules.context import Context
 
 FileRule = Callable[[str, Mapping[str, Any]], Iterable[Finding]]
@@ -40,12 +40,14 @@ POST_RULES: tuple[PostRule, ...] = (
     timing.check_post_time,
     media.check_post_media,
     networks.check_post_networks,
+    governance.check_post_policy,
 )
 
 CALENDAR_RULES: tuple[CalendarRule, ...] = (
     references.check_ids,
     timing.check_zones,
     timing.check_campaign_dates,
+    governance.check_calendar_policy,
 )
 
 RULE_DOCS: dict[str, str] = {
@@ -54,6 +56,7 @@ RULE_DOCS: dict[str, str] = {
     **timing.DOCS,
     **media.DOCS,
     **networks.DOCS,
+    **governance.DOCS,
 }
 
 __all__ = ["CALENDAR_RULES", "FILE_RULES", "POST_RULES", "RULE_DOCS", "Context"]

@@ -78,9 +78,12 @@ def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Fi
                       f"{'an image' if is_image else 'a video'} over {_mb(limit)}")
     if not (item.alt or "").strip():
         if is_image:
+            # rules.yaml can make it a warning (require_alt_text: false); never silent.
             yield Finding(post.file, path, "media.alt-required",
                           f"image '{item.path}' needs alt text: add alt: with a short "
-                          "description of what it shows")
+                          "description of what it shows",
+                          Severity.ERROR if ctx.calendar.rules.require_alt_text
+                          else Severity.WARNING)
         else:
             yield Finding(post.file, path, "media.alt-required",
                           f"video '{item.path}' has no alt text; add a description",
