@@ -90,8 +90,12 @@ def cli(ctx: click.Context, root: Path | None, verbose: bool) -> None:
               show_default=True, help="text for people, github for inline PR annotations, "
                                       "json for tools.")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update .cmops/cache/.")
+@click.option("--check-links", is_flag=True,
+              help="Also ask every outbound link (HTTP HEAD, bounded): 404/410 are errors, "
+                   "unreachable links warnings. Needs network access; off by default.")
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bool) -> None:
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bool,
+             check_links: bool) -> None:
     """Check every calendar file and the rules between them.
 
     Reports every problem in every file in one run, as path:line:column, the field and a
@@ -120,7 +124,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bo
                                      param_hint="PATHS")
         selected.append(full.relative_to(root).as_posix() if full != root else "")
     report = run(root, [s for s in selected if s] if "" not in selected else [],
-                 use_cache=not no_cache)
+                 use_cache=not no_cache, check_links=check_links)
     click.echo(RENDERERS[fmt](report))
     ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)
 

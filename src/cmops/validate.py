@@ -212,11 +212,17 @@ def _check(root: Path, use_cache: bool) -> tuple[list[FileResult], list[Problem]
     return results, problems
 
 
-def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True) -> Report:
+def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
+             check_links: bool = False) -> Report:
     """Check the whole calendar under ``root``. ``paths`` (relative to the root) restricts
     which files' problems are reported; the whole calendar is still read, because references
-    between files need it."""
+    between files need it. ``check_links`` also asks every outbound link (network I/O)."""
     results, problems = _check(root, use_cache)
+    if check_links:
+        from cmops.linkcheck import check_links as probe
+
+        problems.extend(_locate_all(root, probe(build_calendar(results))))
+        problems.sort(key=Problem.sort_key)
     if paths:
         problems = [p for p in problems if _selected(p.file, paths)]
     return Report(root, len(results), problems)

@@ -57,6 +57,9 @@ RULE_DOCS: dict[str, str] = {
     **media.DOCS,
     **networks.DOCS,
     **governance.DOCS,
+    # Reported by cmops.linkcheck (validate --check-links), which does network I/O.
+    "link.broken": "With --check-links: a link answers 404/410 (error) or cannot be reached "
+                   "or answers another error (warning).",
 }
 
 __all__ = ["CALENDAR_RULES", "FILE_RULES", "POST_RULES", "RULE_DOCS", "Context"]
