@@ -73,7 +73,7 @@ def generate(target: Path, posts: int = 10_000, seed: int = 7) -> Path:
         if i % 3 == 0:
             lines += ["media:", "  - path: calendar/media/halo.png",
                       f"    alt: {_text(rng, 8)}"]
-        if i % 5 == 0:
+        if i % 5 == 0 and "linkedin-page" not in chans:  # LinkedIn has no threads
             lines += ["thread:", f"  - text: {_text(rng, 12)}", f"  - text: {_text(rng, 9)}"]
         if i % 4 == 0 and "x-main" in chans:
             lines += ["variants:", "  x:", f"    text: {_text(rng, 10)}"]

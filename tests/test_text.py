@@ -416,3 +416,50 @@ def test_measure() -> None:
     assert limits.measure("mastodon", "a" * 501, limit_override=1000).ok is True
     assert limits.measure("telegram", "a" * 1025, with_media=True).message() == \
         "1025/1024 UTF-16 units"
+
+
+def test_fast_weighted_length_agrees_with_parse_on_every_vector() -> None:
+    """weighted_length takes shortcuts (ASCII runs); parse walks every character."""
+    import random
+
+    from cmops.text import twitter as tw
+
+    rng = random.Random(3)
+    alphabet = ["a", "é", "e\u0301", "日", "👍🏽", "👨‍👩‍👧", " ", ".", "https://example.com/x",
+                "example.org", "#tag", "\u200f", "💩", "\U0001f3f3\ufe0f\u200d\U0001f308",
+                "#\ufe0f\u20e3", "\u00a9", "\u00a9\ufe0f", "\u200d", "\u0600", "\r\n", "\u1100",
+                "\u1161", "\U0001f1eb", "\U0001f1f7"]
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        for config in (tw.V1, tw.V2, tw.V3):
+            assert tw.weighted_length(text, config) == tw.parse(text, config).weighted_length
+
+
+def test_fast_grapheme_count_agrees_with_segmentation() -> None:
+    import random
+
+    from cmops.text.graphemes import clusters, count_graphemes
+
+    rng = random.Random(5)
+    alphabet = ["a", "é", "\r", "\n", "\r\n", "\u00ad", "\u02ff", "ÿ", " ", "\t", "\x00"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert count_graphemes(text) == len(clusters(text)), repr(text)
+
+
+def test_cheap_bounds_never_hide_a_problem() -> None:
+    """check() skips the exact count when a cheap bound fits; it must agree with measure()."""
+    import random
+
+    from cmops.text import limits
+
+    rng = random.Random(11)
+    alphabet = ["a", "é", "日", "👍🏽", " ", "https://example.com/" + "p" * 30, "@a@b.c", "#t",
+                "\r\n"]
+    for network, rules in limits.NETWORKS.items():
+        for _ in range(300):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+            limit = rng.choice([None, 20, 100, 300])
+            exact = rules.measure(text, limit_override=limit).problems()
+            assert bool(limits.check(network, text, limit_override=limit)) >= bool(exact), \
+                (network, text, limit)

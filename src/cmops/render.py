@@ -103,7 +103,7 @@ def tag_url(url: str, utm: Utm) -> str:
 
 
 def tag_text(text: str, utm: Utm | None) -> str:
-    if utm is None:
+    if utm is None or "://" not in text:
         return text
     out, last = [], 0
     for start, end in find_urls(text):
@@ -161,7 +161,8 @@ def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
     campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
-    utm = utm_for(post, campaign, channel, network)
+    has_links = bool(post.link) or "://" in text or any("://" in p.text for p in thread)
+    utm = utm_for(post, campaign, channel, network) if has_links else None
     parts = [RenderedPart(tag_text(text, utm), media)]
     parts.extend(RenderedPart(tag_text(p.text, utm), p.media) for p in thread)
     link = tag_url(post.link, utm) if post.link and utm else post.link

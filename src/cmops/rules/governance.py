@@ -64,7 +64,7 @@ def _when(post: Post, calendar: Calendar, channel: str) -> datetime | None:
 def check_post_policy(post: Post, ctx: Context) -> Iterator[Finding]:
     rules = ctx.calendar.rules
     yield from _banned(post, rules)
-    for channel in post.channels:
+    for channel in post.channels if rules.quiet_hours or rules.blackouts else ():
         local = _when(post, ctx.calendar, channel)
         if local is not None:
             yield from _time_rules(post, rules, channel, local)

@@ -23,6 +23,10 @@ _EMOJI_CLUSTER = regex.compile(
 
 def count_graphemes(text: str) -> int:
     """Number of extended grapheme clusters ("user-perceived characters")."""
+    if not text or ord(max(text)) < 0x300:
+        # Below U+0300 (ASCII, Latin-1, Latin Extended) nothing extends or joins a cluster;
+        # the one multi-character cluster is CR LF (UAX #29 rule GB3).
+        return len(text) - text.count("\r\n")
     found: list[str] = _CLUSTER.findall(text)
     return len(found)
 
@@ -50,7 +54,7 @@ def utf8_len(text: str) -> int:
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: code points above U+FFFF take two."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def utf8_offsets(text: str) -> list[int]:

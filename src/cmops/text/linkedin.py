@@ -36,9 +36,12 @@ class Mention:
     urn: str
 
 
+_ESCAPES = {ord(ch): "\\" + ch for ch in RESERVED}
+
+
 def escape(text: str) -> str:
     """Backslash-escape every reserved character so LinkedIn shows `text` as written."""
-    return "".join("\\" + ch if ch in RESERVED else ch for ch in text)
+    return text.translate(_ESCAPES)
 
 
 def unescape(commentary: str) -> str:
