@@ -192,3 +192,23 @@ def test_git_state_survives_a_kill_after_the_network_accepted(
     assert all(n == 1 for n in Counter(fake.texts()).values())
     assert len(fake.statuses) == 13
     assert all(r["state"] == "published" for r in state_files(remote).values())
+
+
+def test_secret_canary_never_reaches_output_or_the_state_branch(
+        clones: tuple[Path, Path, Path], fake: FakeMastodon) -> None:
+    import base64
+    from urllib.parse import quote
+
+    remote, one, _ = clones
+    fake.faults = ["401-echo", "500", "accept-then-drop"]
+    result = publish(one, AT, "--state-branch", "cmops-state", "--channel", "masto")
+    assert isinstance(result, subprocess.CompletedProcess)
+    assert "[REDACTED]" in result.stdout
+    history = git(remote, "log", "-p", "--all")
+    haystack = result.stdout + result.stderr + history
+    for path in one.rglob("*"):
+        if path.is_file() and ".git/objects" not in str(path):
+            haystack += path.read_text("utf-8", "replace")
+    for form in (TOKEN, base64.b64encode(TOKEN.encode()).decode(), quote(TOKEN),
+                 base64.b64encode(f"Bearer {TOKEN}".encode()).decode()):
+        assert form not in haystack
