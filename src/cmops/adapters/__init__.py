@@ -21,12 +21,18 @@ from cmops.adapters.base import (
     Remote,
     Transient,
 )
+from cmops.adapters.bluesky import BlueskyAdapter
+from cmops.adapters.discord import DiscordAdapter
 from cmops.adapters.mastodon import MastodonAdapter
 from cmops.adapters.outbox import OutboxAdapter
+from cmops.adapters.telegram import TelegramAdapter
 
 ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
     "outbox": OutboxAdapter,
     "mastodon": MastodonAdapter,
+    "bluesky": BlueskyAdapter,
+    "discord": DiscordAdapter,
+    "telegram": TelegramAdapter,
 }
 
 __all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "MediaFile", "NotConfigured",

@@ -1,0 +1,269 @@
+"""Bluesky (AT Protocol): each part is an ``app.bsky.feed.post`` record written over XRPC.
+
+Setup: in the Bluesky app, Settings → Privacy and security → App passwords → Add App Password
+(never the account password). Put the handle and the app password in two secrets and name them
+in channels.yaml::
+
+    bsky:
+      network: bluesky
+      server: https://bsky.social      # optional: your own PDS
+      secrets: {identifier: BSKY_HANDLE, password: BSKY_APP_PASSWORD}
+
+One session per adapter (login is limited to 30 per 5 minutes), refreshed on ``ExpiredToken``.
+
+Exactly-once: there is no idempotency key, so each part gets a record key of its own, a TID
+chosen when the intent is written. An unconfirmed attempt is settled with ``getRecord``: the
+record is there (published) or it is not (sending again with the same key is safe). A
+duplicate key has answered HTTP 500 on the reference server, so a 5xx is "maybe sent" and goes
+through the same lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    NotConfigured,
+    Outgoing,
+    PublishError,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.http import client, send
+from cmops.text.bluesky import detect_facets
+from cmops.text.limits import NETWORKS
+
+POST = "app.bsky.feed.post"
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+_B32 = "234567abcdefghijklmnopqrstuvwxyz"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RULES = NETWORKS["bluesky"].media
+
+
+class InvalidRecordKey(Rejected, ValueError):
+    """A dedupe key that is not a TID: the AppView would never show such a post."""
+
+
+class _Expired(Exception):
+    pass
+
+
+def tid(micros: int, clock_id: int) -> str:
+    """The 13-character base32-sortable form of ``micros << 10 | clock_id``."""
+    value = (micros << 10) | (clock_id & 0x3FF)
+    return "".join(_B32[(value >> shift) & 31] for shift in range(60, -5, -5))
+
+
+class BlueskyAdapter:
+    network: ClassVar[str] = "bluesky"
+    reconcile_by: ClassVar[str] = "record-key"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        server = ctx.settings.get("server", "https://bsky.social")
+        self.identifier = ctx.secrets.get("identifier", "")
+        self.password = ctx.secrets.get("password", "")
+        if not isinstance(server, str) or not server.startswith(("https://", "http://")):
+            raise NotConfigured(f"channel {ctx.name}: bluesky server must be an http(s) URL")
+        if not self.identifier or not self.password:
+            raise NotConfigured(f"channel {ctx.name}: bluesky needs secrets: "
+                                "{identifier: …, password: …} (an app password)")
+        self.redact = ctx.redactor
+        self.redact.add(self.password)
+        self.http = client(ctx, server.rstrip("/"))
+        self.did = self.handle = self.access = self.refresh = ""
+        self.dids: dict[str, str] = {}
+
+    # -- keys --------------------------------------------------------------------------
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+        # Parts of one item are claimed with the same `now`: spread them a millisecond apart,
+        # and items apart by a hash in the low microseconds and the clock id.
+        micros = (now - _EPOCH) // timedelta(microseconds=1) + part * 1000
+        return tid(micros + (digest >> 10) % 1000, digest)
+
+    @staticmethod
+    def _rkey(out: Outgoing) -> str:
+        if not TID.match(out.dedupe):
+            raise InvalidRecordKey(f"record key {out.dedupe!r} is not a TID")
+        return out.dedupe
+
+    # -- XRPC --------------------------------------------------------------------------
+    def _xrpc(self, method: str, nsid: str, *, token: str | None = None, retry: bool = True,
+              headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        seen: list[httpx.Response] = []
+        headers = headers or {}
+
+        def call() -> httpx.Response:
+            bearer = token if token is not None else self.access
+            auth = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+            response = self.http.request(method, f"/xrpc/{nsid}", headers={**auth, **headers},
+                                         **kwargs)
+            seen.append(response)
+            if retry and token is None and _error(response)[0] == "ExpiredToken":
+                raise _Expired
+            return response
+
+        try:
+            return send(self.redact, call).json()
+        except _Expired:
+            self._refresh()
+            return self._xrpc(method, nsid, retry=False, headers=headers, **kwargs)
+        except (Rejected, Transient) as exc:
+            raise self._explained(exc, seen[-1]) if seen else exc from None
+
+    def _explained(self, exc: Rejected | Transient, response: httpx.Response) -> PublishError:
+        """XRPC errors name themselves (``RecordNotFound``) and explain: keep both."""
+        name, detail = _error(response)
+        if not name:
+            return exc
+        text = " ".join(f"{name}: {detail}".split())[:300]
+        message = self.redact(f"HTTP {response.status_code}: {text}")
+        if isinstance(exc, Rejected):
+            return Rejected(message, exc.status)
+        return Transient(("rate limited: " if exc.status == 429 else "") + message,
+                         retry_after=exc.retry_after, maybe_sent=exc.maybe_sent,
+                         status=exc.status)
+
+    def _adopt(self, session: dict[str, Any]) -> None:
+        self.access, self.refresh = session["accessJwt"], session["refreshJwt"]
+        self.redact.add(self.access)
+        self.redact.add(self.refresh)
+        self.did, self.handle = session["did"], session.get("handle") or session["did"]
+
+    def _login(self) -> None:
+        if not self.access:
+            self._adopt(self._xrpc("POST", "com.atproto.server.createSession", token="", json={
+                "identifier": self.identifier, "password": self.password}))
+
+    def _refresh(self) -> None:
+        try:
+            self._adopt(self._xrpc("POST", "com.atproto.server.refreshSession",
+                                   token=self.refresh))
+        except Rejected:
+            self.access = ""
+            self._login()
+
+    def _resolve(self, handle: str) -> str:
+        if handle not in self.dids:
+            try:
+                found = self._xrpc("GET", "com.atproto.identity.resolveHandle",
+                                   params={"handle": handle})
+            except Rejected as exc:
+                raise Rejected(f"mention @{handle}: cannot resolve the handle ({exc})",
+                               exc.status) from None
+            self.dids[handle] = found["did"]
+        return self.dids[handle]
+
+    # -- building the record ------------------------------------------------------------
+    def _images(self, out: Outgoing) -> list[tuple[bytes, str, str]]:
+        if RULES.max_count is not None and len(out.media) > RULES.max_count:
+            raise Rejected(f"{len(out.media)} images: Bluesky takes at most {RULES.max_count}")
+        images = []
+        for media in out.media:
+            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+            if not mime.startswith("image/") or mime not in RULES.mime_types:
+                raise Rejected(f"{media.rel}: {mime} cannot be posted as a Bluesky image")
+            data = media.path.read_bytes()
+            if RULES.max_image_bytes is not None and len(data) > RULES.max_image_bytes:
+                raise Rejected(f"{media.rel}: {len(data)} bytes, Bluesky images take at most "
+                               f"{RULES.max_image_bytes}")
+            images.append((data, mime, media.alt or ""))
+        return images
+
+    @staticmethod
+    def _strong_ref(remote: Remote) -> dict[str, str]:
+        if not remote.id.startswith("at://") or not remote.extra.get("cid"):
+            raise Rejected(f"cannot reply to {remote.id}: its record uri and cid are unknown")
+        return {"uri": remote.id, "cid": remote.extra["cid"]}
+
+    def _record(self, out: Outgoing, images: list[tuple[bytes, str, str]]) -> dict[str, Any]:
+        facets = [f.to_record(self._resolve) for f in detect_facets(out.text)]
+        when = (out.published_at or datetime.now(UTC)).astimezone(UTC)
+        record: dict[str, Any] = {"$type": POST, "text": out.text, "createdAt": when.isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")}
+        if out.lang:
+            record["langs"] = [out.lang]
+        if facets:
+            record["facets"] = facets
+        if out.reply_to:
+            parent = self._strong_ref(out.reply_to)
+            root = self._strong_ref(out.root) if out.root else parent
+            record["reply"] = {"root": root, "parent": parent}
+        if images:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"image": self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
+                                     headers={"Content-Type": mime})["blob"], "alt": alt}
+                for data, mime, alt in images]}
+        elif out.link:
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": {
+                "uri": out.link, "title": out.link, "description": ""}}
+        return record
+
+    # -- the adapter ------------------------------------------------------------------------
+    def _remote(self, uri: str, cid: str, rkey: str) -> Remote:
+        return Remote(uri, f"https://bsky.app/profile/{self.handle}/post/{rkey}", {"cid": cid})
+
+    def publish(self, out: Outgoing) -> Remote:
+        rkey = self._rkey(out)
+        images = self._images(out)  # refused before anything is sent
+        try:
+            self._login()
+            record = self._record(out, images)
+        except Transient as exc:  # nothing was posted yet
+            raise Transient(str(exc), retry_after=exc.retry_after, maybe_sent=False,
+                            status=exc.status) from None
+        try:
+            created = self._xrpc("POST", "com.atproto.repo.createRecord", json={
+                "repo": self.did, "collection": POST, "rkey": rkey, "record": record})
+        except Rejected:
+            # Newer servers may answer a duplicate key with a 4xx: the record may be ours.
+            found = self._lookup(out, quiet=True)
+            if found is None:
+                raise
+            return found
+        return self._remote(created["uri"], created["cid"], rkey)
+
+    def _lookup(self, out: Outgoing, *, quiet: bool = False) -> Remote | None:
+        """The record at the part's key (None: not there); ``quiet``: None on any error."""
+        rkey = self._rkey(out)
+        try:
+            self._login()
+            found = self._xrpc("GET", "com.atproto.repo.getRecord", params={
+                "repo": self.did, "collection": POST, "rkey": rkey})
+        except PublishError as exc:
+            if quiet or (isinstance(exc, Rejected) and "RecordNotFound" in str(exc)):
+                return None
+            raise
+        if found.get("value", {}).get("text") != out.text:
+            if quiet:
+                return None
+            raise CannotTell(f"record {POST}/{rkey} exists with a different text: check the "
+                             f"account, then run cmops resolve {out.post_id} "
+                             f"--channel {out.channel}")
+        return self._remote(found["uri"], found["cid"], rkey)
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        return self._lookup(out)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _error(response: httpx.Response) -> tuple[str, str]:
+    """An XRPC error body's ``(error, message)``; empty strings when it is something else."""
+    try:
+        body = {} if response.is_success else response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return str(body.get("error") or ""), str(body.get("message") or "")

@@ -1,0 +1,125 @@
+"""Discord, through a channel webhook: one message per post, no threads.
+
+Setup: in Discord, Server Settings → Integrations → Webhooks → New Webhook, pick the channel,
+Copy Webhook URL. The URL holds the webhook's token, so it is the secret::
+
+    announcements:
+      network: discord
+      secrets: {webhook_url: DISCORD_WEBHOOK_URL}
+
+Messages are sent with ``?wait=true`` (otherwise Discord answers 204 with no message id) and
+``allowed_mentions: {parse: []}``, so a post can never ping @everyone or a role. Images go as
+multipart ``files[n]`` with their alt text as the attachment ``description``.
+
+Exactly-once: webhooks take no idempotency key and cannot list what they sent, so an attempt
+whose answer was lost cannot be checked here: a human looks at the channel and settles it with
+``cmops resolve``.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    NotConfigured,
+    Outgoing,
+    PublishError,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.http import client, send
+
+
+class DiscordAdapter:
+    network: ClassVar[str] = "discord"
+    reconcile_by: ClassVar[str] = "none"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        url = ctx.secrets.get("webhook_url", "")
+        if not url.startswith(("https://", "http://")) or "/webhooks/" not in url:
+            raise NotConfigured(f"channel {ctx.name}: discord needs secrets: {{webhook_url: …}} "
+                                "(https://discord.com/api/webhooks/<id>/<token>)")
+        self.redact = ctx.redactor
+        self.redact.add(url)
+        self.redact.add(url.rstrip("/").rsplit("/", 1)[1])  # the token on its own
+        self.webhook = httpx.URL(url)
+        self.http = client(ctx, str(self.webhook.copy_with(path="/", query=None)))
+        self.guild: str | None = None
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        return f"{key}#{part}@{now.isoformat()}"  # recorded for people; Discord has no use for it
+
+    def _post(self, **kwargs: Any) -> httpx.Response:
+        def call() -> httpx.Response:
+            response = self.http.post(self.webhook.copy_merge_params({"wait": "true"}),
+                                      **kwargs)
+            if response.status_code == 429:
+                _rate_limited(response, self.redact)
+            return response
+
+        return send(self.redact, call)
+
+    def publish(self, out: Outgoing) -> Remote:
+        if out.reply_to is not None:
+            raise Rejected("Discord webhooks cannot post threads: send one message")
+        payload: dict[str, Any] = {"content": out.text, "allowed_mentions": {"parse": []}}
+        if out.link and out.link not in out.text and not out.media:
+            payload["embeds"] = [{"title": out.link[:256], "url": out.link}]
+        if out.media:
+            payload["attachments"] = [
+                {"id": i, "filename": m.path.name, **({"description": m.alt} if m.alt else {})}
+                for i, m in enumerate(out.media)]
+            files = [(f"files[{i}]", (m.path.name, m.path.read_bytes(),
+                                      mimetypes.guess_type(m.path.name)[0]
+                                      or "application/octet-stream"))
+                     for i, m in enumerate(out.media)]
+            response = self._post(data={"payload_json": json.dumps(payload)}, files=files)
+        else:
+            response = self._post(json=payload)
+        message = response.json()
+        return Remote(str(message["id"]), self._jump_link(message))
+
+    def _jump_link(self, message: dict[str, Any]) -> str | None:
+        """discord.com/channels/<guild>/<channel>/<message>: the guild comes from the
+        message or, asked once, from the webhook itself (Get Webhook with Token)."""
+        if self.guild is None:
+            try:
+                found = send(self.redact, lambda: self.http.get(self.webhook)).json()
+                self.guild = str(found.get("guild_id") or "")
+            except (PublishError, ValueError, AttributeError):
+                self.guild = ""
+        guild, channel = message.get("guild_id") or self.guild, message.get("channel_id")
+        return f"https://discord.com/channels/{guild}/{channel}/{message['id']}" \
+            if guild and channel else None
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        raise CannotTell(
+            f"a Discord message sent at {sent_at:%Y-%m-%d %H:%M}Z may have been posted, and a "
+            "webhook cannot look up what it sent: check the channel, then run "
+            f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
+            "(or --as retry to send it again)")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _rate_limited(response: httpx.Response, redact: Callable[[str], str]) -> None:
+    """Discord's 429 body says how long to wait to the millisecond (``retry_after``, float
+    seconds); the ``Retry-After`` header is rounded."""
+    try:
+        wait = float(response.json()["retry_after"])
+    except (ValueError, KeyError, TypeError):
+        return  # http.check reads the headers instead
+    scope = response.headers.get("X-RateLimit-Scope", "")
+    raise Transient(redact(f"rate limited by Discord{f' ({scope})' if scope else ''}: "
+                           f"retry after {wait:g} s"), retry_after=wait, maybe_sent=False,
+                    status=429)

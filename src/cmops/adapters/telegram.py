@@ -1,0 +1,152 @@
+"""Telegram, through the Bot API: a channel (or group) message per part, replies as threads.
+
+Setup: talk to @BotFather, ``/newbot``, and keep the token it gives; add the bot to the channel
+as an administrator allowed to post. ``chat_id`` is the channel's ``@username`` or its numeric
+id (``-100…``)::
+
+    telegram:
+      network: telegram
+      chat_id: "@our_channel"
+      secrets: {token: TELEGRAM_BOT_TOKEN}
+
+Text goes as plain text (no ``parse_mode``, so nothing needs escaping); one image or video goes
+with ``sendPhoto``/``sendVideo`` and the text as its caption (1024 characters), several as an
+album (``sendMediaGroup``). Telegram has no alt text. The token is part of every URL, so it is
+redacted from every message.
+
+Exactly-once: the Bot API takes no idempotency key and cannot list a channel's messages, so an
+attempt whose answer was lost goes to a human (``cmops resolve``).
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.http import client, send
+from cmops.retry import wait_from_headers
+
+
+def _kind(media: MediaFile) -> tuple[str, str]:
+    mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+    return ("video" if mime.startswith("video/") else "photo"), mime
+
+
+class TelegramAdapter:
+    network: ClassVar[str] = "telegram"
+    reconcile_by: ClassVar[str] = "none"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        token = ctx.secrets.get("token", "")
+        chat = ctx.settings.get("chat_id")
+        server = ctx.settings.get("server", "https://api.telegram.org")
+        if not token:
+            raise NotConfigured(f"channel {ctx.name}: telegram needs secrets: {{token: …}}")
+        if not isinstance(chat, str | int) or isinstance(chat, bool) or chat == "":
+            raise NotConfigured(f"channel {ctx.name}: telegram needs chat_id: @channel or "
+                                "its numeric id")
+        if not isinstance(server, str) or not server.startswith(("https://", "http://")):
+            raise NotConfigured(f"channel {ctx.name}: telegram server must be an http(s) URL")
+        self.redact = ctx.redactor
+        self.redact.add(token)
+        self.chat = chat
+        self.http = client(ctx, f"{server.rstrip('/')}/bot{token}")
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        return f"{key}#{part}@{now.isoformat()}"  # recorded for people; Telegram has no use
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        def call() -> httpx.Response:
+            response = self.http.post(f"/{method}", **kwargs)
+            if not response.is_success:
+                _fail(response, self.redact)
+            return response
+
+        body = send(self.redact, call).json()
+        if not body.get("ok"):
+            raise Rejected(self.redact(f"{method}: {body.get('description') or body}"))
+        return body["result"]
+
+    def publish(self, out: Outgoing) -> Remote:
+        if out.reply_to and not out.reply_to.id.isdigit():
+            raise Rejected(f"cannot reply to {out.reply_to.id!r}: not a Telegram message id")
+        reply = {"message_id": int(out.reply_to.id)} if out.reply_to else None
+        if not out.media:
+            body: dict[str, Any] = {"chat_id": self.chat, "text": out.text}
+            if reply:
+                body["reply_parameters"] = reply
+            if out.link:
+                body["link_preview_options"] = {"url": out.link}
+            message = self._call("sendMessage", json=body)
+            return self._remote(message)
+        form = {"chat_id": str(self.chat)}
+        if reply:
+            form["reply_parameters"] = json.dumps(reply)
+        files = {f"file{i}": (m.path.name, m.path.read_bytes(), _kind(m)[1])
+                 for i, m in enumerate(out.media)}
+        if len(out.media) == 1:
+            kind = _kind(out.media[0])[0]
+            if out.text:
+                form["caption"] = out.text
+            files = {kind: files["file0"]}
+            message = self._call("sendVideo" if kind == "video" else "sendPhoto",
+                                 data=form, files=files)
+        else:
+            form["media"] = json.dumps([
+                {"type": _kind(m)[0], "media": f"attach://file{i}",
+                 **({"caption": out.text} if i == 0 and out.text else {})}
+                for i, m in enumerate(out.media)])
+            message = self._call("sendMediaGroup", data=form, files=files)[0]
+        return self._remote(message)
+
+    def _remote(self, message: dict[str, Any]) -> Remote:
+        username = (message.get("chat") or {}).get("username")
+        if not username and isinstance(self.chat, str) and self.chat.startswith("@"):
+            username = self.chat[1:]
+        url = f"https://t.me/{username}/{message['message_id']}" if username else None
+        return Remote(str(message["message_id"]), url)
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        raise CannotTell(
+            f"a Telegram message sent at {sent_at:%Y-%m-%d %H:%M}Z may have been posted, and "
+            "the Bot API cannot look up what a bot sent: check the chat, then run "
+            f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
+            "(or --as retry to send it again)")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _fail(response: httpx.Response, redact: Callable[[str], str]) -> None:
+    """Telegram's errors are ``{ok: false, error_code, description, parameters}``; a 429 says
+    how long to wait in ``parameters.retry_after``. Other bodies are left to http.check."""
+    try:
+        body = response.json()
+        description = str(body["description"])
+    except (ValueError, KeyError, TypeError):
+        return
+    status = response.status_code
+    message = redact(f"HTTP {status}: {' '.join(description.split())[:300]}")
+    if status == 429:
+        wait = (body.get("parameters") or {}).get("retry_after")
+        raise Transient(f"rate limited: {message}", maybe_sent=False, status=status,
+                        retry_after=float(wait) if isinstance(wait, int | float)
+                        else wait_from_headers(response.headers, datetime.now(UTC)))
+    if status >= 500:
+        raise Transient(message, maybe_sent=True, status=status)
+    raise Rejected(message, status=status)

@@ -1,0 +1,360 @@
+"""A strict loopback Bluesky PDS: a real HTTP server on 127.0.0.1 speaking the XRPC methods
+cmops uses, keeping every record and blob it accepts, and able to misbehave on request.
+
+It enforces what the lexicons and the reference PDS enforce (platforms.md §2; error names and
+wordings as @atproto/pds 0.5.35 gives them): sessions and bearer tokens (``ExpiredToken`` as
+a 400), ``createRecord`` inputs and the post record (``$type``, text within 3000 bytes and 300
+graphemes, RFC 3339 ``createdAt``, facets inside the text and not overlapping, one embed: up
+to 4 uploaded images of at most 1,000,000 bytes each with ``alt``, or an external card;
+replies whose strong refs exist), TID record keys, a duplicate key as the reference's HTTP
+500, ``getRecord``'s 400 ``RecordNotFound``. Unknown input keys are refused, which the real
+server does not do, so that a misspelt field in cmops cannot pass unnoticed. Errors have the
+XRPC shape ``{"error": Name, "message": text}``.
+
+Faults, consumed one per call of the method named by ``fault_on`` (``createRecord`` unless
+a test says otherwise): ``drop``, ``accept-then-drop``, ``500``/``502``/``503``, ``429``
+(``RateLimit-*`` headers, reset in epoch seconds), ``status:NNN``, ``echo`` (a 400 that
+repeats the request's headers and body, as careless servers do), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import regex  # type: ignore[import-untyped, unused-ignore]
+
+POST = "app.bsky.feed.post"
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+CREATE_KEYS = {"repo", "collection", "rkey", "validate", "record", "swapCommit"}
+RECORD_KEYS = {"$type", "text", "createdAt", "langs", "facets", "embed", "reply", "tags",
+               "labels"}
+FEATURES = {"app.bsky.richtext.facet#mention": "did", "app.bsky.richtext.facet#link": "uri",
+            "app.bsky.richtext.facet#tag": "tag"}
+MAX_IMAGE = 1_000_000
+
+
+def _tid(micros: int) -> str:
+    value = micros << 10
+    return "".join("234567abcdefghijklmnopqrstuvwxyz"[(value >> s) & 31] for s in range(60, -5, -5))
+
+
+class XrpcError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def _cid(data: bytes) -> str:
+    return "bafyrei" + hashlib.sha256(data).hexdigest()[:52]
+
+
+class FakeBluesky:
+    def __init__(self, handle: str = "brand.test", password: str = "app-pass-7f3k-q9zx",
+                 did: str = "did:plc:brand0000000000000000") -> None:
+        self.handle, self.password, self.did = handle, password, did
+        self.handles = {handle: did}
+        """Handles resolveHandle knows; tests add others."""
+        self.records: dict[str, dict[str, Any]] = {}
+        """rkey -> {uri, cid, value}, in creation order."""
+        self.blobs: dict[str, tuple[str, bytes]] = {}
+        self.faults: list[str] = []
+        self.fault_on = "com.atproto.repo.createRecord"
+        """The XRPC method whose calls consume ``faults``."""
+        self.requests: list[dict[str, Any]] = []
+        self.sessions = self.refreshes = 0
+        self.access: set[str] = set()
+        self.expired: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.handle_request(self)
+
+            def do_POST(self) -> None:
+                fake.handle_request(self)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (timeouts) is expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # -- helpers for tests ------------------------------------------------------------------
+    def texts(self) -> list[str]:
+        return [r["value"]["text"] for r in self.records.values()]
+
+    def calls(self) -> list[str]:
+        """The XRPC methods called, in order."""
+        return [r["path"].removeprefix("/xrpc/") for r in self.requests]
+
+    def expire_sessions(self) -> None:
+        with self.lock:
+            self.expired |= self.access
+            self.access.clear()
+
+    # -- the server -------------------------------------------------------------------------
+    def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any,
+               headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+
+    def handle_request(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        url = urlsplit(h.path)
+        method = url.path.removeprefix("/xrpc/")
+        with self.lock:
+            self.requests.append({"method": h.command, "path": url.path,
+                                  "query": parse_qs(url.query), "headers": dict(h.headers),
+                                  "body": raw})
+            fault = self.faults.pop(0) if self.faults and method == self.fault_on else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        try:
+            if fault in ("500", "502", "503"):
+                raise XrpcError(int(fault), "InternalServerError", "Internal Server Error")
+            if fault.startswith("status:"):
+                raise XrpcError(int(fault[7:]), "InvalidRequest", f"injected {fault}")
+            if fault == "429":
+                reset = str(int(time.time()) + 30)
+                return self._reply(h, 429, {"error": "RateLimitExceeded",
+                                            "message": "Rate Limit Exceeded"},
+                                   {"RateLimit-Limit": "5000", "RateLimit-Remaining": "0",
+                                    "RateLimit-Reset": reset, "RateLimit-Policy": "5000;w=3600"})
+            if fault == "echo":
+                raise XrpcError(400, "InvalidRequest",
+                                f"bad request {dict(h.headers)} {raw.decode(errors='replace')}")
+            route = ROUTES.get((h.command, method))
+            if route is None:
+                raise XrpcError(501, "MethodNotImplemented", "Method Not Implemented")
+            result = route(self, h, parse_qs(url.query), raw)
+        except XrpcError as exc:
+            return self._reply(h, exc.status, {"error": exc.error, "message": exc.message})
+        if fault == "accept-then-drop":
+            h.close_connection = True
+            return
+        self._reply(h, 200, result)
+
+    def _json(self, h: BaseHTTPRequestHandler, raw: bytes, known: set[str]) -> dict[str, Any]:
+        if h.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            raise XrpcError(400, "InvalidRequest", "Wrong request encoding (Content-Type)")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise XrpcError(400, "InvalidRequest", "Invalid JSON") from None
+        if not isinstance(body, dict):
+            raise XrpcError(400, "InvalidRequest", "Input must be an object")
+        if set(body) - known:
+            raise XrpcError(400, "InvalidRequest", f"unknown input {sorted(set(body) - known)}")
+        return body
+
+    def _auth(self, h: BaseHTTPRequestHandler, pool: set[str] | None = None) -> str:
+        header = h.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise XrpcError(401, "AuthMissing", "Authentication Required")
+        token = header[7:]
+        if token in self.expired:
+            raise XrpcError(400, "ExpiredToken", "Token has expired")
+        if token not in (self.access if pool is None else pool):
+            raise XrpcError(400, "InvalidToken", "Token could not be verified")
+        return token
+
+    def _session(self) -> dict[str, Any]:
+        stamp = f"{self.sessions}-{self.refreshes}-{time.monotonic_ns()}"
+        access, refresh = f"eyJhbGciOi.access.{stamp}", f"eyJhbGciOi.refresh.{stamp}"
+        self.access.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle,
+                "did": self.did, "active": True}
+
+    def create_session(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
+        body = self._json(h, raw, {"identifier", "password", "authFactorToken",
+                                   "allowTakendown"})
+        if body.get("identifier") not in (self.handle, self.did) or \
+                body.get("password") != self.password:
+            raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
+        with self.lock:
+            self.sessions += 1
+            return self._session()
+
+    def refresh_session(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
+        with self.lock:
+            token = self._auth(h, self.refresh_tokens)
+            self.refresh_tokens.discard(token)
+            self.refreshes += 1
+            return self._session()
+
+    def resolve_handle(self, h: BaseHTTPRequestHandler, q: dict[str, list[str]],
+                       raw: bytes) -> Any:
+        handle = q.get("handle", [""])[0]
+        if handle not in self.handles:
+            raise XrpcError(400, "HandleNotFound", "Unable to resolve handle")
+        return {"did": self.handles[handle]}
+
+    def upload_blob(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
+        with self.lock:
+            self._auth(h)
+        mime = h.headers.get("Content-Type", "")
+        cid = _cid(raw)
+        self.blobs[cid] = (mime, raw)
+        return {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime,
+                         "size": len(raw)}}
+
+    def get_record(self, h: BaseHTTPRequestHandler, q: dict[str, list[str]], raw: bytes) -> Any:
+        if set(q) - {"repo", "collection", "rkey", "cid"}:
+            raise XrpcError(400, "InvalidRequest", "unknown parameters")
+        rkey = q.get("rkey", [""])[0]
+        found = self.records.get(rkey) if q.get("repo", [""])[0] in (self.did, self.handle) \
+            and q.get("collection", [""])[0] == POST else None
+        if found is None:
+            raise XrpcError(400, "RecordNotFound",
+                            f"Could not locate record: at://{self.did}/{POST}/{rkey}")
+        return found
+
+    def create_record(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
+        with self.lock:
+            self._auth(h)
+        body = self._json(h, raw, CREATE_KEYS)
+        if body.get("repo") != self.did:
+            raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+        if body.get("collection") != POST:
+            raise XrpcError(400, "InvalidRequest", "this fake only holds posts")
+        rkey = body.get("rkey")
+        if rkey is not None and not TID.match(str(rkey)):
+            raise XrpcError(400, "InvalidRequest", f"Invalid record key for {POST}: Invalid "
+                            f"TID string (got {json.dumps(rkey)}) at $")
+        record = body.get("record")
+        try:
+            self._check_post(record)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise XrpcError(400, "InvalidRequest", f"Invalid {POST} record: {exc!r}") from None
+        with self.lock:
+            rkey = rkey or _tid(time.time_ns() // 1000)
+            if rkey in self.records:  # the reference's MST insert throws a plain Error
+                raise XrpcError(500, "InternalServerError", "Internal Server Error")
+            data = json.dumps(record, sort_keys=True).encode()
+            stored = {"uri": f"at://{self.did}/{POST}/{rkey}", "cid": _cid(data),
+                      "value": record}
+            self.records[rkey] = stored
+        return {"uri": stored["uri"], "cid": stored["cid"],
+                "commit": {"cid": _cid(b"commit" + data), "rev": rkey},
+                "validationStatus": "valid"}
+
+    def _check_post(self, record: Any) -> None:
+        def bad(message: str) -> XrpcError:
+            return XrpcError(400, "InvalidRequest", f"Invalid {POST} record: {message}")
+
+        if not isinstance(record, dict) or record.get("$type") != POST:
+            raise bad("Record/$type must be app.bsky.feed.post")
+        if set(record) - RECORD_KEYS:
+            raise bad(f"unknown fields {sorted(set(record) - RECORD_KEYS)}")
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise bad("Record must have the property \"text\"")
+        data = text.encode()
+        if len(data) > 3000:  # the wording of @atproto/pds 0.5.35
+            raise bad(f"string too big (maximum 3000, got {len(data)}) at $.record.text")
+        if (graphemes := len(regex.findall(r"\X", text))) > 300:
+            raise bad(f"grapheme too big (maximum 300, got {graphemes}) at $.record.text")
+        try:
+            created = str(record.get("createdAt"))
+            if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", created):
+                raise ValueError
+            datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            raise bad("Record/createdAt must be an valid atproto datetime") from None
+        langs = record.get("langs", [])
+        if not isinstance(langs, list) or len(langs) > 3:
+            raise bad("Record/langs must not have more than 3 elements")
+        last = 0
+        for facet in sorted(record.get("facets", []), key=lambda f: f["index"]["byteStart"]):
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            if not 0 <= start < end <= len(data) or start < last:
+                raise bad(f"facet {start}..{end} is outside the text or overlaps")
+            last = end
+            for feature in facet["features"]:
+                field = FEATURES.get(feature.get("$type"))
+                if field is None or not isinstance(feature.get(field), str) or \
+                        (field == "did" and not feature["did"].startswith("did:")):
+                    raise bad(f"bad facet feature {feature}")
+        self._check_embed(record.get("embed"), bad)
+        reply = record.get("reply")
+        if reply is not None:
+            for ref in (reply["root"], reply["parent"]):
+                rkey = str(ref.get("uri", "")).rpartition("/")[2]
+                if set(ref) != {"uri", "cid"} or rkey not in self.records or \
+                        self.records[rkey]["cid"] != ref["cid"]:
+                    raise bad(f"reply ref {ref} names no record")
+
+    def _check_embed(self, embed: Any, bad: Any) -> None:
+        if embed is None:
+            return
+        if embed.get("$type") == "app.bsky.embed.external":
+            external = embed.get("external", {})
+            if set(external) - {"uri", "title", "description", "thumb"} or not all(
+                    isinstance(external.get(k), str) for k in ("uri", "title", "description")):
+                raise bad("Record/embed/external must have uri, title and description")
+            return
+        if embed.get("$type") != "app.bsky.embed.images":
+            raise bad(f"unsupported embed {embed.get('$type')}")
+        images = embed.get("images", [])
+        if not 1 <= len(images) <= 4:
+            raise bad("Record/embed/images must not have more than 4 elements")
+        for image in images:
+            if set(image) - {"image", "alt", "aspectRatio"} or not isinstance(
+                    image.get("alt"), str):
+                raise bad("Record/embed/images/0 must have the property \"alt\"")
+            blob = image.get("image", {})
+            stored = self.blobs.get(blob.get("ref", {}).get("$link"))
+            if stored is None or blob.get("$type") != "blob":
+                raise bad("Could not find blob")
+            if not stored[0].startswith("image/") or blob.get("mimeType") != stored[0]:
+                raise bad("Wrong type of file. It is text/plain but it must match image/*.")
+            if len(stored[1]) > MAX_IMAGE:
+                raise bad(f"This file is too large. It is {len(stored[1])} but the maximum "
+                          f"size is {MAX_IMAGE}.")
+
+    @contextmanager
+    def running(self) -> Iterator[FakeBluesky]:
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+ROUTES: dict[tuple[str, str], Any] = {
+    ("POST", "com.atproto.server.createSession"): FakeBluesky.create_session,
+    ("POST", "com.atproto.server.refreshSession"): FakeBluesky.refresh_session,
+    ("GET", "com.atproto.identity.resolveHandle"): FakeBluesky.resolve_handle,
+    ("POST", "com.atproto.repo.uploadBlob"): FakeBluesky.upload_blob,
+    ("POST", "com.atproto.repo.createRecord"): FakeBluesky.create_record,
+    ("GET", "com.atproto.repo.getRecord"): FakeBluesky.get_record,
+}

@@ -1,0 +1,213 @@
+"""A strict loopback Discord webhook: a real HTTP server on 127.0.0.1 that executes webhooks
+as the documented contract says (discord-api-docs ``resources/webhook``, platforms.md §9).
+
+``POST /api/webhooks/{id}/{token}`` takes JSON or ``multipart/form-data`` (``payload_json`` and
+``files[n]``, each described by an ``attachments`` entry with the same ``id``); known fields
+only (Discord itself ignores unknown ones: refusing them catches misspellings); ``content`` at
+most 2000 characters; something to send. With ``?wait=true`` it answers 200 and the message,
+without it 204 and no body. Errors have Discord's shape ``{"message", "code"}``: an unknown
+webhook is a 404 (10015), a wrong token a 401 (50027), a bad body a 400 (50035 or 50006).
+``GET`` of the webhook URL returns the webhook object (with the guild and channel ids).
+
+Faults, consumed one per execute: ``drop``, ``accept-then-drop``, ``500``/``502``/``503``,
+``429`` (``retry_after`` 1.25 s in the body, ``Retry-After: 2``), ``status:NNN``, ``echo`` (a
+401 that repeats the request path, token included), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+KNOWN = {"content", "username", "avatar_url", "tts", "embeds", "allowed_mentions",
+         "components", "attachments", "flags", "thread_name", "applied_tags", "poll"}
+
+
+class DiscordError(Exception):
+    def __init__(self, status: int, code: int, message: str,
+                 errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors
+
+
+def multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, str, bytes]]:
+    """name -> (filename, content type, bytes) of a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = (part.get_filename(), part.get_content_type(),
+                             payload if isinstance(payload, bytes) else b"")
+    return fields
+
+
+class FakeDiscord:
+    def __init__(self, webhook_id: str = "112233445566778899",
+                 token: str = "whk-Tok3n_secret-value-0123456789") -> None:
+        self.webhook_id, self.token = webhook_id, token
+        self.guild_id, self.channel_id = "900000000000000001", "900000000000000002"
+        self.messages: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        self.faults: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.handle(self)
+
+            def do_POST(self) -> None:
+                fake.handle(self)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (timeouts) is expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.base}/api/webhooks/{webhook_id}/{token}"
+
+    def texts(self) -> list[str]:
+        return [m["content"] for m in self.messages]
+
+    def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
+               headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        h.send_response(status)
+        if body is not None:
+            h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        url = urlsplit(h.path)
+        with self.lock:
+            self.requests.append({"method": h.command, "path": url.path,
+                                  "query": parse_qs(url.query), "headers": dict(h.headers),
+                                  "body": raw})
+            fault = self.faults.pop(0) if self.faults and h.command == "POST" else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        try:
+            if fault in ("500", "502", "503"):
+                raise DiscordError(int(fault), 0, "500: Internal Server Error")
+            if fault.startswith("status:"):
+                raise DiscordError(int(fault[7:]), 0, f"injected {fault}")
+            if fault == "echo":
+                raise DiscordError(401, 50027, f"Invalid Webhook Token for {h.path}")
+            if fault == "429":
+                return self._reply(h, 429, {"message": "You are being rate limited.",
+                                            "retry_after": 1.25, "global": False},
+                                   {"Retry-After": "2", "X-RateLimit-Scope": "shared"})
+            message = self._route(h, url.path, parse_qs(url.query), raw)
+        except DiscordError as exc:
+            body: dict[str, Any] = {"message": exc.message, "code": exc.code}
+            if exc.errors:
+                body["errors"] = exc.errors
+            return self._reply(h, exc.status, body)
+        if fault == "accept-then-drop":
+            h.close_connection = True
+            return
+        if message is None:
+            return self._reply(h, 204)
+        self._reply(h, 200, message)
+
+    def _route(self, h: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]],
+               raw: bytes) -> dict[str, Any] | None:
+        parts = path.strip("/").split("/")
+        if len(parts) != 4 or parts[:2] != ["api", "webhooks"]:
+            raise DiscordError(404, 0, "404: Not Found")
+        if parts[2] != self.webhook_id:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        if parts[3] != self.token:
+            raise DiscordError(401, 50027, "Invalid Webhook Token")
+        if h.command == "GET":
+            return {"id": self.webhook_id, "type": 1, "guild_id": self.guild_id,
+                    "channel_id": self.channel_id, "name": "cmops", "avatar": None,
+                    "application_id": None, "token": self.token}
+        payload, files = self._payload(h, raw)
+        content = payload.get("content")
+        if content is not None and (not isinstance(content, str) or len(content) > 2000):
+            raise DiscordError(400, 50035, "Invalid Form Body", {"content": {"_errors": [{
+                "code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}})
+        if not content and not payload.get("embeds") and not files:
+            raise DiscordError(400, 50006, "Cannot send an empty message")
+        with self.lock:
+            message = {
+                "id": str(1_300_000_000_000_000_000 + len(self.messages)), "type": 0,
+                "content": content or "", "channel_id": self.channel_id,
+                "webhook_id": self.webhook_id, "embeds": payload.get("embeds", []),
+                "attachments": files, "mentions": [], "mention_everyone": False,
+                "allowed_mentions": payload.get("allowed_mentions"),
+                "timestamp": "2026-11-24T09:00:00.000000+00:00"}
+            self.messages.append(message)
+        return message if query.get("wait") == ["true"] else None
+
+    def _payload(self, h: BaseHTTPRequestHandler, raw: bytes
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        kind = h.headers.get("Content-Type", "")
+        files: list[dict[str, Any]] = []
+        try:
+            if kind.split(";")[0] == "application/json":
+                payload = json.loads(raw)
+            elif kind.startswith("multipart/form-data"):
+                fields = multipart(kind, raw)
+                payload = json.loads(fields.pop("payload_json", (None, "", b"{}"))[2])
+                described = {a.get("id"): a for a in payload.get("attachments", [])}
+                for name, (filename, mime, data) in fields.items():
+                    if not name.startswith("files[") or filename is None:
+                        raise ValueError(f"unexpected form field {name}")
+                    index = int(name.removeprefix("files[").removesuffix("]"))
+                    meta = described.get(index, {})
+                    if len(meta.get("description", "")) > 1024:
+                        raise ValueError("description is over 1024 characters")
+                    files.append({"id": str(index), "filename": meta.get("filename", filename),
+                                  "description": meta.get("description"),
+                                  "content_type": mime, "size": len(data)})
+                    self.files[filename] = data
+                if set(described) - {int(f["id"]) for f in files}:
+                    raise ValueError("an attachment names no file")
+            else:
+                raise ValueError(f"unsupported content type {kind!r}")
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise DiscordError(400, 50035, f"Invalid Form Body: {exc}") from None
+        if not isinstance(payload, dict):
+            raise DiscordError(400, 50035, "Invalid Form Body")
+        if set(payload) - KNOWN:
+            raise DiscordError(400, 50035, "Invalid Form Body: unknown fields "
+                               f"{sorted(set(payload) - KNOWN)}")
+        return payload, files
+
+    @contextmanager
+    def running(self) -> Iterator[FakeDiscord]:
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()

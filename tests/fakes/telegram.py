@@ -1,0 +1,204 @@
+"""A strict loopback Telegram Bot API: a real HTTP server on 127.0.0.1 answering
+``/bot<token>/<method>`` the way the Bot API does (platforms.md §10).
+
+``sendMessage`` takes JSON; ``sendPhoto``, ``sendVideo`` and ``sendMediaGroup`` take
+``multipart/form-data`` (files attached by name, albums of 2-10 naming them as
+``attach://<name>``). Known parameters only (the real API ignores unknown ones: refusing them
+catches misspellings), the configured chat only, text 1-4096 and captions up to 1024 UTF-16
+units, replies to messages that exist. Every answer is ``{"ok": true, "result": …}`` or
+``{"ok": false, "error_code", "description"}``; a 429 carries ``parameters.retry_after``.
+
+Faults, consumed one per ``send*`` call: ``drop``, ``accept-then-drop``, ``500``/``502``/
+``503``, ``429`` (retry after 7 s), ``status:NNN``, ``echo`` (a 400 whose description repeats
+the request path, token included), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.fakes.discord import multipart
+
+COMMON = {"chat_id", "reply_parameters", "disable_notification", "protect_content",
+          "message_thread_id", "business_connection_id", "reply_markup", "message_effect_id",
+          "allow_paid_broadcast"}
+PARAMS = {
+    "sendMessage": COMMON | {"text", "parse_mode", "entities", "link_preview_options"},
+    "sendPhoto": COMMON | {"photo", "caption", "parse_mode", "caption_entities",
+                           "show_caption_above_media", "has_spoiler"},
+    "sendVideo": COMMON | {"video", "caption", "parse_mode", "caption_entities", "duration",
+                           "width", "height", "supports_streaming", "has_spoiler"},
+    "sendMediaGroup": COMMON | {"media"},
+}
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class BotError(Exception):
+    def __init__(self, status: int, description: str,
+                 parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.status, self.description, self.parameters = status, description, parameters
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "7012345678:AAH-s3cret_T0ken-abcdefghijklmnopqrs",
+                 username: str = "cmops_news", chat_id: int = -1001234567890) -> None:
+        self.token, self.username, self.chat_id = token, username, chat_id
+        self.messages: list[dict[str, Any]] = []
+        self.faults: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake.handle(self)
+
+            def do_GET(self) -> None:
+                fake.handle(self)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (timeouts) is expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def texts(self) -> list[str]:
+        return [m.get("text", m.get("caption", "")) for m in self.messages]
+
+    def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        _, bot, method = h.path.split("?")[0].split("/", 2) if h.path.count("/") >= 2 \
+            else ("", "", "")
+        with self.lock:
+            self.requests.append({"method": method, "path": h.path, "headers": dict(h.headers),
+                                  "body": raw})
+            fault = self.faults.pop(0) if self.faults and method.startswith("send") else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        try:
+            if fault in ("500", "502", "503"):
+                raise BotError(int(fault), "Internal Server Error")
+            if fault.startswith("status:"):
+                raise BotError(int(fault[7:]), f"Injected: {fault}")
+            if fault == "echo":
+                raise BotError(400, f"Bad Request: cannot handle {h.path}")
+            if fault == "429":
+                raise BotError(429, "Too Many Requests: retry after 7", {"retry_after": 7})
+            if bot != f"bot{self.token}":
+                raise BotError(401, "Unauthorized")
+            if method not in PARAMS:
+                raise BotError(404, "Not Found")
+            result = self._send(method, self._params(h, method, raw))
+        except BotError as exc:
+            body: dict[str, Any] = {"ok": False, "error_code": exc.status,
+                                    "description": exc.description}
+            if exc.parameters:
+                body["parameters"] = exc.parameters
+            return self._reply(h, exc.status, body)
+        if fault == "accept-then-drop":
+            h.close_connection = True
+            return
+        self._reply(h, 200, {"ok": True, "result": result})
+
+    def _params(self, h: BaseHTTPRequestHandler, method: str, raw: bytes) -> dict[str, Any]:
+        kind = h.headers.get("Content-Type", "")
+        try:
+            if method == "sendMessage" and kind.split(";")[0] == "application/json":
+                params = json.loads(raw)
+            elif method != "sendMessage" and kind.startswith("multipart/form-data"):
+                fields = multipart(kind, raw)
+                params = {k: (v[2] if v[0] else v[2].decode()) for k, v in fields.items()}
+                for key in ("reply_parameters", "media"):
+                    if key in params:
+                        params[key] = json.loads(params[key])
+            else:
+                raise ValueError
+        except ValueError:
+            raise BotError(400, "Bad Request: unsupported request encoding") from None
+        unknown = {k for k in params if not isinstance(params[k], bytes)} - PARAMS[method]
+        if unknown:
+            raise BotError(400, f"Bad Request: unknown parameters {sorted(unknown)}")
+        if str(params.get("chat_id")) not in (f"@{self.username}", str(self.chat_id)):
+            raise BotError(400, "Bad Request: chat not found")
+        return dict(params)
+
+    def _send(self, method: str, params: dict[str, Any]) -> Any:
+        reply = params.get("reply_parameters")
+        if reply is not None and not any(m["message_id"] == reply.get("message_id")
+                                         for m in self.messages):
+            raise BotError(400, "Bad Request: message to be replied not found")
+        base: dict[str, Any] = {"chat": {"id": self.chat_id, "title": "cmops news",
+                                         "username": self.username, "type": "channel"},
+                                "date": 1795597200}
+        if reply is not None:
+            base["reply_to_message"] = {"message_id": reply["message_id"]}
+        if method == "sendMessage":
+            text = params.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise BotError(400, "Bad Request: message text is empty")
+            if utf16(text) > 4096:
+                raise BotError(400, "Bad Request: message is too long")
+            items = [{**base, "text": text}]
+            if "link_preview_options" in params:
+                items[0]["link_preview_options"] = params["link_preview_options"]
+        elif method == "sendMediaGroup":
+            media = params.get("media")
+            if not isinstance(media, list) or not 2 <= len(media) <= 10:
+                raise BotError(400, "Bad Request: wrong number of media in the album")
+            items = [self._media(base, m["type"], params.get(m["media"].removeprefix(
+                "attach://")), m.get("caption")) for m in media]
+        else:
+            kind = "photo" if method == "sendPhoto" else "video"
+            items = [self._media(base, kind, params.get(kind), params.get("caption"))]
+        with self.lock:
+            for item in items:
+                item["message_id"] = 500 + len(self.messages)
+                self.messages.append(item)
+        return items if method == "sendMediaGroup" else items[0]
+
+    @staticmethod
+    def _media(base: dict[str, Any], kind: str, data: Any, caption: Any) -> dict[str, Any]:
+        if kind not in ("photo", "video") or not isinstance(data, bytes):
+            raise BotError(400, f"Bad Request: there is no {kind} in the request")
+        if caption is not None and utf16(caption) > 1024:
+            raise BotError(400, "Bad Request: message caption is too long")
+        item = {**base, kind: {"file_id": f"file-{len(data)}", "file_size": len(data)}}
+        if caption is not None:
+            item["caption"] = caption
+        return item
+
+    @contextmanager
+    def running(self) -> Iterator[FakeTelegram]:
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()

@@ -1,0 +1,267 @@
+"""cmops against the real Bluesky PDS (``@atproto/pds``) on 127.0.0.1, with an in-memory PLC
+directory: what `cmops publish` writes is read back record by record with
+``com.atproto.repo.getRecord``.
+
+Needs ``scripts/pds-setup`` (Node 22 and the PDS, cached under tests/pds/node_modules). Without
+it these tests are skipped, saying so; with ``CMOPS_REQUIRE_PDS=1`` in the environment they
+fail instead, so a CI that must run them cannot pass green without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cmops.adapters import ChannelContext, Outgoing, Rejected, Transient
+from cmops.adapters.bluesky import BlueskyAdapter, tid
+from cmops.secrets import Redactor
+
+PDS_DIR = Path(__file__).parent / "pds"
+NODE = PDS_DIR / "node_modules/.node/bin/node"
+STAMP = PDS_DIR / "node_modules/.cmops-setup"
+POST = "app.bsky.feed.post"
+AT = "2026-11-24T09:00Z"
+
+
+def _installed() -> None:
+    if not STAMP.exists() or not NODE.exists():
+        message = ("the real Bluesky PDS is not installed: run scripts/pds-setup "
+                   "(about 80-100 s the first time, then cached)")
+        if os.environ.get("CMOPS_REQUIRE_PDS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    lock = hashlib.sha256((PDS_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if f"lock-{lock}" not in STAMP.read_text():
+        pytest.fail("tests/pds/package-lock.json changed since scripts/pds-setup ran: run it "
+                    "again")
+
+
+@dataclass(frozen=True)
+class Pds:
+    url: str
+    did: str
+    friend: str
+    app_password: str
+
+
+def _xrpc(url: str, method: str, nsid: str, token: str | None = None, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.request(method, f"{url}/xrpc/{nsid}", headers=headers, timeout=20,
+                             **kwargs)
+    assert response.is_success, (nsid, response.status_code, response.text)
+    return response.json() if response.headers.get("content-type", "").startswith(
+        "application/json") else response.content
+
+
+@pytest.fixture(scope="module")
+def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
+    _installed()
+    data = tmp_path_factory.mktemp("pds")
+    log_path = data / "pds.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PDS_", "LOG_"))}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([str(NODE), str(PDS_DIR / "start.mjs"), str(data / "data")],
+                                cwd=PDS_DIR, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            url = ""
+            deadline = time.monotonic() + 60
+            while not url:
+                lines = log_path.read_text().splitlines()
+                url = next((json.loads(x)["pds"] for x in lines if x.startswith('{"pds"')), "")
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the PDS did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.05)
+            accounts = {}
+            for handle in ("brand.test", "alice.test"):
+                accounts[handle] = _xrpc(url, "POST", "com.atproto.server.createAccount", json={
+                    "handle": handle, "email": f"{handle}@example.com",
+                    "password": f"{handle}-account-password"})
+            brand = accounts["brand.test"]
+            app = _xrpc(url, "POST", "com.atproto.server.createAppPassword",
+                        brand["accessJwt"], json={"name": "cmops"})
+            yield Pds(url, brand["did"], accounts["alice.test"]["did"], app["password"])
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def get_record(pds: Pds, uri: str) -> dict[str, Any]:
+    repo, collection, rkey = uri.removeprefix("at://").split("/")
+    found: dict[str, Any] = _xrpc(pds.url, "GET", "com.atproto.repo.getRecord", params={
+        "repo": repo, "collection": collection, "rkey": rkey})
+    return found
+
+
+def all_posts(pds: Pds) -> list[dict[str, Any]]:
+    listed = _xrpc(pds.url, "GET", "com.atproto.repo.listRecords", params={
+        "repo": pds.did, "collection": POST, "limit": 100})
+    records: list[dict[str, Any]] = listed["records"]
+    return records
+
+
+def png(width: int = 3, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xd0\x20\x20" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                               0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def calendar(root: Path, pds: Pds, posts: dict[str, str]) -> None:
+    (root / "calendar/channels.yaml").write_text(
+        "timezone: UTC\nchannels:\n  news:\n    network: outbox\n"
+        f"  bsky:\n    network: bluesky\n    server: {pds.url}\n"
+        "    secrets:\n      identifier: BSKY_ID\n      password: BSKY_PASSWORD\n", "utf-8")
+    (root / "calendar/media/red.png").write_bytes(png())
+    for name, text in posts.items():
+        (root / f"calendar/posts/{name}.yaml").write_text(text, "utf-8")
+
+
+def cmops_publish(root: Path, pds: Pds, crash: str | None = None
+                  ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMOPS_")}
+    env |= {"BSKY_ID": "brand.test", "BSKY_PASSWORD": pds.app_password}
+    if crash:
+        env["CMOPS_CRASH_AT"] = crash
+    return subprocess.run([sys.executable, "-m", "cmops", "--root", str(root), "publish",
+                           "--at", AT, "--format", "json"], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def ledger(root: Path, key: str) -> dict[str, Any]:
+    post_id, channel = key.split("/")
+    record: dict[str, Any] = json.loads(
+        (root / f".cmops/state/records/{post_id}/{channel}.json").read_text())
+    return record
+
+
+FIRST = ("Café crème à l'Élysée ✨🇫🇷 #cmops avec @alice.test : "
+         "https://example.com/lancement?x=1")
+LAUNCH = f"""id: launch
+status: ready
+channels: [bsky]
+publish_at: 2026-11-24T08:30
+lang: fr
+utm: false
+link: https://example.com/lancement?x=1
+text: "{FIRST}"
+thread:
+  - text: Deuxième partie 🧵
+  - text: Troisième, avec une image
+    media:
+      - path: calendar/media/red.png
+        alt: Un carré rouge
+"""
+
+
+def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None:
+    calendar(repo, pds, {"launch": LAUNCH})
+    result = cmops_publish(repo, pds)
+    assert result.returncode == 0, result.stdout + result.stderr
+    parts = ledger(repo, "launch/bsky")["parts"]
+    records = [get_record(pds, p["remote_id"]) for p in parts]
+    assert [p["remote_id"].rsplit("/", 1)[1] for p in parts] == [p["dedupe"] for p in parts]
+    assert [r["cid"] for r in records] == [p["extra"]["cid"] for p in parts]
+    first, second, third = (r["value"] for r in records)
+    assert [first["text"], second["text"], third["text"]] == [
+        FIRST, "Deuxième partie 🧵", "Troisième, avec une image"]
+    assert first["langs"] == ["fr"]
+    created = datetime.fromisoformat(first["createdAt"].replace("Z", "+00:00"))
+    assert first["createdAt"].endswith("Z")  # the run's --at time, plus the time it took
+    assert timedelta(0) <= created - datetime(2026, 11, 24, 9, 0, tzinfo=UTC) < timedelta(
+        seconds=30)
+    data = FIRST.encode()
+    assert [(data[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode(),
+             f["features"][0]) for f in first["facets"]] == [
+        ("#cmops", {"$type": "app.bsky.richtext.facet#tag", "tag": "cmops"}),
+        ("@alice.test", {"$type": "app.bsky.richtext.facet#mention", "did": pds.friend}),
+        ("https://example.com/lancement?x=1",
+         {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/lancement?x=1"}),
+    ]
+    assert first["embed"] == {"$type": "app.bsky.embed.external", "external": {
+        "uri": "https://example.com/lancement?x=1",
+        "title": "https://example.com/lancement?x=1", "description": ""}}
+    root = {"uri": parts[0]["remote_id"], "cid": records[0]["cid"]}
+    assert "reply" not in first
+    assert second["reply"] == {"root": root, "parent": root}
+    assert third["reply"] == {"root": root,
+                              "parent": {"uri": parts[1]["remote_id"], "cid": records[1]["cid"]}}
+    (image,) = third["embed"]["images"]
+    assert third["embed"]["$type"] == "app.bsky.embed.images"
+    assert image["alt"] == "Un carré rouge"
+    assert (image["image"]["mimeType"], image["image"]["size"]) == ("image/png", len(png()))
+    blob = _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+        "did": pds.did, "cid": image["image"]["ref"]["$link"]})
+    assert blob == png()
+    assert parts[0]["url"] == f"https://bsky.app/profile/brand.test/post/{parts[0]['dedupe']}"
+
+
+def test_killed_between_create_and_ledger_then_rerun_posts_once(repo: Path, pds: Pds) -> None:
+    calendar(repo, pds, {"once": "id: once\nstatus: ready\nchannels: [bsky]\n"
+                                 "publish_at: 2026-11-24T08:45\ntext: Une seule fois\n"})
+    crashed = cmops_publish(repo, pds, crash="after-send:1")
+    assert crashed.returncode == -signal.SIGKILL
+    assert ledger(repo, "once/bsky")["parts"][0]["state"] == "sending"
+    rerun = cmops_publish(repo, pds)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    posts = [p for p in all_posts(pds) if p["value"]["text"] == "Une seule fois"]
+    assert len(posts) == 1
+    part = ledger(repo, "once/bsky")["parts"][0]
+    assert part["state"] == "published"
+    assert part["remote_id"] == posts[0]["uri"]
+    assert [a["outcome"] for a in ledger(repo, "once/bsky")["attempts"]] == ["reconciled"]
+
+
+def test_duplicate_record_key_and_record_not_found(pds: Pds, tmp_path: Path) -> None:
+    ctx = ChannelContext("bsky", "bluesky", {"server": pds.url},
+                         {"identifier": "brand.test", "password": pds.app_password}, tmp_path,
+                         Redactor())
+    adapter = BlueskyAdapter(ctx)
+    now = datetime.now(UTC)
+    part = Outgoing("dup/bsky", "dup", "bsky", 0, 1, "Deux fois la même clé",
+                    adapter.new_dedupe("dup/bsky", 0, now), published_at=now)
+    try:
+        first = adapter.publish(part)
+        with pytest.raises(Transient) as caught:  # the reference server's answer to a
+            adapter.publish(part)                 # duplicate key: a plain 500
+        assert (caught.value.status, caught.value.maybe_sent) == (500, True)
+        assert adapter.reconcile(part, now, now) == first
+        unsent = Outgoing("dup/bsky", "dup", "bsky", 0, 1, "jamais envoyé",
+                          tid((now - datetime(1970, 1, 1, tzinfo=UTC))
+                              // timedelta(microseconds=1), 999), published_at=now)
+        assert adapter.reconcile(unsent, now, now) is None
+        too_long = Outgoing("long/bsky", "long", "bsky", 0, 1, "é" * 301,
+                            adapter.new_dedupe("long/bsky", 0, now), published_at=now)
+        with pytest.raises(Rejected) as rejected:
+            adapter.publish(too_long)
+        assert str(rejected.value) == (
+            "HTTP 400: InvalidRequest: Invalid app.bsky.feed.post record: grapheme too big "
+            "(maximum 300, got 301) at $.record.text")
+        assert pds.app_password not in str(rejected.value)
+    finally:
+        adapter.close()
+    texts = [p["value"]["text"] for p in all_posts(pds)]
+    assert texts.count("Deux fois la même clé") == 1
+    assert "jamais envoyé" not in texts
