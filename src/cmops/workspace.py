@@ -52,6 +52,10 @@ def file_kind(rel: str) -> str:
         return "pause"
     if rel in ("calendar/rules.yaml", "calendar/rules.yml"):
         return "rules"
+    if rel in ("calendar/listening.yaml", "calendar/listening.yml"):
+        return "listening"
+    if rel.startswith("calendar/replies/") and rel.count("/") == 2:
+        return "reply"
     return "unknown"
 
 

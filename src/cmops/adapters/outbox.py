@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
 from cmops.adapters.base import ChannelContext, Outgoing, Remote
+from cmops.adapters.reading import Counters, InboxItem
 from cmops.atomic import write_atomic
 
 FEED_ENTRIES = 200
@@ -95,3 +97,14 @@ class OutboxAdapter:
             lines.append("  </entry>")
         lines.append("</feed>")
         write_atomic(self.dir / "feed.xml", ("\n".join(lines) + "\n").encode("utf-8"))
+
+    # -- reading (cmops collect): a feed has no audience the outbox can count ---------------
+    def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
+        """Every post is there, with no counters: each count is unavailable (None)."""
+        return {remote: Counters() for remote in remotes}
+
+    def followers(self) -> int | None:
+        return None
+
+    def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
+        return [], cursor

@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("post", "campaign", "channels", "pause", "rules")
+SCHEMA_NAMES = ("post", "campaign", "channels", "pause", "rules", "listening", "reply")
 
 
 @cache

@@ -203,3 +203,55 @@ class GitStore:
 
     def close(self) -> None:
         pass
+
+    # -- plain data files beside the records (snapshots, inbox, cursors: cmops collect) -----
+    def read_files(self, prefix: str) -> dict[str, bytes]:
+        """Every file under ``prefix`` on the branch as last fetched (``load`` fetches)."""
+        if self.base is None:
+            return {}
+        listing = self._git("ls-tree", "-r", "--full-tree", self.base, prefix.rstrip("/") + "/")
+        entries = []
+        for line in listing.splitlines():
+            meta, path = line.split("\t", 1)
+            entries.append((path, meta.split()[2]))
+        out: dict[str, bytes] = {}
+        if not entries:
+            return out
+        batch = self._run("cat-file", "--batch",
+                          stdin="".join(f"{sha}\n" for _, sha in entries).encode())
+        data, pos = batch.stdout, 0
+        for path, _ in entries:
+            header_end = data.index(b"\n", pos)
+            size = int(data[pos:header_end].split()[2])
+            out[path] = data[header_end + 1: header_end + 1 + size]
+            pos = header_end + 1 + size + 1
+        return out
+
+    def write_files(self, files: dict[str, bytes]) -> None:
+        """Commit these files in one commit and push it; on a lost race, fetch and re-apply
+        them on top of the other run's commit (collect files are per day and channel)."""
+        if not files:
+            return
+        for _ in range(MAX_RACES):
+            with tempfile.TemporaryDirectory(prefix="cmops-files-") as tmp:
+                blobs = []
+                for n, data in enumerate(files.values()):
+                    blob = Path(tmp) / f"{n}.bin"
+                    blob.write_bytes(data)
+                    blobs.append(str(blob))
+                shas = self._git("hash-object", "-w", "--no-filters", "--stdin-paths",
+                                 stdin="\n".join(blobs).encode()).split()
+                env = self._env(GIT_INDEX_FILE=str(Path(tmp) / "index"))
+                self._git("read-tree", *([self.base] if self.base else ["--empty"]), env=env)
+                info = "".join(f"100644 {sha}\t{rel}\n"
+                               for rel, sha in zip(files, shas, strict=True))
+                self._git("update-index", "--add", "--index-info", stdin=info.encode(),
+                          env=env)
+                tree = self._git("write-tree", env=env).strip()
+            parents = ["-p", self.base] if self.base else []
+            commit = self._git("commit-tree", tree, *parents, "-m",
+                               f"cmops: collect {len(files)} file(s)").strip()
+            if self._push(commit):
+                return
+            self._fetch()
+        raise GitStoreError(f"gave up writing collected data after {MAX_RACES} lost races")

@@ -92,3 +92,23 @@ class LocalStore:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._locks.clear()
+
+    # -- plain data files beside the records (snapshots, inbox, cursors: cmops collect) -----
+    def read_files(self, prefix: str) -> dict[str, bytes]:
+        """Every file under ``prefix`` (a folder of the store), path relative to the store."""
+        folder = self.path / prefix
+        out: dict[str, bytes] = {}
+        if not folder.is_dir():
+            return out
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and not file.is_symlink() and not file.name.startswith("."):
+                out[file.relative_to(self.path).as_posix()] = file.read_bytes()
+        return out
+
+    def write_files(self, files: dict[str, bytes]) -> None:
+        """Replace each file atomically, in the order given (write cursors last)."""
+        for rel in files:
+            if rel.startswith("/") or ".." in rel.split("/"):
+                raise ValueError(f"refusing to write {rel!r} outside the state directory")
+        for rel, data in files.items():
+            write_atomic(self.path / rel, data)

@@ -1,0 +1,98 @@
+"""What an adapter may offer beside publishing: reading counters, followers and its inbox.
+
+Reading is optional. ``cmops collect`` asks :func:`reader_of` whether a channel's adapter can
+read; when it cannot (the network, its tier or this version gives nothing), the channel is
+recorded as *unavailable*, never as zero. Errors are the publisher's tree
+(:mod:`cmops.adapters.base`): a ``Transient`` or ``Rejected`` while reading is a collect
+error for that channel, reported and retried on the next run.
+
+Every method takes and returns plain values; times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+INBOX_KINDS = ("mention", "reply", "dm", "quote", "keyword")
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """A post's totals as the network reports them; None: the network does not give it."""
+
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    clicks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    handle: str
+    name: str = ""
+    url: str | None = None
+    followers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """One message to us or about us, in the same shape on every network."""
+
+    id: str
+    """The network's id of the message (unique within the channel)."""
+    kind: str
+    """One of :data:`INBOX_KINDS`."""
+    author: Author
+    text: str
+    received_at: datetime
+    url: str | None = None
+    in_reply_to: str | None = None
+    """The remote id of the status it answers or quotes, when that is known."""
+
+
+@runtime_checkable
+class Reader(Protocol):
+    def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
+        """Totals per remote id; None for a post the network no longer shows."""
+        ...
+
+    def followers(self) -> int | None:
+        ...
+
+    def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
+        """New items since ``cursor`` (None: the first run, a bounded recent page) and the
+        cursor to give next time."""
+        ...
+
+
+@runtime_checkable
+class ReplyChecker(Protocol):
+    def replied(self, ids: Sequence[str]) -> dict[str, datetime | None]:
+        """When we first answered each message (None: not yet)."""
+        ...
+
+
+@runtime_checkable
+class Searcher(Protocol):
+    def search(self, terms: Sequence[str], cursor: str | None
+               ) -> tuple[list[InboxItem], str | None]:
+        """Public posts matching the brand terms or keywords (kind ``keyword``)."""
+        ...
+
+
+def reader_of(adapter: object) -> Reader | None:
+    return adapter if isinstance(adapter, Reader) else None
+
+
+def newer(a: str, b: str | None) -> bool:
+    """Whether id ``a`` sorts after ``b``: numeric ids (Mastodon's) by value, others as text."""
+    if b is None:
+        return True
+    if a.isdigit() and b.isdigit():
+        return int(a) > int(b)
+    return a > b

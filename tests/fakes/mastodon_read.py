@@ -1,0 +1,116 @@
+"""The strict loopback Mastodon of :mod:`tests.fakes.mastodon`, able to answer reads too.
+
+Scripted state: ``counters[status_id]`` (the ``*_count`` fields of a status; absent: 404),
+``followers``, ``notifications`` (newest last; ids increase), ``descendants[status_id]``
+(the statuses answering one). It enforces what cmops relies on
+(docs.joinmastodon.org/methods/notifications, statuses, accounts): a bearer token; only
+known query parameters; ``limit`` at most 80; ``types[]`` among the documented ones;
+``since_id``/``max_id`` paging, newest first, with a ``Link: <…max_id=…>; rel="next"``
+header when a page is full.
+"""
+
+from __future__ import annotations
+
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.mastodon import FakeMastodon
+
+TYPES = {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll",
+         "update", "quote", "admin.sign_up", "admin.report"}
+ME = "1"
+
+
+class FakeMastodonRead(FakeMastodon):
+    def __init__(self, token: str = "test-token") -> None:
+        super().__init__(token)
+        self.counters: dict[str, dict[str, int]] = {}
+        self.followers = 0
+        self.notifications: list[dict[str, Any]] = []
+        self.descendants: dict[str, list[dict[str, Any]]] = {}
+        self.gets: list[str] = []
+        fake = self
+
+        def do_get(handler: BaseHTTPRequestHandler) -> None:
+            fake.handle_get(handler)
+
+        self.server.RequestHandlerClass.do_GET = do_get  # type: ignore[attr-defined]
+
+    # -- scripting helpers ---------------------------------------------------------------
+    def notify(self, kind: str, text: str, *, acct: str = "lea@piaille.fr",
+               at: str = "2026-11-27T08:00:00Z", visibility: str = "public",
+               in_reply_to: str | None = None, followers: int | None = 120) -> str:
+        """Add a notification of ``kind`` (mention or quote); returns its status id."""
+        nid = str(1000 + len(self.notifications))
+        sid = str(5000 + len(self.notifications))
+        account: dict[str, Any] = {"id": f"a-{acct}", "acct": acct, "display_name": acct[:3],
+                                   "url": f"https://example.test/@{acct}"}
+        if followers is not None:
+            account["followers_count"] = followers
+        status: dict[str, Any] = {
+            "id": sid, "created_at": at, "content": f"<p>{text}</p>", "visibility": visibility,
+            "url": f"{self.url}/@{acct}/{sid}", "in_reply_to_id": in_reply_to,
+            "in_reply_to_account_id": ME if in_reply_to else None, "account": account}
+        self.notifications.append({"id": nid, "type": kind, "created_at": at,
+                                   "account": account, "status": status})
+        return sid
+
+    def answer(self, status_id: str, at: str) -> None:
+        self.descendants.setdefault(status_id, []).append(
+            {"id": f"r{status_id}", "created_at": at, "account": {"id": ME}})
+
+    # -- the GET side ----------------------------------------------------------------------
+    def handle_get(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.gets.append(h.path)
+        if h.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._reply(h, 401, {"error": "The access token is invalid"})
+        parts = urlsplit(h.path)
+        query = parse_qs(parts.query)
+        path = parts.path
+        if path == "/api/v1/accounts/verify_credentials":
+            if query:
+                return self._reply(h, 422, {"error": "no parameters expected"})
+            return self._reply(h, 200, {"id": ME, "acct": "brand", "followers_count":
+                                        self.followers, "following_count": 3,
+                                        "statuses_count": len(self.statuses)})
+        if path == "/api/v1/notifications":
+            return self._notifications(h, query)
+        segments = path.strip("/").split("/")
+        if segments[:3] == ["api", "v1", "statuses"] and len(segments) in (4, 5):
+            sid = segments[3]
+            if query:
+                return self._reply(h, 422, {"error": "no parameters expected"})
+            if len(segments) == 5:
+                if segments[4] != "context":
+                    return self._reply(h, 404, {"error": "Record not found"})
+                return self._reply(h, 200, {"ancestors": [],
+                                            "descendants": self.descendants.get(sid, [])})
+            if sid not in self.counters:
+                return self._reply(h, 404, {"error": "Record not found"})
+            return self._reply(h, 200, {"id": sid, "url": f"{self.url}/@brand/{sid}",
+                                        **self.counters[sid]})
+        return self._reply(h, 404, {"error": "Record not found"})
+
+    def _notifications(self, h: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
+        unknown = set(query) - {"types[]", "limit", "since_id", "max_id", "min_id"}
+        if unknown:
+            return self._reply(h, 422, {"error": f"unknown parameters {sorted(unknown)}"})
+        types = set(query.get("types[]", [])) or TYPES
+        if types - TYPES:
+            return self._reply(h, 422, {"error": "unknown notification type"})
+        limit = int(query.get("limit", ["40"])[0])
+        if not 1 <= limit <= 80:
+            return self._reply(h, 422, {"error": "limit out of range"})
+        since = int(query["since_id"][0]) if "since_id" in query else None
+        before = int(query["max_id"][0]) if "max_id" in query else None
+        chosen = [n for n in reversed(self.notifications) if n["type"] in types
+                  and (since is None or int(n["id"]) > since)
+                  and (before is None or int(n["id"]) < before)]
+        page = chosen[:limit]
+        headers = {}
+        if len(chosen) > limit:
+            headers["Link"] = (f'<{self.url}/api/v1/notifications?max_id={page[-1]["id"]}'
+                               f'&limit={limit}>; rel="next"')
+        self._reply(h, 200, page, headers)
