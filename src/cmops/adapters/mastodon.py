@@ -1,7 +1,8 @@
 """Mastodon (and compatible servers): ``POST /api/v1/statuses`` with a bearer token.
 
 Setup: on the instance, Preferences → Development → New application with the ``write:statuses``
-and ``write:media`` scopes; put its access token in a secret and name it in channels.yaml
+and ``write:media`` scopes (plus ``read:statuses``, ``read:notifications`` and ``profile`` for
+``cmops collect``); put its access token in a secret and name it in channels.yaml
 (``secrets: {token: MASTODON_TOKEN}``, ``server: https://your.instance``).
 
 Exactly-once: every status carries an ``Idempotency-Key`` (the part's dedupe key), which the
