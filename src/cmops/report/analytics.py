@@ -1,0 +1,233 @@
+"""Analytics and inbox pages, from what ``cmops collect`` stored (see
+:mod:`cmops.report.sources`). Without collected data they say so and show nothing else: no
+placeholder numbers, ever."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from cmops.report.charts import bar_chart, heatmap, line_chart
+from cmops.report.html import (
+    Page,
+    admonition,
+    channel_tag,
+    document,
+    excerpt,
+    heading,
+    section_bar,
+    table,
+)
+from cmops.report.model import Entry, Site
+from cmops.report.safe import safe_link, safe_text
+from cmops.report.sources import Message, PostMetrics
+
+TOP = 10
+CRISIS_MIN = 5
+CRISIS_FACTOR = 3.0
+
+
+def _when(site: Site, m: PostMetrics, entries: dict[str, Entry]) -> datetime | None:
+    if m.published_at is not None:
+        return m.published_at.astimezone(site.now.tzinfo)
+    entry = entries.get(m.key)
+    return entry.when if entry else None
+
+
+def weekly(site: Site) -> list[tuple[date, int, int, int]]:
+    """(Monday, interactions, reach, posts) per week of publication."""
+    entries = {e.key: e for e in site.entries}
+    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for m in site.sources.latest.values():
+        when = _when(site, m, entries)
+        if when is None or m.interactions is None:
+            continue
+        monday = when.date() - timedelta(days=when.weekday())
+        weeks[monday][0] += m.interactions
+        weeks[monday][1] += m.impressions or 0
+        weeks[monday][2] += 1
+    return [(d, n, reach, posts) for d, (n, reach, posts) in sorted(weeks.items())]
+
+
+def followers(site: Site) -> dict[str, list[tuple[date, int]]]:
+    out: dict[str, dict[date, int]] = defaultdict(dict)
+    for p in site.sources.points:
+        if p.followers is not None:
+            out[p.channel][p.day] = p.followers
+    return {c: sorted(days.items()) for c, days in sorted(out.items())}
+
+
+def hours(site: Site) -> tuple[dict[tuple[int, int], tuple[float, int]], bool]:
+    """Mean engagement rate (or mean interactions, when no reach is known) per weekday and
+    hour of publication; the flag says which."""
+    entries = {e.key: e for e in site.entries}
+    rates: dict[tuple[int, int], list[float]] = defaultdict(list)
+    counts: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for m in site.sources.latest.values():
+        when = _when(site, m, entries)
+        if when is None or m.interactions is None:
+            continue
+        cell = (when.weekday(), when.hour)
+        counts[cell].append(float(m.interactions))
+        if m.rate is not None:
+            rates[cell].append(m.rate)
+    chosen, by_rate = (rates, True) if rates else (counts, False)
+    return {cell: (statistics.fmean(v), len(v)) for cell, v in chosen.items()}, by_rate
+
+
+def top_posts(site: Site) -> list[PostMetrics]:
+    known = [m for m in site.sources.latest.values() if m.interactions is not None]
+    known.sort(key=lambda m: (-(m.interactions or 0), m.key))
+    return known[:TOP]
+
+
+def _bad_files(site: Site) -> str:
+    if not site.sources.bad:
+        return ""
+    return admonition("warning", site.labels("bad_files", files=""),
+                      "<ul>" + "".join(f"<li>{safe_text(b)}</li>" for b in site.sources.bad)
+                      + "</ul>")
+
+
+def analytics_page(site: Site, directory_urls: bool = True) -> str:
+    page = Page(site, "analytics/index.md", directory_urls)
+    labels = site.labels
+    blocks = [section_bar(page, "analytics"), heading(labels("analytics")), _bad_files(site)]
+    sources = site.sources
+    if not sources.has_metrics:
+        blocks.append(admonition("info cm-empty", labels("no_metrics"), ""))
+        return document(labels("analytics"), blocks)
+    blocks.append(f'<p class="cm-muted">{safe_text(labels("snapshots_read", n=sources.snapshot_files, first=labels.day_long(sources.days[0]), last=labels.day_long(sources.days[-1])))}</p>')  # noqa: E501
+    weeks = weekly(site)
+    bars = [(labels.day(d), float(n), f"{labels.day_long(d)}: {labels.number(n)} "
+             f"{labels('interactions')}, {posts} {labels('count')}") for d, n, _, posts in weeks]
+    blocks.append(f'<section><h2>{safe_text(labels("engagement"))}</h2><p class="cm-muted">'
+                  f'{safe_text(labels("engagement_note"))}</p><figure class="cm-figure">'
+                  f'{bar_chart(bars, labels("engagement"), labels.number)}</figure></section>')
+    series = [(site.channels[c].label if c in site.channels else c,
+               site.channels[c].color if c in site.channels else "#888888",
+               [(d, float(n)) for d, n in points]) for c, points in followers(site).items()]
+    if series:
+        legend = " ".join(channel_tag(site, c) for c in followers(site))
+        blocks.append(f'<section><h2>{safe_text(labels("followers_growth"))}</h2>'
+                      f'<p class="cm-legend">{legend}</p><figure class="cm-figure">'
+                      f'{line_chart(series, labels("followers_growth"), labels.number, labels.day)}'
+                      "</figure></section>")
+    cells, by_rate = hours(site)
+    fmt = labels.percent if by_rate else labels.number
+    blocks.append(f'<section><h2>{safe_text(labels("best_hours"))}</h2><p class="cm-muted">'
+                  f'{safe_text(labels("best_hours_note"))}</p><figure class="cm-figure">'
+                  f'{heatmap(cells, [labels.weekday(i) for i in range(7)], labels("best_hours"), fmt)}'  # noqa: E501
+                  "</figure></section>")
+    blocks.append(_top(page))
+    return document(labels("analytics"), blocks)
+
+
+def _top(page: Page) -> str:
+    site, labels = page.site, page.labels
+    best = top_posts(site)
+    if not best:
+        return ""
+    rows = []
+    bars = []
+    for m in best:
+        view = site.posts.get(m.post)
+        text = excerpt(view.post.text, 70) if view else m.post
+        href = page.post_link(m.post)
+        post = f'<a href="{href}">{safe_text(text)}</a>' if href else safe_text(text)
+        rate = labels.percent(m.rate) if m.rate is not None else labels("none")
+        rows.append(f"<tr><td>{post}</td><td>{channel_tag(site, m.channel)}</td>"
+                    f'<td class="cm-num">{labels.number(m.interactions or 0)}</td>'
+                    f'<td class="cm-num">{labels.number(m.impressions) if m.impressions is not None else labels("none")}</td>'  # noqa: E501
+                    f'<td class="cm-num">{safe_text(rate)}</td>'
+                    f"<td>{safe_link(m.url, labels('live')) if m.url else ''}</td></tr>")
+        bars.append((excerpt(text, 14), float(m.interactions or 0),
+                     f"{text}: {labels.number(m.interactions or 0)}"))
+    return (f'<section><h2>{safe_text(labels("top_posts"))}</h2><figure class="cm-figure">'
+            f'{bar_chart(bars, labels("top_posts"), labels.number)}</figure>'
+            + table([labels("post"), labels("channel"), labels("interactions"),
+                     labels("impressions"), labels("rate"), labels("link")], rows, "cm-top")
+            + "</section>")
+
+
+def _median_response(site: Site) -> float | None:
+    since = site.now - timedelta(days=30)
+    waits = [(m.replied_at - m.received_at).total_seconds() for m in site.sources.inbox
+             if m.replied_at and m.received_at >= since and m.replied_at >= m.received_at]
+    return statistics.median(waits) if waits else None
+
+
+def crisis(site: Site) -> tuple[int, float, bool]:
+    """Negative messages in the last 24 h, the daily average over the 7 days before, and
+    whether that is a spike."""
+    now = site.now
+    negative = [m.received_at for m in site.sources.inbox if m.sentiment == "negative"]
+    last_day = sum(1 for t in negative if now - timedelta(days=1) < t <= now)
+    before = sum(1 for t in negative if now - timedelta(days=8) < t <= now - timedelta(days=1))
+    average = before / 7
+    return last_day, average, last_day >= CRISIS_MIN and last_day >= CRISIS_FACTOR * max(
+        average, 1.0)
+
+
+def _author(m: Message) -> str:
+    name = m.author_name or m.author_handle or "?"
+    shown = f"{name} ({m.author_handle})" if m.author_handle and m.author_name else name
+    return safe_link(m.author_url, shown) if m.author_url else safe_text(shown)
+
+
+def inbox_page(site: Site, directory_urls: bool = True) -> str:
+    page = Page(site, "inbox/index.md", directory_urls)
+    labels = site.labels
+    blocks = [section_bar(page, "inbox"), heading(labels("inbox")), _bad_files(site)]
+    if not site.sources.inbox_files:
+        blocks.append(admonition("info cm-empty", labels("no_inbox"), ""))
+        return document(labels("inbox"), blocks)
+    inbox = site.sources.inbox
+    open_items = [m for m in inbox if m.replied_at is None and m.received_at <= site.now]
+    median = _median_response(site)
+    negative, average, spike = crisis(site)
+    cards = [(labels.number(len(open_items)), labels("unanswered")),
+             (labels.duration(median) if median is not None else labels("none"),
+              labels("response_time"))]
+    blocks.append('<div class="cm-cards">' + "".join(
+        f'<div class="cm-card cm-kpi"><div class="cm-kpi-value">{safe_text(v)}</div>'
+        f'<div class="cm-kpi-label">{safe_text(k)}</div></div>' for v, k in cards) + "</div>")
+    text = labels("crisis_spike", n=negative, avg=labels.number(average, 1))
+    blocks.append(admonition("danger", labels("crisis"), f"<p>{safe_text(text)}</p>", "alert")
+                  if spike else f'<section><h2>{safe_text(labels("crisis"))}</h2><p>'
+                  f'{safe_text(labels("crisis_none"))}</p></section>')
+    rows = []
+    for m in sorted(open_items, key=lambda m: (m.received_at, m.id)):
+        age = labels.duration((site.now - m.received_at).total_seconds())
+        # Direct messages are private: the site shows that one is waiting, not what it says.
+        body = labels("private") if m.kind == "dm" else excerpt(m.text, 140)
+        link = safe_link(m.url, labels("open_detail")) if m.url and m.kind != "dm" else ""
+        rows.append(f'<tr class="cm-s-{"negative" if m.sentiment == "negative" else "open"}">'
+                    f'<td class="cm-num">{safe_text(age)}</td>'
+                    f"<td>{channel_tag(site, m.channel)}</td><td>{safe_text(m.kind)}</td>"
+                    f"<td>{_author(m)}</td><td>{safe_text(body)}</td><td>{link}</td></tr>")
+    blocks.append(f'<section><h2>{safe_text(labels("unanswered"))}</h2>' + (table(
+        [labels("age"), labels("channel"), labels("kind"), labels("author"), labels("text"),
+         labels("link")], rows, "cm-inbox") if rows else
+        f'<p class="cm-ok">{safe_text(labels("unanswered_none"))}</p>') + "</section>")
+    blocks.append(_leaders(page, inbox))
+    return document(labels("inbox"), blocks)
+
+
+def _leaders(page: Page, inbox: list[Message]) -> str:
+    labels = page.labels
+    authors: dict[str, list[Message]] = defaultdict(list)
+    for m in inbox:
+        if m.kind != "dm":
+            authors[m.author_handle or m.author_name].append(m)
+    ranked = sorted(authors.items(), key=lambda kv: (
+        -max((m.author_followers or 0) for m in kv[1]), -len(kv[1]), kv[0]))[:TOP]
+    if not ranked:
+        return ""
+    rows = [f"<tr><td>{_author(msgs[-1])}</td><td class=\"cm-num\">"
+            f"{labels.number(max((m.author_followers or 0) for m in msgs))}</td>"
+            f'<td class="cm-num">{len(msgs)}</td></tr>' for _, msgs in ranked]
+    return (f'<section><h2>{safe_text(labels("opinion_leaders"))}</h2>'
+            + table([labels("author"), labels("followers_of"), labels("mentions")], rows,
+                    "cm-leaders") + "</section>")

@@ -1,0 +1,126 @@
+"""Untrusted text on its way into a page: the one place it is made inert.
+
+Everything that comes from the calendar's YAML, the ledger or a network (post text, campaign
+names, alt text, error messages, mention authors, URLs) is hostile. Python-Markdown does not
+sanitise, MkDocs does not autoescape its Jinja templates, and Markdown turns ``[x](...)``
+into links: so text is never handed to Markdown as Markdown. The site writes it inside raw
+HTML blocks cmops builds itself, after :func:`safe_text` has
+
+* escaped HTML (``& < > " '``), so no tag or attribute can start;
+* encoded line breaks, so content can never start a Markdown line (a heading, a list, a
+  table row, a ``--8<--`` snippet line) or end the HTML block around it;
+* replaced every character that starts inline Markdown, an extension's inline syntax
+  (attribute lists, ``~~``, ``^^``, ``==``, emoji ``:x:``) or a Jinja expression with a numeric
+  character reference, which browsers show as the character and nothing interprets. Since
+  no content can begin a line, characters that only matter there (``#``, ``-``, ``+``,
+  ``.``, ``|``) stay as they are: encoding them would only make pages heavier to build;
+* replaced control and bidirectional-override characters (which can hide text or break the
+  stash markers Python-Markdown uses internally) with U+FFFD.
+
+URLs become links only when :func:`safe_url` accepts them (``http``/``https`` with a host and
+nothing odd in them); any other scheme is shown as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+# HTML (& < > " '), inline Markdown (\ ` * _ [ ]), attr_list and Jinja ({ } %), pymdownx
+# inline syntax (~ ^ = :), arithmatex ($). Line-start syntax is impossible: see above.
+_ACTIVE = "&<>\"'\\`*_[]{}%~^=:$"
+_BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
+         *map(chr, range(0x2066, 0x206A))}
+_TABLE = {ord(ch): f"&#{ord(ch)};" for ch in _ACTIVE}
+_TABLE[ord("\n")] = "&#10;"
+_TABLE[ord("\r")] = ""
+_TABLE[ord("\t")] = " "
+for _code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]:
+    _TABLE[_code] = "\ufffd"
+for _ch in _BIDI:
+    _TABLE[ord(_ch)] = "\ufffd"
+_TABLE[ord("\u2028")] = "&#10;"
+_TABLE[ord("\u2029")] = "&#10;"
+
+
+def safe_text(value: object) -> str:
+    """Any value as inert text for an HTML element or attribute of a generated page.
+
+    The result contains no ``<``, ``>``, quote, ``&`` other than the start of a character
+    reference cmops wrote, no Markdown or Jinja syntax, and no line break.
+    """
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return text.translate(_TABLE)
+
+
+def safe_url(value: object) -> str | None:
+    """``value`` if it is an absolute http(s) URL with a host and no whitespace, control or
+    quote characters; otherwise None (the caller shows it as text, never as a link)."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return None
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch in "\"'<>`\\"
+           for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if not value.lower().startswith(("http://", "https://")):
+        return None
+    return value
+
+
+def safe_link(url: object, label: object = None, *, cls: str = "") -> str:
+    """An ``<a>`` to ``url`` if it is a safe http(s) URL, else the label and the URL as text.
+
+    External links open nothing with the site's privileges: ``rel="noopener noreferrer
+    nofollow ugc"``.
+    """
+    href = safe_url(url)
+    if href is None:
+        # Not a link we would follow: show what it is, as text.
+        shown_url = f'<span class="cm-unsafe-url">{safe_text(url)}</span>' if url else ""
+        if label is None:
+            return shown_url
+        return f"{safe_text(label)} {shown_url}".rstrip()
+    shown = safe_text(label if label is not None else url)
+    klass = f' class="{cls}"' if cls else ""
+    return (f'<a{klass} href="{safe_text(href)}" rel="noopener noreferrer nofollow ugc">'
+            f"{shown}</a>")
+
+
+_TITLE_KEEP = set(" .,;:!?'’()/-–—")
+
+
+def plain_title(value: object, limit: int = 80) -> str:
+    """A title for front matter (MkDocs puts it into ``<title>`` and headers unescaped):
+    letters, digits, spaces and harmless punctuation only."""
+    text = value if isinstance(value, str) else ""
+    kept = "".join(ch if (ch.isalnum() or ch in _TITLE_KEEP) else " " for ch in text)
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
+
+
+_SLUG_OK = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
+RESERVED = frozenset({"index", "standby", "data", "media", "assets"})
+
+
+def slug(value: str) -> str:
+    """A file- and URL-safe name for an id: the id itself when it already is one (stable
+    bookmarks), else a cleaned form plus a short hash so two ids never share a name."""
+    if _SLUG_OK.fullmatch(value) and value not in RESERVED:
+        return value
+    cleaned = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:48] or "x"
+    return f"{cleaned}-{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def safe_color(value: object) -> str | None:
+    """A ``#RRGGBB`` colour, the only form that may reach a style attribute."""
+    return value if isinstance(value, str) and _COLOR.fullmatch(value) else None

@@ -1,0 +1,493 @@
+"""The stakeholder site, built for real and read in real headless Chromium.
+
+``cmops report`` builds the site (``mkdocs build --strict``) from the example calendar, a
+hostile post and campaign, a fixture ledger, snapshots and an inbox (see
+``tests.test_report.make_content``). The site is served on 127.0.0.1 by ``http.server``;
+Debian's Chromium opens it and is driven over the Chrome DevTools Protocol, spoken here with
+a small WebSocket client on the standard library (no browser download, no new dependency).
+
+Every page visit also checks that nothing ran from content (an ``alert``/``confirm``/
+``prompt`` hook and a ``window.__xss`` flag the hostile strings would set), that no request
+left 127.0.0.1, and that the console has no error. Screenshots of the dashboard, a month and
+a campaign are saved under ``build/site-screenshots/`` for review (not committed).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import PROJECT
+from tests.test_report import AT, EVIL_AUTHOR, HOSTILE_NAME, HOSTILE_TEXT, XSS, make_content
+
+from cmops.cli import cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT / "build" / "site-screenshots"
+HOOK = """
+window.__cmops_dialogs = [];
+for (const name of ["alert", "confirm", "prompt", "print"]) {
+  window[name] = (...args) => { window.__cmops_dialogs.push(name + ":" + args.join(",")); };
+}
+"""
+
+
+# -- a WebSocket client (RFC 6455), just enough for the DevTools protocol ----------------------
+
+
+class WebSocket:
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        parts = urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                           ).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection during the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ConnectionError(f"WebSocket handshake refused: {head[:80]!r}")
+
+    def _read(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection")
+            data += chunk
+        return data
+
+    def send(self, text: str) -> None:
+        payload = text.encode()
+        size = len(payload)
+        if size < 126:
+            head = struct.pack("!BB", 0x81, 0x80 | size)
+        elif size < 1 << 16:
+            head = struct.pack("!BBH", 0x81, 0x80 | 126, size)
+        else:
+            head = struct.pack("!BBQ", 0x81, 0x80 | 127, size)
+        mask = os.urandom(4)
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def receive(self) -> str:
+        message = b""
+        while True:
+            first, second = self._read(2)
+            size = second & 0x7F
+            if size == 126:
+                size = struct.unpack("!H", self._read(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(size)
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise ConnectionError("DevTools closed the WebSocket")
+            if opcode == 0x9:  # ping: answer, keep reading
+                self.sock.sendall(struct.pack("!BB", 0x8A, 0x80 | size) + b"\0\0\0\0" + payload)
+                continue
+            message += payload
+            if first & 0x80:
+                return message.decode()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class Page:
+    """One browser tab, driven over the DevTools protocol; it records what a test checks."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+        self.next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, method: str, timeout: float = 60, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        ident = self.next_id
+        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = json.loads(self.ws.receive())
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return dict(message.get("result", {}))
+            self.events.append(message)
+        raise TimeoutError(method)
+
+    def wait_for(self, event: str, timeout: float = 60) -> None:
+        seen = len([e for e in self.events if e.get("method") == event])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len([e for e in self.events if e.get("method") == event]) > seen:
+                return
+            self.events.append(json.loads(self.ws.receive()))
+        raise TimeoutError(event)
+
+    def js(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise AssertionError(f"script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+
+class Browser:
+    def __init__(self, profile: Path) -> None:
+        self.process = subprocess.Popen(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-quic", "--disable-extensions", "--disable-default-apps",
+             "--mute-audio", "--hide-scrollbars", f"--user-data-dir={profile}",
+             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+             # A request for any other host fails here instead of leaving the machine; the
+             # tests still see (and fail on) it in the recorded network events.
+             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+             "--window-size=1280,1600", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.is_file() or not port_file.read_text().strip():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise RuntimeError("Chromium did not start (no DevToolsActivePort)")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text().split()[0])
+
+    def new_page(self) -> Page:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank",
+                                         method="PUT")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            target = json.loads(answer.read())
+        page = Page(WebSocket(target["webSocketDebuggerUrl"]))
+        for domain in ("Page", "Runtime", "Network", "Log"):
+            page.call(f"{domain}.enable")
+        page.call("Page.addScriptToEvaluateOnNewDocument", source=HOOK)
+        return page
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+ZENSICAL = os.environ.get("CMOPS_TEST_ZENSICAL")
+"""Path to a ``zensical`` executable: build the site with it instead of MkDocs (the pages
+are plain files, so the same tests must pass; not part of the default run)."""
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_content(tmp_path_factory.mktemp("site") / "content")
+    started = time.monotonic()
+    args = ["--root", str(root), "report", "--at", AT] + (["--no-build"] if ZENSICAL else [])
+    result = CliRunner().invoke(cli, args, catch_exceptions=False, standalone_mode=True)
+    assert result.exit_code == 0, result.output
+    if ZENSICAL:
+        subprocess.run([ZENSICAL, "build", "--strict", "--clean", "-f", "mkdocs.yml"],
+                       cwd=root, check=True, capture_output=True, timeout=300)
+    assert time.monotonic() - started < 60
+    return root
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(content: Path) -> Iterator[str]:
+    handler = functools.partial(Quiet, directory=str(content / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser-setup (installs Debian's "
+                    "chromium and chromium-driver)", pytrace=False)
+    running = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Page]:
+    page = browser.new_page()
+    try:
+        yield page
+    finally:
+        page.ws.close()
+
+
+def visit(tab: Page, base_url: str, path: str, screenshot: str | None = None) -> None:
+    """Open a page and check what every page must satisfy."""
+    start = len(tab.events)
+    navigation = tab.call("Page.navigate", url=base_url + path)
+    if "loaderId" not in navigation:  # same document, another #anchor: load it afresh
+        tab.call("Page.reload", ignoreCache=True)
+    tab.wait_for("Page.loadEventFired")
+    assert tab.js("document.readyState") == "complete"
+    events = tab.events[start:]
+    host = urlsplit(base_url).netloc
+    for event in events:
+        if event.get("method") == "Network.requestWillBeSent":
+            url = event["params"]["request"]["url"]
+            parts = urlsplit(url)
+            assert parts.scheme == "data" or parts.netloc == host, \
+                f"{path}: a request left 127.0.0.1: {url}"
+    errors = [e for e in events if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled"
+                  and e["params"]["type"] in ("error", "assert"))
+              or (e.get("method") == "Log.entryAdded"
+                  and e["params"]["entry"]["level"] == "error")]
+    assert not errors, f"{path}: console errors: {errors}"
+    failed = [e["params"] for e in events if e.get("method") == "Network.loadingFailed"]
+    assert not failed, f"{path}: failed requests: {failed}"
+    assert tab.js("window.__cmops_dialogs") == [], f"{path}: a dialog was opened"
+    assert tab.js("typeof window.__xss") == "undefined", f"{path}: content ran script"
+    if screenshot:
+        shot = tab.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{screenshot}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def texts(tab: Page, selector: str) -> list[str]:
+    return list(tab.js(f"[...document.querySelectorAll({json.dumps(selector)})]"
+                       ".map(e => e.innerText.replace(/\\s+/g, ' ').trim())"))
+
+
+# -- what a stakeholder sees ---------------------------------------------------------------------
+
+
+def test_dashboard_shows_this_weeks_posts_pause_and_attention(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/", screenshot="dashboard")
+    assert tab.js("document.title") == "Report - cmops"
+    banner = texts(tab, ".cm-pause")
+    assert banner == ["Publishing is paused Recall: <b>hold</b> {{ config }} since "
+                      "2026-11-24T07:30:00Z · by @camille · channels: x-main"]
+    weeks = tab.js("[...document.querySelectorAll('.cm-week-list')].map(s => "
+                   "[...s.querySelectorAll('.cm-chip')].map(c => c.dataset.post))")
+    assert weeks == [["night-riding-tips", "hostile-corpus", "halo-product-photo"],
+                     ["repair-cafe-tour"]]
+    assert texts(tab, ".cm-agenda-day.cm-today h3") == ["Tue 24 Nov"]
+    attention = texts(tab, ".cm-attention tbody tr td:nth-child(2)")
+    assert attention == ["night-riding-tips", "summer-teaser (no longer in the calendar)"]
+    assert texts(tab, ".cm-kpi .cm-kpi-value") == ["2", "1", "2", "1,550"]
+
+
+def test_month_grid_has_the_posts_on_their_days(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/calendar/2026-11/", screenshot="month")
+    grid = tab.js("Object.fromEntries([...document.querySelectorAll('table.cm-month td')]"
+                  ".map(td => [td.dataset.date, [...td.querySelectorAll('.cm-chip')]"
+                  ".map(c => c.dataset.post)]).filter(([d, posts]) => posts.length))")
+    assert grid == {"2026-11-24": ["night-riding-tips"], "2026-11-25": ["hostile-corpus"],
+                    "2026-11-26": ["halo-product-photo"], "2026-12-02": ["repair-cafe-tour"]}
+    assert tab.js("document.querySelectorAll('table.cm-month tbody tr').length") == 6
+    assert texts(tab, "table.cm-month thead th") == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+                                                     "Sun"]
+    colours = tab.js("[...document.querySelectorAll('td[data-date=\"2026-11-26\"] .cm-dot')]"
+                     ".map(d => getComputedStyle(d).borderTopColor)")
+    assert colours == ["rgb(17, 133, 254)", "rgb(10, 102, 194)", "rgb(99, 100, 255)",
+                       "rgb(106, 27, 154)"]
+    # Following a chip leads to the post's detail.
+    tab.js("document.querySelector('td[data-date=\"2026-11-26\"] a.cm-chip').click()")
+    tab.wait_for("Page.frameNavigated")
+    time.sleep(0.2)
+    assert tab.js("location.pathname + location.hash") == \
+        "/report/posts/2026-11/#p-halo-product-photo"
+
+
+def test_post_detail_shows_text_per_network_media_and_alt_text(tab: Page,
+                                                                base_url: str) -> None:
+    visit(tab, base_url, "report/posts/2026-11/#p-halo-product-photo")
+    post = "#p-halo-product-photo"
+    renders = tab.js(f"[...document.querySelectorAll('{post} .cm-render')].map(r => ["
+                     "[...r.querySelectorAll('h3 .cm-channel')].map(c => c.textContent),"
+                     "r.querySelector('.cm-text').textContent])")
+    by_channel = {channel: text for channels, text in renders for channel in channels}
+    assert by_channel["linkedin-page"].startswith("Le Lumen Halo est conçu et assemblé à Lyon")
+    assert by_channel["bluesky-main"].startswith("Voici le Lumen Halo : 80 g, 12 h")
+    images = tab.js(f"[...document.querySelectorAll('{post} figure.cm-media img')]"
+                    ".map(i => [i.alt, i.naturalWidth > 0, i.complete])")
+    alt = ("Un feu arrière rond et rouge, le Lumen Halo, fixé sous la selle d'un vélo de "
+           "ville, allumé dans la pénombre.")
+    assert images and all(i == [alt, True, True] for i in images)
+    assert texts(tab, f"{post} figcaption")[0] == f"Alt text: {alt}"
+    assert texts(tab, f"{post} .cm-occurrences li") == [
+        "Thu 26 Nov 2026, 17:00 scheduled bluesky-main, linkedin-page, mastodon-main, "
+        "Newsroom feed"]
+    assert texts(tab, f"{post} .cm-link") == [
+        "Link: bluesky-main: https://lumen-velo.example/halo?utm_source=bluesky&utm_medium="
+        "social&utm_campaign=winter-lights-2026 mastodon-main: https://lumen-velo.example/halo"
+        "?utm_source=mastodon&utm_medium=social&utm_campaign=winter-lights-2026 Newsroom feed:"
+        " https://lumen-velo.example/halo?utm_source=outbox&utm_medium=social&utm_campaign="
+        "winter-lights-2026", "Link: https://lumen-velo.example/halo?utm_source=linkedin&"
+        "utm_medium=social&utm_campaign=winter-lights-2026"]
+    night = texts(tab, "#p-night-riding-tips .cm-occurrences li")
+    assert night == ["Tue 24 Nov 2026, 08:30 failed mastodon-main · paused x-main · published "
+                     "bluesky-main, Newsroom feed live (bluesky-main) · live (Newsroom feed) · "
+                     "mastodon-main: HTTP 422: " + XSS[0] + " · bluesky-main: Reach 1,000 · "
+                     "Likes 40 · Comments 6 · Shares 14"]
+    live = tab.js("[...document.querySelectorAll('#p-night-riding-tips .cm-occurrences a')]"
+                  ".map(a => a.href)")
+    assert live == ["https://bsky.app/profile/lumen-velo.bsky.social/post/3k1",
+                    "https://news.lumen-velo.example/night/1"]
+
+
+def test_campaign_page_shows_goals_and_timeline(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/campaigns/winter-lights-2026/", screenshot="campaign")
+    goals = texts(tab, ".cm-goal")
+    assert goals == ["Engagement rate 6.0% / 10.0%", "Comments 6 / 50", "Shares 14 / 30",
+                     "DM replies 1 / 20", "Growth 3.3% / 5.0%"]
+    marks = tab.js("document.querySelectorAll('svg.cm-chart a circle.cm-mark').length")
+    assert marks == 16
+    width = tab.js("document.querySelector('figure.cm-timeline svg')"
+                   ".getBoundingClientRect().width")
+    assert width > 500
+
+
+def test_hostile_text_is_shown_literally_and_runs_nothing(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/posts/2026-11/#p-hostile-corpus")
+    shown = tab.js("document.querySelector('#p-hostile-corpus .cm-text').textContent")
+    assert shown == HOSTILE_TEXT
+    assert texts(tab, "#p-hostile-corpus figcaption") == [f"Alt text: {XSS[1]} {XSS[11]}"]
+    dom = tab.js("""({
+      scripts: [...document.scripts].filter(s => !s.src).map(s => s.textContent)
+               .filter(t => t.includes('xss') || t.includes('alert')).length,
+      handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])
+               .filter(a => a.name.startsWith('on')).length,
+      badLinks: [...document.querySelectorAll('[href],[src],[srcdoc]')]
+               .map(e => e.getAttribute('href') || e.getAttribute('src') || 'srcdoc')
+               .filter(u => /^\\s*(javascript|vbscript|data):|srcdoc/i.test(u)),
+      frames: document.querySelectorAll('iframe, object, embed').length,
+    })""")
+    assert dom == {"scripts": 0, "handlers": 0, "badLinks": [], "frames": 0}
+
+
+@pytest.mark.parametrize("path", ["report/", "report/campaigns/", "report/campaigns/"
+                                  "hostile-launch/", "report/published/", "report/inbox/",
+                                  "report/analytics/"])
+def test_hostile_names_and_authors_stay_text(tab: Page, base_url: str, path: str) -> None:
+    visit(tab, base_url, path)
+    body = tab.js("document.querySelector('article').textContent")
+    assert tab.js("document.querySelectorAll('article img[src=x], article svg[onload]')"
+                  ".length") == 0
+    if "hostile-launch" in path:
+        assert texts(tab, "article h1") == [HOSTILE_NAME]
+        assert tab.js("document.title") == \
+            "Campaign: /title script window. xss 1 /script config Launch - cmops"
+    if path == "report/inbox/":
+        assert EVIL_AUTHOR in body and "javascript:alert(1)" in body
+        assert "my address" not in body
+    if path == "report/published/":
+        assert "HTTP 422: " + XSS[0] in body
+
+
+def test_published_log_filters_by_state_without_script(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/published/")
+    shown = "[...document.querySelectorAll('table.cm-log tbody tr')]" \
+            ".filter(r => r.offsetParent !== null).length"
+    assert tab.js(shown) == 5
+    tab.js("document.querySelector('label[for=cm-f-failed]').click()")
+    assert tab.js(shown) == 1
+    assert texts(tab, "table.cm-log tbody tr.cm-r-failed td:nth-child(2)") == [
+        "night-riding-tips"]
+    tab.js("document.querySelector('label[for=cm-f-all]').click()")
+    assert tab.js(shown) == 5
+
+
+def test_analytics_charts_are_drawn_from_snapshots(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/analytics/")
+    charts = tab.js("[...document.querySelectorAll('svg.cm-chart')].map(s => "
+                    "s.getAttribute('aria-label'))")
+    assert charts == ["Engagement over time", "Followers", "Best hours", "Top posts"]
+    cells = tab.js("[...document.querySelectorAll('rect.cm-heat title')]"
+                   ".map(t => t.textContent)")
+    assert cells == ["Tue 08h: 6.0% (1)"]
+
+
+def test_search_shows_hostile_text_without_running_it(tab: Page, base_url: str) -> None:
+    visit(tab, base_url, "report/")
+    tab.js("""(async () => {
+      const input = document.querySelector('input[data-md-component=search-query]');
+      input.focus(); input.value = 'alert'; input.dispatchEvent(new Event('input'));
+      for (let i = 0; i < 100; i++) {
+        if (document.querySelectorAll('.md-search-result__item').length) break;
+        await new Promise(r => setTimeout(r, 100));
+      }
+    })()""")
+    assert tab.js("document.querySelectorAll('.md-search-result__item').length") > 0
+    time.sleep(0.3)
+    assert tab.js("window.__cmops_dialogs") == []
+    assert tab.js("typeof window.__xss") == "undefined"
+
+
+def test_every_link_in_the_report_resolves(content: Path) -> None:
+    site = content / "site"
+    missing = []
+    for page in sorted((site / "report").rglob("*.html")):
+        html_text = page.read_text("utf-8")
+        for href in re.findall(r'(?:href|src)="([^"]+)"', html_text):
+            href = href.replace("&#46;", ".").replace("&#45;", "-").replace("&#35;", "#") \
+                .replace("&#95;", "_")
+            if href.startswith(("http://", "https://", "#", "mailto:")) or "&#" in href:
+                continue
+            path = href.split("#")[0]
+            target = (page.parent / path).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                missing.append(f"{page.relative_to(site)} -> {href}")
+    assert not missing
+
+
+def test_the_build_ran_without_publishing_secrets(content: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmops.commands.report import build_env
+    from cmops.validate import load_calendar
+
+    monkeypatch.setenv("MASTODON_TOKEN", "canary-secret")
+    monkeypatch.setenv("GITHUB_TOKEN", "canary-gh")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    env = build_env(load_calendar(content, use_cache=False)[0])
+    assert "MASTODON_TOKEN" not in env and "GITHUB_TOKEN" not in env
+    assert env["LANG"] == "C.UTF-8"

