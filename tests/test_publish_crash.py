@@ -139,7 +139,7 @@ def clones(repo: Path, fake: FakeMastodon, tmp_path: Path) -> tuple[Path, Path, 
 def state_files(remote: Path) -> dict[str, dict[str, object]]:
     listing = git(remote, "ls-tree", "-r", "--name-only", "cmops-state")
     return {path: json.loads(git(remote, "show", f"cmops-state:{path}"))
-            for path in listing.split()}
+            for path in listing.split() if path.startswith("records/")}
 
 
 def test_git_state_branch_publishes_once_with_two_pushes(
@@ -151,7 +151,9 @@ def test_git_state_branch_publishes_once_with_two_pushes(
     assert len(records) == 11
     assert all(r["state"] == "published" for r in records.values())
     log = git(remote, "log", "--format=%s", "cmops-state").splitlines()
-    assert log == ["cmops: record 11 outcome(s)", "cmops: claim 11 item(s)"]
+    # one push for the claims, one for the outcomes, and the hourly heartbeat
+    assert log == ["cmops: publish heartbeat", "cmops: record 11 outcome(s)",
+                   "cmops: claim 11 item(s)"]
     assert len(fake.statuses) == 13
     # the user's work tree and branches are untouched
     assert git(one, "status", "--porcelain") == ""

@@ -312,7 +312,8 @@ def test_publish_schedule_is_off_the_hour_and_dispatch_takes_the_three_inputs() 
 def test_pages_deploy_is_the_only_job_with_pages_and_id_token() -> None:
     report = _load(ROOT, ROOT / ".github/workflows/report.yml")
     by_job = {job_id: _write_scopes(job.get("permissions")) for job_id, job in jobs(report.data)}
-    assert by_job == {"collect": {"contents"}, "build": set(), "deploy": {"pages", "id-token"}}
+    assert by_job == {"collect": {"contents"}, "health": set(), "build": set(),
+                      "deploy": {"pages", "id-token"}}
     deploy = dict(jobs(report.data))["deploy"]
     assert [s["uses"].split("@")[0] for s in steps(deploy)] == [
         "actions/configure-pages", "actions/deploy-pages"]

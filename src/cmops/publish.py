@@ -19,6 +19,7 @@ stops the others. A crash at any instruction leaves the ledger saying either "no
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -56,6 +57,21 @@ from cmops.render import Rendered, render
 from cmops.retry import Backoff
 from cmops.secrets import MissingSecret, Redactor, resolve
 from cmops.stores import Store
+
+HEARTBEAT = "runs/heartbeat.json"
+HEARTBEAT_EVERY = timedelta(hours=1)
+
+
+def heartbeat_time(data: bytes | None) -> datetime | None:
+    """When the last recorded publish run happened, from the heartbeat file's bytes."""
+    if not data:
+        return None
+    try:
+        at = json.loads(data)["at"]
+        return datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
 
 DEFAULT_BUDGET = 600.0
 """Seconds a run may spend sending; the publish workflow's job timeout is set above it."""
@@ -265,7 +281,24 @@ class Publisher:
             report.outcomes.append(outcome)
             self.progress(outcome)
         self.store.checkpoint()
+        self._heartbeat(report)
         return report
+
+    def _heartbeat(self, report: Report) -> None:
+        """Record that a publish run happened (``cmops health`` reads it), at most hourly so
+        the git state branch gets one extra commit an hour, not one per run."""
+        write = getattr(self.store, "write_files", None)
+        read = getattr(self.store, "read_files", None)
+        if write is None or read is None:
+            return
+        last = heartbeat_time(read("runs/").get(HEARTBEAT))
+        if last is not None and self.opts.now - last < HEARTBEAT_EVERY:
+            return
+        body = {"at": iso(self.opts.now), "run": self.opts.run_id,
+                "outcomes": {state: report.count(state)
+                             for state in sorted({o.state for o in report.outcomes})}}
+        write({HEARTBEAT: json.dumps(body, sort_keys=True).encode() + b"\n"},
+              "cmops: publish heartbeat")
 
     def _held(self, record: Record) -> bool:
         """Claimed by another run whose lease has not run out."""

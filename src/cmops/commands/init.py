@@ -563,6 +563,8 @@ REPORT = """\
 #   published posts' metrics, and records them on the @@STATE_BRANCH@@ branch;
 # - cmops report writes the pages and builds the site (mkdocs.yml, into site/) in a job with
 #   no secret: post text is untrusted input for a site generator;
+# - health fails when no publish run was recorded for 3 hours (GitHub silently delays,
+#   drops and, after 60 days without activity, disables scheduled runs);
 # - only the deploy job may write to GitHub Pages.
 name: Report
 
@@ -599,6 +601,26 @@ jobs:
           command: collect
           state-branch: @@STATE_BRANCH@@
 @@SECRETS_ENV@@
+  health:
+    name: Publishing is alive
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    permissions:
+      contents: read
+    steps:
+      - name: Check out the calendar
+        uses: @@CHECKOUT@@
+        with:
+          persist-credentials: true # cmops fetches the ledger (a read-only token)
+      - name: Last publish run within 3 hours # fails loudly if the schedule died
+        @@USE_ACTION@@
+        with:
+          command: health
+          state-branch: @@STATE_BRANCH@@
+          args: |
+            --max-age
+            3h
+
   build:
     name: Build the site
     needs: collect

@@ -227,7 +227,7 @@ class GitStore:
             pos = header_end + 1 + size + 1
         return out
 
-    def write_files(self, files: dict[str, bytes]) -> None:
+    def write_files(self, files: dict[str, bytes], message: str | None = None) -> None:
         """Commit these files in one commit and push it; on a lost race, fetch and re-apply
         them on top of the other run's commit (collect files are per day and channel)."""
         if not files:
@@ -250,7 +250,7 @@ class GitStore:
                 tree = self._git("write-tree", env=env).strip()
             parents = ["-p", self.base] if self.base else []
             commit = self._git("commit-tree", tree, *parents, "-m",
-                               f"cmops: collect {len(files)} file(s)").strip()
+                               message or f"cmops: collect {len(files)} file(s)").strip()
             if self._push(commit):
                 return
             self._fetch()

@@ -105,7 +105,7 @@ class LocalStore:
                 out[file.relative_to(self.path).as_posix()] = file.read_bytes()
         return out
 
-    def write_files(self, files: dict[str, bytes]) -> None:
+    def write_files(self, files: dict[str, bytes], message: str | None = None) -> None:
         """Replace each file atomically, in the order given (write cursors last)."""
         for rel in files:
             if rel.startswith("/") or ".." in rel.split("/"):
