@@ -1,0 +1,74 @@
+"""Writing new post files (``cmops new post``, ``cmops import csv``): pure text building.
+
+Every string is written JSON-quoted (a JSON string is a valid YAML double-quoted scalar), so
+a text like ``no`` or ``10:30`` stays text; the schema line lets editors autocomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+SCHEMA_LINE = "# yaml-language-server: $schema=../../../schemas/post.schema.json"
+_ID_OK = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(slots=True)
+class NewPost:
+    id: str
+    channels: Sequence[str]
+    text: str
+    publish_at: str | None = None
+    status: str = "draft"
+    campaign: str | None = None
+    link: str | None = None
+    media: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A readable id fragment: ASCII letters and digits from the text's first words."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = _ID_OK.sub("-", plain).strip("-")
+    return words[:limit].rstrip("-") or "post"
+
+
+def fresh_id(base: str, taken: Iterable[str]) -> str:
+    used = set(taken)
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
+def render(post: NewPost) -> str:
+    lines = [SCHEMA_LINE, f"id: {_q(post.id)}", f"status: {post.status}"]
+    if post.publish_at:
+        lines.append(f"publish_at: {_q(post.publish_at)}")
+    lines.append("channels: [" + ", ".join(_q(c) for c in post.channels) + "]")
+    if post.campaign:
+        lines.append(f"campaign: {_q(post.campaign)}")
+    lines.append(f"text: {_q(post.text)}")
+    if post.link:
+        lines.append(f"link: {_q(post.link)}")
+    if post.media:
+        lines.append("media:")
+        for path, alt in post.media:
+            lines.append(f"  - path: {_q(path)}")
+            if alt:
+                lines.append(f"    alt: {_q(alt)}")
+    return "\n".join(lines) + "\n"
+
+
+def path_for(post: NewPost) -> str:
+    month = post.publish_at[:7] if post.publish_at and post.publish_at[:4].isdigit() \
+        else "unscheduled"
+    return f"calendar/posts/{month}/{post.id}.yaml"
