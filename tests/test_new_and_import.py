@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cmops.yamlsafe import load_bytes
 from tests.conftest import Runner, json_out
+
+from cmops.yamlsafe import load_bytes
 
 
 def test_new_post_writes_a_valid_file_with_a_fresh_id(run: Runner, repo: Path) -> None:
