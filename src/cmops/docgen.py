@@ -37,7 +37,8 @@ from cmops.atomic import write_atomic
 
 REGENERATE = "python -m cmops.docgen"
 
-PAGES = ("reference/yaml.md", "reference/rules.md", "reference/cli.md")
+PAGES = ("reference/yaml.md", "reference/rules.md", "reference/cli.md",
+         "reference/networks.md")
 """The generated files, relative to the docs folder."""
 
 # ---------------------------------------------------------------------------------------------
@@ -602,11 +603,82 @@ def cli_reference(group: click.Command | None = None, prog: str = "cmops") -> st
 # Files
 
 
+# ---------------------------------------------------------------------------------------------
+# Networks (the adapter registry and the text-rules registry)
+
+
+def _mb(size: int | None) -> str:
+    return "—" if size is None else f"{size / 1_000_000:.1f} MB"
+
+
+def _rst_paragraph(block: str) -> str:
+    """A docstring paragraph: an indented block becomes a code block; elsewhere ``literal``
+    spans become code and the rest is escaped text."""
+    raw = block.splitlines()
+    if raw and all(line.startswith("    ") or not line.strip() for line in raw):
+        body = "\n".join(line[4:] for line in raw)
+        return f"```yaml\n{body}\n```"
+    flat = " ".join(block.split())
+    if flat.endswith("::"):
+        flat = flat[:-1]
+    parts = re.split(r"``(.+?)``", flat)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(md_code(part))
+        else:
+            lead = " " if part.startswith(" ") else ""
+            tail = " " if part.endswith(" ") else ""
+            out.append(lead + md_text(part.strip()) + tail if part.strip() else part)
+    text = "".join(out)
+    return "\\" + text if text[:1] in "#>-+*" else text
+
+
+def networks_reference() -> str:
+    """The Markdown of ``docs/reference/networks.md``: for each network, what it accepts (from
+    :data:`cmops.text.limits.NETWORKS`) and how to connect it (the adapter's docstring)."""
+    import inspect
+
+    from cmops.adapters import ADAPTERS
+    from cmops.text.limits import NETWORKS
+
+    lines = [_header("src/cmops/adapters/*.py and src/cmops/text/limits.py"), "",
+             "# Networks", "",
+             "What each network accepts, as cmops checks it before merge, and how to connect "
+             "a channel to it. Secrets are the names of environment variables set in "
+             "`channels.yaml` (`secrets:`), never the values.", ""]
+    rows = []
+    for name, rules in sorted(NETWORKS.items()):
+        media = rules.media
+        rows.append([f"`{name}`", f"{rules.text_limit} {md_text(rules.unit)}",
+                     "yes" if rules.threads else "no",
+                     "required" if media.required else str(media.max_count or "—"),
+                     _mb(media.max_image_bytes), "yes" if media.alt_text else "no",
+                     "yes" if name in ADAPTERS else "not yet"])
+    lines += _table(["network", "text limit", "threads", "media per post", "image size",
+                     "alt text sent", "publishing"], rows)
+    for name in sorted(NETWORKS):
+        lines += ["", f"## {name}", ""]
+        adapter = ADAPTERS.get(name)
+        if adapter is None:
+            lines.append("cmops checks posts for this network but cannot publish to it in "
+                         "this version: items on its channels are reported as not "
+                         "configured, and nothing is recorded, so they go out once an "
+                         "adapter lands.")
+            continue
+        doc = inspect.getdoc(inspect.getmodule(adapter)) or ""
+        for block in doc.split("\n\n"):
+            lines += [_rst_paragraph(block), ""]
+        lines += ["", f"Reconciliation after an unconfirmed attempt: "
+                      f"`{getattr(adapter, 'reconcile_by', '?')}`."]
+    return _page(lines)
+
+
 def generate() -> dict[str, str]:
     """Each generated page (path relative to the docs folder) and its Markdown."""
     builders: dict[str, Callable[[], str]] = {
         "reference/yaml.md": yaml_reference, "reference/rules.md": rules_reference,
-        "reference/cli.md": cli_reference}
+        "reference/cli.md": cli_reference, "reference/networks.md": networks_reference}
     return {rel: builders[rel]() for rel in PAGES}
 
 
