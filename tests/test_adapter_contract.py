@@ -20,10 +20,21 @@ from typing import Any
 import pytest
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.graph import FakeGraph
+from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.x import FakeX
 
-from cmops.adapters import ADAPTERS, Adapter, ChannelContext, Outgoing, Rejected, Transient
+from cmops.adapters import (
+    ADAPTERS,
+    Adapter,
+    ChannelContext,
+    MediaFile,
+    Outgoing,
+    Rejected,
+    Transient,
+)
 from cmops.secrets import Redactor, resolve
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -56,6 +67,9 @@ class Rig:
     sent: Callable[[Any], int]
 
 
+GRAPH_FAULTS = {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
+                "500": "500", "503": "503", "echo": "echo"}
+
 RIGS: dict[str, Rig] = {
     "mastodon": Rig(
         lambda: Mastodon(MASTODON_TOKEN).running(),
@@ -85,6 +99,36 @@ RIGS: dict[str, Rig] = {
         {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
          "500": "500", "503": "503", "echo": "echo"},
         7.0, lambda f: len(f.messages)),
+    "x": Rig(
+        lambda: FakeX().running(),
+        lambda f: {"server": f.url}, lambda f: dict(f.secrets),
+        lambda f: f.secrets["access_token"],
+        {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
+         "500": "500", "503": "503", "echo": "echo"},
+        15.0, lambda f: len(f.tweets)),
+    "linkedin": Rig(
+        lambda: FakeLinkedIn().running(),
+        lambda f: {"server": f.url, "account": f.author}, lambda f: {"token": f.token},
+        lambda f: f.token,
+        {"401": "status:401", "403": "status:403", "422": "status:422",
+         "429": "429-retry-after", "500": "500", "503": "503", "echo": "echo"},
+        30.0, lambda f: len(f.posts)),
+    "facebook": Rig(
+        lambda: FakeGraph().running(),
+        lambda f: {"server": f.url, "account": f.account}, lambda f: {"page_token": f.token},
+        lambda f: f.token, GRAPH_FAULTS, 60.0, lambda f: len(f.posts)),
+    "instagram": Rig(
+        lambda: FakeGraph().running(),
+        lambda f: {"server": f.url, "account": f.account, "media_base_url": f.public_base,
+                   "poll_seconds": 0},
+        lambda f: {"token": f.token}, lambda f: f.token, GRAPH_FAULTS, 60.0,
+        lambda f: len(f.posts)),
+    "threads": Rig(
+        lambda: FakeGraph().running(),
+        lambda f: {"server": f.url, "account": f.account, "media_base_url": f.public_base,
+                   "poll_seconds": 0},
+        lambda f: {"token": f.token}, lambda f: f.token, GRAPH_FAULTS, 60.0,
+        lambda f: len(f.posts)),
 }
 
 
@@ -120,8 +164,11 @@ def build(network: str, fake: Any, tmp_path: Path, timeout: float = 5.0) -> Adap
 
 
 def outgoing(adapter: Adapter, text: str = "Hello from the contract ✨") -> Outgoing:
+    # Instagram takes no text-only post; it fetches the image by URL, never from the disk.
+    media = (MediaFile(Path("contract.jpg"), "media/contract.jpg", "A contract"),) \
+        if adapter.network == "instagram" else ()
     return Outgoing("c/ch", "c", "ch", 0, 1, text, adapter.new_dedupe("c/ch", 0, NOW),
-                    published_at=NOW)
+                    media=media, published_at=NOW)
 
 
 def test_success_gives_an_id_and_a_url(network: str, fake: Any, tmp_path: Path) -> None:

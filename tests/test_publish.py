@@ -309,3 +309,34 @@ def test_secret_canary_never_leaks(repo: Path, fake: FakeMastodon) -> None:
             haystack += path.read_text("utf-8", "replace")
     for form in (TOKEN, base64.b64encode(TOKEN.encode()).decode(), quote(TOKEN)):
         assert form not in haystack
+
+
+def test_media_waits_for_processing_then_attaches_with_alt(repo: Path, fake: FakeMastodon,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import cmops.adapters.mastodon as adapter
+
+    monkeypatch.setattr(adapter, "MEDIA_POLL_SECONDS", 0.01)
+    setup_repo(repo, fake.url)
+    post(repo, "img", extra="media:\n  - path: calendar/media/pic.png\n"
+                            "    alt: Un vélo rouge\n")
+    fake.processing_polls = 2
+    assert states(run(repo)) == {"img/masto": "published"}
+    assert [m["description"] for m in fake.media.values()] == ["Un vélo rouge"]
+    # two answers of 206 (still processing), then 200: only then was the status sent
+    assert [m["polls"] for m in fake.media.values()] == [3]
+    body = json.loads(next(r["body"] for r in fake.requests
+                           if r["path"] == "/api/v1/statuses"))
+    assert body["media_ids"] == list(fake.media)
+
+
+def test_instance_limit_is_read_and_enforced_before_sending(repo: Path,
+                                                            fake: FakeMastodon) -> None:
+    setup_repo(repo, fake.url)
+    fake.max_chars = 12
+    post(repo, "long")
+    result = run(repo)
+    assert states(result) == {"long/masto": "failed"}
+    assert "15/12 characters: over this instance's limit (masto)" in (
+        result.outcomes[0].error or "")
+    assert [r["path"] for r in fake.requests] == []  # refused before any POST

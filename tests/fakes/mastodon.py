@@ -36,6 +36,11 @@ class FakeMastodon:
         self.faults: list[str] = []
         self.latency = 0.0
         """Seconds every request takes before it is handled (a distant server)."""
+        self.max_chars = 500
+        """The instance's limit, announced by /api/v2/instance and enforced."""
+        self.media: dict[str, dict[str, Any]] = {}
+        self.processing_polls = 0
+        """How many GET /api/v1/media/:id answer 206 (still processing) before 200."""
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         fake = self
@@ -46,6 +51,9 @@ class FakeMastodon:
 
             def do_POST(self) -> None:
                 fake.handle(self)
+
+            def do_GET(self) -> None:
+                fake.handle_get(self)
 
         class Server(ThreadingHTTPServer):
             def handle_error(self, request: Any, client_address: Any) -> None:
@@ -97,6 +105,8 @@ class FakeMastodon:
             return self._reply(h, 401, {"error": f"bad token; you sent {dict(h.headers)}"})
         if h.headers.get("Authorization") != f"Bearer {self.token}":
             return self._reply(h, 401, {"error": "The access token is invalid"})
+        if h.path == "/api/v2/media":
+            return self._upload(h, raw)
         if h.path != "/api/v1/statuses":
             return self._reply(h, 404, {"error": "Record not found"})
         if not h.headers.get("Content-Type", "").startswith("application/json"):
@@ -113,9 +123,17 @@ class FakeMastodon:
         text = body.get("status")
         if not isinstance(text, str) or not text.strip():
             return self._reply(h, 422, {"error": "Validation failed: Text can't be blank"})
-        if len(text) > 500 or fault == "422":
+        if len(text) > self.max_chars or fault == "422":
             return self._reply(h, 422, {"error": "Validation failed: Text character limit "
-                                                 "of 500 exceeded"})
+                                                 f"of {self.max_chars} exceeded"})
+        for media_id in body.get("media_ids") or []:
+            item = self.media.get(str(media_id))
+            if item is None:
+                return self._reply(h, 422, {"error": "Validation failed: media not found"})
+            if item["url"] is None:
+                return self._reply(h, 422, {"error": "Cannot attach files that have not "
+                                                     "finished processing. Try again in a "
+                                                     "moment!"})
         key = h.headers.get("Idempotency-Key")
         with self.lock:
             if key and key in self.keys:
@@ -135,6 +153,42 @@ class FakeMastodon:
             h.close_connection = True
             return
         self._reply(h, 200, status)
+
+    def _upload(self, h: BaseHTTPRequestHandler, raw: bytes) -> None:
+        kind = h.headers.get("Content-Type", "")
+        if not kind.startswith("multipart/form-data") or b'name="file"' not in raw:
+            return self._reply(h, 422, {"error": "Validation failed: File can't be blank"})
+        description = None
+        marker = b'name="description"\r\n\r\n'
+        if marker in raw:
+            description = raw.split(marker, 1)[1].split(b"\r\n--", 1)[0].decode()
+        with self.lock:
+            media_id = str(900 + len(self.media))
+            self.media[media_id] = {"id": media_id, "description": description, "polls": 0,
+                                    "url": None if self.processing_polls else
+                                    f"{self.url}/media/{media_id}.png"}
+            item = dict(self.media[media_id])
+        del item["polls"]
+        self._reply(h, 202 if item["url"] is None else 200, item)
+
+    def handle_get(self, h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("Authorization") != f"Bearer {self.token}" and \
+                h.path != "/api/v2/instance":
+            return self._reply(h, 401, {"error": "The access token is invalid"})
+        if h.path == "/api/v2/instance":
+            return self._reply(h, 200, {"domain": "fake.test", "configuration": {
+                "statuses": {"max_characters": self.max_chars}}})
+        if h.path.startswith("/api/v1/media/"):
+            with self.lock:
+                item = self.media.get(h.path.rsplit("/", 1)[1])
+                if item is None:
+                    return self._reply(h, 404, {"error": "Record not found"})
+                item["polls"] += 1
+                if item["url"] is None and item["polls"] > self.processing_polls:
+                    item["url"] = f"{self.url}/media/{item['id']}.png"
+                answer = {k: v for k, v in item.items() if k != "polls"}
+            return self._reply(h, 200 if answer["url"] else 206, answer)
+        self._reply(h, 404, {"error": "Record not found"})
 
     @contextmanager
     def running(self) -> Iterator[FakeMastodon]:

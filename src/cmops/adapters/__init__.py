@@ -23,9 +23,14 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.bluesky import BlueskyAdapter
 from cmops.adapters.discord import DiscordAdapter
+from cmops.adapters.facebook import FacebookAdapter
+from cmops.adapters.instagram import InstagramAdapter
+from cmops.adapters.linkedin import LinkedInAdapter
 from cmops.adapters.mastodon import MastodonAdapter
 from cmops.adapters.outbox import OutboxAdapter
 from cmops.adapters.telegram import TelegramAdapter
+from cmops.adapters.threads import ThreadsAdapter
+from cmops.adapters.x import XAdapter
 
 ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
     "outbox": OutboxAdapter,
@@ -33,6 +38,11 @@ ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
     "bluesky": BlueskyAdapter,
     "discord": DiscordAdapter,
     "telegram": TelegramAdapter,
+    "x": XAdapter,
+    "linkedin": LinkedInAdapter,
+    "facebook": FacebookAdapter,
+    "instagram": InstagramAdapter,
+    "threads": ThreadsAdapter,
 }
 
 __all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "MediaFile", "NotConfigured",

@@ -18,9 +18,12 @@ import hashlib
 import html
 import mimetypes
 import re
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+
+import httpx
 
 from cmops.adapters.base import (
     CannotTell,
@@ -29,10 +32,14 @@ from cmops.adapters.base import (
     Outgoing,
     Rejected,
     Remote,
+    Transient,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.reading import Author, Counters, InboxItem, newer
+from cmops.text.mastodon import length as status_length
 
+MEDIA_POLLS = 30
+MEDIA_POLL_SECONDS = 1.0
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 """Mastodon keeps keys for up to an hour; replay only well inside it."""
 PAGE = 40
@@ -57,6 +64,34 @@ class MastodonAdapter:
         self.redact = ctx.redactor
         self.root = ctx.root
         self.http = client(ctx, server.rstrip("/"), {"Authorization": f"Bearer {token}"})
+        self.channel = ctx.name
+        self.max_chars: int | None = None
+        self._instance_read = False
+
+    def _limit(self) -> int | None:
+        """The instance's own character limit (``/api/v2/instance``), read once; None when
+        the instance does not say (the 500 default was already checked before merge)."""
+        if not self._instance_read:
+            self._instance_read = True
+            try:
+                answer = self.http.get("/api/v2/instance")
+                value = answer.json()["configuration"]["statuses"]["max_characters"] \
+                    if answer.status_code == 200 else None
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                value = None
+            self.max_chars = value if isinstance(value, int) and value > 0 else None
+        return self.max_chars
+
+    def _wait_processed(self, media_id: str) -> None:
+        """Media upload answers 202 while the server converts the file; a status may only
+        attach it once ``GET /api/v1/media/:id`` answers 200 (206 means still processing)."""
+        for _ in range(MEDIA_POLLS):
+            answer = send(self.redact, lambda: self.http.get(f"/api/v1/media/{media_id}"))
+            if answer.status_code == 200 and answer.json().get("url"):
+                return
+            time.sleep(MEDIA_POLL_SECONDS)
+        raise Transient(f"media {media_id} still processing after "
+                        f"{MEDIA_POLLS * MEDIA_POLL_SECONDS:.0f} s", maybe_sent=False)
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return hashlib.sha256(f"cmops|{key}|{part}|{now.isoformat()}".encode()).hexdigest()[:40]
@@ -70,10 +105,17 @@ class MastodonAdapter:
             files = {"file": (media.path.name, content, mime)}
             response = send(self.redact, lambda: self.http.post(
                 "/api/v2/media", files=files, data=data))  # noqa: B023 (called at once)
-            ids.append(str(response.json()["id"]))
+            media_id = str(response.json()["id"])
+            if response.status_code == 202 or not response.json().get("url"):
+                self._wait_processed(media_id)
+            ids.append(media_id)
         return ids
 
     def publish(self, out: Outgoing) -> Remote:
+        limit = self._limit()
+        if limit is not None and (count := status_length(out.text)) > limit:
+            raise Rejected(f"{count}/{limit} characters: over this instance's limit "
+                           f"({self.channel}); shorten it or give it a mastodon variant")
         body: dict[str, Any] = {"status": out.text, "visibility": "public"}
         if out.lang:
             body["language"] = out.lang

@@ -1,0 +1,175 @@
+"""Instagram, through the Graph API's content publishing: create a container from a public
+image URL, wait until it is ``FINISHED``, then ``media_publish`` it (platforms.md §7). Also
+the container flow Threads borrows.
+
+Setup: the Instagram account must be a professional (Business or Creator) account linked to
+a Facebook Page. In Meta for Developers create a Business app with "Instagram API with
+Facebook Login", grant ``instagram_basic``, ``instagram_content_publish`` and
+``pages_read_engagement``, and get a long-lived token (or a system user's token). The
+account id is ``GET /me/accounts?fields=instagram_business_account``. Instagram downloads
+each image itself, so the repository's media must be served publicly (a site or a bucket)::
+
+    instagram-main:
+      network: instagram
+      account: "17841400000000000"
+      media_base_url: https://media.example.org/    # + the media path, e.g. media/a.jpg
+      secrets: {token: IG_TOKEN}
+
+What Instagram does not allow: text-only posts, replies or threads, alt text on anything but
+images; 50 published posts per 24 hours (checked before each post).
+
+Exactly-once: a container is only a draft; if the answer to ``media_publish`` was lost, the
+container's status says whether it went out (``PUBLISHED``), and the account's recent media
+give its id. When neither can tell, a human decides.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+from urllib.parse import quote
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.facebook import GRAPH_VERSION, Graph, how_to_resolve
+
+POLLS = 10
+POLL_SECONDS = 3.0
+
+
+class ContainerAdapter:
+    """The two-step container flow shared by Instagram and Threads."""
+
+    network: ClassVar[str] = "instagram"
+    reconcile_by: ClassVar[str] = "lookup"
+    host: ClassVar[str] = "https://graph.facebook.com"
+    version: ClassVar[str] = GRAPH_VERSION
+    create_edge: ClassVar[str] = "media"
+    publish_edge: ClassVar[str] = "media_publish"
+    status_field: ClassVar[str] = "status_code"
+    text_field: ClassVar[str] = "caption"
+
+    def __init__(self, ctx: ChannelContext, sleep: Callable[[float], None] = time.sleep
+                 ) -> None:
+        account = ctx.settings.get("account")
+        token = ctx.secrets.get("token", "")
+        if not isinstance(account, str | int) or not str(account).isdigit():
+            raise NotConfigured(f"channel {ctx.name}: {self.network} needs account: <user id>")
+        if not token:
+            raise NotConfigured(f"channel {ctx.name}: {self.network} needs secrets: "
+                                "{token: …}")
+        base = ctx.settings.get("media_base_url")
+        self.media_base = base.rstrip("/") + "/" if isinstance(base, str) and base.startswith(
+            "https://") else None
+        self.graph = Graph(ctx, ctx.settings.get("server", self.host), token)
+        self.account = f"/{self.version}/{account}"
+        self.sleep = sleep
+        self.poll_seconds = float(ctx.settings.get("poll_seconds", POLL_SECONDS))
+        self.containers: dict[str, str] = {}
+        """Dedupe key -> the container created for it in this run."""
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        return f"{key}#{part}@{now.isoformat()}"  # recorded for people: containers are drafts
+
+    def public_url(self, media: MediaFile) -> str:
+        if self.media_base is None:
+            raise NotConfigured(f"{self.network} fetches images from a public URL: set the "
+                                "channel's media_base_url (https://…)")
+        return self.media_base + quote(media.rel.lstrip("/"))
+
+    def image(self, media: MediaFile, item: bool) -> dict[str, str]:
+        mime = mimetypes.guess_type(media.path.name)[0] or ""
+        if not mime.startswith("image/"):
+            raise Rejected(f"{media.rel}: cmops posts only images to {self.network} for now")
+        fields = {"image_url": self.public_url(media)}
+        if media.alt and self.network == "instagram":
+            fields["alt_text"] = media.alt
+        if item:
+            fields["is_carousel_item"] = "true"
+        return fields
+
+    def fields(self, out: Outgoing) -> dict[str, str]:
+        """The container for a post: one image, or a carousel of items."""
+        if not out.media:
+            raise Rejected("Instagram cannot post text alone: add an image")
+        if out.reply_to is not None:
+            raise Rejected("Instagram has no threads: send one post")
+        if len(out.media) == 1:
+            return {**self.image(out.media[0], False), "caption": out.text}
+        return {"media_type": "CAROUSEL", "caption": out.text, "children": self.children(out)}
+
+    def children(self, out: Outgoing) -> str:
+        return ",".join(str(self.graph.post(f"{self.account}/{self.create_edge}",
+                                            self.image(m, True))["id"]) for m in out.media)
+
+    def before(self, out: Outgoing) -> None:
+        """Checks before anything is created (Instagram: the 24-hour publishing quota)."""
+        data = self.graph.get(f"{self.account}/content_publishing_limit",
+                              {"fields": "quota_usage,config"}).get("data") or [{}]
+        used, total = data[0].get("quota_usage"), (data[0].get("config") or {}).get(
+            "quota_total")
+        if isinstance(used, int) and isinstance(total, int) and used >= total:
+            raise Transient(f"Instagram's publishing quota is used up ({used}/{total} posts in "
+                            "24 hours)", maybe_sent=False, status=429, retry_after=3600.0)
+
+    def wait(self, container: str) -> None:
+        for attempt in range(POLLS):
+            status = self.graph.get(f"/{self.version}/{container}",
+                                    {"fields": self.status_field}).get(self.status_field)
+            if status == "FINISHED":
+                return
+            if status in ("ERROR", "EXPIRED"):
+                raise Rejected(f"{self.network} could not prepare the post (container "
+                               f"{status}): is every image reachable at its public URL?")
+            if attempt < POLLS - 1:
+                self.sleep(self.poll_seconds)
+        raise Transient(f"{self.network} was still preparing the post after {POLLS} checks",
+                        maybe_sent=False)
+
+    def publish(self, out: Outgoing) -> Remote:
+        fields = self.fields(out)
+        self.before(out)
+        container = str(self.graph.post(f"{self.account}/{self.create_edge}", fields)["id"])
+        self.containers[out.dedupe] = container
+        self.wait(container)
+        media = str(self.graph.post(f"{self.account}/{self.publish_edge}",
+                                    {"creation_id": container})["id"])
+        return Remote(media, self.permalink(media))
+
+    def permalink(self, media: str) -> str | None:
+        link = self.graph.get(f"/{self.version}/{media}", {"fields": "permalink"}).get(
+            "permalink")
+        return link if isinstance(link, str) else None
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        container = self.containers.get(out.dedupe)
+        if container is not None:
+            status = self.graph.get(f"/{self.version}/{container}",
+                                    {"fields": self.status_field}).get(self.status_field)
+            if status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED"):
+                return None  # never published: a new container is safe
+        for post in self.graph.get(f"{self.account}/{self.create_edge}", {
+                "fields": f"id,{self.text_field},permalink", "limit": "25"}).get("data") or []:
+            if post.get(self.text_field) == out.text:
+                return Remote(str(post["id"]), post.get("permalink"))
+        raise CannotTell(f"an {self.network} post sent at {sent_at:%Y-%m-%d %H:%M}Z may have "
+                         "been published and cannot be found among the account's recent "
+                         f"posts: check the account, then run {how_to_resolve(out)}")
+
+    def close(self) -> None:
+        self.graph.close()
+
+
+class InstagramAdapter(ContainerAdapter):
+    pass

@@ -1,0 +1,205 @@
+"""LinkedIn, through the Posts API: ``POST /rest/posts`` as a person or an organization, images
+through the Images API with alt text (platforms.md §5).
+
+Setup: create an app at linkedin.com/developers, add the "Share on LinkedIn" product (scope
+``w_member_social``) or, for a company page, "Community Management API"
+(``w_organization_social``; your member must be an administrator or content admin of the
+page). Run the OAuth 2.0 authorization-code flow once to get an access token (it lasts 60
+days: note the date and renew it before then), and store it as a GitHub Actions secret::
+
+    linkedin-page:
+      network: linkedin
+      account: urn:li:organization:123456      # or urn:li:person:<sub from /v2/userinfo>
+      secrets: {token: LINKEDIN_TOKEN}
+
+The commentary is sent in LinkedIn's "little text" format: every reserved character is
+escaped (unescaped, LinkedIn silently cuts the post at the first one) and ``#tag`` becomes a
+hashtag element. LinkedIn has no threads and no idempotency key. Reading the author's posts
+(for reconciliation) needs ``r_member_social`` or ``r_organization_social``.
+
+Exactly-once: LinkedIn refuses a repeated post with a 422 ``DUPLICATE_POST`` that names the
+existing post's URN: that answer goes to reconciliation, which records the URN if it resolves
+and hands the item to a human if it is a "ghost" (404). An attempt whose answer was lost is
+settled by reading the author's recent posts for the same commentary.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.http import client, send
+from cmops.text.linkedin import to_little_text
+
+VERSION = "202601"
+"""The ``LinkedIn-Version`` pinned here (versions are sunset about a year after release); a
+channel may set ``version: YYYYMM``."""
+LOOKBACK = timedelta(minutes=2)
+PAGE = 50
+MAX_PAGES = 4
+_AUTHOR = re.compile(r"^urn:li:(organization|person):[A-Za-z0-9_-]+$")
+_DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+
+
+def _url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}"
+
+
+def _next_midnight(now: datetime) -> float:
+    """LinkedIn's quotas are daily and reset at midnight UTC (developer docs, "Rate
+    Limiting"; VERIFY): with no header to say otherwise, that is the earliest sure retry."""
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (tomorrow - now).total_seconds()
+
+
+class LinkedInAdapter:
+    network: ClassVar[str] = "linkedin"
+    reconcile_by: ClassVar[str] = "lookup"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        server = ctx.settings.get("server", "https://api.linkedin.com")
+        author = ctx.settings.get("account")
+        version = str(ctx.settings.get("version", VERSION))
+        token = ctx.secrets.get("token", "")
+        if not isinstance(server, str) or not server.startswith(("https://", "http://")):
+            raise NotConfigured(f"channel {ctx.name}: linkedin server must be an http(s) URL")
+        if not isinstance(author, str) or not _AUTHOR.match(author):
+            raise NotConfigured(f"channel {ctx.name}: linkedin needs account: "
+                                "urn:li:organization:<id> or urn:li:person:<id>")
+        if not token:
+            raise NotConfigured(f"channel {ctx.name}: linkedin needs secrets: {{token: …}}")
+        if not re.fullmatch(r"20\d{4}", version):
+            raise NotConfigured(f"channel {ctx.name}: linkedin version must be YYYYMM")
+        self.redact = ctx.redactor
+        self.redact.add(token)
+        self.author = author
+        self.http = client(ctx, server.rstrip("/"), {
+            "Authorization": f"Bearer {token}", "LinkedIn-Version": version,
+            "X-Restli-Protocol-Version": "2.0.0"})
+        self.duplicates: dict[str, str] = {}
+        """Dedupe key -> the URN LinkedIn named when it refused the part as a duplicate."""
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        return f"{key}#{part}@{now.isoformat()}"  # recorded for people; LinkedIn takes no key
+
+    def _quota(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code == 429 and "retry-after" not in response.headers:
+            raise Transient(self.redact(f"rate limited by LinkedIn (HTTP 429: "
+                                        f"{_message(response)})"), maybe_sent=False,
+                            status=429, retry_after=_next_midnight(datetime.now(UTC)))
+        return response
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return send(self.redact, lambda: self._quota(self.http.request(method, url, **kwargs)))
+
+    def _upload(self, out: Outgoing) -> list[dict[str, str]]:
+        images = []
+        for media in out.media:
+            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+            if mime not in ("image/png", "image/jpeg", "image/gif"):
+                raise Rejected(f"{media.rel}: LinkedIn posts take JPG, PNG or GIF images here")
+            value = self._send("POST", "/rest/images", params={"action": "initializeUpload"},
+                               json={"initializeUploadRequest": {"owner": self.author}}
+                               ).json()["value"]
+            data = media.path.read_bytes()
+            self._send("PUT", value["uploadUrl"], content=data,
+                       headers={"Content-Type": "application/octet-stream"})
+            images.append({"id": value["image"], **({"altText": media.alt} if media.alt
+                                                    else {})})
+        return images
+
+    def publish(self, out: Outgoing) -> Remote:
+        if out.reply_to is not None:
+            raise Rejected("LinkedIn has no threads: send one post")
+        body: dict[str, Any] = {
+            "author": self.author, "commentary": to_little_text(out.text),
+            "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False}
+        if out.media:
+            images = self._upload(out)
+            body["content"] = {"media": images[0]} if len(images) == 1 else \
+                {"multiImage": {"images": images}}
+
+        def call() -> httpx.Response:
+            response = self._quota(self.http.post("/rest/posts", json=body))
+            if response.status_code == 422 and "DUPLICATE_POST" in response.text:
+                found = _DUPLICATE.search(response.text)
+                if found:
+                    self.duplicates[out.dedupe] = found[0]
+                    raise Transient(f"LinkedIn says this duplicates {found[0]}: checking it",
+                                    maybe_sent=True, status=422)
+            return response
+
+        response = send(self.redact, call)
+        urn = response.headers.get("x-restli-id", "")
+        if not urn.startswith("urn:li:"):
+            raise Transient("LinkedIn answered 201 without the post's URN (x-restli-id)",
+                            maybe_sent=True, status=response.status_code)
+        return Remote(urn, _url(urn))
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        how = (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
+               "(or --as retry to send it again)")
+        urn = self.duplicates.get(out.dedupe)
+        if urn is not None:
+            try:
+                self._send("GET", f"/rest/posts/{quote(urn, safe='')}")
+            except Rejected as exc:
+                if exc.status != 404:
+                    raise
+                raise CannotTell(
+                    f"LinkedIn refused the post as a duplicate of {urn}, which does not exist "
+                    "(a \"ghost\" duplicate, usually of a deleted post; LinkedIn accepts the "
+                    f"text again after 24-48 hours): check the page, then run {how}") from None
+            return Remote(urn, _url(urn))
+        try:
+            return self._lookup(out, sent_at - LOOKBACK)
+        except Rejected as exc:
+            if exc.status not in (401, 403):
+                raise
+            raise CannotTell(
+                f"a LinkedIn post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published, "
+                f"and this token cannot read the author's posts ({exc}): check the page, then "
+                f"run {how}") from None
+
+    def _lookup(self, out: Outgoing, since: datetime) -> Remote | None:
+        commentary = to_little_text(out.text)
+        for page in range(MAX_PAGES):
+            # Rest.li wants the URN percent-encoded inside the query: built by hand.
+            query = (f"q=author&author={quote(self.author, safe='')}&sortBy=CREATED"
+                     f"&start={page * PAGE}&count={PAGE}")
+            posts = self._send("GET", f"/rest/posts?{query}").json().get("elements") or []
+            for post in posts:
+                if post.get("commentary") == commentary:
+                    return Remote(str(post["id"]), _url(str(post["id"])))
+            created = [p.get("createdAt") for p in posts if isinstance(p.get("createdAt"), int)]
+            if len(posts) < PAGE or (created and min(created) < since.timestamp() * 1000):
+                return None  # read back past the attempt: it did not go out
+        raise CannotTell(f"more than {MAX_PAGES * PAGE} LinkedIn posts since the attempt: too "
+                         "many to look through")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return " ".join(str(response.json().get("message", "")).split())[:300]
+    except (ValueError, AttributeError):
+        return ""

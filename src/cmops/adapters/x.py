@@ -1,0 +1,251 @@
+"""X (Twitter) API v2: ``POST /2/tweets``, images through ``/2/media/upload``, threads as
+replies (platforms.md §4).
+
+Setup (OAuth 1.0a user context, the static credentials a CI job can hold): in the X developer
+console create a Project and an App, set its user authentication to "Read and write", then
+under Keys and tokens generate the API key and secret and the Access token and secret of the
+account that posts. Store the four as GitHub Actions secrets and name them::
+
+    x-main:
+      network: x
+      secrets: {api_key: X_API_KEY, api_secret: X_API_SECRET,
+                access_token: X_ACCESS_TOKEN, access_secret: X_ACCESS_TOKEN_SECRET}
+
+An OAuth 2 user token (scopes ``tweet.write tweet.read users.read media.write``) works too as
+``secrets: {token: X_USER_TOKEN}``, but it lasts two hours unless refreshed, which this
+adapter does not do.
+
+What X does not allow: no idempotency key, and identical text is refused with a 403
+"duplicate content". Since 2026-02 self-serve apps may only reply when "summoned", so threads
+may be refused (VERIFY). Videos need the chunked upload, which is not implemented: they are
+refused before anything is sent. Reading the timeline (for reconciliation) is a paid read that
+some tiers forbid.
+
+Exactly-once: an attempt whose answer was lost is settled by reading the account's posts
+since the attempt for the same text. A "duplicate content" 403 is never a rejection and the
+text is never altered to get past it: it means "probably published", so it goes to that same
+lookup, and to a human when the lookup finds nothing or cannot read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import mimetypes
+import re
+import secrets
+import time
+from collections.abc import Callable, Generator, Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote
+
+import httpx
+
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.http import client, send
+from cmops.text.twitter import extract_urls
+
+DUPLICATE = "duplicate content"
+LOOKBACK = timedelta(minutes=2)
+"""Read posts from a little before the attempt: clocks differ."""
+MAX_PAGES = 5
+_TCO = re.compile(r"https?://t\.co/\S+")
+
+
+def _pct(value: str) -> str:
+    return quote(value, safe="-._~")  # RFC 5849 §3.6: only unreserved characters stay
+
+
+def base_string(method: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    """RFC 5849 §3.4.1: method, base URI and normalized parameters, each percent-encoded."""
+    pairs = sorted((_pct(k), _pct(v)) for k, v in params)
+    normalized = "&".join(f"{k}={v}" for k, v in pairs)
+    return "&".join((method.upper(), _pct(url), _pct(normalized)))
+
+
+def signature(base: str, consumer_secret: str, token_secret: str) -> str:
+    """RFC 5849 §3.4.2 HMAC-SHA1, keyed with both secrets."""
+    key = f"{_pct(consumer_secret)}&{_pct(token_secret)}".encode()
+    return base64.b64encode(hmac.new(key, base.encode(), hashlib.sha1).digest()).decode()
+
+
+class OAuth1(httpx.Auth):
+    """Signs each request (query, and form bodies only: §3.4.1.3 leaves JSON and multipart
+    bodies out of the signature)."""
+
+    def __init__(self, api_key: str, api_secret: str, token: str, token_secret: str,
+                 clock: Callable[[], float] = time.time,
+                 nonce: Callable[[], str] = lambda: secrets.token_hex(16)) -> None:
+        self.keys = (api_key, api_secret, token, token_secret)
+        self.clock, self.nonce = clock, nonce
+
+    def header(self, method: str, url: httpx.URL, body: list[tuple[str, str]]) -> str:
+        api_key, api_secret, token, token_secret = self.keys
+        oauth = {"oauth_consumer_key": api_key, "oauth_nonce": self.nonce(),
+                 "oauth_signature_method": "HMAC-SHA1",
+                 "oauth_timestamp": str(int(self.clock())), "oauth_token": token,
+                 "oauth_version": "1.0"}
+        base_url = str(url.copy_with(query=None, fragment=None))
+        params = [*url.params.multi_items(), *body, *oauth.items()]
+        oauth["oauth_signature"] = signature(base_string(method, base_url, params),
+                                             api_secret, token_secret)
+        return "OAuth " + ", ".join(f'{k}="{_pct(v)}"' for k, v in sorted(oauth.items()))
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response,
+                                                             None]:
+        body: list[tuple[str, str]] = []
+        if request.headers.get("Content-Type", "").startswith(
+                "application/x-www-form-urlencoded"):
+            body = parse_qsl(request.read().decode(), keep_blank_values=True)
+        request.headers["Authorization"] = self.header(request.method, request.url, body)
+        yield request
+
+
+def _skeleton(text: str, urls: Iterable[tuple[int, int]]) -> str:
+    """The text without its links (X rewrites each to a t.co link, and adds one per media
+    attachment), whitespace collapsed: what a lookup can compare."""
+    kept, pos = [], 0
+    for start, end in urls:
+        kept.append(text[pos:start])
+        pos = end
+    kept.append(text[pos:])
+    return " ".join("".join(kept).split())
+
+
+class XAdapter:
+    network: ClassVar[str] = "x"
+    reconcile_by: ClassVar[str] = "lookup"
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        server = ctx.settings.get("server", "https://api.x.com")
+        if not isinstance(server, str) or not server.startswith(("https://", "http://")):
+            raise NotConfigured(f"channel {ctx.name}: x server must be an http(s) URL")
+        s = ctx.secrets
+        self.redact = ctx.redactor
+        four = ("api_key", "api_secret", "access_token", "access_secret")
+        auth: httpx.Auth | None = None
+        headers: dict[str, str] = {}
+        if all(s.get(k) for k in four):
+            auth = OAuth1(s["api_key"], s["api_secret"], s["access_token"], s["access_secret"])
+        elif s.get("token"):
+            headers["Authorization"] = f"Bearer {s['token']}"
+        else:
+            raise NotConfigured(f"channel {ctx.name}: x needs secrets: {{api_key, api_secret, "
+                                "access_token, access_secret}} (OAuth 1.0a) or {token} "
+                                "(OAuth 2 user token)")
+        for value in s.values():
+            self.redact.add(value)
+        self.http = client(ctx, server.rstrip("/"), headers)
+        if auth is not None:
+            self.http.auth = auth
+        self.user_id = ""
+        self.duplicates: set[str] = set()
+        """Dedupe keys of parts X called duplicates in this run."""
+
+    def new_dedupe(self, key: str, part: int, now: datetime) -> str:
+        return f"{key}#{part}@{now.isoformat()}"  # recorded for people; X takes no key
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return send(self.redact, lambda: self.http.request(method, path, **kwargs)).json()
+
+    def _upload(self, out: Outgoing) -> list[str]:
+        ids = []
+        for media in out.media:
+            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+            if not mime.startswith("image/"):
+                raise Rejected(f"{media.rel}: X videos need the chunked upload, which cmops "
+                               "does not do yet")
+            category = "tweet_gif" if mime == "image/gif" else "tweet_image"
+            files = {"media": (media.path.name, media.path.read_bytes(), mime)}
+            data = self._call("POST", "/2/media/upload", files=files,
+                              data={"media_category": category})["data"]
+            ids.append(str(data["id"]))
+            if media.alt:
+                self._call("POST", "/2/media/metadata", json={
+                    "id": ids[-1], "metadata": {"alt_text": {"text": media.alt}}})
+        return ids
+
+    def publish(self, out: Outgoing) -> Remote:
+        body: dict[str, Any] = {"text": out.text}
+        if out.reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": out.reply_to.id}
+        if out.media:
+            body["media"] = {"media_ids": self._upload(out)}
+
+        def call() -> httpx.Response:
+            response = self.http.post("/2/tweets", json=body)
+            if response.status_code == 403 and DUPLICATE in response.text:
+                self.duplicates.add(out.dedupe)
+                # Probably our own earlier attempt: reconcile, never reword (reliability §5.4).
+                raise Transient("X refused the text as duplicate content: it was probably "
+                                "published by an earlier attempt", maybe_sent=True, status=403)
+            if response.status_code == 400:
+                raise Rejected(self.redact(f"HTTP 400: {_problems(response)}"), status=400)
+            return response
+
+        data = send(self.redact, call).json()["data"]
+        return Remote(str(data["id"]), f"https://x.com/i/web/status/{data['id']}")
+
+    def _timeline(self, since: datetime) -> Generator[dict[str, Any], None, None]:
+        if not self.user_id:
+            self.user_id = str(self._call("GET", "/2/users/me")["data"]["id"])
+        params = {"max_results": "100", "tweet.fields": "created_at",
+                  "start_time": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        for _ in range(MAX_PAGES):
+            page = self._call("GET", f"/2/users/{self.user_id}/tweets", params=params)
+            yield from page.get("data") or []
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                return
+            params["pagination_token"] = token
+        raise CannotTell(f"more than {MAX_PAGES * 100} posts since the attempt: too many to "
+                         "look through")
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        wanted = _skeleton(out.text, ((u.start, u.end) for u in extract_urls(out.text)))
+        how = (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
+               "(or --as retry to send it again)")
+        try:
+            for post in self._timeline(sent_at - LOOKBACK):
+                text = html.unescape(str(post.get("text", "")))
+                if _skeleton(text, ((m.start(), m.end()) for m in _TCO.finditer(text))) \
+                        == wanted:
+                    return Remote(str(post["id"]), f"https://x.com/i/web/status/{post['id']}")
+        except Rejected as exc:
+            if exc.status not in (401, 403, 453):
+                raise
+            raise CannotTell(
+                f"an X post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published, and "
+                f"this app's access tier cannot read the account's posts ({exc}): check the "
+                f"account, then run {how}") from None
+        if out.dedupe in self.duplicates:
+            raise CannotTell(
+                "X refused the text as duplicate content, yet the account has no post with it "
+                f"since {sent_at:%Y-%m-%d %H:%M}Z (an older identical post?): X does not allow "
+                f"the same text twice and cmops never rewords it: edit the post or run {how}")
+        return None  # the whole window was read: nothing went out, sending again is safe
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _problems(response: httpx.Response) -> str:
+    """X's 400 says little in ``detail``; the reasons are in ``errors[].message``."""
+    try:
+        body = response.json()
+        found = [str(e.get("message")) for e in body.get("errors", []) if isinstance(e, dict)]
+        text = "; ".join(found) or str(body.get("detail") or body)
+    except (ValueError, AttributeError):
+        text = response.text
+    return " ".join(text.split())[:300]

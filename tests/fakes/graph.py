@@ -1,0 +1,268 @@
+"""A strict loopback Meta Graph API on 127.0.0.1 for the Facebook Page, Instagram and Threads
+adapters (platforms.md §6-8): one token, form-encoded (or multipart) POSTs, known parameters
+only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
+
+- Facebook: ``POST /{v}/{page}/feed`` (``message``, ``link``, ``attached_media[n]``),
+  ``POST /{v}/{page}/photos`` (multipart ``source``, ``caption``, ``published``),
+  ``GET /{v}/{page}/feed`` (``since``, ``limit``, ``after``; newest first).
+- Instagram: ``POST /{v}/{ig}/media`` (``image_url`` must lie under ``public_base``, the fake's
+  stand-in for the public web; ``caption`` ≤ 2200; ``alt_text``; carousel items and
+  ``CAROUSEL`` containers), ``GET /{v}/{container}?fields=status_code`` (``IN_PROGRESS`` for
+  ``polls`` reads, then ``FINISHED``), ``POST /{v}/{ig}/media_publish``, permalinks,
+  ``content_publishing_limit`` (``quota_used`` of 50) and ``GET /{v}/{ig}/media``.
+- Threads: ``POST /v1.0/{user}/threads`` (``TEXT``/``IMAGE``/``CAROUSEL``, text ≤ 500, at most
+  5 links, ``reply_to_id`` naming a published post), ``threads_publish``, ``status`` reads,
+  permalinks and ``GET /v1.0/{user}/threads``.
+
+Faults, consumed one per publishing POST (feed, photos, media, media_publish, threads,
+threads_publish): ``drop``, ``accept-then-drop``, ``500``/``503`` (code 2), ``429`` (code 32
+with ``X-Business-Use-Case-Usage`` asking for 1 minute), ``status:NNN``, ``echo`` (a code 100
+error repeating the parameters, token included), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fakes.discord import multipart
+from tests.fakes.x import Loopback, Refusal
+
+FB = "v23.0"
+THREADS = "v1.0"
+_LINK = re.compile(r"https?://\S+")
+
+
+def graph_error(status: int, code: int, message: str, kind: str = "OAuthException",
+                **extra: Any) -> Refusal:
+    return Refusal(status, {"error": {"message": message, "type": kind, "code": code,
+                                      "fbtrace_id": "AbCdEfGh123", **extra}})
+
+
+class FakeGraph(Loopback):
+    publish_paths = (r"/v[\d.]+/\d+/(feed|photos|media|media_publish|threads|threads_publish)",)
+
+    def __init__(self, token: str = "EAAG-graph-token-canary-0123456789abcdef",
+                 account: str = "17841400000000000",
+                 public_base: str = "https://media.example.org/") -> None:
+        super().__init__()
+        self.token, self.account, self.public_base = token, account, public_base
+        self.posts: list[dict[str, Any]] = []
+        """Published posts (feed posts, IG media, Threads posts), oldest first."""
+        self.photos: dict[str, dict[str, Any]] = {}
+        self.containers: dict[str, dict[str, Any]] = {}
+        self.polls = 0
+        self.quota_used = 0
+        self.read_forbidden = False
+        self.next_id = 18_000_000_000_000_000
+
+    def _id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id)
+
+    def fault(self, fault: str, request: dict[str, Any]) -> None:
+        if fault in ("500", "503"):
+            raise graph_error(int(fault), 2, "An unexpected error has occurred. Please retry "
+                              "your request later.", is_transient=True)
+        if fault == "429":
+            usage = {self.account: [{"type": "pages", "call_count": 100, "total_cputime": 20,
+                                     "total_time": 25, "estimated_time_to_regain_access": 1}]}
+            raise Refusal(400, {"error": {"message": "(#32) Page request limit reached",
+                                          "type": "OAuthException", "code": 32,
+                                          "fbtrace_id": "AbCdEfGh123"}},
+                          {"X-Business-Use-Case-Usage": json.dumps(usage)})
+        if fault.startswith("status:"):
+            status = int(fault[7:])
+            raise graph_error(status, 190 if status == 401 else 200 if status == 403 else 100,
+                              f"injected {fault}")
+        if fault == "echo":
+            raise graph_error(400, 100, f"Invalid parameter in {request['query']} "
+                              f"{request['body'][:200]!r}")
+
+    def _params(self, request: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {k: v[-1] for k, v in request["query"].items()}
+        kind = request["headers"].get("Content-Type", "")
+        if request["method"] == "POST":
+            if kind.startswith("application/x-www-form-urlencoded"):
+                params.update(parse_qsl(request["body"].decode(), keep_blank_values=True))
+            elif kind.startswith("multipart/form-data"):
+                for name, (filename, _, data) in multipart(kind, request["body"]).items():
+                    params[name] = data if filename else data.decode()
+            elif request["body"]:
+                raise graph_error(400, 100, f"Unsupported content type {kind}")
+        if params.pop("access_token", None) != self.token:
+            raise graph_error(400, 190, "Invalid OAuth access token - Cannot parse access "
+                              "token")
+        return params
+
+    def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        params = self._params(request)
+        parts = request["path"].strip("/").split("/")
+        method = request["method"]
+        if method == "GET" and self.read_forbidden and len(parts) == 3:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action", "OAuthException")
+        if len(parts) == 3 and parts[1] == self.account:
+            handler = getattr(self, f"_{method.lower()}_{parts[2]}", None)
+            if handler is not None:
+                return 200, handler(params, parts[0]), {}
+        if len(parts) == 2 and method == "GET":
+            return 200, self._read(parts[1], params), {}
+        raise graph_error(400, 100, f"Unsupported {method} request. Object with ID "
+                          f"'{parts[-1]}' does not exist", "GraphMethodException")
+
+    @staticmethod
+    def _known(params: dict[str, Any], allowed: set[str]) -> None:
+        unknown = {k for k in params if not re.fullmatch(r"attached_media\[\d+\]", k)} - allowed
+        if unknown:
+            raise graph_error(400, 100, f"(#100) Param {sorted(unknown)[0]} is not valid")
+
+    # -- Facebook ---------------------------------------------------------------------------
+    def _post_feed(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"message", "link", "published", "scheduled_publish_time"})
+        attached = [json.loads(v)["media_fbid"] for k, v in sorted(params.items())
+                    if k.startswith("attached_media[")]
+        if any(a not in self.photos or self.photos[a]["published"] for a in attached):
+            raise graph_error(400, 100, "(#100) attached_media must be unpublished photos")
+        if not params.get("message") and not params.get("link") and not attached:
+            raise graph_error(400, 100, "(#100) Missing message or attachment")
+        return {"id": self._publish(message=params.get("message", ""), link=params.get("link"),
+                                    attached=attached)["id"]}
+
+    def _post_photos(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"source", "url", "caption", "published"})
+        if not isinstance(params.get("source"), bytes):
+            raise graph_error(400, 324, "(#324) Requires upload file")
+        photo = self._id()
+        published = params.get("published", "true") == "true"
+        self.photos[photo] = {"bytes": params["source"], "published": published,
+                              "caption": params.get("caption")}
+        if not published:
+            return {"id": photo}
+        return {"id": photo, "post_id": self._publish(message=params.get("caption", ""),
+                                                      photo=photo)["id"]}
+
+    def _publish(self, **fields: Any) -> dict[str, Any]:
+        post = {"id": f"{self.account}_{self._id()}", "created": self.next_id, **fields}
+        self.posts.append(post)
+        return post
+
+    def _get_feed(self, params: dict[str, Any], version: str) -> Any:
+        start = int(params.get("after", "0"))
+        limit = int(params.get("limit", "25"))
+        newest = [p for p in reversed(self.posts)]
+        page = newest[start:start + limit]
+        paging: dict[str, Any] = {"cursors": {"before": str(start),
+                                              "after": str(start + len(page))}}
+        if start + limit < len(newest):
+            paging["next"] = f"{self.url}/{version}/{self.account}/feed?after={start + limit}"
+        return {"data": [{"id": p["id"], "message": p.get("message", p.get("caption")),
+                          "created_time": "2026-11-24T09:00:00+0000"} for p in page],
+                "paging": paging}
+
+    # -- Instagram --------------------------------------------------------------------------
+    def _image(self, url: Any) -> None:
+        if not isinstance(url, str) or not url.startswith(self.public_base):
+            raise graph_error(400, 9004, "The media could not be fetched from this uri",
+                              error_subcode=2207052)
+
+    def _post_media(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"image_url", "caption", "alt_text", "is_carousel_item",
+                             "media_type", "children"})
+        if len(params.get("caption", "")) > 2200:
+            raise graph_error(400, 100, "(#100) The caption is too long", error_subcode=2207010)
+        if params.get("media_type") == "CAROUSEL":
+            children = params.get("children", "").split(",")
+            if not 2 <= len(children) <= 10 or any(
+                    not self.containers.get(c, {}).get("item") for c in children):
+                raise graph_error(400, 100, "(#100) children must be 2-10 carousel items")
+            return {"id": self._container(caption=params.get("caption"), children=children)}
+        self._image(params.get("image_url"))
+        return {"id": self._container(image_url=params["image_url"], alt=params.get(
+            "alt_text"), caption=params.get("caption"), item=params.get(
+            "is_carousel_item") == "true")}
+
+    def _container(self, **fields: Any) -> str:
+        container = self._id()
+        self.containers[container] = {"status": "IN_PROGRESS", "reads": 0, **fields}
+        return container
+
+    def _post_media_publish(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"creation_id"})
+        return {"id": self._release(params.get("creation_id"), "caption")}
+
+    def _release(self, container_id: Any, text: str) -> str:
+        container = self.containers.get(container_id)
+        if container is None or container.get("item"):
+            raise graph_error(400, 100, "(#100) creation_id is not a publishable container")
+        if container["status"] != "FINISHED":
+            raise graph_error(400, 9007, "Media ID is not available", error_subcode=2207027)
+        container["status"] = "PUBLISHED"
+        post = {"id": self._id(), text: container.get(text), "container": container_id,
+                "reply_to": container.get("reply_to")}
+        self.posts.append(post)
+        return str(post["id"])
+
+    def _get_content_publishing_limit(self, params: dict[str, Any], version: str) -> Any:
+        return {"data": [{"quota_usage": self.quota_used,
+                          "config": {"quota_total": 50, "quota_duration": 86400}}]}
+
+    def _get_media(self, params: dict[str, Any], version: str) -> Any:
+        return {"data": [{"id": p["id"], "caption": p.get("caption"),
+                          "permalink": f"https://www.instagram.com/p/C{p['id']}/"}
+                         for p in reversed(self.posts)]}
+
+    def _read(self, node: str, params: dict[str, Any]) -> Any:
+        container = self.containers.get(node)
+        if container is not None:
+            container["reads"] += 1
+            if container["status"] == "IN_PROGRESS" and container["reads"] > self.polls:
+                container["status"] = "FINISHED"
+            field = "status" if "status" in params.get("fields", "").split(",") \
+                else "status_code"
+            return {field: container["status"], "id": node}
+        for post in self.posts:
+            if post["id"] == node:
+                link = f"https://www.threads.net/@cmops/post/T{node}" if "text" in post \
+                    else f"https://www.instagram.com/p/C{node}/"
+                return {"id": node, "permalink": link}
+        raise graph_error(400, 100, f"Object with ID '{node}' does not exist",
+                          "GraphMethodException")
+
+    # -- Threads ----------------------------------------------------------------------------
+    def _post_threads(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"media_type", "text", "image_url", "reply_to_id",
+                             "is_carousel_item", "children"})
+        text = params.get("text", "")
+        if len(text.encode()) > 500 and len(text) > 500:
+            raise graph_error(400, 100, "(#100) The text is too long")
+        if len(_LINK.findall(text)) > 5:
+            raise graph_error(400, 100, "THREADS_API__LINK_LIMIT_EXCEEDED")
+        reply = params.get("reply_to_id")
+        if reply is not None and not any(p["id"] == reply for p in self.posts):
+            raise graph_error(400, 100, f"(#100) reply_to_id {reply} does not exist")
+        kind = params.get("media_type")
+        if kind == "TEXT" and "image_url" not in params and text:
+            return {"id": self._container(text=text, reply_to=reply)}
+        if kind == "IMAGE":
+            self._image(params.get("image_url"))
+            return {"id": self._container(text=text, reply_to=reply, image_url=params[
+                "image_url"], item=params.get("is_carousel_item") == "true")}
+        if kind == "CAROUSEL":
+            children = params.get("children", "").split(",")
+            if not 2 <= len(children) <= 20 or any(
+                    not self.containers.get(c, {}).get("item") for c in children):
+                raise graph_error(400, 100, "(#100) children must be 2-20 carousel items")
+            return {"id": self._container(text=text, reply_to=reply, children=children)}
+        raise graph_error(400, 100, f"(#100) invalid media_type {kind!r} for these params")
+
+    def _post_threads_publish(self, params: dict[str, Any], version: str) -> Any:
+        self._known(params, {"creation_id"})
+        return {"id": self._release(params.get("creation_id"), "text")}
+
+    def _get_threads(self, params: dict[str, Any], version: str) -> Any:
+        return {"data": [{"id": p["id"], "text": p.get("text"),
+                          "permalink": f"https://www.threads.net/@cmops/post/T{p['id']}"}
+                         for p in reversed(self.posts)]}

@@ -1,0 +1,179 @@
+"""A strict loopback LinkedIn Posts API on 127.0.0.1 (platforms.md §5; learn.microsoft.com
+``community-management/shares/posts-api`` and ``images-api``).
+
+Every ``/rest`` call needs ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` and
+``X-Restli-Protocol-Version: 2.0.0``. ``POST /rest/posts`` takes JSON with known fields only,
+the configured author, ``lifecycleState: PUBLISHED``, commentary of at most 3000 characters in
+which every reserved little-text character is escaped (outside the hashtag and mention
+elements), images that were initialized and uploaded; it answers an empty 201 with the URN in
+``x-restli-id``. The same commentary twice → 422 ``DUPLICATE_POST`` naming the first URN.
+``POST /rest/images?action=initializeUpload`` gives an upload URL for ``PUT``.
+``GET /rest/posts/{urn}`` and ``GET /rest/posts?q=author`` read posts back (newest first);
+``read_forbidden`` makes reads a 403. Errors are ``{status, code, message,
+serviceErrorCode}``.
+
+Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
+``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
+``status:NNN``, ``echo`` (a 401 repeating the Authorization header), ``slow:SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import unquote
+
+from tests.fakes.x import Loopback, Refusal
+
+POST_KEYS = {"author", "commentary", "visibility", "distribution", "lifecycleState",
+             "isReshareDisabledByAuthor", "content", "contentLandingPage",
+             "contentCallToActionLabel", "adContext", "container", "reshareContext"}
+DISTRIBUTION_KEYS = {"feedDistribution", "targetEntities", "thirdPartyDistributionChannels"}
+_ELEMENT = re.compile(r"\{hashtag\|\\#\|[^{}]*\}|@\[[^\]]*\]\(urn:li:[a-z]+:[\w-]+\)")
+_BARE = re.compile(r"(?<!\\)(?:\\\\)*[|{}@\[\]()<>#*_~]")
+
+
+def error(status: int, code: str, message: str) -> Refusal:
+    return Refusal(status, {"status": status, "code": code, "message": message,
+                            "serviceErrorCode": 100})
+
+
+class FakeLinkedIn(Loopback):
+    publish_paths = ("/rest/posts",)
+
+    def __init__(self, token: str = "AQX-linkedin-token-canary-0123456789",
+                 author: str = "urn:li:organization:2414183") -> None:
+        super().__init__()
+        self.token, self.author = token, author
+        self.posts: list[dict[str, Any]] = []
+        self.images: dict[str, bytes | None] = {}
+        self.read_forbidden = False
+        self.next_id = 7_140_000_000_000_000_000
+
+    def fault(self, fault: str, request: dict[str, Any]) -> None:
+        if fault in ("500", "503"):
+            raise error(int(fault), "INTERNAL_SERVER_ERROR", "Internal Server Error")
+        if fault in ("429", "429-retry-after"):
+            raise Refusal(429, {"status": 429, "message": "Resource level throttle APPLICATION "
+                                "DAY limit for calls to this resource is reached."},
+                          {"Retry-After": "30"} if fault == "429-retry-after" else {})
+        if fault.startswith("status:"):
+            raise error(int(fault[7:]), "INJECTED", f"injected {fault}")
+        if fault == "echo":
+            raise error(401, "INVALID_ACCESS_TOKEN",
+                        f"Invalid access token {request['headers'].get('Authorization')}")
+
+    def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        path, method, headers = request["path"], request["method"], request["headers"]
+        if path.startswith("/upload/") and method == "PUT":
+            return self._put(path.removeprefix("/upload/"), request)
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            raise error(401, "INVALID_ACCESS_TOKEN", "Invalid access token")
+        if not re.fullmatch(r"20\d{4}", headers.get("LinkedIn-Version", "")):
+            raise error(426, "NONEXISTENT_VERSION", "Requested version  is not active")
+        if headers.get("X-Restli-Protocol-Version") != "2.0.0":
+            raise error(400, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version must be 2.0.0")
+        if (method, path) == ("POST", "/rest/images") and \
+                request["query"] == {"action": ["initializeUpload"]}:
+            return 200, {"value": self._initialize(self._json(request))}, {}
+        if (method, path) == ("POST", "/rest/posts"):
+            urn = self._create(self._json(request))
+            return 201, None, {"x-restli-id": urn}
+        if method == "GET" and self.read_forbidden:
+            raise error(403, "ACCESS_DENIED", "Not enough permissions to access: "
+                        "partnerApiPostsExternal.FINDER-author")
+        if method == "GET" and path.startswith("/rest/posts/"):
+            urn = unquote(path.removeprefix("/rest/posts/"))
+            for post in self.posts:
+                if post["id"] == urn:
+                    return 200, post, {}
+            raise error(404, "NOT_FOUND", f"Post {urn} not found")
+        if (method, path) == ("GET", "/rest/posts"):
+            return 200, self._find(request["query"]), {}
+        raise error(404, "NOT_FOUND", f"No route {method} {path}")
+
+    def _json(self, request: dict[str, Any]) -> Any:
+        if request["headers"].get("Content-Type", "").split(";")[0] != "application/json":
+            raise error(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+        try:
+            return json.loads(request["body"])
+        except ValueError:
+            raise error(400, "ILLEGAL_ARGUMENT", "Malformed JSON") from None
+
+    def _initialize(self, body: Any) -> dict[str, Any]:
+        if body != {"initializeUploadRequest": {"owner": self.author}}:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unexpected initializeUpload {body}")
+        image = f"urn:li:image:C4E10AQ{len(self.images):08d}"
+        self.images[image] = None
+        return {"uploadUrlExpiresAt": int(time.time() * 1000) + 86_400_000,
+                "uploadUrl": f"{self.url}/upload/{image}", "image": image}
+
+    def _put(self, image: str, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if image not in self.images or not request["body"] or \
+                request["headers"].get("Authorization") != f"Bearer {self.token}":
+            raise error(400, "BAD_UPLOAD", "Upload refused")
+        self.images[image] = request["body"]
+        return 201, None, {}
+
+    def _create(self, body: Any) -> str:
+        if not isinstance(body, dict) or set(body) - POST_KEYS:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unrecognized field(s) {sorted(body)}")
+        if body.get("author") != self.author or body.get("lifecycleState") != "PUBLISHED" or \
+                body.get("visibility") != "PUBLIC" or not isinstance(body.get("distribution"),
+                                                                     dict) or \
+                set(body["distribution"]) - DISTRIBUTION_KEYS:
+            raise error(422, "UNPROCESSABLE_ENTITY", "Invalid author, visibility, "
+                        "distribution or lifecycleState")
+        commentary = body.get("commentary", "")
+        if len(commentary) > 3000:
+            raise error(422, "UNPROCESSABLE_ENTITY", "commentary is longer than 3000")
+        if _BARE.search(_ELEMENT.sub("", commentary)):
+            # LinkedIn itself answers 201 and truncates; the fake refuses so a test sees it.
+            raise error(422, "UNPROCESSABLE_ENTITY", "unescaped reserved character")
+        for image in _images(body.get("content")):
+            if self.images.get(image["id"]) is None:
+                raise error(422, "UNPROCESSABLE_ENTITY", f"{image['id']} was not uploaded")
+        for post in self.posts:
+            if post["commentary"] == commentary:
+                raise error(422, "DUPLICATE_POST",
+                            f"Content is a duplicate of {post['id']}")
+        return self.add(body)["id"]
+
+    def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Keep a post (also used by tests to put one there)."""
+        self.next_id += 1
+        post = {**body, "id": f"urn:li:share:{self.next_id}",
+                "createdAt": int(time.time() * 1000), "lastModifiedAt": int(time.time() * 1000)}
+        self.posts.append(post)
+        return post
+
+    def _find(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        if query.get("q") != ["author"] or query.get("author") != [self.author]:
+            raise error(400, "ILLEGAL_ARGUMENT", "q=author&author=<urn> required")
+        start, count = int(query.get("start", ["0"])[0]), int(query.get("count", ["10"])[0])
+        if count > 100:
+            raise error(400, "ILLEGAL_ARGUMENT", "count is at most 100")
+        newest = sorted(self.posts, key=lambda p: p["createdAt"], reverse=True)
+        return {"elements": newest[start:start + count],
+                "paging": {"start": start, "count": count, "links": []}}
+
+
+def _images(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if not isinstance(content, dict) or len(content) != 1:
+        raise error(422, "UNPROCESSABLE_ENTITY", "content must hold one kind")
+    if "media" in content:
+        images = [content["media"]]
+    elif "multiImage" in content and set(content["multiImage"]) == {"images"}:
+        images = content["multiImage"]["images"]
+        if not 2 <= len(images) <= 20:
+            raise error(422, "UNPROCESSABLE_ENTITY", "multiImage takes 2 to 20 images")
+    else:
+        raise error(422, "UNPROCESSABLE_ENTITY", f"unsupported content {sorted(content)}")
+    for image in images:
+        if not isinstance(image, dict) or set(image) - {"id", "altText"}:
+            raise error(422, "UNPROCESSABLE_ENTITY", "image takes id and altText")
+    return list(images)

@@ -1,0 +1,330 @@
+"""A strict loopback X API v2: a real HTTP server on 127.0.0.1 that checks every request the
+way the documented contract does (xdevplatform ``openapi.json``; platforms.md §4).
+
+``POST /2/tweets``: OAuth 1.0a (signature verified with the four secrets) or a bearer user
+token; JSON only; ``additionalProperties: false`` at every level (unknown key → 400); text at
+most 280 weighted characters (twitter-text v3); ``media_ids`` must have been uploaded, the
+reply target must exist; identical text to an earlier post → 403 "duplicate content"; 201
+``{data: {id, text, edit_history_tweet_ids}}``. ``POST /2/media/upload`` (multipart ``media``
+and ``media_category``), ``POST /2/media/metadata`` (alt text ≤ 1000), ``GET /2/users/me`` and
+``GET /2/users/:id/tweets`` (newest first, ``start_time``, pages of ``max_results`` with
+``next_token``; links come back as t.co links and ``&`` as ``&amp;``, as X returns them).
+``read_forbidden`` makes reads answer the 403 "client-not-enrolled" of a tier without reads.
+
+Faults, consumed one per ``POST /2/tweets``: ``drop``, ``accept-then-drop``, ``500``/``503``,
+``429`` (``x-rate-limit-reset`` epoch seconds, 15 s ahead), ``429-retry-after``,
+``duplicate``, ``status:NNN``, ``echo`` (a 401 that repeats the Authorization header),
+``slow:SECONDS``.
+
+``Loopback`` is the server skeleton the LinkedIn and Graph fakes share.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
+
+from tests.fakes.discord import multipart
+
+from cmops.adapters.x import base_string, signature
+from cmops.text.twitter import extract_urls, weighted_length
+
+TWEET_KEYS = {"text", "media", "reply", "quote_tweet_id", "poll", "reply_settings",
+              "edit_options", "community_id", "made_with_ai", "paid_partnership", "nullcast",
+              "geo", "card_uri", "for_super_followers_only", "direct_message_deep_link",
+              "share_with_followers"}
+REPLY_KEYS = {"in_reply_to_tweet_id", "exclude_reply_user_ids", "auto_populate_reply_metadata"}
+MEDIA_KEYS = {"media_ids", "tagged_user_ids"}
+DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+class Loopback:
+    """A threaded HTTP server on 127.0.0.1 that records requests and hands them to
+    ``route``; ``publish_paths`` are the requests that consume a fault."""
+
+    publish_paths: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.faults: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.handle(self)
+
+            do_POST = do_PUT = do_DELETE = do_GET
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (timeouts) is expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
+              headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        h.send_response(status)
+        if body is not None:
+            h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        url = urlsplit(h.path)
+        request = {"method": h.command, "path": url.path, "query": parse_qs(url.query),
+                   "headers": dict(h.headers), "body": raw}
+        with self.lock:
+            self.requests.append(request)
+            publishing = h.command == "POST" and any(
+                re.fullmatch(p, url.path) for p in self.publish_paths)
+            fault = self.faults.pop(0) if self.faults and publishing else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        try:
+            if fault:
+                self.fault(fault, request)
+            status, body, headers = self.route(request)
+        except Refusal as exc:
+            return self.reply(h, exc.status, exc.body, exc.headers)
+        if fault == "accept-then-drop":
+            h.close_connection = True
+            return
+        self.reply(h, status, body, headers)
+
+    def fault(self, fault: str, request: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        raise NotImplementedError
+
+    @contextmanager
+    def running(self) -> Iterator[Any]:
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Refusal:
+    return Refusal(status, {"title": title, "detail": detail, "type": "about:blank",
+                            "status": status, **extra})
+
+
+def invalid(message: str) -> Refusal:
+    return Refusal(400, {"errors": [{"message": message}], "title": "Invalid Request",
+                         "detail": "One or more parameters to your request was invalid.",
+                         "type": "https://api.twitter.com/2/problems/invalid-request"})
+
+
+class FakeX(Loopback):
+    publish_paths = ("/2/tweets",)
+
+    def __init__(self, *, api_key: str = "xk-consumer-key-canary-0001",
+                 api_secret: str = "xs-consumer-secret-canary-0002",
+                 access_token: str = "42-access-token-canary-0003",
+                 access_secret: str = "xa-access-secret-canary-0004",
+                 bearer: str = "x-oauth2-user-token-canary-0005") -> None:
+        super().__init__()
+        self.secrets = {"api_key": api_key, "api_secret": api_secret,
+                        "access_token": access_token, "access_secret": access_secret}
+        self.bearer = bearer
+        self.user = {"id": "4200000000", "name": "cmops", "username": "cmops_test"}
+        self.tweets: list[dict[str, Any]] = []
+        """Accepted posts, oldest first, as X keeps them (with the request that made them)."""
+        self.media: dict[str, dict[str, Any]] = {}
+        self.read_forbidden = False
+        self.next_id = 1_860_000_000_000_000_000
+
+    def post(self, text: str, *, at: datetime | None = None) -> dict[str, Any]:
+        """Put a post on the account (as if made elsewhere)."""
+        with self.lock:
+            self.next_id += 1
+            tweet = {"id": str(self.next_id), "text": text, "created_at": (
+                at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "body": {}}
+            self.tweets.append(tweet)
+        return tweet
+
+    def fault(self, fault: str, request: dict[str, Any]) -> None:
+        if fault in ("500", "503"):
+            raise problem(int(fault), "Service Unavailable", "Service Unavailable")
+        if fault == "429":
+            raise Refusal(429, {"title": "Too Many Requests", "detail": "Too Many Requests",
+                                "type": "about:blank", "status": 429},
+                          {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0",
+                           "x-rate-limit-reset": str(int(time.time()) + 15)})
+        if fault == "429-retry-after":
+            raise Refusal(429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
+                          {"Retry-After": "3"})
+        if fault == "duplicate":
+            raise problem(403, "Forbidden", DUPLICATE)
+        if fault.startswith("status:"):
+            raise problem(int(fault[7:]), "Injected", f"injected {fault}")
+        if fault == "echo":
+            raise problem(401, "Unauthorized",
+                          f"Unauthorized: {request['headers'].get('Authorization')}")
+
+    def _authorized(self, request: dict[str, Any]) -> None:
+        header = request["headers"].get("Authorization", "")
+        if header == f"Bearer {self.bearer}":
+            return
+        if header.startswith("OAuth "):
+            fields = {k: unquote(v.strip('"')) for k, v in
+                      (p.split("=", 1) for p in header[6:].split(", "))}
+            params = [(k, v) for k, vs in request["query"].items() for v in vs]
+            if request["headers"].get("Content-Type", "").startswith(
+                    "application/x-www-form-urlencoded"):
+                params += parse_qsl(request["body"].decode(), keep_blank_values=True)
+            params += [(k, v) for k, v in fields.items() if k != "oauth_signature"]
+            base = base_string(request["method"], self.url + request["path"], params)
+            if fields.get("oauth_consumer_key") == self.secrets["api_key"] and \
+                    fields.get("oauth_token") == self.secrets["access_token"] and \
+                    fields.get("oauth_signature") == signature(
+                        base, self.secrets["api_secret"], self.secrets["access_secret"]):
+                return
+        raise problem(401, "Unauthorized", "Unauthorized")
+
+    def _json(self, request: dict[str, Any]) -> Any:
+        if request["headers"].get("Content-Type", "").split(";")[0] != "application/json":
+            raise invalid("Content-Type must be application/json")
+        try:
+            return json.loads(request["body"])
+        except ValueError:
+            raise invalid("Request body is not valid JSON") from None
+
+    def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        self._authorized(request)
+        path, method = request["path"], request["method"]
+        if (method, path) == ("POST", "/2/tweets"):
+            return 201, {"data": self._create(self._json(request))}, {}
+        if (method, path) == ("POST", "/2/media/upload"):
+            return 200, {"data": self._upload(request)}, {}
+        if (method, path) == ("POST", "/2/media/metadata"):
+            return 200, {"data": self._alt(self._json(request))}, {}
+        if self.read_forbidden and method == "GET":
+            raise Refusal(403, {"title": "Client Forbidden", "reason": "client-not-enrolled",
+                                "detail": "When authenticating requests to the Twitter API v2 "
+                                "endpoints, you must use keys and tokens from a Twitter "
+                                "developer App that is attached to a Project.",
+                                "type": "https://api.twitter.com/2/problems/client-forbidden"})
+        if (method, path) == ("GET", "/2/users/me"):
+            return 200, {"data": self.user}, {}
+        if method == "GET" and path == f"/2/users/{self.user['id']}/tweets":
+            return 200, self._timeline(request["query"]), {}
+        raise problem(404, "Not Found Error", f"no route {method} {path}")
+
+    def _create(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) - TWEET_KEYS:
+            raise invalid(f"[{', '.join(sorted(set(body) - TWEET_KEYS))}] is not one of "
+                          "the allowed properties")
+        for name, keys in (("reply", REPLY_KEYS), ("media", MEDIA_KEYS)):
+            if name in body and (not isinstance(body[name], dict) or set(body[name]) - keys):
+                raise invalid(f"$.{name} has properties that are not allowed")
+        text = body.get("text", "")
+        if not isinstance(text, str) or weighted_length(text) > 280:
+            raise problem(403, "Forbidden", "You are not permitted to perform this action.")
+        media = (body.get("media") or {}).get("media_ids", [])
+        if not 0 <= len(media) <= 4 or any(m not in self.media for m in media):
+            raise invalid("$.media.media_ids names media that were not uploaded")
+        reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if reply is not None and not any(t["id"] == reply for t in self.tweets):
+            raise invalid(f"The post {reply} does not exist")
+        if not media and not text:
+            raise invalid("$.text is required unless media is given")
+        if any(t["text"] == text for t in self.tweets):
+            raise problem(403, "Forbidden", DUPLICATE)
+        tweet = self.post(text)
+        tweet["body"] = body
+        return {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
+
+    def _upload(self, request: dict[str, Any]) -> dict[str, Any]:
+        kind = request["headers"].get("Content-Type", "")
+        if not kind.startswith("multipart/form-data"):
+            raise invalid("media upload must be multipart/form-data")
+        fields = multipart(kind, request["body"])
+        if set(fields) - {"media", "media_category", "media_type", "shared",
+                          "additional_owners"} or "media" not in fields:
+            raise invalid("unexpected form fields")
+        category = fields.get("media_category", (None, "", b""))[2].decode()
+        if category not in ("tweet_image", "tweet_gif", "dm_image", "subtitles"):
+            raise invalid(f"media_category {category!r} is not allowed here")
+        data = fields["media"][2]
+        if len(data) > 5_000_000:
+            raise invalid("media is larger than 5 MB")
+        with self.lock:
+            media_id = str(1_880_000_000_000_000_000 + len(self.media))
+            self.media[media_id] = {"bytes": data, "category": category, "alt": None}
+        return {"id": media_id, "media_key": f"3_{media_id}", "size": len(data),
+                "expires_after_secs": 86400, "image": {"w": 1, "h": 1, "image_type": "png"}}
+
+    def _alt(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) != {"id", "metadata"} or \
+                set(body["metadata"]) != {"alt_text"} or set(body["metadata"]["alt_text"]) \
+                != {"text"}:
+            raise invalid("metadata body has properties that are not allowed")
+        text = body["metadata"]["alt_text"]["text"]
+        if body["id"] not in self.media or not isinstance(text, str) or len(text) > 1000:
+            raise invalid("unknown media id or alt text over 1000 characters")
+        self.media[body["id"]]["alt"] = text
+        return {"id": body["id"], "associated_metadata": {"alt_text": {"text": text}}}
+
+    def _timeline(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        size = int(query.get("max_results", ["10"])[0])
+        if not 5 <= size <= 100:
+            raise invalid("max_results must be between 5 and 100")
+        since = query.get("start_time", [""])[0]
+        newest_first = [t for t in reversed(self.tweets) if not since or t["created_at"] >=
+                        since.replace("Z", ".000Z")]
+        start = int(query.get("pagination_token", ["0"])[0])
+        page = newest_first[start:start + size]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if start + size < len(newest_first):
+            meta["next_token"] = str(start + size)
+        return {"data": [{"id": t["id"], "text": _as_x_shows(t), "created_at": t["created_at"],
+                          "edit_history_tweet_ids": [t["id"]]} for t in page], "meta": meta}
+
+
+def _as_x_shows(tweet: dict[str, Any]) -> str:
+    """Links become t.co links, ``&<>`` are escaped, a media post ends with its own link."""
+    text: str = tweet["text"]
+    for url in reversed(extract_urls(text)):
+        text = f"{text[:url.start]}https://t.co/{abs(hash(url.url)) % 10**10:010d}" \
+               f"{text[url.end:]}"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if (tweet["body"].get("media") or {}).get("media_ids"):
+        text += " https://t.co/MediaLink1"
+    return text
+
+
+def earlier(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)

@@ -1,0 +1,269 @@
+"""The X adapter against a strict loopback X API v2: OAuth 1.0a signing (checked against the
+published example), exact requests, images with alt text, threads, rate limits, and the
+"duplicate content" 403 settled by reading the timeline, never by rewording."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from tests.fakes.discord import multipart
+from tests.fakes.x import FakeX
+
+from cmops.adapters import (
+    ADAPTERS,
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Remote,
+    Transient,
+)
+from cmops.adapters.x import OAuth1, XAdapter, base_string, signature
+from cmops.secrets import Redactor
+
+TWITTER_EXAMPLE = {  # docs.x.com, "Creating a signature" (OAuth 1.0a)
+    "status": "Hello Ladies + Gentlemen, a signed OAuth request!",
+    "include_entities": "true",
+    "oauth_consumer_key": "xvz1evFS4wEEPTGEFPHBog",
+    "oauth_nonce": "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+    "oauth_signature_method": "HMAC-SHA1",
+    "oauth_timestamp": "1318622958",
+    "oauth_token": "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+    "oauth_version": "1.0",
+}
+
+
+def test_signature_matches_the_published_example() -> None:
+    base = base_string("POST", "https://api.twitter.com/1.1/statuses/update.json",
+                       TWITTER_EXAMPLE.items())
+    assert base == (
+        "POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities"
+        "%3Dtrue%26oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog%26oauth_nonce%3DkYjzVBB8Y0ZFabx"
+        "SWbWovY3uYSQ2pTgmZeNu2VS4cg%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D"
+        "1318622958%26oauth_token%3D370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26oauth"
+        "_version%3D1.0%26status%3DHello%2520Ladies%2520%252B%2520Gentlemen%252C%2520a%2520"
+        "signed%2520OAuth%2520request%2521")
+    assert signature(base, "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                     "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE") == "hCtSmYh+iHYCEqBWrE7C7hYmtUk="
+
+
+def test_the_header_signs_query_and_form_but_not_json() -> None:
+    auth = OAuth1("xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                  "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+                  "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE", clock=lambda: 1318622958,
+                  nonce=lambda: "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg")
+    request = httpx.Request(
+        "POST", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true",
+        data={"status": "Hello Ladies + Gentlemen, a signed OAuth request!"})
+    header = next(auth.auth_flow(request)).headers["Authorization"]
+    assert header == (
+        'OAuth oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog", oauth_nonce="kYjzVBB8Y0ZFabxSWbWov'
+        'Y3uYSQ2pTgmZeNu2VS4cg", oauth_signature="hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D", '
+        'oauth_signature_method="HMAC-SHA1", oauth_timestamp="1318622958", '
+        'oauth_token="370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", oauth_version="1.0"')
+    as_json = httpx.Request("POST", "https://api.twitter.com/1.1/statuses/update.json"
+                            "?include_entities=true", json={"status": "ignored"})
+    assert next(auth.auth_flow(as_json)).headers["Authorization"] != header
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeX]:
+    with FakeX().running() as server:
+        yield server
+
+
+def make(fake: FakeX, tmp_path: Path, secrets: dict[str, str] | None = None) -> XAdapter:
+    redactor = Redactor()
+    secrets = dict(fake.secrets) if secrets is None else secrets
+    for value in secrets.values():
+        redactor.add(value)
+    return XAdapter(ChannelContext("x-main", "x", {"network": "x", "server": fake.url},
+                                   secrets, tmp_path, redactor, timeout=5.0))
+
+
+@pytest.fixture
+def adapter(fake: FakeX, tmp_path: Path) -> Iterator[XAdapter]:
+    a = make(fake, tmp_path)
+    yield a
+    a.close()
+
+
+def out(text: str, part: int = 0, **kwargs: Any) -> Outgoing:
+    return Outgoing("p/x-main", "p", "x-main", part, 1, text, f"p/x-main#{part}",
+                    published_at=datetime.now(UTC), **kwargs)
+
+
+def oauth_fields(request: dict[str, Any]) -> dict[str, str]:
+    header = request["headers"]["Authorization"]
+    assert header.startswith("OAuth ")
+    return {k: unquote(v.strip('"')) for k, v in (p.split("=", 1)
+                                                   for p in header[6:].split(", "))}
+
+
+def test_a_post_is_one_signed_json_request(adapter: XAdapter, fake: FakeX) -> None:
+    remote = adapter.publish(out("Hello from cmops ✨"))
+    [sent] = fake.requests
+    assert (sent["method"], sent["path"], sent["query"]) == ("POST", "/2/tweets", {})
+    assert sent["headers"]["Content-Type"] == "application/json"
+    assert json.loads(sent["body"]) == {"text": "Hello from cmops ✨"}
+    fields = oauth_fields(sent)
+    assert set(fields) == {"oauth_consumer_key", "oauth_nonce", "oauth_signature",
+                           "oauth_signature_method", "oauth_timestamp", "oauth_token",
+                           "oauth_version"}
+    assert (fields["oauth_consumer_key"], fields["oauth_token"]) == (
+        fake.secrets["api_key"], fake.secrets["access_token"])
+    tweet = fake.tweets[0]
+    assert remote == Remote(tweet["id"], f"https://x.com/i/web/status/{tweet['id']}")
+    assert ADAPTERS["x"] is XAdapter and XAdapter.reconcile_by == "lookup"
+
+
+def test_an_oauth2_user_token_is_a_bearer(fake: FakeX, tmp_path: Path) -> None:
+    adapter = make(fake, tmp_path, {"token": fake.bearer})
+    adapter.publish(out("bearer"))
+    assert fake.requests[0]["headers"]["Authorization"] == f"Bearer {fake.bearer}"
+    wrong = make(fake, tmp_path, {**fake.secrets, "access_secret": "not-the-right-secret"})
+    with pytest.raises(Rejected) as caught:
+        wrong.publish(out("bad signature"))
+    assert (str(caught.value), caught.value.status) == ("HTTP 401: Unauthorized", 401)
+
+
+def test_a_thread_replies_to_the_previous_part(adapter: XAdapter, fake: FakeX) -> None:
+    first = adapter.publish(out("1/2"))
+    adapter.publish(out("2/2", part=1, reply_to=first, root=first))
+    assert json.loads(fake.requests[1]["body"]) == {
+        "text": "2/2", "reply": {"in_reply_to_tweet_id": first.id}}
+
+
+def test_images_are_uploaded_with_alt_text(adapter: XAdapter, fake: FakeX,
+                                           tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"\x89PNG-a")
+    (tmp_path / "b.gif").write_bytes(b"GIF89a-b")
+    adapter.publish(out("pictures", media=(
+        MediaFile(tmp_path / "a.png", "media/a.png", "A red light"),
+        MediaFile(tmp_path / "b.gif", "media/b.gif", None))))
+    assert [(r["method"], r["path"]) for r in fake.requests] == [
+        ("POST", "/2/media/upload"), ("POST", "/2/media/metadata"),
+        ("POST", "/2/media/upload"), ("POST", "/2/tweets")]
+    upload = fake.requests[0]
+    fields = multipart(upload["headers"]["Content-Type"], upload["body"])
+    assert fields == {"media": ("a.png", "image/png", b"\x89PNG-a"),
+                      "media_category": (None, "text/plain", b"tweet_image")}
+    ids = list(fake.media)
+    assert json.loads(fake.requests[1]["body"]) == {
+        "id": ids[0], "metadata": {"alt_text": {"text": "A red light"}}}
+    assert json.loads(fake.requests[3]["body"]) == {"text": "pictures",
+                                                    "media": {"media_ids": ids}}
+    assert [m["category"] for m in fake.media.values()] == ["tweet_image", "tweet_gif"]
+    assert all("oauth_signature" in r["headers"]["Authorization"] for r in fake.requests)
+
+
+def test_videos_are_refused_before_anything_is_sent(adapter: XAdapter, fake: FakeX,
+                                                    tmp_path: Path) -> None:
+    (tmp_path / "v.mp4").write_bytes(b"\x00\x00\x00\x18ftyp")
+    with pytest.raises(Rejected, match="chunked upload"):
+        adapter.publish(out("video", media=(MediaFile(tmp_path / "v.mp4", "media/v.mp4",
+                                                      None),)))
+    assert fake.requests == []
+
+
+def test_a_bad_request_says_why(adapter: XAdapter, fake: FakeX) -> None:
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(out("reply", reply_to=Remote("1234")))
+    assert (str(caught.value), caught.value.status) == (
+        "HTTP 400: The post 1234 does not exist", 400)
+
+
+@pytest.mark.parametrize(("fault", "wait"), [("429", 15.0), ("429-retry-after", 3.0)])
+def test_rate_limits_say_how_long_to_wait(adapter: XAdapter, fake: FakeX, fault: str,
+                                          wait: float) -> None:
+    fake.faults = [fault]
+    with pytest.raises(Transient) as caught:
+        adapter.publish(out("hello"))
+    assert (caught.value.maybe_sent, caught.value.status) == (False, 429)
+    assert caught.value.retry_after == pytest.approx(wait, abs=1.5)
+    assert fake.tweets == []
+
+
+def test_a_lost_answer_then_duplicate_content_is_reconciled(adapter: XAdapter,
+                                                            fake: FakeX) -> None:
+    text = "Q&A <live> at https://example.com/launch?x=1 and example.org 🚀"
+    sent_at = datetime.now(UTC)
+    fake.faults = ["accept-then-drop"]
+    with pytest.raises(Transient) as lost:
+        adapter.publish(out(text))
+    assert lost.value.maybe_sent is True
+    with pytest.raises(Transient) as duplicate:
+        adapter.publish(out(text))
+    assert (duplicate.value.maybe_sent, duplicate.value.status) == (True, 403)
+    assert "duplicate content" in str(duplicate.value)
+    found = adapter.reconcile(out(text), sent_at, datetime.now(UTC))
+    tweet = fake.tweets[0]
+    assert found == Remote(tweet["id"], f"https://x.com/i/web/status/{tweet['id']}")
+    assert len(fake.tweets) == 1
+    bodies = [json.loads(r["body"]) for r in fake.requests if r["path"] == "/2/tweets"]
+    assert bodies == [{"text": text}, {"text": text}]  # never reworded
+    reads = [(r["path"], r["query"]) for r in fake.requests if r["method"] == "GET"]
+    assert reads == [("/2/users/me", {}), (f"/2/users/{fake.user['id']}/tweets", {
+        "max_results": ["100"], "tweet.fields": ["created_at"],
+        "start_time": [(sent_at - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")]})]
+
+
+def test_reconcile_reads_every_page_before_saying_nothing_went_out(adapter: XAdapter,
+                                                                   fake: FakeX) -> None:
+    sent_at = datetime.now(UTC)
+    fake.post("the one we look for")
+    for n in range(150):
+        fake.post(f"later post {n}")
+    assert adapter.reconcile(out("the one we look for"), sent_at, sent_at) == Remote(
+        fake.tweets[0]["id"], f"https://x.com/i/web/status/{fake.tweets[0]['id']}")
+    assert adapter.reconcile(out("never sent"), sent_at, sent_at) is None
+    pages = [r["query"].get("pagination_token") for r in fake.requests
+             if r["path"].endswith("/tweets")]
+    assert pages == [None, ["100"], None, ["100"]]
+
+
+def test_a_duplicate_of_an_older_post_goes_to_a_human(adapter: XAdapter, fake: FakeX) -> None:
+    fake.post("Same words as last week", at=datetime.now(UTC) - timedelta(days=7))
+    sent_at = datetime.now(UTC)
+    with pytest.raises(Transient):
+        adapter.publish(out("Same words as last week"))
+    with pytest.raises(CannotTell, match="duplicate content, yet the account has no post"):
+        adapter.reconcile(out("Same words as last week"), sent_at, datetime.now(UTC))
+    assert len(fake.tweets) == 1
+
+
+def test_a_tier_without_reads_cannot_tell(adapter: XAdapter, fake: FakeX) -> None:
+    fake.read_forbidden = True
+    with pytest.raises(CannotTell) as caught:
+        adapter.reconcile(out("hello"), datetime.now(UTC), datetime.now(UTC))
+    message = str(caught.value)
+    assert "access tier cannot read the account's posts (HTTP 403: When authenticating" in \
+        message
+    assert message.endswith("cmops resolve p --channel x-main --as published --url … "
+                            "(or --as retry to send it again)")
+
+
+@pytest.mark.parametrize("mode", ["oauth1", "bearer"])
+def test_no_secret_reaches_an_error(fake: FakeX, tmp_path: Path, mode: str) -> None:
+    secrets = dict(fake.secrets) if mode == "oauth1" else {"token": fake.bearer}
+    adapter = make(fake, tmp_path, secrets)
+    fake.faults = ["echo"]
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(out("hello"))
+    message = str(caught.value)
+    assert "[REDACTED]" in message
+    assert not any(value in message for value in [*fake.secrets.values(), fake.bearer])
+
+
+def test_credentials_are_required(fake: FakeX, tmp_path: Path) -> None:
+    with pytest.raises(NotConfigured, match="api_key, api_secret"):
+        make(fake, tmp_path, {"api_key": "only-one-of-four"})
