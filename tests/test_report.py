@@ -410,6 +410,20 @@ def test_ics_has_one_event_per_post_and_channel(content: Path) -> None:
         {e["UID"] for e in events}
 
 
+def test_ics_parses_with_a_real_icalendar_library(content: Path) -> None:
+    import icalendar
+
+    raw = _generate(content).files["data/calendar.ics"]
+    calendar = icalendar.Calendar.from_ical(raw)
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 17
+    night = sorted((e.decoded("DTSTART").isoformat(), str(e.get("SUMMARY")))
+                   for e in events if "night-riding" in str(e.get("DESCRIPTION")))
+    assert [start for start, _ in night] == ["2026-11-24T07:30:00+00:00"] * 4
+    assert all(summary.startswith("[") for _, summary in night)
+    assert len({str(e.get("UID")) for e in events}) == 17
+
+
 def test_ics_folds_without_splitting_characters() -> None:
     folded = _fold("SUMMARY:" + "é" * 100)
     assert all(len(line.encode()) <= 75 for line in folded.split("\r\n"))
