@@ -219,3 +219,37 @@ def test_length_errors_speak_the_networks_unit(run: Runner, repo: Path) -> None:
     measures = {i["key"]: i["measures"] for i in plan["items"]}
     assert measures["bluesky-graphemes/bsky"][0] == {"unit": "graphemes", "count": 312,
                                                      "limit": 300, "part": 0, "ok": False}
+
+
+def test_token_expiry_warns_two_weeks_ahead(run: Runner, repo: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    channels = repo / "calendar/channels.yaml"
+    text = channels.read_text()
+    soon, later = today + timedelta(days=5), today + timedelta(days=40)
+    text = text.replace("  li:\n    network: linkedin\n",
+                        f"  li:\n    network: linkedin\n    token_expires: {soon}\n")
+    text = text.replace("  xch:\n    network: x\n",
+                        f"  xch:\n    network: x\n    token_expires: {later}\n")
+    channels.write_text(text)
+    result = run("validate", "--format", "json", root=repo)
+    assert result.exit_code == 0
+    warnings = json_out(result)["warnings"]
+    assert [(w["path"], w["rule"], w["message"]) for w in warnings] == [
+        ("channels.li.token_expires", "channel.token-expiring",
+         f"the token of li expires in 5 day(s) ({soon}): renew it and update the secret and "
+         "token_expires")]
+    plan = run("plan", root=repo)
+    assert "warning: the token of li expires in 5 day(s)" in plan.stderr
+
+
+def test_url_fetching_networks_need_media_base_url(run: Runner, repo: Path) -> None:
+    channels = repo / "calendar/channels.yaml"
+    channels.write_text(channels.read_text().replace(
+        "    media_base_url: https://media.example.org/\n", ""))
+    (repo / "calendar/posts/ig.yaml").write_text(
+        "id: ig\nstatus: ready\nchannels: [insta]\npublish_at: 2026-12-01T10:00\n"
+        "text: Photo\nmedia:\n  - path: calendar/media/pic.png\n    alt: A bike\n")
+    errors = json_out(run("validate", "--format", "json", root=repo))["errors"]
+    assert ("media.no-public-url", 7) in [(e["rule"], e["line"]) for e in errors]

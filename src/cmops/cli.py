@@ -124,7 +124,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bo
                                      param_hint="PATHS")
         selected.append(full.relative_to(root).as_posix() if full != root else "")
     report = run(root, [s for s in selected if s] if "" not in selected else [],
-                 use_cache=not no_cache, check_links=check_links)
+                 use_cache=not no_cache, check_links=check_links,
+                 today=datetime.now(UTC).date())
     click.echo(RENDERERS[fmt](report))
     ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)
 
@@ -148,6 +149,10 @@ def _load(ctx: click.Context) -> tuple[Path, Calendar, Report]:
 
     root = _root(ctx)
     calendar, report = load_calendar(root)
+    from cmops.rules.networks import token_warnings
+
+    for warning in token_warnings(calendar, datetime.now(UTC).date()):
+        click.echo(f"warning: {warning.message} [{warning.rule}]", err=True)
     if not report.ok:
         click.echo(f"cmops: the calendar has {len(report.errors)} error(s); items from invalid "
                    "posts are left out. Run cmops validate to see them.", err=True)

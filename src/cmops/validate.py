@@ -15,6 +15,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
@@ -24,6 +25,7 @@ from cmops.problems import Finding, Problem, Severity
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import media_paths
+from cmops.rules.networks import token_warnings
 from cmops.workspace import (
     KNOWN_OTHER,
     YAML_SUFFIXES,
@@ -213,11 +215,15 @@ def _check(root: Path, use_cache: bool) -> tuple[list[FileResult], list[Problem]
 
 
 def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
-             check_links: bool = False) -> Report:
+             check_links: bool = False, today: date | None = None) -> Report:
     """Check the whole calendar under ``root``. ``paths`` (relative to the root) restricts
     which files' problems are reported; the whole calendar is still read, because references
     between files need it. ``check_links`` also asks every outbound link (network I/O)."""
     results, problems = _check(root, use_cache)
+    if today is not None:  # date-dependent warnings stay out of the cache
+        calendar = build_calendar(results, with_posts=False)
+        problems.extend(_locate_all(root, token_warnings(calendar, today)))
+        problems.sort(key=Problem.sort_key)
     if check_links:
         from cmops.linkcheck import check_links as probe
 

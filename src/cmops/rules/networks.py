@@ -9,8 +9,9 @@ same function the publisher sends from, then measured with the network's countin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
-from cmops.model import Post
+from cmops.model import Calendar, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import render
 from cmops.rules.context import Context
@@ -31,7 +32,14 @@ DOCS = {
     "media.network-type": "A media type the channel's network does not accept.",
     "media.network-size": "A media file larger than the channel's network accepts.",
     "media.alt-too-long": "Alt text longer than the network accepts.",
+    "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
+                           "needs media_base_url for a post with media.",
+    "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "
+                              "renew the token (warning).",
 }
+
+URL_FETCHING = ("instagram", "threads")
+TOKEN_WARNING_DAYS = 14
 
 
 def _field(post: Post, channel: str, network: str, name: str) -> Path:
@@ -77,6 +85,13 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                 yield Finding(post.file, path, "text.hashtags", f"{hint} ({channel})",
                               Severity.WARNING)
             yield from _media(post, ctx, channel, ch.network, index, part.media)
+            if part.media and ch.network in URL_FETCHING and not ch.raw.get("media_base_url"):
+                yield Finding(post.file, _field(post, channel, ch.network, "media")
+                              if index == 0 else _part_path(post, channel, ch.network, index),
+                              "media.no-public-url",
+                              f"{channel} ({ch.network}) fetches images from a public URL: set "
+                              "media_base_url on the channel (where the site or a bucket "
+                              "serves the repository's media)")
 
 
 def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
@@ -110,3 +125,23 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
             yield Finding(post.file, (*base, n, "alt"), "media.alt-too-long",
                           f"alt text is {len(alt)} characters; {channel} ({network}) takes "
                           f"at most {rules.alt_text_max}")
+
+
+def token_warnings(calendar: Calendar, today: date) -> Iterator[Finding]:
+    """Channels whose configured token expiry is near: needs today's date, so it runs outside
+    the cached rules (the CLI passes it; the core never reads the clock)."""
+    for name, ch in sorted(calendar.channels.items()):
+        text = ch.raw.get("token_expires")
+        if not isinstance(text, str):
+            continue
+        try:
+            expires = date.fromisoformat(text)
+        except ValueError:
+            continue
+        left = (expires - today).days
+        if left <= TOKEN_WARNING_DAYS:
+            when = f"expired {-left} day(s) ago" if left < 0 else f"expires in {left} day(s)"
+            yield Finding(calendar.channels_file, ("channels", name, "token_expires"),
+                          "channel.token-expiring",
+                          f"the token of {name} {when} ({text}): renew it and update the "
+                          "secret and token_expires", Severity.WARNING)
