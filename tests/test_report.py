@@ -373,6 +373,18 @@ def test_inbox_keeps_direct_messages_private(content: Path) -> None:
     assert "2h00" in page  # median first response
 
 
+def test_inbox_lists_saved_replies_escaped(content: Path) -> None:
+    _write(content / "calendar/replies/evil.yaml",
+           "id: evil\ntitle: '<script>alert(1)</script>'\nkinds: [dm]\n"
+           "text: 'Bonjour {name} <img src=x onerror=alert(1)>'\n")
+    page = _page(_generate(content), "inbox/index.md")
+    assert "Saved replies" in page
+    assert "<script>" not in page and "<img" not in page
+    text = html.unescape(page)
+    assert "Bonjour {name} <img src=x onerror=alert(1)>" in text
+    assert "Retard de livraison" in text and "Halo does not charge" in text
+
+
 def test_published_log_never_hides_failures(content: Path) -> None:
     generated = _generate(content)
     rows = json.loads(generated.files["data/published.json"])["rows"]

@@ -208,6 +208,27 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedReply:
+    """A reusable reply template (``calendar/replies/*.yaml``), with {placeholders}."""
+
+    id: str
+    title: str
+    text: str
+    lang: str | None = None
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    file: str = ""
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], file: str) -> SavedReply | None:
+        reply_id, text = _str(raw, "id"), _str(raw, "text")
+        if reply_id is None or text is None:
+            return None
+        return cls(reply_id, _str(raw, "title") or reply_id, text.strip(), _str(raw, "lang"),
+                   _strs(raw, "kinds"), _strs(raw, "tags"), file)
+
+
+@dataclass(frozen=True, slots=True)
 class QuietHours:
     start: str
     end: str
@@ -319,6 +340,7 @@ class Calendar:
     """(file, id) of campaign files whose id an earlier file already uses."""
     pause: Pause | None = None
     rules: Governance = field(default_factory=Governance)
+    replies: list[SavedReply] = field(default_factory=list)
 
     def channel_timezone(self, channel: str) -> str | None:
         ch = self.channels.get(channel)

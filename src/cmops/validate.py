@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
-from cmops.model import Calendar, Campaign, Governance, Pause, Post
+from cmops.model import Calendar, Campaign, Governance, Pause, Post, SavedReply
 from cmops.problems import Finding, Problem, Severity
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
@@ -115,6 +115,10 @@ def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Ca
             calendar.pause = Pause.from_raw(data, result.rel)
         elif result.kind == "rules":
             calendar.rules = Governance.from_raw(data, result.rel)
+        elif result.kind == "reply":
+            reply = SavedReply.from_raw(data, result.rel)
+            if reply is not None:
+                calendar.replies.append(reply)
     return calendar
 
 

@@ -182,6 +182,7 @@ def inbox_page(site: Site, directory_urls: bool = True) -> str:
     blocks = [section_bar(page, "inbox"), heading(labels("inbox")), _bad_files(site)]
     if not site.sources.inbox_files:
         blocks.append(admonition("info cm-empty", labels("no_inbox"), ""))
+        blocks.append(_saved_replies(site))
         return document(labels("inbox"), blocks)
     inbox = site.sources.inbox
     open_items = [m for m in inbox if m.replied_at is None and m.received_at <= site.now]
@@ -211,8 +212,23 @@ def inbox_page(site: Site, directory_urls: bool = True) -> str:
         [labels("age"), labels("channel"), labels("kind"), labels("author"), labels("text"),
          labels("link")], rows, "cm-inbox") if rows else
         f'<p class="cm-ok">{safe_text(labels("unanswered_none"))}</p>') + "</section>")
+    blocks.append(_saved_replies(site))
     blocks.append(_leaders(page, inbox))
     return document(labels("inbox"), blocks)
+
+
+def _saved_replies(site: Site) -> str:
+    """The team's reply templates (calendar/replies/), to copy into the network's app."""
+    labels = site.labels
+    if not site.replies:
+        return ""
+    rows = [f"<tr><td>{safe_text(r.title)}</td><td>{safe_text(', '.join(r.kinds) or '—')}</td>"
+            f"<td>{safe_text(r.lang or '—')}</td><td>{safe_text(r.text)}</td></tr>"
+            for r in site.replies]
+    return (f'<section><h2>{safe_text(labels("saved_replies"))}</h2>'
+            + table([labels("reply_title"), labels("for_kinds"), labels("language"),
+                     labels("text")], rows,
+                    "cm-replies") + "</section>")
 
 
 def _leaders(page: Page, inbox: list[Message]) -> str:

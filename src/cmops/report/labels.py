@@ -62,6 +62,8 @@ _EN: dict[str, str] = {
     "metrics": "Metrics", "in_progress": "in progress", "items": "{n} item(s)",
     "unanswered_none": "Every message has an answer.",
     "private": "Private message (its text is not published on the site)",
+    "saved_replies": "Saved replies", "for_kinds": "For", "language": "Language",
+    "reply_title": "Reply",
 }
 
 _FR: dict[str, str] = {
@@ -125,6 +127,8 @@ _FR: dict[str, str] = {
     "count": "Publications", "metrics": "Statistiques", "in_progress": "en cours",
     "items": "{n} élément(s)", "unanswered_none": "Tous les messages ont une réponse.",
     "private": "Message privé (son texte n'est pas publié sur le site)",
+    "saved_replies": "Réponses types", "for_kinds": "Pour", "language": "Langue",
+    "reply_title": "Réponse",
 }
 
 STATES = {

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from cmops import schedule
 from cmops.ledger import CorruptRecord, Record
-from cmops.model import Calendar, Campaign, Pause, Post
+from cmops.model import Calendar, Campaign, Pause, Post, SavedReply
 from cmops.plan import Plan, State
 from cmops.render import Rendered, render
 from cmops.report.labels import Labels
@@ -138,6 +138,8 @@ class Site:
     errors: int = 0
     invalid: list[str] = field(default_factory=list)
     drafts: int = 0
+    replies: list[SavedReply] = field(default_factory=list)
+    """Saved reply templates, listed next to the unanswered messages."""
     _campaign_ids: dict[str, CampaignView] = field(default_factory=dict, repr=False)
 
     @property
@@ -368,7 +370,8 @@ def gather(calendar: Calendar, plan: Plan, records: Mapping[str, Record | Corrup
         pause=plan.pause, entries=entries, standby=standby, posts=posts, months=months,
         campaigns=_campaigns(calendar, entries, sources, zone, now.date()),
         log=_log(records, entries, calendar, zone), sources=sources, media=media or {},
-        errors=errors, invalid=list(plan.invalid), drafts=plan.drafts)
+        errors=errors, invalid=list(plan.invalid), drafts=plan.drafts,
+        replies=sorted(calendar.replies, key=lambda r: r.id))
 
 
 def media_paths(site_posts: Mapping[str, PostView]) -> list[str]:
