@@ -14,6 +14,15 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
   5 links, ``reply_to_id`` naming a published post), ``threads_publish``, ``status`` reads,
   permalinks and ``GET /v1.0/{user}/threads``.
 
+Reads for ``cmops collect`` (``fields``/``metric`` names checked; an unknown one is a code 100):
+a Page post's ``reactions``/``comments`` summaries and ``shares`` (``engagement[id]``;
+``shares`` left out when 0, as Graph does), an Instagram media's ``like_count`` and
+``comments_count``, ``GET /{v}/{node}/insights`` (``insights[id]``; the metrics each network
+knows, ``retired`` ones refused with code 100), ``followers_count`` on the Page/IG user,
+``GET /v1.0/{user}/threads_insights?metric=followers_count`` and ``GET /{v}/{ig}/tags``
+(``tags``, newest first, ``limit``/``after`` cursors). ``insights_forbidden`` refuses
+insights, ``threads_insights`` and ``tags`` with code 10.
+
 Faults, consumed one per publishing POST (feed, photos, media, media_publish, threads,
 threads_publish): ``drop``, ``accept-then-drop``, ``500``/``503`` (code 2), ``429`` (code 32
 with ``X-Business-Use-Case-Usage`` asking for 1 minute), ``status:NNN``, ``echo`` (a code 100
@@ -57,6 +66,13 @@ class FakeGraph(Loopback):
         self.quota_used = 0
         self.read_forbidden = False
         self.next_id = 18_000_000_000_000_000
+        self.engagement: dict[str, dict[str, int]] = {}
+        self.insights: dict[str, dict[str, int]] = {}
+        self.retired: set[str] = set()
+        self.insights_forbidden = False
+        self.followers = 0
+        self.tags: list[dict[str, Any]] = []
+        """Posts by others that tag the Instagram account, oldest first."""
 
     def _id(self) -> str:
         self.next_id += 1
@@ -104,6 +120,10 @@ class FakeGraph(Loopback):
         if method == "GET" and self.read_forbidden and len(parts) == 3:
             raise graph_error(403, 10, "(#10) Application does not have permission for this "
                               "action", "OAuthException")
+        if method == "GET":
+            found = self._reads(parts, params)
+            if found is not None:
+                return 200, found, {}
         if len(parts) == 3 and parts[1] == self.account:
             handler = getattr(self, f"_{method.lower()}_{parts[2]}", None)
             if handler is not None:
@@ -266,3 +286,90 @@ class FakeGraph(Loopback):
         return {"data": [{"id": p["id"], "text": p.get("text"),
                           "permalink": f"https://www.threads.net/@cmops/post/T{p['id']}"}
                          for p in reversed(self.posts)]}
+
+    # -- reads for cmops collect ------------------------------------------------------------
+    def _forbid_insights(self) -> None:
+        if self.insights_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+
+    def _reads(self, parts: list[str], params: dict[str, Any]) -> Any:
+        """Engagement, followers and insights reads; None: not one of them."""
+        fields = set(params.get("fields", "").split(",")) - {""}
+        if len(parts) == 2 and parts[1] == self.account and "followers_count" in fields:
+            if parts[0] != FB or fields - {"followers_count", "fan_count", "media_count",
+                                           "id", "name", "username"}:
+                raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+            return {"followers_count": self.followers, "id": self.account}
+        post = next((p for p in self.posts if p["id"] == parts[1]), None)
+        if post is None:
+            return None
+        if len(parts) == 2 and (fields & {"like_count", "comments_count", "shares"} or any(
+                f.startswith(("reactions", "comments.")) for f in fields)):
+            return self._engagement(post, params["fields"])
+        if len(parts) == 3 and parts[2] == "insights":
+            self._forbid_insights()
+            return self._metrics(post, params.get("metric", ""))
+        return None
+
+    def _engagement(self, post: dict[str, Any], fields: str) -> Any:
+        counts = self.engagement.get(post["id"], {})
+        if "message" in post:  # a Page post
+            if fields != ("reactions.summary(total_count).limit(0),"
+                          "comments.summary(total_count).limit(0),shares"):
+                raise graph_error(400, 100, f"(#100) Tried accessing nonexisting field in "
+                                  f"{fields}")
+            body: dict[str, Any] = {"id": post["id"]}
+            for edge in ("reactions", "comments"):
+                body[edge] = {"data": [], "summary": {"total_count": counts.get(edge, 0)}}
+            if counts.get("shares"):
+                body["shares"] = {"count": counts["shares"]}
+            return body
+        if "caption" in post and fields == "like_count,comments_count":
+            return {"id": post["id"], "like_count": counts.get("like_count", 0),
+                    "comments_count": counts.get("comments_count", 0)}
+        raise graph_error(400, 100, f"(#100) Tried accessing nonexisting field in {fields}")
+
+    def _metrics(self, post: dict[str, Any], metric: str) -> Any:
+        known = {"message": {"post_impressions", "post_impressions_unique", "post_clicks"},
+                 "caption": {"views", "reach", "likes", "comments", "shares", "saved",
+                             "total_interactions"},
+                 "text": {"views", "likes", "replies", "reposts", "quotes", "shares"}}
+        allowed = next(v for k, v in known.items() if k in post) - self.retired
+        names = metric.split(",")
+        if not metric or set(names) - allowed:
+            raise graph_error(400, 100, "(#100) metric[0] must be one of the following "
+                              f"values: {', '.join(sorted(allowed))}")
+        values = self.insights.get(post["id"], {})
+        return {"data": [{"name": n, "period": "lifetime", "values": [
+            {"value": values.get(n, 0)}], "title": n, "id": f"{post['id']}/insights/{n}"
+            "/lifetime"} for n in names]}
+
+    def _get_threads_insights(self, params: dict[str, Any], version: str) -> Any:
+        self._forbid_insights()
+        if version != THREADS or params.get("metric") != "followers_count":
+            raise graph_error(400, 100, "(#100) metric must be one of views, likes, replies, "
+                              "reposts, quotes, clicks, followers_count, follower_demographics")
+        return {"data": [{"name": "followers_count", "period": "day", "title": "followers",
+                          "total_value": {"value": self.followers},
+                          "id": f"{self.account}/insights/followers_count/day"}]}
+
+    def _get_tags(self, params: dict[str, Any], version: str) -> Any:
+        self._forbid_insights()
+        self._known(params, {"fields", "limit", "after", "before"})
+        fields = set(params.get("fields", "id").split(","))
+        allowed = {"id", "caption", "timestamp", "username", "permalink", "media_type",
+                   "media_url", "comments_count", "like_count"}
+        if version != FB or fields - allowed:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        start, limit = int(params.get("after", "0")), int(params.get("limit", "25"))
+        if not 1 <= limit <= 100:
+            raise graph_error(400, 100, "(#100) limit must be 1-100")
+        newest = list(reversed(self.tags))
+        page = [{k: v for k, v in t.items() if k in fields}
+                for t in newest[start:start + limit]]
+        paging: dict[str, Any] = {"cursors": {"before": str(start),
+                                              "after": str(start + len(page))}}
+        if start + limit < len(newest):
+            paging["next"] = f"{self.url}/{version}/{self.account}/tags?after={start + limit}"
+        return {"data": page, "paging": paging}

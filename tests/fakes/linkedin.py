@@ -12,6 +12,13 @@ elements), images that were initialized and uploaded; it answers an empty 201 wi
 ``read_forbidden`` makes reads a 403. Errors are ``{status, code, message,
 serviceErrorCode}``.
 
+Reads for ``cmops collect``: ``GET /rest/organizationalEntityShareStatistics`` (``q=
+organizationalEntity``, the configured organization, ``shares=List(…)``/``ugcPosts=List(…)``
+of known posts; ``stats[urn]`` is a post's ``totalShareStatistics``, a post without one is not
+listed), ``GET /rest/socialActions/{urn}`` (``social[urn]``; unknown: 404) and ``GET
+/rest/networkSizes/{organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` (``followers``). A
+person author gets a 403 from the organization reads.
+
 Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
 ``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
 ``status:NNN``, ``echo`` (a 401 repeating the Authorization header), ``slow:SECONDS``.
@@ -51,6 +58,9 @@ class FakeLinkedIn(Loopback):
         self.images: dict[str, bytes | None] = {}
         self.read_forbidden = False
         self.next_id = 7_140_000_000_000_000_000
+        self.stats: dict[str, dict[str, int]] = {}
+        self.social: dict[str, dict[str, Any]] = {}
+        self.followers = 0
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
         if fault in ("500", "503"):
@@ -92,6 +102,13 @@ class FakeLinkedIn(Loopback):
             raise error(404, "NOT_FOUND", f"Post {urn} not found")
         if (method, path) == ("GET", "/rest/posts"):
             return 200, self._find(request["query"]), {}
+        if (method, path) == ("GET", "/rest/organizationalEntityShareStatistics"):
+            return 200, self._statistics(request["query"]), {}
+        if method == "GET" and path.startswith("/rest/socialActions/"):
+            return 200, self._social(unquote(path.removeprefix("/rest/socialActions/"))), {}
+        if method == "GET" and path.startswith("/rest/networkSizes/"):
+            return 200, self._size(unquote(path.removeprefix("/rest/networkSizes/")),
+                                   request["query"]), {}
         raise error(404, "NOT_FOUND", f"No route {method} {path}")
 
     def _json(self, request: dict[str, Any]) -> Any:
@@ -158,6 +175,45 @@ class FakeLinkedIn(Loopback):
         newest = sorted(self.posts, key=lambda p: p["createdAt"], reverse=True)
         return {"elements": newest[start:start + count],
                 "paging": {"start": start, "count": count, "links": []}}
+
+    # -- reads for cmops collect ------------------------------------------------------------
+    def _organization(self, urn: str | None) -> None:
+        if not self.author.startswith("urn:li:organization:"):
+            raise error(403, "ACCESS_DENIED", "Not enough permissions to access: "
+                        "organizationalEntityShareStatistics")
+        if urn != self.author:
+            raise error(403, "ACCESS_DENIED", f"Member is not an administrator of {urn}")
+
+    def _statistics(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        if set(query) - {"q", "organizationalEntity", "shares", "ugcPosts", "timeIntervals"} \
+                or query.get("q") != ["organizationalEntity"]:
+            raise error(400, "ILLEGAL_ARGUMENT", f"Invalid query parameters {sorted(query)}")
+        self._organization(query.get("organizationalEntity", [None])[0])
+        known = {p["id"] for p in self.posts}
+        elements = []
+        for kind, key, prefix in (("shares", "share", "urn:li:share:"),
+                                  ("ugcPosts", "ugcPost", "urn:li:ugcPost:")):
+            for value in query.get(kind, []):
+                match = re.fullmatch(r"List\(([^()]*)\)", value)
+                urns = match[1].split(",") if match else []
+                if not urns or any(not u.startswith(prefix) for u in urns):
+                    raise error(400, "ILLEGAL_ARGUMENT", f"{kind} must be List({prefix}…)")
+                for urn in urns:
+                    if urn in known and urn in self.stats:
+                        elements.append({key: urn, "organizationalEntity": self.author,
+                                         "totalShareStatistics": self.stats[urn]})
+        return {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}
+
+    def _social(self, urn: str) -> dict[str, Any]:
+        if urn not in self.social:
+            raise error(404, "NOT_FOUND", f"{urn} not found")
+        return {"target": urn, **self.social[urn]}
+
+    def _size(self, urn: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        if query != {"edgeType": ["COMPANY_FOLLOWED_BY_MEMBER"]}:
+            raise error(400, "ILLEGAL_ARGUMENT", f"Invalid edgeType {query}")
+        self._organization(urn)
+        return {"firstDegreeSize": self.followers}
 
 
 def _images(content: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,15 @@ reply target must exist; identical text to an earlier post → 403 "duplicate co
 and ``media_category``), ``POST /2/media/metadata`` (alt text ≤ 1000), ``GET /2/users/me`` and
 ``GET /2/users/:id/tweets`` (newest first, ``start_time``, pages of ``max_results`` with
 ``next_token``; links come back as t.co links and ``&`` as ``&amp;``, as X returns them).
-``read_forbidden`` makes reads answer the 403 "client-not-enrolled" of a tier without reads.
+``read_forbidden`` makes reads answer the 403 "client-not-enrolled" of a tier without reads,
+``read_453`` the older 403 with error code 453.
+
+Reads for ``cmops collect`` (only documented query parameters, else 400): ``GET /2/tweets``
+(``ids`` ≤ 100, ``public_metrics`` from ``metrics[id]``; an unknown id is listed under
+``errors``), ``GET /2/users/me?user.fields=public_metrics`` (``followers``), ``GET
+/2/users/:id/mentions`` (``mentions`` by the ``others`` users; newest first, ``since_id``,
+``max_results`` 5-100, ``next_token`` pages, ``includes.users`` with ``expansions=author_id``)
+and ``GET /2/users/:id/tweets?since_id=`` (with ``referenced_tweets`` for our replies).
 
 Faults, consumed one per ``POST /2/tweets``: ``drop``, ``accept-then-drop``, ``500``/``503``,
 ``429`` (``x-rate-limit-reset`` epoch seconds, 15 s ahead), ``429-retry-after``,
@@ -165,6 +173,12 @@ class FakeX(Loopback):
         self.media: dict[str, dict[str, Any]] = {}
         self.read_forbidden = False
         self.next_id = 1_860_000_000_000_000_000
+        self.read_453 = False
+        self.metrics: dict[str, dict[str, int]] = {}
+        self.followers = 0
+        self.others: dict[str, dict[str, Any]] = {}
+        self.mentions: list[dict[str, Any]] = []
+        """Posts by others that mention the account, oldest first."""
 
     def post(self, text: str, *, at: datetime | None = None) -> dict[str, Any]:
         """Put a post on the account (as if made elsewhere)."""
@@ -231,14 +245,27 @@ class FakeX(Loopback):
             return 200, {"data": self._upload(request)}, {}
         if (method, path) == ("POST", "/2/media/metadata"):
             return 200, {"data": self._alt(self._json(request))}, {}
+        if self.read_453 and method == "GET":
+            raise Refusal(403, {"errors": [{"code": 453, "message": "You currently have access "
+                                            "to a subset of X API V2 endpoints and limited v1.1 "
+                                            "endpoints only."}]})
         if self.read_forbidden and method == "GET":
             raise Refusal(403, {"title": "Client Forbidden", "reason": "client-not-enrolled",
                                 "detail": "When authenticating requests to the Twitter API v2 "
                                 "endpoints, you must use keys and tokens from a Twitter "
                                 "developer App that is attached to a Project.",
                                 "type": "https://api.twitter.com/2/problems/client-forbidden"})
+        if (method, path) == ("GET", "/2/users/me") and request["query"]:
+            return 200, self._me(request["query"]), {}
         if (method, path) == ("GET", "/2/users/me"):
             return 200, {"data": self.user}, {}
+        if (method, path) == ("GET", "/2/tweets"):
+            return 200, self._lookup(request["query"]), {}
+        if method == "GET" and path == f"/2/users/{self.user['id']}/mentions":
+            return 200, self._mentions(request["query"]), {}
+        if method == "GET" and path == f"/2/users/{self.user['id']}/tweets" and \
+                "since_id" in request["query"]:
+            return 200, self._since(request["query"]), {}
         if method == "GET" and path == f"/2/users/{self.user['id']}/tweets":
             return 200, self._timeline(request["query"]), {}
         raise problem(404, "Not Found Error", f"no route {method} {path}")
@@ -312,6 +339,140 @@ class FakeX(Loopback):
             meta["next_token"] = str(start + size)
         return {"data": [{"id": t["id"], "text": _as_x_shows(t), "created_at": t["created_at"],
                           "edit_history_tweet_ids": [t["id"]]} for t in page], "meta": meta}
+
+
+    # -- reads for cmops collect ------------------------------------------------------------
+    def mention(self, author: str, text: str, **fields: Any) -> dict[str, Any]:
+        """A post by ``author`` (a key of ``others``) that mentions the account."""
+        with self.lock:
+            self.next_id += 1
+            tweet = {"id": str(self.next_id), "text": text, "author_id": author,
+                     "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                     **fields}
+            self.mentions.append(tweet)
+        return tweet
+
+    def answer(self, text: str, to: str) -> dict[str, Any]:
+        """A reply by the account (as if made elsewhere)."""
+        tweet = self.post(text)
+        tweet["body"] = {"text": text, "reply": {"in_reply_to_tweet_id": to}}
+        return tweet
+
+    @staticmethod
+    def _only(query: dict[str, list[str]], allowed: set[str]) -> dict[str, str]:
+        unknown = set(query) - allowed
+        if unknown or any(len(v) != 1 for v in query.values()):
+            raise invalid(f"The query parameter [{sorted(unknown or query)[0]}] is not one of "
+                          f"{sorted(allowed)}")
+        return {k: v[0] for k, v in query.items()}
+
+    @staticmethod
+    def _fields(value: str, known: set[str]) -> set[str]:
+        fields = set(value.split(",")) if value else set()
+        if fields - known:
+            raise invalid(f"The field {sorted(fields - known)[0]} is not a valid field")
+        return fields
+
+    def _me(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        q = self._only(query, {"user.fields", "expansions", "tweet.fields"})
+        fields = self._fields(q.get("user.fields", ""), USER_FIELDS)
+        data: dict[str, Any] = dict(self.user)
+        if "public_metrics" in fields:
+            data["public_metrics"] = {"followers_count": self.followers, "following_count": 3,
+                                      "tweet_count": len(self.tweets), "listed_count": 0}
+        return {"data": data}
+
+    def _lookup(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        q = self._only(query, {"ids", "tweet.fields", "expansions", "user.fields",
+                               "media.fields", "place.fields", "poll.fields"})
+        ids = q.get("ids", "").split(",")
+        if not q.get("ids") or len(ids) > 100 or not all(re.fullmatch(r"\d{1,19}", i)
+                                                         for i in ids):
+            raise invalid("ids must be 1 to 100 numeric ids")
+        fields = self._fields(q.get("tweet.fields", ""), TWEET_FIELDS)
+        mine = {t["id"]: t for t in self.tweets}
+        data, errors = [], []
+        for i in ids:
+            if i not in mine:
+                errors.append({"value": i, "detail": f"Could not find tweet with ids: [{i}].",
+                               "title": "Not Found Error", "resource_type": "tweet",
+                               "parameter": "ids", "resource_id": i,
+                               "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                continue
+            tweet: dict[str, Any] = {"id": i, "text": _as_x_shows(mine[i]),
+                                     "edit_history_tweet_ids": [i]}
+            if "public_metrics" in fields:
+                tweet["public_metrics"] = self.metrics.get(i, {
+                    "retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
+                    "bookmark_count": 0})
+            data.append(tweet)
+        body: dict[str, Any] = {"data": data} if data else {}
+        return {**body, "errors": errors} if errors else body
+
+    def _page(self, tweets: list[dict[str, Any]], q: dict[str, str]) -> tuple[
+            list[dict[str, Any]], dict[str, Any]]:
+        size = int(q.get("max_results", "10"))
+        if not 5 <= size <= 100:
+            raise invalid("max_results must be between 5 and 100")
+        since = q.get("since_id")
+        if since is not None and not since.isdigit():
+            raise invalid("since_id must be a post id")
+        newest = [t for t in reversed(tweets) if since is None or int(t["id"]) > int(since)]
+        start = int(q.get("pagination_token", "0"))
+        page = newest[start:start + size]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+        if start + size < len(newest):
+            meta["next_token"] = str(start + size)
+        return page, meta
+
+    def _mentions(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        q = self._only(query, {"since_id", "until_id", "max_results", "pagination_token",
+                               "start_time", "end_time", "tweet.fields", "expansions",
+                               "user.fields", "media.fields", "place.fields", "poll.fields"})
+        fields = self._fields(q.get("tweet.fields", ""), TWEET_FIELDS)
+        user_fields = self._fields(q.get("user.fields", ""), USER_FIELDS)
+        page, meta = self._page(self.mentions, q)
+        keep = fields | {"id", "text"}
+        data = [{k: v for k, v in t.items() if k in keep} for t in page]
+        body: dict[str, Any] = {"data": data, "meta": meta} if data else {"meta": meta}
+        if data and "author_id" in self._fields(q.get("expansions", ""), {"author_id"}):
+            users = []
+            for author in dict.fromkeys(t["author_id"] for t in page):
+                user = self.others[author]
+                users.append({k: v for k, v in user.items()
+                              if k in user_fields | {"id", "name", "username"}})
+            body["includes"] = {"users": users}
+        return body
+
+    def _since(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        q = self._only(query, {"since_id", "until_id", "max_results", "pagination_token",
+                               "start_time", "end_time", "exclude", "tweet.fields",
+                               "expansions", "user.fields", "media.fields", "place.fields",
+                               "poll.fields"})
+        fields = self._fields(q.get("tweet.fields", ""), TWEET_FIELDS)
+        page, meta = self._page(self.tweets, q)
+        data = []
+        for t in page:
+            tweet = {"id": t["id"], "text": _as_x_shows(t), "edit_history_tweet_ids": [t["id"]]}
+            if "created_at" in fields:
+                tweet["created_at"] = t["created_at"]
+            reply = (t["body"].get("reply") or {}).get("in_reply_to_tweet_id")
+            if "referenced_tweets" in fields and reply:
+                tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply}]
+            data.append(tweet)
+        return {"data": data, "meta": meta} if data else {"meta": meta}
+
+
+TWEET_FIELDS = {"attachments", "author_id", "context_annotations", "conversation_id",
+                "created_at", "edit_controls", "entities", "geo", "id", "in_reply_to_user_id",
+                "lang", "non_public_metrics", "organic_metrics", "possibly_sensitive",
+                "promoted_metrics", "public_metrics", "referenced_tweets", "reply_settings",
+                "source", "text", "withheld", "note_tweet", "edit_history_tweet_ids"}
+USER_FIELDS = {"created_at", "description", "entities", "id", "location", "name",
+               "pinned_tweet_id", "profile_image_url", "protected", "public_metrics", "url",
+               "username", "verified", "verified_type", "withheld"}
 
 
 def _as_x_shows(tweet: dict[str, Any]) -> str:

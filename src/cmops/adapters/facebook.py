@@ -16,6 +16,11 @@ otherwise exchange a user token for a long-lived one and read the Page's token f
 What Facebook does not allow here: no idempotency key, no threads; photo alt text is not
 confirmed for Pages (VERIFY), so it is not sent. Throttling comes as Graph error codes
 (4, 17, 32, 613, 80001…) in a 400/403, with the wait in ``X-Business-Use-Case-Usage``.
+Reading (``cmops collect``): reactions, comments and shares of each post and the Page's
+``followers_count`` need ``pages_read_engagement``; impressions come from the post's
+``post_impressions`` insight, which Meta is retiring in favour of "views" (VERIFY on the
+pinned version) and which is recorded as unavailable when refused. Comments, mentions and
+Messenger are not read in this version, so the inbox is unavailable on every token.
 
 Exactly-once: an attempt whose answer was lost is looked up in the Page's feed since the
 attempt, by its exact message. The feed is read eventually-consistently, so not finding it
@@ -26,7 +31,8 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -42,6 +48,7 @@ from cmops.adapters.base import (
     Transient,
 )
 from cmops.adapters.http import client, send
+from cmops.adapters.reading import Counters, InboxItem
 from cmops.retry import wait_from_headers
 
 GRAPH_VERSION = "v23.0"
@@ -51,6 +58,9 @@ TRANSIENT_CODES = frozenset({1, 2})
 """Graph's "unknown error" and "service temporarily unavailable"."""
 LOOKBACK = timedelta(minutes=2)
 MAX_PAGES = 3
+ENGAGEMENT = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
+              "shares")
+_CODE = re.compile(r"\(#(\d+)\)")
 
 
 def graph_wait(headers: httpx.Headers, now: datetime) -> float | None:
@@ -113,12 +123,65 @@ class Graph:
         self.http.close()
 
 
+def graph_code(exc: Rejected) -> int | None:
+    """The Graph error code :func:`graph_check` put first in the message, as ``(#code)``."""
+    found = _CODE.search(str(exc))
+    return int(found[1]) if found else None
+
+
+def denied(exc: Rejected) -> bool:
+    """A permission the token lacks (code 10, or 200-299): unavailable, not an error."""
+    code = graph_code(exc)
+    return code is not None and (code == 10 or 200 <= code <= 299)
+
+
+def gone(exc: Rejected) -> bool:
+    """Reading a node that does not exist (any more): code 100, or a plain 404."""
+    return exc.status == 404 or graph_code(exc) == 100
+
+
+def insight_values(body: Any) -> dict[str, int]:
+    """``{name: value}`` from an insights answer: a post's ``values[0].value`` or an
+    account's ``total_value.value``."""
+    out: dict[str, int] = {}
+    for entry in (body.get("data") if isinstance(body, dict) else None) or []:
+        if not isinstance(entry, dict):
+            continue
+        values = entry.get("values")
+        value = (values[0] if isinstance(values, list) and values else
+                 entry.get("total_value") or {})
+        number = value.get("value") if isinstance(value, dict) else None
+        if isinstance(number, int) and not isinstance(number, bool):
+            out[str(entry.get("name"))] = number
+    return out
+
+
+class GraphNotes:
+    unavailable: dict[str, str]
+    """What this run could not read and why, keyed like a collect summary's
+    ``unavailable`` (``metrics``, ``followers``, ``inbox``; ``impressions`` when only
+    those are missing)."""
+
+    def note(self, what: str, why: str) -> None:
+        if not hasattr(self, "unavailable"):
+            self.unavailable = {}
+        self.unavailable[what] = why
+
+    def noted(self, what: str) -> bool:
+        return what in getattr(self, "unavailable", {})
+
+
+def _summary(data: Any, edge: str) -> int | None:
+    total = ((data.get(edge) or {}).get("summary") or {}).get("total_count")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
 def how_to_resolve(out: Outgoing) -> str:
     return (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
             "(or --as retry to send it again)")
 
 
-class FacebookAdapter:
+class FacebookAdapter(GraphNotes):
     network: ClassVar[str] = "facebook"
     reconcile_by: ClassVar[str] = "lookup"
 
@@ -184,3 +247,57 @@ class FacebookAdapter:
 
     def close(self) -> None:
         self.graph.close()
+
+    # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
+    def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
+        out: dict[str, Counters | None] = {}
+        for remote in remotes:
+            try:
+                data = self.graph.get(f"/{GRAPH_VERSION}/{remote}", {"fields": ENGAGEMENT})
+            except Rejected as exc:
+                if gone(exc):
+                    out[remote] = None
+                    continue
+                if not denied(exc):
+                    raise
+                self.note("metrics", f"Facebook: the Page token cannot read engagement "
+                          f"(pages_read_engagement) ({exc})")
+                return {**{r: Counters() for r in remotes}, **out}
+            shares = data.get("shares")
+            out[remote] = Counters(
+                likes=_summary(data, "reactions"), comments=_summary(data, "comments"),
+                # Graph leaves ``shares`` out of a post nobody shared (VERIFY).
+                shares=shares.get("count") if isinstance(shares, dict) else 0,
+                impressions=self._impressions(remote))
+        return out
+
+    def _impressions(self, remote: str) -> int | None:
+        if self.noted("impressions"):
+            return None  # refused once in this run: not asked again
+        try:
+            found = insight_values(self.graph.get(f"/{GRAPH_VERSION}/{remote}/insights",
+                                                  {"metric": "post_impressions"}))
+        except Rejected as exc:
+            if not (denied(exc) or graph_code(exc) == 100):
+                raise
+            self.note("impressions", f"Facebook: no post impressions for this Page or token "
+                      f"({exc})")
+            return None
+        return found.get("post_impressions")
+
+    def followers(self) -> int | None:
+        try:
+            data = self.graph.get(self.page, {"fields": "followers_count"})
+        except Rejected as exc:
+            if not denied(exc):
+                raise
+            self.note("followers", f"Facebook: the Page token cannot read the follower "
+                      f"count ({exc})")
+            return None
+        count = data.get("followers_count")
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
+        self.note("inbox", "Facebook: Page comments, mentions and Messenger are not read in "
+                  "this version")
+        return [], cursor

@@ -16,7 +16,12 @@ each image itself, so the repository's media must be served publicly (a site or 
       secrets: {token: IG_TOKEN}
 
 What Instagram does not allow: text-only posts, replies or threads, alt text on anything but
-images; 50 published posts per 24 hours (checked before each post).
+images; 50 published posts per 24 hours (checked before each post). Reading (``cmops
+collect``): likes and comments per post, ``views`` and ``shares`` insights (``impressions``
+was retired in 2025; views stand in for it, VERIFY), ``followers_count``, and mentions as the
+posts the account is tagged in (``/tags``). Insights need ``instagram_manage_insights`` and
+``/tags`` needs ``instagram_manage_comments``: without them those reads are recorded as
+unavailable, never as zero. Comments and DMs are not read in this version.
 
 Exactly-once: a container is only a draft; if the answer to ``media_publish`` was lost, the
 container's status says whether it went out (``PUBLISHED``), and the account's recent media
@@ -27,9 +32,9 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from cmops.adapters.base import (
@@ -42,10 +47,25 @@ from cmops.adapters.base import (
     Remote,
     Transient,
 )
-from cmops.adapters.facebook import GRAPH_VERSION, Graph, how_to_resolve
+from cmops.adapters.facebook import (
+    GRAPH_VERSION,
+    Graph,
+    GraphNotes,
+    denied,
+    gone,
+    graph_code,
+    how_to_resolve,
+    insight_values,
+)
+from cmops.adapters.reading import Author, Counters, InboxItem
 
 POLLS = 10
 POLL_SECONDS = 3.0
+TAG_FIELDS = "id,caption,timestamp,username,permalink"
+FIRST_TAGS = 20
+"""Tagged posts read on the first run (no cursor yet)."""
+TAG_PAGE = 50
+TAG_PAGES = 4
 
 
 class ContainerAdapter:
@@ -171,5 +191,108 @@ class ContainerAdapter:
         self.graph.close()
 
 
-class InstagramAdapter(ContainerAdapter):
-    pass
+class InstagramAdapter(ContainerAdapter, GraphNotes):
+    # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
+    def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
+        out: dict[str, Counters | None] = {}
+        for remote in remotes:
+            try:
+                data = self.graph.get(f"/{self.version}/{remote}",
+                                      {"fields": "like_count,comments_count"})
+            except Rejected as exc:
+                if gone(exc):
+                    out[remote] = None
+                    continue
+                if not denied(exc):
+                    raise
+                self.note("metrics", f"Instagram: this token cannot read the posts ({exc})")
+                return {**{r: Counters() for r in remotes}, **out}
+            seen = self._insights(remote)
+            out[remote] = Counters(likes=_int(data.get("like_count")),
+                                   comments=_int(data.get("comments_count")),
+                                   shares=seen.get("shares"), impressions=seen.get("views"))
+        return out
+
+    def _insights(self, remote: str) -> dict[str, int]:
+        if self.noted("impressions"):
+            return {}
+        try:
+            return insight_values(self.graph.get(f"/{self.version}/{remote}/insights",
+                                                 {"metric": "views,shares"}))
+        except Rejected as exc:
+            if not (denied(exc) or graph_code(exc) == 100):
+                raise
+            self.note("impressions", f"Instagram: no views or shares for this account or "
+                      f"token (instagram_manage_insights) ({exc})")
+            return {}
+
+    def followers(self) -> int | None:
+        try:
+            return _int(self.graph.get(self.account, {"fields": "followers_count"}).get(
+                "followers_count"))
+        except Rejected as exc:
+            if not denied(exc):
+                raise
+            self.note("followers", f"Instagram: this token cannot read the follower count "
+                      f"({exc})")
+            return None
+
+    def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
+        """Posts the account is tagged in, newest first; the cursor is the newest one's
+        ``timestamp`` (the edge has no ``since``). Items at the cursor's own second come
+        again and are dropped by collect as already known."""
+        since = _time(cursor)
+        params = {"fields": TAG_FIELDS, "limit": str(TAG_PAGE if since else FIRST_TAGS)}
+        items: list[InboxItem] = []
+        newest, newest_at = cursor, since
+        try:
+            for _ in range(TAG_PAGES if since else 1):
+                page = self.graph.get(f"{self.account}/tags", params)
+                posts = [p for p in page.get("data") or [] if isinstance(p, dict)]
+                for post in posts:
+                    item = _tagged(post)
+                    if item is None or (since is not None and item.received_at < since):
+                        continue
+                    items.append(item)
+                    if newest_at is None or item.received_at > newest_at:
+                        newest, newest_at = str(post["timestamp"]), item.received_at
+                after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+                older = [p for p in posts if (t := _time(p.get("timestamp"))) and since
+                         and t < since]
+                if older or not (page.get("paging") or {}).get("next") or not after:
+                    break
+                params["after"] = str(after)
+        except Rejected as exc:
+            if not denied(exc):
+                raise
+            self.note("inbox", f"Instagram: this token cannot read the posts the account is "
+                      f"tagged in (instagram_manage_comments) ({exc})")
+            return [], cursor
+        return items, newest
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _tagged(post: dict[str, Any]) -> InboxItem | None:
+    when = _time(post.get("timestamp"))
+    if when is None or "id" not in post:
+        return None
+    username = str(post.get("username") or "")
+    link = post.get("permalink")
+    return InboxItem(id=str(post["id"]), kind="mention",
+                     author=Author(handle=f"@{username}" if username else "",
+                                   url=f"https://www.instagram.com/{username}/" if username
+                                   else None),
+                     text=str(post.get("caption") or ""), received_at=when,
+                     url=link if isinstance(link, str) else None)

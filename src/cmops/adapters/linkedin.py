@@ -15,7 +15,12 @@ days: note the date and renew it before then), and store it as a GitHub Actions 
 The commentary is sent in LinkedIn's "little text" format: every reserved character is
 escaped (unescaped, LinkedIn silently cuts the post at the first one) and ``#tag`` becomes a
 hashtag element. LinkedIn has no threads and no idempotency key. Reading the author's posts
-(for reconciliation) needs ``r_member_social`` or ``r_organization_social``.
+(for reconciliation) needs ``r_member_social`` or ``r_organization_social``. For ``cmops
+collect``: a page's post counters and follower count
+need ``r_organization_social`` and an administrator; a member's counters need the restricted
+``r_member_social`` (likes and comments only) and a member's follower count is not offered;
+mentions and comments are not read on any tier. What cannot be read is recorded as
+unavailable, never as zero.
 
 Exactly-once: LinkedIn refuses a repeated post with a 422 ``DUPLICATE_POST`` that names the
 existing post's URN: that answer goes to reconciliation, which records the URN if it resolves
@@ -43,6 +48,7 @@ from cmops.adapters.base import (
     Transient,
 )
 from cmops.adapters.http import client, send
+from cmops.adapters.linkedin_read import LinkedInReading
 from cmops.text.linkedin import to_little_text
 
 VERSION = "202601"
@@ -66,7 +72,7 @@ def _next_midnight(now: datetime) -> float:
     return (tomorrow - now).total_seconds()
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(LinkedInReading):
     network: ClassVar[str] = "linkedin"
     reconcile_by: ClassVar[str] = "lookup"
 

@@ -16,7 +16,10 @@ public URL::
 
 What Threads does not allow: more than 5 links in a post (validation stops it first), more
 than 250 published posts in 24 hours; alt text is not covered by the reference, so none is
-sent.
+sent. Reading (``cmops collect``): views, likes, replies, reposts and quotes per post and the
+follower count come from insights, which need ``threads_manage_insights`` (without it they
+are recorded as unavailable, never as zero); replies and mentions are not read in this
+version, so the inbox is unavailable.
 
 Exactly-once: as Instagram: the container's status says whether it was published, and the
 account's recent posts give the id.
@@ -24,13 +27,18 @@ account's recent posts give the id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
-from cmops.adapters.base import MediaFile, Outgoing
+from cmops.adapters.base import MediaFile, Outgoing, Rejected
+from cmops.adapters.facebook import GraphNotes, denied, gone, insight_values
 from cmops.adapters.instagram import ContainerAdapter
+from cmops.adapters.reading import Counters, InboxItem
+
+POST_METRICS = "views,likes,replies,reposts,quotes"
 
 
-class ThreadsAdapter(ContainerAdapter):
+class ThreadsAdapter(ContainerAdapter, GraphNotes):
     network: ClassVar[str] = "threads"
     host: ClassVar[str] = "https://graph.threads.net"
     version: ClassVar[str] = "v1.0"
@@ -55,3 +63,40 @@ class ThreadsAdapter(ContainerAdapter):
 
     def before(self, out: Outgoing) -> None:
         """The 250-post quota is enforced by ``threads_publish`` itself."""
+
+    # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
+    def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
+        out: dict[str, Counters | None] = {}
+        for remote in remotes:
+            try:
+                found = insight_values(self.graph.get(f"/{self.version}/{remote}/insights",
+                                                      {"metric": POST_METRICS}))
+            except Rejected as exc:
+                if gone(exc):
+                    out[remote] = None
+                    continue
+                if not denied(exc):
+                    raise
+                self.note("metrics", f"Threads: post insights need threads_manage_insights "
+                          f"({exc})")
+                return {**{r: Counters() for r in remotes}, **out}
+            out[remote] = Counters(likes=found.get("likes"), comments=found.get("replies"),
+                                   shares=found.get("reposts"), quotes=found.get("quotes"),
+                                   impressions=found.get("views"))
+        return out
+
+    def followers(self) -> int | None:
+        try:
+            found = insight_values(self.graph.get(f"{self.account}/threads_insights",
+                                                  {"metric": "followers_count"}))
+        except Rejected as exc:
+            if not denied(exc):
+                raise
+            self.note("followers", f"Threads: the follower count needs "
+                      f"threads_manage_insights ({exc})")
+            return None
+        return found.get("followers_count")
+
+    def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
+        self.note("inbox", "Threads: replies and mentions are not read in this version")
+        return [], cursor

@@ -18,8 +18,12 @@ adapter does not do.
 What X does not allow: no idempotency key, and identical text is refused with a 403
 "duplicate content". Since 2026-02 self-serve apps may only reply when "summoned", so threads
 may be refused (VERIFY). Videos need the chunked upload, which is not implemented: they are
-refused before anything is sent. Reading the timeline (for reconciliation) is a paid read that
-some tiers forbid.
+refused before anything is sent. Every read is paid, and the free tier has none: there,
+reconciliation cannot read the timeline, and ``cmops collect`` records counters, followers
+and mentions as unavailable ("X free tier: no metrics"), never as zero. With read access,
+counters come from ``public_metrics`` (impressions only when X includes them), followers
+from ``/2/users/me``, mentions from ``/2/users/:id/mentions``; DMs and keyword search are
+not read.
 
 Exactly-once: an attempt whose answer was lost is settled by reading the account's posts
 since the attempt for the same text. A "duplicate content" 403 is never a rejection and the
@@ -54,6 +58,7 @@ from cmops.adapters.base import (
     Transient,
 )
 from cmops.adapters.http import client, send
+from cmops.adapters.x_read import XReading
 from cmops.text.twitter import extract_urls
 
 DUPLICATE = "duplicate content"
@@ -123,7 +128,7 @@ def _skeleton(text: str, urls: Iterable[tuple[int, int]]) -> str:
     return " ".join("".join(kept).split())
 
 
-class XAdapter:
+class XAdapter(XReading):
     network: ClassVar[str] = "x"
     reconcile_by: ClassVar[str] = "lookup"
 
