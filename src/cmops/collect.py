@@ -5,7 +5,9 @@ For each channel: the counters of every published post still within the collecti
 inbox items since the channel's cursor, whether earlier unanswered items got an answer, and
 search results where the adapter offers search. A channel whose adapter cannot read (or is
 not configured here) is recorded as *unavailable*: its snapshot holds nulls, never zeros.
-Then every crisis threshold is evaluated over the inbox, and the files of
+Then every crisis threshold is evaluated over the inbox; with ``calendar/analytics.yaml``,
+the website traffic each campaign's links brought is read from Google Analytics 4
+(:mod:`cmops.ga4`; a missing key makes it *unavailable*, not a failure). The files of
 :mod:`cmops.snapshots` are written in one batch, cursors last, so a crash re-reads rather
 than loses.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from cmops.adapters.base import NotConfigured, PublishError
@@ -26,6 +28,7 @@ from cmops.adapters.reading import (
     Searcher,
     reader_of,
 )
+from cmops.ga4 import Ga4Setup, read_traffic
 from cmops.ledger import CorruptRecord, Record
 from cmops.listening import CrisisState, Heard, Leader, Listening, Signal, evaluate, label
 from cmops.listening import leaders as rank_leaders
@@ -33,11 +36,13 @@ from cmops.model import Calendar
 from cmops.snapshots import (
     CRISIS_PATH,
     FORMAT,
+    analytics_path,
     cursor_path,
     dumps,
     inbox_path,
     iso,
     load_json,
+    merge_analytics,
     merge_inbox,
     merge_snapshot,
     parse_time,
@@ -89,6 +94,37 @@ class ChannelSummary:
 
 
 @dataclass(slots=True)
+class AnalyticsSummary:
+    """The website-traffic step (GA4) of one collect."""
+
+    property: str
+    start: date
+    end: date
+    rows: int = 0
+    sessions: int = 0
+    campaigns: int = 0
+    """Distinct ``utm_campaign`` values with at least one session."""
+    unavailable: str | None = None
+    error: str | None = None
+
+    def line(self) -> str:
+        """One line for people: ``analytics unavailable: GA4_KEY not set``."""
+        if self.error:
+            return f"analytics error: {self.error}"
+        if self.unavailable:
+            return f"analytics unavailable: {self.unavailable}"
+        return (f"analytics: {self.sessions} session(s) from {self.campaigns} campaign(s), "
+                f"{self.start.isoformat()} to {self.end.isoformat()} (GA4 property "
+                f"{self.property})")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": "ga4", "property": self.property, "start": self.start.isoformat(),
+                "end": self.end.isoformat(), "rows": self.rows, "sessions": self.sessions,
+                "campaigns": self.campaigns, "unavailable": self.unavailable,
+                "error": self.error}
+
+
+@dataclass(slots=True)
 class CollectResult:
     now: datetime
     store: str
@@ -97,17 +133,23 @@ class CollectResult:
     open_episodes: dict[str, str]
     leaders: list[Leader]
     written: list[str]
+    analytics: AnalyticsSummary | None = None
+    """None: no calendar/analytics.yaml (no such step)."""
 
     @property
     def ok(self) -> bool:
-        return not any(c.error for c in self.channels)
+        return not any(c.error for c in self.channels) and not (
+            self.analytics and self.analytics.error)
 
     def as_json(self) -> dict[str, Any]:
-        return {"now": iso(self.now), "store": self.store, "ok": self.ok,
-                "channels": [c.as_json() for c in self.channels],
-                "crisis": [s.as_json() for s in self.crisis],
-                "open_episodes": dict(self.open_episodes),
-                "leaders": [x.as_json() for x in self.leaders], "written": self.written}
+        out = {"now": iso(self.now), "store": self.store, "ok": self.ok,
+               "channels": [c.as_json() for c in self.channels],
+               "crisis": [s.as_json() for s in self.crisis],
+               "open_episodes": dict(self.open_episodes),
+               "leaders": [x.as_json() for x in self.leaders], "written": self.written}
+        if self.analytics is not None:
+            out["analytics"] = self.analytics.as_json()
+        return out
 
 
 def _published_at(record: Record) -> datetime | None:
@@ -180,10 +222,13 @@ class _Run:
         try:
             counters = self._metrics(reader, mine, summary)
             summary.followers = reader.followers()
-            if summary.followers is None:
+            # Adapters say why a read is unavailable (a tier, a permission) when they know.
+            summary.unavailable.update(getattr(adapter, "unavailable", {}) or {})
+            if summary.followers is None and "followers" not in summary.unavailable:
                 summary.unavailable["followers"] = f"{network} gives no follower count here"
             self._snapshot(summary, mine, counters)
             self._inbox(reader, adapter, summary)
+            summary.unavailable.update(getattr(adapter, "unavailable", {}) or {})
         except PublishError as exc:
             summary.error = str(exc)
             self.progress(name, f"error: {exc}")
@@ -292,23 +337,51 @@ class _Run:
         self.everything = everything
         return fired, new.open
 
+    def traffic(self, setup: Ga4Setup, explicit_since: datetime | None) -> AnalyticsSummary:
+        """Website traffic per campaign and source, from GA4, into today's analytics file."""
+        config = setup.config
+        end = self.day
+        start = explicit_since.date() if explicit_since else \
+            end - timedelta(days=config.days - 1)
+        reading = read_traffic(setup, list(self.calendar.campaigns.values()), start, end,
+                               lambda message: self.progress("analytics", message))
+        summary = AnalyticsSummary(config.property, start, end, unavailable=reading.unavailable,
+                                   error=reading.error)
+        if reading.unavailable or reading.error:
+            self.progress("analytics", f"error: {reading.error}" if reading.error
+                          else f"unavailable: {reading.unavailable}")
+            return summary
+        summary.rows = len(reading.rows)
+        summary.sessions = sum(r.sessions for r in reading.rows)
+        summary.campaigns = len({r.campaign.lower() for r in reading.rows if r.sessions})
+        path = analytics_path(self.day)
+        body = {"format": FORMAT, "source": "ga4", "property": config.property,
+                "collected_at": iso(self.now), "start": start.isoformat(),
+                "end": end.isoformat(), "rows": [r.as_json() for r in reading.rows]}
+        self.files[path] = merge_analytics(self.store.read_files("analytics").get(path), body)
+        self.progress("analytics", f"{summary.rows} row(s), {summary.sessions} session(s)")
+        return summary
+
 
 def collect(calendar: Calendar, rules: Listening, store: FileStore, factory: Factory,
             now: datetime, since: datetime | None = None,
-            progress: Progress | None = None) -> CollectResult:
+            progress: Progress | None = None, analytics: Ga4Setup | None = None
+            ) -> CollectResult:
+    """``analytics``: the GA4 step (:func:`cmops.ga4.load_setup`), None to skip it."""
     run = _Run(calendar, rules, store, factory, now, since, progress or (lambda c, m: None))
     summaries = []
     for name in sorted(calendar.channels):
         run.progress(name, "reading")
         summaries.append(run.channel(name))
     fired, open_episodes = run.crisis()
+    traffic = run.traffic(analytics, since) if analytics is not None else None
     ranked = rank_leaders((i for i in run.everything.values()
                            if (at := parse_time(i.get("received_at"))) is not None
                            and at >= now - timedelta(days=30)), rules)
     files = {**run.files, **run.cursors}  # cursors last: data first, then where to resume
     store.write_files(files)
     return CollectResult(now, store.description, summaries, fired, open_episodes, ranked,
-                         list(files))
+                         list(files), traffic)
 
 
-__all__ = ["ChannelSummary", "CollectResult", "FileStore", "collect"]
+__all__ = ["AnalyticsSummary", "ChannelSummary", "CollectResult", "FileStore", "collect"]

@@ -14,7 +14,7 @@ from cmops import schemas
 from cmops.problems import Finding, Problem, Severity, format_path
 from cmops.rules import FILE_RULES
 
-KINDS = ("post", "campaign", "channels", "pause", "rules", "listening", "reply")
+KINDS = ("post", "campaign", "channels", "pause", "rules", "listening", "reply", "analytics")
 
 
 class FileResult:

@@ -9,6 +9,7 @@ the site ignores. All paths are relative to the store (``.cmops/state/`` or the
     inbox/<YYYY-MM-DD>-<channel>.json       the inbox items seen or updated that day
     cursors/<channel>.json                  where the next collect starts reading
     crisis/state.json                       open crisis episodes and the signals fired
+    analytics/<YYYY-MM-DD>.json             website traffic per campaign (GA4), per UTC day
 
 **Append-only by day**: a collect only writes today's files. A second collect on the same
 day merges into them (its readings replace the earlier ones of the same posts); earlier days
@@ -24,6 +25,18 @@ post), ``labels`` (the lexicon words behind ``sentiment``), ``crisis_terms``.
 Cursors: ``{"format": 1, "channel": …, "inbox": "<opaque>", "search": "<opaque>",
 "updated": ISO}``. Crisis state: ``{"format": 1, "open": {rule: {"since": ISO}}, "fired":
 [{"rule", "at", "count", "detail"}]}``.
+
+Website traffic (only with ``calendar/analytics.yaml``; see :mod:`cmops.ga4`)::
+
+    {"format": 1, "source": "ga4", "property": "123456789",
+     "collected_at": "2026-11-27T06:00:00Z", "start": "2026-10-29", "end": "2026-11-27",
+     "rows": [{"date": "2026-11-26", "campaign": "winter-lights-2026", "source": "mastodon",
+               "sessions": 41, "engaged_sessions": 30, "key_events": 2}]}
+
+``start``/``end`` is the window read (the property's days); a day of it without a row had no
+session from a tagged link. A later reading of a day replaces an earlier one (GA4 revises
+recent days while it processes them): a second collect the same day replaces the days it
+read and keeps the others of that day's file. Nothing is written when GA4 could not be read.
 """
 
 from __future__ import annotations
@@ -73,6 +86,10 @@ def cursor_path(channel: str) -> str:
 CRISIS_PATH = "crisis/state.json"
 
 
+def analytics_path(day: date) -> str:
+    return f"analytics/{day.isoformat()}.json"
+
+
 def load_json(data: bytes | None) -> dict[str, Any]:
     """A file's object, or ``{}`` when it is absent, unreadable or of another format."""
     if data is None:
@@ -104,6 +121,24 @@ def merge_inbox(existing: bytes | None, items: list[dict[str, Any]]) -> bytes:
         merged[item["id"]] = item
     ordered = sorted(merged.values(), key=lambda i: (str(i.get("received_at")), i["id"]))
     return dumps({"format": FORMAT, "items": ordered})
+
+
+def merge_analytics(existing: bytes | None, fresh: dict[str, Any]) -> bytes:
+    """Today's traffic file: ``fresh`` rows for the days it read, earlier rows of today's
+    file kept for the days it did not (same property only)."""
+    old = load_json(existing)
+    start, end = str(fresh["start"]), str(fresh["end"])
+    body = dict(fresh)
+    if old.get("property") == fresh.get("property") and isinstance(old.get("start"), str) \
+            and isinstance(old.get("end"), str):
+        kept = [r for r in old.get("rows") or [] if isinstance(r, dict)
+                and isinstance(r.get("date"), str) and not start <= r["date"] <= end]
+        body["rows"] = kept + list(fresh["rows"])
+        body["start"], body["end"] = min(start, old["start"]), max(end, old["end"])
+    body["rows"] = sorted(body["rows"], key=lambda r: (str(r.get("date")),
+                                                        str(r.get("campaign")),
+                                                        str(r.get("source"))))
+    return dumps(body)
 
 
 @dataclass(slots=True)

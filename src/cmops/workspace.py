@@ -56,6 +56,8 @@ def file_kind(rel: str) -> str:
         return "listening"
     if rel.startswith("calendar/replies/") and rel.count("/") == 2:
         return "reply"
+    if rel in ("calendar/analytics.yaml", "calendar/analytics.yml"):
+        return "analytics"
     return "unknown"
 
 

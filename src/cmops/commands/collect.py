@@ -47,6 +47,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
     """
     from cmops.cli import EXIT_CONTENT, EXIT_OK, _load, _parse_at, _store
     from cmops.collect import collect
+    from cmops.ga4 import AnalyticsError, load_setup
     from cmops.listening import ListeningError, parse_listening
     from cmops.publish import adapter_factory
     from cmops.secrets import Redactor
@@ -61,8 +62,12 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
         rules = parse_listening(rules_file.read_text("utf-8") if rules_file.exists() else None)
     except ListeningError as exc:
         raise click.UsageError(str(exc)) from None
-    store = _store(root, state, state_branch)
     redactor = Redactor()
+    try:
+        analytics = load_setup(root, redactor)
+    except AnalyticsError as exc:
+        raise click.UsageError(str(exc)) from None
+    store = _store(root, state, state_branch)
 
     def progress(channel: str, message: str) -> None:
         if fmt == "text":
@@ -70,7 +75,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
 
     try:
         result = collect(calendar, rules, store, adapter_factory(root, calendar, redactor),
-                         now, start, progress)
+                         now, start, progress, analytics=analytics)
     finally:
         close = getattr(store, "close", None)
         if close:
@@ -95,6 +100,8 @@ def _table(result: object) -> str:
         notes = c.error or "; ".join(f"{k} unavailable" for k in sorted(c.unavailable))
         lines.append(f"{c.channel:<20} {c.posts:>5} {followers:>9} {c.new_items:>4} "
                      f"{c.answered:>8}  {notes}")
+    if result.analytics is not None:
+        lines.append(result.analytics.line())
     for s in result.crisis:
         lines.append(f"CRISIS {s.rule}: {s.detail}. Review the inbox; to stop publishing: "
                      "cmops pause --reason \"…\"")

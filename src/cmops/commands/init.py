@@ -600,7 +600,7 @@ jobs:
         with:
           command: collect
           state-branch: @@STATE_BRANCH@@
-@@SECRETS_ENV@@
+@@COLLECT_SECRETS_ENV@@
   health:
     name: Publishing is alive
     runs-on: ubuntu-latest
@@ -763,12 +763,16 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return template
 
 
-def workflow_files(action: str, secret_names: Iterable[str]) -> dict[str, str]:
+def workflow_files(action: str, secret_names: Iterable[str],
+                   collect_names: Iterable[str] = ()) -> dict[str, str]:
     """The workflows, by path, for a repository whose cmops action is at ``action`` (a local
-    path such as ``./``) and whose channels read the environment variables ``secret_names``."""
+    path such as ``./``) and whose channels read the environment variables ``secret_names``;
+    ``collect_names`` are further variables only collect needs (the GA4 key)."""
     names = list(secret_names)
     values = {"@@USE_ACTION@@": _ACTION_USE.replace("@@ACTION@@", action),
-              "@@SECRETS_ENV@@": _secrets_env(names), "@@STATE_BRANCH@@": STATE_BRANCH,
+              "@@SECRETS_ENV@@": _secrets_env(names),
+              "@@COLLECT_SECRETS_ENV@@": _secrets_env([*names, *collect_names]),
+              "@@STATE_BRANCH@@": STATE_BRANCH,
               "@@ENVIRONMENT@@": PUBLISH_ENVIRONMENT}
     return {f".github/workflows/{name}": _fill(text, values) for name, text in WORKFLOWS.items()}
 
@@ -796,7 +800,13 @@ def own_files(root: Path) -> dict[str, str]:
     from cmops.yamlsafe import load_bytes
 
     data = load_bytes((root / "calendar" / "channels.yaml").read_bytes())
-    files = workflow_files("./", channel_secret_names(data))
+    analytics = root / "calendar" / "analytics.yaml"
+    extra: list[str] = []
+    if analytics.is_file():
+        ga4 = load_bytes(analytics.read_bytes()).get("ga4") or {}
+        if isinstance(ga4, dict) and isinstance(ga4.get("secret"), str):
+            extra.append(ga4["secret"])
+    files = workflow_files("./", channel_secret_names(data), extra)
     files["action.yml"] = action_file("")
     return files
 

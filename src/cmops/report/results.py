@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+from cmops.ga4 import campaign_matcher
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
 from cmops.report.html import (
@@ -23,6 +24,32 @@ from cmops.report.model import CampaignView, LogRow, Site, month_name
 from cmops.report.safe import safe_text
 
 LOG_FILTERS = ("published", "failed", "expired", "needs_human", "pending")
+TRAFFIC_WORDS = {
+    "en": {"traffic": "Website traffic from this campaign", "source": "Source (utm_source)",
+           "sessions": "Sessions", "engaged": "Engaged sessions", "key_events": "Key events",
+           "total": "Total",
+           "note": "Google Analytics 4: visits whose link carried utm_campaign {name}, "
+                   "{first} to {last}.",
+           "none_collected": "No website traffic collected: configure Google Analytics 4 in "
+                             "calendar/analytics.yaml, then run cmops collect.",
+           "untagged": "This campaign's links carry no UTM tags (no utm in its file): "
+                       "website visits cannot be attributed to it.",
+           "empty": "Google Analytics recorded no visit from this campaign's links "
+                    "(utm_campaign {name}) from {first} to {last}."},
+    "fr": {"traffic": "Trafic du site venu de cette campagne",
+           "source": "Source (utm_source)", "sessions": "Sessions",
+           "engaged": "Sessions avec engagement", "key_events": "Événements clés",
+           "total": "Total",
+           "note": "Google Analytics 4 : visites dont le lien portait utm_campaign {name}, "
+                   "du {first} au {last}.",
+           "none_collected": "Aucun trafic du site collecté : configurez Google Analytics 4 "
+                             "dans calendar/analytics.yaml, puis lancez cmops collect.",
+           "untagged": "Les liens de cette campagne ne portent pas de paramètres UTM (pas de "
+                       "utm dans son fichier) : aucune visite ne peut lui être attribuée.",
+           "empty": "Google Analytics n'a enregistré aucune visite venue des liens de cette "
+                    "campagne (utm_campaign {name}) du {first} au {last}."},
+}
+"""The traffic table's words (here until the shared labels take them)."""
 RECENT_DAYS = 30
 MARKS_LINKED = 300
 """Up to this many marks, each mark on a campaign timeline links to its post."""
@@ -91,6 +118,54 @@ def _timeline(page: Page, view: CampaignView) -> str:
     return f'<figure class="cm-figure cm-timeline">{svg}</figure>'
 
 
+def _traffic(page: Page, view: CampaignView) -> str:
+    """Sessions, engaged sessions and key events per source, from the GA4 files; an empty
+    state that says why when there is nothing to show."""
+    labels, sources = page.labels, page.site.sources
+    words = TRAFFIC_WORDS.get(labels.lang, TRAFFIC_WORDS["en"])
+    campaign = view.campaign
+    matcher = campaign_matcher(campaign)
+
+    def muted(text: str) -> str:
+        return f'<p class="cm-muted">{safe_text(text)}</p>'
+
+    title = f'<h2>{safe_text(words["traffic"])}</h2>'
+    if not sources.has_traffic or sources.traffic_first is None or \
+            sources.traffic_last is None:
+        return f'<section class="cm-traffic">{title}{muted(words["none_collected"])}</section>'
+    if matcher is None:
+        return f'<section class="cm-traffic">{title}{muted(words["untagged"])}</section>'
+    name = campaign.utm.get("campaign", campaign.id).replace("{campaign}", campaign.id)
+    first, last = labels.day_long(sources.traffic_first), labels.day_long(sources.traffic_last)
+    by_source: dict[str, list[float]] = {}
+    for visit in sources.visits:
+        if matcher.fullmatch(visit.campaign):
+            sums = by_source.setdefault(visit.source, [0, 0, 0.0])
+            sums[0] += visit.sessions
+            sums[1] += visit.engaged_sessions
+            sums[2] += visit.key_events
+    if not by_source:
+        return (f'<section class="cm-traffic">{title}'
+                f'{muted(words["empty"].format(name=name, first=first, last=last))}</section>')
+
+    def cells(values: list[float]) -> str:
+        return "".join(f'<td class="cm-num">'
+                       f'{labels.number(v, 0 if float(v).is_integer() else 1)}</td>'
+                       for v in values)
+
+    ordered = sorted(by_source.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    rows = [f"<tr><td>{safe_text(source or labels('none'))}</td>{cells(sums)}</tr>"
+            for source, sums in ordered]
+    if len(rows) > 1:
+        total = [sum(sums[i] for _, sums in ordered) for i in range(3)]
+        rows.append(f'<tr class="cm-total"><th scope="row">{safe_text(words["total"])}</th>'
+                    f"{cells(total)}</tr>")
+    return (f'<section class="cm-traffic">{title}'
+            + table([words["source"], words["sessions"], words["engaged"],
+                     words["key_events"]], rows, "cm-campaign-traffic")
+            + muted(words["note"].format(name=name, first=first, last=last)) + "</section>")
+
+
 def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True) -> str:
     page = Page(site, view.page, directory_urls)
     labels = site.labels
@@ -138,7 +213,8 @@ def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True) -
               f'<dl class="cm-facts">{"".join(meta)}</dl>', goal_block,
               f'<section><h2>{safe_text(labels("timeline"))}</h2>{_timeline(page, view)}'
               "</section>",
-              f'<section><h2>{safe_text(labels("results"))}</h2>{posts}</section>']
+              f'<section><h2>{safe_text(labels("results"))}</h2>{posts}</section>',
+              _traffic(page, view)]
     # Its text repeats the posts' (searchable on their own pages) and the campaigns index.
     return document(f"{labels('campaign')}: {campaign.name}", blocks, searchable=False)
 

@@ -43,6 +43,26 @@ Inbox: ``inbox/*.json``, any number of files, items merged by ``id`` (later file
 
 ``kind`` is ``mention``, ``reply``, ``comment`` or ``dm``; ``replied_at`` is when the team first
 answered (``null``: not yet); ``sentiment`` is ``positive``, ``neutral``, ``negative`` or absent.
+
+Website traffic: ``analytics/<YYYY-MM-DD>.json``, one per collection day, from Google
+Analytics 4 (only when ``calendar/analytics.yaml`` configures it)::
+
+    {
+      "format": 1,
+      "source": "ga4",
+      "property": "123456789",
+      "collected_at": "2026-11-27T06:00:00Z",
+      "start": "2026-10-29", "end": "2026-11-27",
+      "rows": [
+        {"date": "2026-11-26", "campaign": "winter-lights-2026", "source": "mastodon",
+         "sessions": 41, "engaged_sessions": 30, "key_events": 2}
+      ]
+    }
+
+``campaign`` and ``source`` are the ``utm_campaign`` and ``utm_source`` of the visits'
+landing links. Each file covers the days from ``start`` to ``end``: files are read in date
+order and a later file's rows replace every row of the days it covers (GA4 revises recent
+days), so each day is counted once.
 """
 
 from __future__ import annotations
@@ -123,6 +143,18 @@ class Message:
     post: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Visits:
+    """Website sessions of one day from one ``utm_campaign`` and ``utm_source``."""
+
+    day: date
+    campaign: str
+    source: str
+    sessions: int
+    engaged_sessions: int
+    key_events: float
+
+
 @dataclass(slots=True)
 class Sources:
     points: list[AccountPoint] = field(default_factory=list)
@@ -135,10 +167,21 @@ class Sources:
     inbox_files: int = 0
     bad: list[str] = field(default_factory=list)
     """``file: why`` for every file that was skipped."""
+    visits: list[Visits] = field(default_factory=list)
+    """Website traffic, one entry per day, campaign and source (see ``analytics/``)."""
+    traffic_files: int = 0
+    traffic_first: date | None = None
+    traffic_last: date | None = None
+    """The days the traffic files cover."""
+    traffic_collected: datetime | None = None
 
     @property
     def has_metrics(self) -> bool:
         return self.snapshot_files > 0
+
+    @property
+    def has_traffic(self) -> bool:
+        return self.traffic_files > 0
 
 
 class _Bad(Exception):
@@ -260,11 +303,58 @@ def _inbox(data: bytes, merged: dict[str, Message]) -> None:
         merged[message.id] = message
 
 
+def _day(raw: Mapping[str, Any], name: str) -> date:
+    value = _str(raw, name, required=True)
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _Bad(f"{name} is not a date (YYYY-MM-DD)") from None
+
+
+def _analytics(rel: str, data: bytes, merged: dict[tuple[date, str, str], Visits],
+               out: Sources) -> None:
+    body = _json(data)
+    if body.get("format") != SNAPSHOT_FORMAT:
+        raise _Bad("unknown format")
+    collected = _time(body, "collected_at", required=True)
+    start, end = _day(body, "start"), _day(body, "end")
+    rows = body.get("rows")
+    if collected is None or start > end or not isinstance(rows, list):
+        raise _Bad("start must not be after end, and rows must be a list")
+    found = []
+    for raw in rows:
+        if not isinstance(raw, dict):
+            raise _Bad("a rows entry is not an object")
+        day = _day(raw, "date")
+        if not start <= day <= end:
+            raise _Bad(f"a row of {day} is outside {start} to {end}")
+        key_events = raw.get("key_events")
+        if isinstance(key_events, bool) or not isinstance(key_events, int | float) or \
+                not math.isfinite(key_events) or key_events < 0:
+            raise _Bad("key_events is not a count")
+        found.append(Visits(day, _str(raw, "campaign", required=True) or "",
+                            _str(raw, "source") or "", _count(raw, "sessions") or 0,
+                            _count(raw, "engaged_sessions") or 0, float(key_events)))
+    for key in [k for k in merged if start <= k[0] <= end]:
+        del merged[key]  # a later reading of these days replaces every earlier row of them
+    for visit in found:
+        key = (visit.day, visit.campaign, visit.source)
+        seen = merged.get(key)
+        merged[key] = visit if seen is None else Visits(
+            visit.day, visit.campaign, visit.source, seen.sessions + visit.sessions,
+            seen.engaged_sessions + visit.engaged_sessions, seen.key_events + visit.key_events)
+    out.traffic_files += 1
+    out.traffic_first = min(start, out.traffic_first or start)
+    out.traffic_last = max(end, out.traffic_last or end)
+    out.traffic_collected = max(collected, out.traffic_collected or collected)
+
+
 def parse_sources(files: Mapping[str, bytes]) -> Sources:
     """Snapshots and inbox from the store's files (path relative to the store -> bytes).
     Pure; files are taken in path order so the result never depends on listing order."""
     out = Sources()
     merged: dict[str, Message] = {}
+    visits: dict[tuple[date, str, str], Visits] = {}
     for rel in sorted(files):
         try:
             if rel.startswith("snapshots/"):
@@ -272,8 +362,11 @@ def parse_sources(files: Mapping[str, bytes]) -> Sources:
             elif rel.startswith("inbox/") and rel.endswith(".json"):
                 _inbox(files[rel], merged)
                 out.inbox_files += 1
+            elif rel.startswith("analytics/") and rel.endswith(".json"):
+                _analytics(rel, files[rel], visits, out)
         except _Bad as exc:
             out.bad.append(f"{rel}: {exc}")
+    out.visits = [visits[k] for k in sorted(visits)]
     out.days.sort()
     out.points.sort(key=lambda p: (p.day, p.channel, p.collected_at))
     out.inbox = sorted(merged.values(), key=lambda m: (m.received_at, m.id))
@@ -281,9 +374,9 @@ def parse_sources(files: Mapping[str, bytes]) -> Sources:
 
 
 def read_dir(state: Path) -> dict[str, bytes]:
-    """The snapshot and inbox files of a local ledger directory."""
+    """The snapshot, inbox and website-traffic files of a local ledger directory."""
     out: dict[str, bytes] = {}
-    for pattern in ("snapshots/*/*.json", "inbox/*.json"):
+    for pattern in ("snapshots/*/*.json", "inbox/*.json", "analytics/*.json"):
         for file in sorted(state.glob(pattern)):
             if file.is_file() and not file.is_symlink() and not file.name.startswith("."):
                 out[file.relative_to(state).as_posix()] = file.read_bytes()
@@ -303,6 +396,6 @@ def read_git(root: Path, commit: str | None) -> dict[str, bytes]:
     top = Path(subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
                               capture_output=True, text=True, check=True).stdout.strip())
     out: dict[str, bytes] = {}
-    for folder in ("snapshots", "inbox"):
+    for folder in ("snapshots", "inbox", "analytics"):
         out.update(files_at(top, commit, folder))
     return out

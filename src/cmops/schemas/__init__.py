@@ -23,7 +23,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("post", "campaign", "channels", "pause", "rules", "listening", "reply")
+SCHEMA_NAMES = ("post", "campaign", "channels", "pause", "rules", "listening", "reply",
+                "analytics")
 
 
 @cache
