@@ -11,6 +11,16 @@ in channels.yaml::
 
 One session per adapter (login is limited to 30 per 5 minutes), refreshed on ``ExpiredToken``.
 
+Reading (``cmops collect``): counters (likes, replies, reposts, quotes; Bluesky gives no
+impressions), followers and reply threads come from the public AppView, ``appview:`` in the
+channel (default ``https://public.api.bsky.app``, unauthenticated). Notifications (mentions,
+replies, quotes) and keyword search go through the PDS with the session, which proxies them to
+its AppView: the public AppView refuses unauthenticated ``searchPosts`` (atproto#3423). A
+server with no AppView behind it (a bare PDS answers 502 ``UpstreamFailure``; others 501
+``MethodNotImplemented``) makes those reads *unavailable*: counters of None, no follower
+count, no inbox items, the cursor kept, and the reason in ``unavailable``. Setting ``appview``
+to the ``server`` URL sends the AppView reads through the PDS too.
+
 Exactly-once: there is no idempotency key, so each part gets a record key of its own, a TID
 chosen when the intent is written. An unconfirmed attempt is settled with ``getRecord``: the
 record is there (published) or it is not (sending again with the same key is safe). A
@@ -38,6 +48,7 @@ from cmops.adapters.base import (
     Remote,
     Transient,
 )
+from cmops.adapters.bluesky_read import BlueskyReader, _error
 from cmops.adapters.http import client, send
 from cmops.text.bluesky import detect_facets
 from cmops.text.limits import NETWORKS
@@ -47,6 +58,7 @@ TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES = NETWORKS["bluesky"].media
+APPVIEW = "https://public.api.bsky.app"
 
 
 class InvalidRecordKey(Rejected, ValueError):
@@ -63,7 +75,7 @@ def tid(micros: int, clock_id: int) -> str:
     return "".join(_B32[(value >> shift) & 31] for shift in range(60, -5, -5))
 
 
-class BlueskyAdapter:
+class BlueskyAdapter(BlueskyReader):
     network: ClassVar[str] = "bluesky"
     reconcile_by: ClassVar[str] = "record-key"
 
@@ -81,6 +93,14 @@ class BlueskyAdapter:
         self.http = client(ctx, server.rstrip("/"))
         self.did = self.handle = self.access = self.refresh = ""
         self.dids: dict[str, str] = {}
+        appview = ctx.settings.get("appview", APPVIEW)
+        if not isinstance(appview, str) or not appview.startswith(("https://", "http://")):
+            raise NotConfigured(f"channel {ctx.name}: bluesky appview must be an http(s) URL")
+        self._ctx, self._appview_url = ctx, appview.rstrip("/")
+        self._appview: httpx.Client | None = None
+        self._via_pds = self._appview_url == server.rstrip("/")
+        self.unavailable: dict[str, str] = {}
+        """What this run could not read (metrics, followers, inbox, search, replies) and why."""
 
     # -- keys --------------------------------------------------------------------------
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
@@ -256,14 +276,5 @@ class BlueskyAdapter:
 
     def close(self) -> None:
         self.http.close()
-
-
-def _error(response: httpx.Response) -> tuple[str, str]:
-    """An XRPC error body's ``(error, message)``; empty strings when it is something else."""
-    try:
-        body = {} if response.is_success else response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    return str(body.get("error") or ""), str(body.get("message") or "")
+        if self._appview is not None:
+            self._appview.close()
