@@ -38,9 +38,30 @@ def gets(fake: FakeX, path: str) -> list[dict[str, list[str]]]:
     return [r["query"] for r in fake.requests if r["method"] == "GET" and r["path"] == path]
 
 
-def test_is_a_reader_that_checks_answers_without_search(adapter: XAdapter) -> None:
+def test_is_a_reader_that_checks_answers_and_searches(adapter: XAdapter) -> None:
     assert reader_of(adapter) is adapter
-    assert isinstance(adapter, ReplyChecker) and not isinstance(adapter, Searcher)
+    assert isinstance(adapter, ReplyChecker) and isinstance(adapter, Searcher)
+
+
+def test_search_finds_others_posts_about_the_brand_once(adapter: XAdapter,
+                                                        fake: FakeX) -> None:
+    fake.post("Lumen Vélo rocks (our own post)")
+    hit = fake.said("77", "J'adore mon feu lumen vélo")
+    fake.said("78", "nothing to see")
+    items, cursor = adapter.search(["lumen vélo", "#LumenVelo"], None)
+    assert [(i.id, i.kind, i.author.handle) for i in items] == [(hit["id"], "keyword", "@ada")]
+    assert cursor == hit["id"]
+    query = gets(fake, "/2/tweets/search/recent")[0]
+    assert query["query"] == ['("lumen vélo" OR #LumenVelo) -is:retweet']
+    again, cursor2 = adapter.search(["lumen vélo"], cursor)
+    assert again == [] and cursor2 == cursor
+    assert gets(fake, "/2/tweets/search/recent")[1]["since_id"] == [hit["id"]]
+
+
+def test_search_on_a_tier_without_reads_is_unavailable(adapter: XAdapter, fake: FakeX) -> None:
+    fake.read_forbidden = True
+    assert adapter.search(["lumen"], "5") == ([], "5")
+    assert adapter.unavailable["search"] == "X search needs the Basic access tier or above"
 
 
 def test_metrics_in_one_call_with_impressions_when_given(adapter: XAdapter,

@@ -179,6 +179,8 @@ class FakeX(Loopback):
         self.others: dict[str, dict[str, Any]] = {}
         self.mentions: list[dict[str, Any]] = []
         """Posts by others that mention the account, oldest first."""
+        self.public: list[dict[str, Any]] = []
+        """Posts by others that do not mention the account (what search can find)."""
 
     def post(self, text: str, *, at: datetime | None = None) -> dict[str, Any]:
         """Put a post on the account (as if made elsewhere)."""
@@ -261,6 +263,8 @@ class FakeX(Loopback):
             return 200, {"data": self.user}, {}
         if (method, path) == ("GET", "/2/tweets"):
             return 200, self._lookup(request["query"]), {}
+        if (method, path) == ("GET", "/2/tweets/search/recent"):
+            return 200, self._search(request["query"]), {}
         if method == "GET" and path == f"/2/users/{self.user['id']}/mentions":
             return 200, self._mentions(request["query"]), {}
         if method == "GET" and path == f"/2/users/{self.user['id']}/tweets" and \
@@ -350,6 +354,15 @@ class FakeX(Loopback):
                      "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                      **fields}
             self.mentions.append(tweet)
+        return tweet
+
+    def said(self, author: str, text: str) -> dict[str, Any]:
+        """A public post by ``author`` that does not mention the account."""
+        with self.lock:
+            self.next_id += 1
+            tweet = {"id": str(self.next_id), "text": text, "author_id": author,
+                     "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+            self.public.append(tweet)
         return tweet
 
     def answer(self, text: str, to: str) -> dict[str, Any]:
@@ -444,6 +457,37 @@ class FakeX(Loopback):
                 users.append({k: v for k, v in user.items()
                               if k in user_fields | {"id", "name", "username"}})
             body["includes"] = {"users": users}
+        return body
+
+    def _search(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """Recent search over the mentions and ``public`` posts of others: the query's
+        terms (ORed, quoted phrases allowed) must appear in the text, case-insensitively."""
+        q = self._only(query, {"query", "since_id", "until_id", "max_results", "next_token",
+                               "start_time", "end_time", "sort_order", "tweet.fields",
+                               "expansions", "user.fields", "media.fields", "place.fields",
+                               "poll.fields"})
+        if "query" not in q or len(q["query"]) > 512:
+            raise invalid("The `query` query parameter can not be empty or over 512 "
+                          "characters")
+        if "pagination_token" in query:
+            raise invalid("search pages with next_token, not pagination_token")
+        main = q["query"].split(" -", 1)[0].strip("() ")
+        terms = [t.strip().strip('"').lower() for t in main.split(" OR ") if t.strip()]
+        corpus = sorted(self.mentions + self.public, key=lambda t: int(t["id"]))
+        hits = [t for t in corpus if any(term in t["text"].lower() for term in terms)]
+        q = {k: v for k, v in q.items() if k != "next_token"} | (
+            {"pagination_token": q["next_token"]} if "next_token" in q else {})
+        fields = self._fields(q.get("tweet.fields", ""), TWEET_FIELDS)
+        user_fields = self._fields(q.get("user.fields", ""), USER_FIELDS)
+        page, meta = self._page(hits, q)
+        keep = fields | {"id", "text"}
+        data = [{k: v for k, v in t.items() if k in keep} for t in page]
+        body: dict[str, Any] = {"data": data, "meta": meta} if data else {"meta": meta}
+        if data:
+            body["includes"] = {"users": [
+                {k: v for k, v in self.others[a].items()
+                 if k in user_fields | {"id", "name", "username"}}
+                for a in dict.fromkeys(t["author_id"] for t in page)]}
         return body
 
     def _since(self, query: dict[str, list[str]]) -> dict[str, Any]:

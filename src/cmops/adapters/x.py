@@ -22,8 +22,8 @@ refused before anything is sent. Every read is paid, and the free tier has none:
 reconciliation cannot read the timeline, and ``cmops collect`` records counters, followers
 and mentions as unavailable ("X free tier: no metrics"), never as zero. With read access,
 counters come from ``public_metrics`` (impressions only when X includes them), followers
-from ``/2/users/me``, mentions from ``/2/users/:id/mentions``; DMs and keyword search are
-not read.
+from ``/2/users/me``, mentions from ``/2/users/:id/mentions``, listening from
+``/2/tweets/search/recent`` (the last 7 days; Basic tier and above); DMs are not read.
 
 Exactly-once: an attempt whose answer was lost is settled by reading the account's posts
 since the attempt for the same text. A "duplicate content" 403 is never a rejection and the

@@ -156,6 +156,49 @@ class XReading:
             params["pagination_token"] = str(token)
         return items, newest
 
+    def search(self, terms: Sequence[str], cursor: str | None
+               ) -> tuple[list[InboxItem], str | None]:
+        """Recent posts of others about the brand (``GET /2/tweets/search/recent``, last 7
+        days, Basic tier and above): one query ORing the terms, our own posts excluded.
+        ``cursor`` is the newest post id seen (``since_id``)."""
+        words = [t.strip() for t in dict.fromkeys(terms) if t.strip()]
+        if not words:
+            return [], cursor
+        try:
+            if not self.user_id:
+                self._me_with_metrics()
+            query = " OR ".join(f'"{w}"' if " " in w else w for w in words)
+            params = {"query": f"({query}) -is:retweet", "max_results": str(PAGE),
+                      "tweet.fields": "created_at,author_id,referenced_tweets,"
+                                      "in_reply_to_user_id",
+                      "expansions": "author_id", "user.fields": "username,name,public_metrics"}
+            if cursor:
+                params["since_id"] = cursor
+            items: list[InboxItem] = []
+            newest = cursor
+            for _ in range(READ_PAGES if cursor else 1):
+                page = self._read("/2/tweets/search/recent", params)
+                users = {str(u.get("id")): u for u in
+                         (page.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
+                for tweet in page.get("data") or []:
+                    if not isinstance(tweet, dict) or str(tweet.get("author_id")) == \
+                            self.user_id:
+                        continue
+                    item = _item(tweet, users, self.user_id)
+                    if item is None or not newer(item.id, cursor):
+                        continue
+                    items.append(InboxItem(item.id, "keyword", item.author, item.text,
+                                           item.received_at, item.url, item.in_reply_to))
+                    newest = item.id if newer(item.id, newest) else newest
+                token = (page.get("meta") or {}).get("next_token")
+                if not token:
+                    break
+                params["next_token"] = str(token)
+            return items, newest
+        except NoReadAccess:
+            self._note("search", "X search needs the Basic access tier or above")
+            return [], cursor
+
     def replied(self, ids: Sequence[str]) -> dict[str, datetime | None]:
         """Our own posts since the oldest message, looking for replies to each: an answer
         always has a later (larger) id than the message it answers."""
