@@ -83,3 +83,19 @@ def test_variants_channel_beats_network_beats_base_field_by_field() -> None:
     assert [m.alt for m in x.parts[0].media] == ["An A"]  # media not overridden: inherited
     bsky = render(p, "bsky", cal)
     assert [part.text for part in bsky.parts] == ["Base https://ex.org/a", "base reply"]
+
+
+def test_validation_shortcut_gives_the_parts_render_gives() -> None:
+    """rules.networks skips render() for texts without links: same parts either way."""
+    from cmops.rules.networks import _parts
+
+    cal = calendar({"source": "{network}", "content": "{post}"})
+    cases = [post(), post(text="No link here"),
+             post(text="Plain", thread=[{"text": "then https://ex.org/x"}]),
+             post(text="Plain", variants={"x": {"text": "X https://ex.org/y"}}),
+             post(text="Plain", utm=False, link="https://ex.org/card"),
+             post(text="Image", media=[{"path": "calendar/media/a.png", "alt": "A"}])]
+    for p in cases:
+        for channel in ("bsky", "x-main", "news"):
+            network = cal.channels[channel].network or "outbox"
+            assert _parts(p, channel, network, cal) == render(p, channel, cal).parts

@@ -13,7 +13,7 @@ from datetime import date
 
 from cmops.model import Calendar, Post
 from cmops.problems import Finding, Path, Severity
-from cmops.render import render
+from cmops.render import RenderedPart, render, resolve
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, advice, check
 
@@ -58,6 +58,16 @@ def _part_path(post: Post, channel: str, network: str, index: int) -> Path:
     return (*_field(post, channel, network, "thread"), index - 1, "text")
 
 
+def _parts(post: Post, channel: str, network: str, calendar: Calendar
+           ) -> tuple[RenderedPart, ...]:
+    """The parts as sent: what :func:`render` gives. Text without a link is sent exactly as
+    written after variants (UTM tags only touch links), so that case skips the rendering."""
+    text, media, thread = resolve(post, channel, network)
+    if "://" in text or any("://" in p.text for p in thread):
+        return render(post, channel, calendar).parts
+    return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread))
+
+
 def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
     calendar = ctx.calendar
     if post.status == "draft":
@@ -67,16 +77,16 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
         if ch is None or not ch.network or ch.network not in NETWORKS:
             continue
         rules = NETWORKS[ch.network]
-        rendered = render(post, channel, calendar)
+        parts = _parts(post, channel, ch.network, calendar)
         limit = ch.raw.get("max_chars") if isinstance(ch.raw.get("max_chars"), int) else None
-        if len(rendered.parts) > 1 and not rules.threads:
+        if len(parts) > 1 and not rules.threads:
             yield Finding(post.file, _field(post, channel, ch.network, "thread"),
                           "text.no-threads",
                           f"{channel} ({ch.network}) has no threads: add a variant for "
                           f"{ch.network} or {channel} with thread: []", at_key=True)
-        for index, part in enumerate(rendered.parts):
+        for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index)
-            where = f" (part {index + 1})" if len(rendered.parts) > 1 else ""
+            where = f" (part {index + 1})" if len(parts) > 1 else ""
             for problem in check(ch.network, part.text, limit_override=limit,
                                  with_media=bool(part.media)):
                 yield Finding(post.file, path, "text.too-long",

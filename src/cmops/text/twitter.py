@@ -156,7 +156,22 @@ _PATH = f"(?:{_P}*(?:{_PARENS}{_P}*)*{_PATH_END}|{_P}+/)"
 _QUERY = "[a-z0-9!?*'();:&=+$/%#\\[\\]\\-_.,~|@]*[a-z0-9_&=#/\\-]"
 _BEFORE = f"(?:[^A-Z0-9@\uff20$#\uff03{_INVALID}]|[{_DIRECTIONAL}]|^)"
 
-_URL = re.compile(
+class _Lazy:
+    """A regular expression compiled on first use: the URL and domain patterns hold the whole
+    TLD list, and compiling them costs ~0.1 s that commands never measuring X text (and
+    every command's start-up) should not pay."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
+_URL: Any = _Lazy(
     f"({_BEFORE})"  # 1: the character before
     f"((https?://)?"  # 2: the URL, 3: protocol
     f"({_DOMAIN})"  # 4: domain
@@ -165,7 +180,7 @@ _URL = re.compile(
     f"(?:\\?{_QUERY})?)",
     re.IGNORECASE,
 )
-_ASCII_DOMAIN = re.compile(f"(?:(?:[a-z0-9_\\-{_LATIN}])+\\.)+{_TLD}", re.IGNORECASE)
+_ASCII_DOMAIN: Any = _Lazy(f"(?:(?:[a-z0-9_\\-{_LATIN}])+\\.)+{_TLD}", re.IGNORECASE)
 _ASCII_LABEL_CHAR = re.compile(f"[a-z0-9_\\-{_LATIN}]", re.IGNORECASE)
 _TCO = re.compile(f"https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY})?", re.IGNORECASE)
 _PROTOCOL = re.compile("https?://", re.IGNORECASE)
