@@ -199,3 +199,15 @@ def test_published_post_is_never_due_again_even_if_edited() -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="aware"):
         build_plan(cal(), datetime(2026, 1, 1))
+
+
+def test_since_leaves_out_only_what_a_window_would_not_show() -> None:
+    c = cal(post("old", "2026-11-20T10:00"), post("recent", "2026-11-24T06:00"),
+            post("due", "2026-11-24T09:00"), post("later", "2026-11-30T10:00"))
+    now = utc("2026-11-24T10:05+01:00")
+    since = utc("2026-11-23T10:05+01:00")
+    full = build_plan(c, now)
+    lean = build_plan(c, now, since=since)
+    assert [i.key for i in full.window(since, None)] == [i.key for i in lean.items]
+    assert {i.key for i in full.items} - {i.key for i in lean.items} == {"old/news"}
+    assert build_plan(c, now).by_state(State.EXPIRED)  # the publisher's view keeps them

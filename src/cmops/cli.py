@@ -202,7 +202,8 @@ def plan(ctx: click.Context, at: str | None, until: str | None, days: int,
     if unknown:
         raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",
                                  param_hint="--channel")
-    result = build_plan(calendar, now, horizon=end, ledger=_ledger_view(root))
+    result = build_plan(calendar, now, horizon=end, ledger=_ledger_view(root),
+                        since=now - timedelta(days=1))
     view = PlanView(result, calendar, result.window(now - timedelta(days=1), end, channels),
                     now - timedelta(days=1), end, measurer=_measurer())
     if base:

@@ -202,8 +202,12 @@ _RECORDED_STATES = {"published": State.PUBLISHED, "failed": State.FAILED,
 
 
 def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = None,
-               ledger: Mapping[str, Recorded] | None = None) -> Plan:
+               ledger: Mapping[str, Recorded] | None = None,
+               since: datetime | None = None) -> Plan:
     """Every item up to ``horizon`` (default: 60 days after ``now``) and its state at ``now``.
+
+    With ``since``, items timed before it are left out unless they are due (a view of a
+    window needs nothing older; the publisher passes no ``since``: it records expiries).
 
     ``now`` must be timezone-aware. Items the ledger has an outcome for take that outcome's
     state: editing or moving a published post never makes it due again.
@@ -214,6 +218,7 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
     ledger = ledger or {}
     pause = calendar.pause if calendar.pause and calendar.pause.paused else None
     slots = assign_slots(calendar)
+    resolved: dict[tuple[str | None, str], datetime | None] = {}
     items: list[Item] = []
     drafts = 0
     invalid: list[str] = []
@@ -236,13 +241,19 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                                   "holding statement: publish with cmops publish --post "
                                   f"{post.id}", recorded=recorded))
                 continue
-            first = slots.get((post.id, channel)) if post.queued else _resolve(post, zone)
+            if post.queued:
+                first = slots.get((post.id, channel))
+            else:  # channels usually share a zone: resolve each post's time once per zone
+                memo = (post.publish_at, zone)
+                if memo not in resolved:
+                    resolved[memo] = _resolve(post, zone)
+                first = resolved[memo]
             if first is None:
                 if post.id not in invalid:
                     invalid.append(post.id)
                 continue
             items.extend(_items_for(post, channel, network, zone, first, now, horizon,
-                                    calendar, ledger, pause, post.queued))
+                                    calendar, ledger, pause, post.queued, since))
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
     return Plan(now, items, pause, drafts, invalid)
@@ -251,7 +262,7 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
 def _items_for(post: Post, channel: str, network: str, zone: str, first: datetime,
                now: datetime, horizon: datetime, calendar: Calendar,
                ledger: Mapping[str, Recorded], pause: Pause | None,
-               queued: bool) -> Iterable[Item]:
+               queued: bool, since: datetime | None = None) -> Iterable[Item]:
     max_delay = _max_delay(post, calendar)
     occurrences = _occurrences(post, channel, zone, first, horizon)
     # Of the occurrences that are past and unrecorded, only the latest may be sent: a
@@ -262,6 +273,8 @@ def _items_for(post: Post, channel: str, network: str, zone: str, first: datetim
     for n, when in occurrences:
         key = item_key(post.id, channel, n)
         recorded = ledger.get(key)
+        if when > horizon and recorded is None:
+            continue  # beyond the plan's horizon: nothing to decide about it yet
         reason = ""
         if recorded is not None and recorded.state in _RECORDED_STATES:
             state = _RECORDED_STATES[recorded.state]
@@ -272,9 +285,13 @@ def _items_for(post: Post, channel: str, network: str, zone: str, first: datetim
         elif when > now:
             state = State.SCHEDULED
         elif n is not None and n != latest_open:
+            if since is not None and when < since:
+                continue
             state = State.SKIPPED
             reason = f"superseded by occurrence {latest_open}"
         elif now - when > max_delay:
+            if since is not None and when < since:
+                continue  # expired before the window: not shown, so not built
             state = State.EXPIRED
             reason = (f"{_human(now - when)} late, past its max_delay of {_human(max_delay)}: "
                       "not published")

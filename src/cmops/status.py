@@ -8,7 +8,7 @@ item leaves ``needs_human``: a person checked the network and says what happened
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cmops.ledger import Attempt, CorruptRecord, Record, iso, ledger_view
@@ -41,7 +41,9 @@ class Row:
 
 def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
     records = store.load()
-    plan = build_plan(calendar, now, ledger=ledger_view(records))
+    # every post the calendar holds, however far ahead
+    plan = build_plan(calendar, now, horizon=now + timedelta(days=3660),
+                      ledger=ledger_view(records))
     rows: dict[str, Row] = {}
     for item in plan.items:
         rec = records.get(item.key)

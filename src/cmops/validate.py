@@ -91,7 +91,8 @@ def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult
     return results, extra
 
 
-def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Calendar:
+def build_calendar(results: Iterable[FileResult], with_posts: bool = True,
+                   built: Mapping[str, Post] | None = None) -> Calendar:
     """The content model from loaded files, leniently (see :mod:`cmops.model`)."""
     calendar = Calendar()
     for result in results:
@@ -102,7 +103,8 @@ def build_calendar(results: Iterable[FileResult], with_posts: bool = True) -> Ca
             continue
         if result.kind == "post":
             if with_posts:
-                post = Post.from_raw(data, result.rel)
+                post = built.get(result.rel) if built else None
+                post = post or Post.from_raw(data, result.rel)
                 if post is not None:
                     calendar.posts.append(post)
         elif result.kind == "campaign":
@@ -152,8 +154,10 @@ def _locate_all(root: Path, findings: Iterable[Finding]) -> list[Problem]:
 
 
 def check_posts(root: Path, results: Sequence[FileResult], calendar: Calendar,
-                cache: ValidateCache | None) -> list[Problem]:
-    """Post rules for every post, reusing a cached answer when nothing it reads changed."""
+                cache: ValidateCache | None,
+                built: dict[str, Post] | None = None) -> list[Problem]:
+    """Post rules for every post, reusing a cached answer when nothing it reads changed.
+    Posts built along the way are left in ``built`` (by file) for a caller that needs them."""
     ctx_key = _context_key(results)
     todo: list[tuple[FileResult, Post | None, list[str]]] = []
     for result in results:
@@ -168,6 +172,8 @@ def check_posts(root: Path, results: Sequence[FileResult], calendar: Calendar,
         post = Post.from_raw(result.data, result.rel)
         if post is not None:
             todo.append((result, post, sorted(media_paths(post))))
+            if built is not None:
+                built[result.rel] = post
     media = media_info(root, {p for _, _, paths in todo for p in paths})
     ctx = Context(calendar, media)
     problems: list[Problem] = []
@@ -201,13 +207,14 @@ def _selected(rel: str, only: Sequence[str]) -> bool:
     return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in only)
 
 
-def _check(root: Path, use_cache: bool) -> tuple[list[FileResult], list[Problem]]:
+def _check(root: Path, use_cache: bool, built: dict[str, Post] | None = None
+           ) -> tuple[list[FileResult], list[Problem]]:
     cache = ValidateCache(root / CACHE_PATH) if use_cache else None
     results, problems = load_files(root, cache)
     for result in results:
         problems.extend(result.problems)
     calendar = build_calendar(results, with_posts=False)
-    problems.extend(check_posts(root, results, calendar, cache))
+    problems.extend(check_posts(root, results, calendar, cache, built))
     if calendar.rules.min_spacing or calendar.rules.max_per_day:
         calendar = build_calendar(results)  # spacing and daily caps compare every post
     ctx = Context(calendar, post_ids=_post_ids(results))
@@ -240,8 +247,9 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
 
 def load_calendar(root: Path, use_cache: bool = True) -> tuple[Calendar, Report]:
     """The whole content model (for plan, publish, report) and its validation report."""
-    results, problems = _check(root, use_cache)
-    return build_calendar(results), Report(root, len(results), problems)
+    built: dict[str, Post] = {}
+    results, problems = _check(root, use_cache, built)
+    return build_calendar(results, built=built), Report(root, len(results), problems)
 
 
 def calendar_from_bytes(files: Mapping[str, bytes]) -> Calendar:
