@@ -352,6 +352,25 @@ def test_campaign_goals_against_collected_metrics(content: Path) -> None:
         ("6.0%", "10.0%"), ("6", "50"), ("14", "30"), ("1", "20"), ("3.3%", "5.0%")]
 
 
+def test_site_engagement_is_the_kpi_commands(content: Path) -> None:
+    """One formula (KPI v1) for stakeholders and for automation: the campaign page's
+    engagement rate equals cmops kpi's for the same campaign and data."""
+    from click.testing import CliRunner
+
+    from cmops.cli import cli
+
+    campaigns = json.loads(_generate(content).files["data/campaigns.json"])["campaigns"]
+    site = next(g["actual"] for c in campaigns if c["id"] == "winter-lights-2026"
+                for g in c["goals"] if g["name"] == "engagement_rate")
+    result = CliRunner().invoke(cli, ["--root", str(content), "kpi", "--campaign",
+                                      "winter-lights-2026", "--format", "json"],
+                                catch_exceptions=False, standalone_mode=False)
+    data = json.loads(result.stdout)
+    scopes = data["scopes"] if isinstance(data, dict) and "scopes" in data else data
+    scope = next(s for s in scopes if "winter-lights-2026" in json.dumps(s.get("scope")))
+    assert site == pytest.approx(scope["engagement_rate"], abs=0.05)
+
+
 def test_without_collected_data_nothing_is_made_up(tmp_path: Path) -> None:
     root = make_content(tmp_path / "c", collected=False)
     generated = _generate(root)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cmops import schedule
+from cmops import kpi, schedule
 from cmops.ledger import CorruptRecord, Record
 from cmops.model import Calendar, Campaign, Pause, Post, SavedReply
 from cmops.plan import Plan, State
@@ -229,10 +229,13 @@ def _goals(view: CampaignView, sources: Sources, zone: ZoneInfo, today: date) ->
         return float(sum(values)) if values and has else None
 
     def rate() -> float | None:
-        pairs = [(m.interactions, m.impressions) for m in metrics
-                 if m.interactions is not None and m.impressions]
-        reach = sum(i for _, i in pairs if i)
-        return 100.0 * sum(n for n, _ in pairs if n) / reach if reach else None
+        # The same formula as cmops kpi (KPI v1): reach is impressions where the network
+        # gives them, else the channel's followers at the reading nearest publication.
+        readings = [kpi.PostReading(m.key, m.channel, m.published_at, m.likes, m.comments,
+                                    m.shares, m.quotes, m.impressions) for m in metrics]
+        followers = [kpi.FollowerPoint(p.channel, p.collected_at, p.followers)
+                     for p in sources.points if p.followers is not None]
+        return kpi.engagement(readings, followers).rate
 
     def dm_replies() -> float | None:
         if not sources.inbox_files:

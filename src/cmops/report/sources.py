@@ -78,7 +78,7 @@ from typing import Any
 SNAPSHOT_FORMAT = 1
 INBOX_FORMAT = 1
 MAX_FILE_BYTES = 32 * 1024 * 1024
-COUNTS = ("impressions", "likes", "comments", "shares", "clicks")
+COUNTS = ("impressions", "likes", "comments", "shares", "clicks", "quotes")
 KINDS = ("mention", "reply", "comment", "dm")
 SENTIMENTS = ("positive", "neutral", "negative")
 
@@ -97,6 +97,7 @@ class PostMetrics:
     comments: int | None = None
     shares: int | None = None
     clicks: int | None = None
+    quotes: int | None = None
 
     @property
     def post(self) -> str:
@@ -104,9 +105,10 @@ class PostMetrics:
 
     @property
     def interactions(self) -> int | None:
-        """Likes + comments + shares (the engagement numerator Buffer and others use), or
+        """Likes + comments + shares + quotes, as KPI v1 counts them (:mod:`cmops.kpi`), or
         None when the network gives none of them."""
-        known = [v for v in (self.likes, self.comments, self.shares) if v is not None]
+        known = [v for v in (self.likes, self.comments, self.shares, self.quotes)
+                 if v is not None]
         return sum(known) if known else None
 
     @property
