@@ -26,9 +26,12 @@ def test_new_post_writes_a_valid_file_with_a_fresh_id(run: Runner, repo: Path) -
     assert run("validate", root=repo).exit_code == 0
 
 
-def test_new_post_refuses_unknown_names(run: Runner, repo: Path) -> None:
+def test_new_post_refuses_unknown_names_and_empty_text(run: Runner, repo: Path) -> None:
     result = run("new", "post", "--channel", "nope", "--text", "x", root=repo)
     assert result.exit_code == 2 and "unknown channel(s): nope" in result.output
+    empty = run("new", "post", "--channel", "news", "--text", "  ", root=repo)
+    assert empty.exit_code == 2 and "the post needs some text" in empty.output
+    assert not (repo / "calendar/posts/unscheduled").exists()
 
 
 CSV = """\

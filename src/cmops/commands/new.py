@@ -44,6 +44,8 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
 
     if text == "-":
         text = sys.stdin.read().strip()
+    if not text.strip():
+        raise click.BadParameter("the post needs some text", param_hint="--text")
     root, calendar, _ = _load(ctx)
     unknown = [c for c in channels if c not in calendar.channels]
     if unknown:

@@ -23,6 +23,8 @@ DOCS = {
                      "graphemes and UTF-8 bytes, Mastodon characters with URLs as 23, "
                      "LinkedIn, Instagram, Threads, Facebook, Discord and Telegram characters. "
                      "Also caps on links, hashtags and mentions where a network has them.",
+    "text.empty": "A post (or a thread part) would go out with no text and no media: every "
+                  "network refuses that.",
     "text.no-threads": "A post has thread: parts but one of its channels' networks has no "
                        "threads; give that network or channel a variant without thread:.",
     "text.hashtags": "More hashtags than the network is reported to make use of (warning).",
@@ -87,6 +89,11 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
         for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index)
             where = f" (part {index + 1})" if len(parts) > 1 else ""
+            if not part.text.strip() and not part.media:
+                yield Finding(post.file, path, "text.empty",
+                              f"nothing to send on {channel}{where}: the text is empty and "
+                              "there is no media")
+                continue
             for problem in check(ch.network, part.text, limit_override=limit,
                                  with_media=bool(part.media)):
                 yield Finding(post.file, path, "text.too-long",
