@@ -214,3 +214,23 @@ def test_secret_canary_never_reaches_output_or_the_state_branch(
     for form in (TOKEN, base64.b64encode(TOKEN.encode()).decode(), quote(TOKEN),
                  base64.b64encode(f"Bearer {TOKEN}".encode()).decode()):
         assert form not in haystack
+
+
+@pytest.mark.parametrize(("crash", "pending"), [("after-push:1", True), ("after-push:2", False)])
+def test_git_state_survives_a_kill_mid_push(clones: tuple[Path, Path, Path],
+                                            fake: FakeMastodon, crash: str,
+                                            pending: bool) -> None:
+    """Killed right after a push reached the remote, before the process knew it: after the
+    claims (nothing sent yet) or after the outcomes (everything sent and recorded)."""
+    remote, one, two = clones
+    killed = publish(one, AT, "--state-branch", "cmops-state", "--channel", "masto",
+                     crash=crash)
+    assert killed.returncode == -9
+    states = {r["state"] for r in state_files(remote).values()}
+    assert states == ({"pending"} if pending else {"published"})
+    rerun = publish(two, "2026-11-24T09:20Z", "--state-branch", "cmops-state", "--channel",
+                    "masto")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert all(n == 1 for n in Counter(fake.texts()).values())
+    assert len(fake.statuses) == 13
+    assert all(r["state"] == "published" for r in state_files(remote).values())

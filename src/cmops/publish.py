@@ -20,8 +20,6 @@ stops the others. A crash at any instruction leaves the ledger saying either "no
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -42,6 +40,7 @@ from cmops.adapters import (
     Remote,
     Transient,
 )
+from cmops.faults import crash_point as _crash_point
 from cmops.ledger import (
     Attempt,
     CorruptRecord,
@@ -156,18 +155,6 @@ def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
             return exc
 
     return get
-
-
-def _crash_point(name: str) -> None:
-    """Fault injection for the crash tests: ``CMOPS_CRASH_AT=name:n`` kills this process
-    with SIGKILL the n-th time it reaches ``name``. Unset in normal runs."""
-    spec = os.environ.get("CMOPS_CRASH_AT")
-    if not spec or not spec.startswith(name + ":"):
-        return
-    count = int(os.environ.get("_CMOPS_CRASH_COUNT", "0")) + 1
-    os.environ["_CMOPS_CRASH_COUNT"] = str(count)
-    if count >= int(spec.split(":", 1)[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Publisher:

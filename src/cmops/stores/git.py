@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cmops.faults import crash_point
 from cmops.ledger import CorruptRecord, Record, dumps, loads
 from cmops.stores import Prepare, key_from_path, record_path
 
@@ -142,6 +143,7 @@ class GitStore:
         done = self._run("push", "--quiet", "--porcelain", self.remote,
                          f"{commit}:refs/heads/{self.branch}")
         if done.returncode == 0:
+            crash_point("after-push")  # the remote has it; this process never learns
             self._git("update-ref", self.ref, commit)
             self.base = commit
             return True
