@@ -21,7 +21,8 @@ from cmops.adapters.base import (
     Transient,
 )
 from cmops.adapters.http import client, send
-from cmops.adapters.reading import Author, Counters, InboxItem
+from cmops.adapters.reading import Author, Counters, InboxItem, parse_time
+from cmops.adapters.reading import count_field as _count
 from cmops.secrets import Redactor
 
 GET_POSTS_MAX = 25
@@ -187,19 +188,10 @@ def _error(response: httpx.Response) -> tuple[str, str]:
     return str(body.get("error") or ""), str(body.get("message") or "")
 
 
-def _count(data: Any, name: str) -> int | None:
-    value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
 
 def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else None
+    when = parse_time(value)
+    return when.astimezone(UTC) if when is not None and when.tzinfo else None
 
 
 def _later(a: str | None, b: str) -> str:

@@ -58,6 +58,7 @@ from cmops.adapters.facebook import (
     insight_values,
 )
 from cmops.adapters.reading import Author, Counters, InboxItem
+from cmops.adapters.reading import parse_time as _time
 
 POLLS = 10
 POLL_SECONDS = 3.0
@@ -274,14 +275,6 @@ class InstagramAdapter(ContainerAdapter, GraphNotes):
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _tagged(post: dict[str, Any]) -> InboxItem | None:

@@ -22,6 +22,7 @@ import httpx
 
 from cmops.adapters.base import Rejected
 from cmops.adapters.reading import Counters, InboxItem
+from cmops.adapters.reading import count_field as _int
 from cmops.secrets import Redactor
 
 STATS_PER_CALL = 20
@@ -32,10 +33,6 @@ NO_INBOX = ("LinkedIn: mentions and comments are not read in this version (they 
 def _enc(urn: str) -> str:
     return quote(urn, safe="")
 
-
-def _int(data: Any, name: str) -> int | None:
-    value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class LinkedInReading:

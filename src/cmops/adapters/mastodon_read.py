@@ -17,6 +17,8 @@ import httpx
 from cmops.adapters.base import Rejected
 from cmops.adapters.http import send
 from cmops.adapters.reading import Author, Counters, InboxItem, newer
+from cmops.adapters.reading import count_field as _count
+from cmops.adapters.reading import parse_time as _time
 from cmops.secrets import Redactor
 
 PAGE = 40
@@ -180,18 +182,6 @@ def _status_item(status: dict[str, Any], kind: str) -> InboxItem | None:
         in_reply_to=_opt(status.get("in_reply_to_id")))
 
 
-def _count(data: Any, name: str) -> int | None:
-    value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _text(content: Any) -> str:

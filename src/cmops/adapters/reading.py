@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 INBOX_KINDS = ("mention", "reply", "dm", "quote", "keyword")
 
@@ -96,3 +96,20 @@ def newer(a: str, b: str | None) -> bool:
     if a.isdigit() and b.isdigit():
         return int(a) > int(b)
     return a > b
+
+
+def count_field(data: Any, name: str) -> int | None:
+    """``data[name]`` when ``data`` is an object and that field is an integer, else None
+    (a network that does not give a count gives None, never a made-up zero)."""
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp from a network's JSON (``Z`` allowed), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -20,6 +20,8 @@ import httpx
 from cmops.adapters.base import Rejected
 from cmops.adapters.http import send
 from cmops.adapters.reading import Author, Counters, InboxItem, newer
+from cmops.adapters.reading import count_field as _int
+from cmops.adapters.reading import parse_time as _time
 from cmops.secrets import Redactor
 
 IDS_PER_CALL = 100
@@ -49,18 +51,6 @@ def _denied(response: httpx.Response) -> bool:
     return body.get("reason") == "client-not-enrolled" or 453 in codes
 
 
-def _int(data: Any, name: str) -> int | None:
-    value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class XReading:

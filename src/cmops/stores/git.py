@@ -91,25 +91,10 @@ class GitStore:
 
     def _read(self) -> dict[str, Record | CorruptRecord]:
         out: dict[str, Record | CorruptRecord] = {}
-        if self.base is None:
-            return out
-        listing = self._git("ls-tree", "-r", "--full-tree", self.base, "records/")
-        entries = []
-        for line in listing.splitlines():
-            meta, path = line.split("\t", 1)
+        for path, blob in self.read_files("records/").items():
             key = key_from_path(path)
-            if key is not None:
-                entries.append((key, meta.split()[2]))
-        if not entries:
-            return out
-        batch = self._run("cat-file", "--batch",
-                          stdin="".join(f"{sha}\n" for _, sha in entries).encode())
-        data, pos = batch.stdout, 0
-        for key, _ in entries:
-            header_end = data.index(b"\n", pos)
-            size = int(data[pos:header_end].split()[2])
-            blob = data[header_end + 1: header_end + 1 + size]
-            pos = header_end + 1 + size + 1
+            if key is None:
+                continue
             try:
                 out[key] = loads(blob, key)
             except CorruptRecord as exc:
@@ -117,6 +102,8 @@ class GitStore:
         return out
 
     def _commit(self, files: dict[str, bytes], message: str) -> str:
+        """A commit on top of the branch as last fetched, with ``files`` (path in the store ->
+        bytes) written over it; the work tree and the user's index are never touched."""
         with tempfile.TemporaryDirectory(prefix="cmops-state-") as tmp:
             paths = []
             for n, data in enumerate(files.values()):
@@ -130,8 +117,8 @@ class GitStore:
                 self._git("read-tree", self.base, env=env)
             else:
                 self._git("read-tree", "--empty", env=env)
-            info = "".join(f"100644 {sha}\t{record_path(key)}\n"
-                           for key, sha in zip(files, shas, strict=True))
+            info = "".join(f"100644 {sha}\t{path}\n"
+                           for path, sha in zip(files, shas, strict=True))
             self._git("update-index", "--add", "--index-info", stdin=info.encode(), env=env)
             tree = self._git("write-tree", env=env).strip()
         parents = ["-p", self.base] if self.base else []
@@ -177,7 +164,7 @@ class GitStore:
                     claims[key] = record
             if not claims:
                 return []
-            commit = self._commit({k: dumps(r) for k, r in claims.items()},
+            commit = self._commit({record_path(k): dumps(r) for k, r in claims.items()},
                                   f"cmops: claim {len(claims)} item(s)")
             if self._push(commit):
                 self.records.update(claims)
@@ -193,7 +180,8 @@ class GitStore:
         if not self.staged:
             return
         for _ in range(MAX_RACES):
-            commit = self._commit(self.staged, f"cmops: record {len(self.staged)} outcome(s)")
+            commit = self._commit({record_path(k): data for k, data in self.staged.items()},
+                                  f"cmops: record {len(self.staged)} outcome(s)")
             if self._push(commit):
                 self.staged.clear()
                 return
@@ -235,24 +223,7 @@ class GitStore:
         if not files:
             return
         for _ in range(MAX_RACES):
-            with tempfile.TemporaryDirectory(prefix="cmops-files-") as tmp:
-                blobs = []
-                for n, data in enumerate(files.values()):
-                    blob = Path(tmp) / f"{n}.bin"
-                    blob.write_bytes(data)
-                    blobs.append(str(blob))
-                shas = self._git("hash-object", "-w", "--no-filters", "--stdin-paths",
-                                 stdin="\n".join(blobs).encode()).split()
-                env = self._env(GIT_INDEX_FILE=str(Path(tmp) / "index"))
-                self._git("read-tree", *([self.base] if self.base else ["--empty"]), env=env)
-                info = "".join(f"100644 {sha}\t{rel}\n"
-                               for rel, sha in zip(files, shas, strict=True))
-                self._git("update-index", "--add", "--index-info", stdin=info.encode(),
-                          env=env)
-                tree = self._git("write-tree", env=env).strip()
-            parents = ["-p", self.base] if self.base else []
-            commit = self._git("commit-tree", tree, *parents, "-m",
-                               message or f"cmops: collect {len(files)} file(s)").strip()
+            commit = self._commit(files, message or f"cmops: collect {len(files)} file(s)")
             if self._push(commit):
                 return
             self._fetch()
