@@ -195,19 +195,6 @@ def _parse_day(text: str | None) -> date | None:
         return None
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("%").strip())
-        except ValueError:
-            return None
-    return None
-
-
 def _followers_on(points: list[tuple[date, int]], day: date, before: bool) -> int | None:
     """Followers on ``day``: the last count on or before it (or, for the start of a window
     with nothing before, the first count after)."""
@@ -264,7 +251,7 @@ def _goals(view: CampaignView, sources: Sources, zone: ZoneInfo, today: date) ->
                "growth_rate": growth}
     goals = []
     for name in ("engagement_rate", "comments", "shares", "dm_replies", "growth_rate"):
-        target = _number(view.campaign.goals.get(name))
+        target = kpi.parse_target(view.campaign.goals.get(name))
         if target is not None:
             goals.append(Goal(name, target, actuals[name](),
                               name in ("engagement_rate", "growth_rate")))
