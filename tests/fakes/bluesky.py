@@ -27,11 +27,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import regex  # type: ignore[import-untyped, unused-ignore]
+from tests.fakes.loopback import reply_json, running, serve
 
 POST = "app.bsky.feed.post"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -76,24 +77,8 @@ class FakeBluesky:
         self.expired: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle_request(self)
-
-            def do_POST(self) -> None:
-                fake.handle_request(self)
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up (timeouts) is expected here
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle_request)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     # -- helpers for tests ------------------------------------------------------------------
@@ -112,14 +97,8 @@ class FakeBluesky:
     # -- the server -------------------------------------------------------------------------
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any,
                headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body, headers,
+                   content_type="application/json; charset=utf-8")
 
     def handle_request(self, h: BaseHTTPRequestHandler) -> None:
         raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
@@ -341,13 +320,8 @@ class FakeBluesky:
 
     @contextmanager
     def running(self) -> Iterator[FakeBluesky]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 ROUTES: dict[tuple[str, str], Any] = {

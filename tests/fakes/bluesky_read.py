@@ -27,17 +27,17 @@ the XRPC shape ``{"error": Name, "message": text}``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.bluesky import FakeBluesky, XrpcError
+from tests.fakes.loopback import reply_json, running, serve
 
 POST = "app.bsky.feed.post"
 REASONS = {"like", "repost", "follow", "mention", "reply", "quote", "starterpack-joined",
@@ -237,20 +237,8 @@ class Index:
 
 class _Server:
     def __init__(self) -> None:
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle_request(self)
-
-            def do_POST(self) -> None:
-                fake.handle_request(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle_request)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def handle_request(self, h: BaseHTTPRequestHandler) -> None:
@@ -258,22 +246,12 @@ class _Server:
 
     @contextmanager
     def running(self) -> Iterator[Any]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def _send(h: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-    data = json.dumps(body).encode()
-    h.send_response(status)
-    h.send_header("Content-Type", "application/json; charset=utf-8")
-    h.send_header("Content-Length", str(len(data)))
-    h.end_headers()
-    h.wfile.write(data)
+    reply_json(h, status, body, content_type="application/json; charset=utf-8")
 
 
 class FakeAppView(_Server):

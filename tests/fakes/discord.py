@@ -23,9 +23,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import reply_json, running, serve
 
 KNOWN = {"content", "username", "avatar_url", "tts", "embeds", "allowed_mentions",
          "components", "attachments", "flags", "thread_name", "applied_tags", "poll"}
@@ -63,24 +65,8 @@ class FakeDiscord:
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle(self)
-
-            def do_POST(self) -> None:
-                fake.handle(self)
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up (timeouts) is expected here
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = f"{self.base}/api/webhooks/{webhook_id}/{token}"
 
@@ -89,15 +75,7 @@ class FakeDiscord:
 
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
                headers: dict[str, str] | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
-        h.send_response(status)
-        if body is not None:
-            h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body, headers)
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
@@ -204,10 +182,5 @@ class FakeDiscord:
 
     @contextmanager
     def running(self) -> Iterator[FakeDiscord]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()

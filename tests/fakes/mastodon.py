@@ -21,8 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.loopback import reply_json, running, serve
 
 KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spoiler_text",
          "sensitive", "poll", "scheduled_at"}
@@ -43,24 +45,8 @@ class FakeMastodon:
         """How many GET /api/v1/media/:id answer 206 (still processing) before 200."""
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                fake.handle(self)
-
-            def do_GET(self) -> None:
-                fake.handle_get(self)
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client killed mid-request (the crash tests) is expected here
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle, get=self.handle_get)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def texts(self) -> list[str]:
@@ -68,14 +54,7 @@ class FakeMastodon:
 
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any,
                headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body, headers)
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         if self.latency:
@@ -192,10 +171,5 @@ class FakeMastodon:
 
     @contextmanager
     def running(self) -> Iterator[FakeMastodon]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()

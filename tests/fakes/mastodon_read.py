@@ -44,12 +44,7 @@ class FakeMastodonRead(FakeMastodon):
         self.descendants: dict[str, list[dict[str, Any]]] = {}
         self.gets: list[str] = []
         self.public: list[dict[str, Any]] = []
-        fake = self
-
-        def do_get(handler: BaseHTTPRequestHandler) -> None:
-            fake.handle_get(handler)
-
-        self.server.RequestHandlerClass.do_GET = do_get  # type: ignore[attr-defined]
+        # GETs reach this class's handle_get: the base server calls self.handle_get
 
     # -- scripting helpers ---------------------------------------------------------------
     def notify(self, kind: str, text: str, *, acct: str = "lea@piaille.fr",

@@ -20,10 +20,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes.discord import multipart
+from tests.fakes.loopback import reply_json, running, serve
 
 COMMON = {"chat_id", "reply_parameters", "disable_notification", "protect_content",
           "message_thread_id", "business_connection_id", "reply_markup", "message_effect_id",
@@ -57,36 +58,15 @@ class FakeTelegram:
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                fake.handle(self)
-
-            def do_GET(self) -> None:
-                fake.handle(self)
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up (timeouts) is expected here
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def texts(self) -> list[str]:
         return [m.get("text", m.get("caption", "")) for m in self.messages]
 
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body)
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
@@ -195,10 +175,5 @@ class FakeTelegram:
 
     @contextmanager
     def running(self) -> Iterator[FakeTelegram]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()

@@ -36,11 +36,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from tests.fakes.discord import multipart
+from tests.fakes.loopback import reply_json, running, serve
 
 from cmops.adapters.x import base_string, signature
 from cmops.text.twitter import extract_urls, weighted_length
@@ -70,36 +71,13 @@ class Loopback:
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.handle(self)
-
-            do_POST = do_PUT = do_DELETE = do_GET
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up (timeouts) is expected here
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(self.handle)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
               headers: dict[str, str] | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
-        h.send_response(status)
-        if body is not None:
-            h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body, headers)
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
@@ -135,13 +113,8 @@ class Loopback:
 
     @contextmanager
     def running(self) -> Iterator[Any]:
-        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with running(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Refusal:
