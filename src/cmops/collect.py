@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from cmops.adapters.base import NotConfigured, PublishError
 from cmops.adapters.reading import (
@@ -29,7 +29,7 @@ from cmops.adapters.reading import (
     reader_of,
 )
 from cmops.ga4 import Ga4Setup, read_traffic
-from cmops.ledger import CorruptRecord, Record
+from cmops.ledger import Record
 from cmops.listening import CrisisState, Heard, Leader, Listening, Signal, evaluate, label
 from cmops.listening import leaders as rank_leaders
 from cmops.model import Calendar
@@ -48,23 +48,11 @@ from cmops.snapshots import (
     parse_time,
     snapshot_path,
 )
+from cmops.stores import Store
 
 METRICS_BATCH = 20
 MAX_REPLY_CHECKS = 40
 """Unanswered items asked about per channel and run (oldest first), to stay polite."""
-
-
-class FileStore(Protocol):
-    description: str
-
-    def load(self) -> dict[str, Record | CorruptRecord]:
-        ...
-
-    def read_files(self, prefix: str) -> dict[str, bytes]:
-        ...
-
-    def write_files(self, files: dict[str, bytes]) -> None:
-        ...
 
 
 Factory = Callable[[str], Any]
@@ -179,7 +167,7 @@ def _counts(c: Counters | None) -> dict[str, int | None]:
 
 
 class _Run:
-    def __init__(self, calendar: Calendar, rules: Listening, store: FileStore,
+    def __init__(self, calendar: Calendar, rules: Listening, store: Store,
                  factory: Factory, now: datetime, since: datetime | None,
                  progress: Progress) -> None:
         self.calendar, self.rules, self.store, self.factory = calendar, rules, store, factory
@@ -363,7 +351,7 @@ class _Run:
         return summary
 
 
-def collect(calendar: Calendar, rules: Listening, store: FileStore, factory: Factory,
+def collect(calendar: Calendar, rules: Listening, store: Store, factory: Factory,
             now: datetime, since: datetime | None = None,
             progress: Progress | None = None, analytics: Ga4Setup | None = None
             ) -> CollectResult:
@@ -384,4 +372,4 @@ def collect(calendar: Calendar, rules: Listening, store: FileStore, factory: Fac
                          list(files), traffic)
 
 
-__all__ = ["AnalyticsSummary", "ChannelSummary", "CollectResult", "FileStore", "collect"]
+__all__ = ["AnalyticsSummary", "ChannelSummary", "CollectResult", "Store", "collect"]

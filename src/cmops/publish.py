@@ -274,18 +274,14 @@ class Publisher:
     def _heartbeat(self, report: Report) -> None:
         """Record that a publish run happened (``cmops health`` reads it), at most hourly so
         the git state branch gets one extra commit an hour, not one per run."""
-        write = getattr(self.store, "write_files", None)
-        read = getattr(self.store, "read_files", None)
-        if write is None or read is None:
-            return
-        last = heartbeat_time(read("runs/").get(HEARTBEAT))
+        last = heartbeat_time(self.store.read_files("runs/").get(HEARTBEAT))
         if last is not None and self.opts.now - last < HEARTBEAT_EVERY:
             return
         body = {"at": iso(self.opts.now), "run": self.opts.run_id,
                 "outcomes": {state: report.count(state)
                              for state in sorted({o.state for o in report.outcomes})}}
-        write({HEARTBEAT: json.dumps(body, sort_keys=True).encode() + b"\n"},
-              "cmops: publish heartbeat")
+        self.store.write_files({HEARTBEAT: json.dumps(body, sort_keys=True).encode() + b"\n"},
+                               "cmops: publish heartbeat")
 
     def _held(self, record: Record) -> bool:
         """Claimed by another run whose lease has not run out."""

@@ -77,9 +77,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
         result = collect(calendar, rules, store, adapter_factory(root, calendar, redactor),
                          now, start, progress, analytics=analytics)
     finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
+        store.close()
     if fmt == "json":
         click.echo(redactor(json.dumps(result.as_json(), indent=2, ensure_ascii=False)))
     else:

@@ -49,6 +49,14 @@ class Store(Protocol):
     def close(self) -> None:
         ...
 
+    def read_files(self, prefix: str) -> dict[str, bytes]:
+        """Every data file under ``prefix`` (snapshots, inbox, cursors, the heartbeat)."""
+        ...
+
+    def write_files(self, files: dict[str, bytes], message: str | None = None) -> None:
+        """Write data files durably where other runs see them (git: one commit, pushed)."""
+        ...
+
 
 def record_path(key: str) -> str:
     post, _, channel = key.rpartition("/")
