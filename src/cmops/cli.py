@@ -144,11 +144,11 @@ def _parse_at(value: str | None) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _load(ctx: click.Context) -> tuple[Path, Calendar, Report]:
+def _load(ctx: click.Context, *, use_cache: bool = True) -> tuple[Path, Calendar, Report]:
     from cmops.validate import load_calendar
 
     root = _root(ctx)
-    calendar, report = load_calendar(root)
+    calendar, report = load_calendar(root, use_cache=use_cache)
     from cmops.rules.networks import token_warnings
 
     for warning in token_warnings(calendar, datetime.now(UTC).date()):
@@ -310,7 +310,8 @@ def _ledger_view(root: Path) -> dict[str, Any]:
 
 
 _SYMBOL = {"published": "✓", "failed": "✗", "needs_human": "!", "expired": "⌛",
-           "pending": "…", "deferred": "…", "not_configured": "-", "skipped": "·", "due": "→"}
+           "pending": "…", "deferred": "…", "not_configured": "-", "skipped": "·", "due": "→",
+           "invalid": "⊘"}
 
 
 @cli.command()
@@ -355,15 +356,24 @@ def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
     from cmops.secrets import Redactor
 
     now = _parse_at(at)
-    root, calendar, report = _load(ctx)
+    # Every file is read and checked afresh: the publisher never trusts a cache for what it
+    # may send, and holds back whatever fails (cmops.gate).
+    root, calendar, report = _load(ctx, use_cache=False)
     unknown = [c for c in channels if c not in calendar.channels]
     if unknown:
         raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",
                                  param_hint="--channel")
-    known = {p.id for p in calendar.posts}
+    known = {p.id: p for p in calendar.posts}
     missing = [p for p in posts if p not in known]
     if missing:
         raise click.BadParameter(f"no such post: {', '.join(missing)}", param_hint="--post")
+    assert calendar.gate is not None
+    refused = [(p, why) for p in posts
+               if (why := calendar.gate.holds(p, "", known[p].campaign))]
+    if refused:
+        for post_id, why in refused:
+            click.echo(f"cmops: refusing to publish {post_id}: {why}", err=True)
+        ctx.exit(EXIT_CONTENT)
     store = _store(root, state, state_branch)
     redactor = Redactor()
 
@@ -384,13 +394,15 @@ def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
 
         click.echo(redactor(json.dumps({
             "now": result.now.isoformat().replace("+00:00", "Z"), "store": result.store,
-            "dry_run": result.dry_run, "ok": result.ok,
+            "dry_run": result.dry_run, "ok": result.ok, "held": result.held,
             "outcomes": [{"key": o.key, "post": o.post, "channel": o.channel,
                           "network": o.network, "state": o.state, "url": o.url,
                           "error": o.error, "sends": o.sends} for o in result.outcomes]},
             indent=2, ensure_ascii=False)))
     else:
         click.echo(redactor(_publish_table(result)))
+    if result.held:
+        click.echo(redactor(f"cmops: {result.held}"), err=True)
     ctx.exit(EXIT_OK if result.ok and report.ok else EXIT_CONTENT)
 
 

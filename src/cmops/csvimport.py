@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cmops.ids import is_id
 from cmops.model import Calendar
 from cmops.postfile import NewPost, fresh_id, slug
 
@@ -84,6 +85,9 @@ def parse_csv(data: str, calendar: Calendar, *, status: str = "draft",
         alts = [a.strip() for a in cells.get("alt", "").split("|")] if cells.get("alt") else []
         if len(alts) > len(media):
             problems.append(f"{len(alts)} alt texts for {len(media)} media")
+        if cells.get("id") and not is_id(cells["id"]):
+            problems.append(f"id {cells['id'][:40]!r} is not allowed: use 1-100 letters, "
+                            "digits, '.', '_' or '-', starting with a letter or digit")
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue

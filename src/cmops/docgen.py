@@ -333,6 +333,10 @@ def _loader_rules() -> dict[str, str]:
                         "channels posts go to.",
         "file.unknown": "A YAML file under calendar/ that cmops does not read, e.g. a post "
                         "outside calendar/posts/ (warning).",
+        "file.outside": "A file under calendar/ (or calendar/ itself) is a symbolic link to "
+                        "something outside the repository: cmops never reads it, so content "
+                        "outside the reviewed repository cannot reach a pull request or a "
+                        "network.",
         "yaml.syntax": "The file is not valid YAML; the message says what the parser expected "
                        "and where.",
         "yaml.encoding": "The file is not UTF-8 text.",

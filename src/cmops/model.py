@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cmops.gate import Gate
 
 NETWORKS = ("outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "instagram",
             "threads", "discord", "telegram")
@@ -341,6 +344,9 @@ class Calendar:
     pause: Pause | None = None
     rules: Governance = field(default_factory=Governance)
     replies: list[SavedReply] = field(default_factory=list)
+    gate: Gate | None = None
+    """What validation holds back from publishing (set by ``load_calendar``); None for a
+    calendar that was not validated, which the publisher refuses."""
 
     def channel_timezone(self, channel: str) -> str | None:
         ch = self.channels.get(channel)

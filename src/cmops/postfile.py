@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from cmops.ids import UnsafeName, is_id
+
 SCHEMA_LINE = "# yaml-language-server: $schema=../../../schemas/post.schema.json"
 _ID_OK = re.compile(r"[^a-z0-9]+")
 
@@ -69,6 +71,11 @@ def render(post: NewPost) -> str:
 
 
 def path_for(post: NewPost) -> str:
-    month = post.publish_at[:7] if post.publish_at and post.publish_at[:4].isdigit() \
-        else "unscheduled"
+    """``calendar/posts/<YYYY-MM>/<id>.yaml``; :class:`~cmops.ids.UnsafeName` for an id that
+    is not one safe file name (``../x``, an absolute path, a newline…)."""
+    if not is_id(post.id):
+        raise UnsafeName(f"id {post.id!r} is not allowed: use 1-100 letters, digits, '.', "
+                         "'_' or '-', starting with a letter or digit")
+    month = post.publish_at[:7] if post.publish_at and \
+        re.fullmatch(r"[0-9]{4}-[0-9]{2}", post.publish_at[:7]) else "unscheduled"
     return f"calendar/posts/{month}/{post.id}.yaml"

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cmops.adapters import (
     ADAPTERS,
@@ -41,6 +42,7 @@ from cmops.adapters import (
     Transient,
 )
 from cmops.faults import crash_point as _crash_point
+from cmops.ids import UnsafeName, record_parts
 from cmops.ledger import (
     Attempt,
     CorruptRecord,
@@ -56,6 +58,9 @@ from cmops.render import Rendered, render
 from cmops.retry import Backoff
 from cmops.secrets import MissingSecret, Redactor, resolve
 from cmops.stores import Store
+from cmops.workspace import OutsideRepository, media_file
+
+_T = TypeVar("_T")
 
 HEARTBEAT = "runs/heartbeat.json"
 HEARTBEAT_EVERY = timedelta(hours=1)
@@ -98,7 +103,8 @@ class Outcome:
     network: str
     state: str
     """published, failed, needs_human, expired, pending (retried next run), deferred (not
-    started: time budget), not_configured, skipped (another run holds it), due (dry run)."""
+    started: time budget), not_configured, skipped (another run holds it), due (dry run),
+    invalid (held back: the content fails validation; ``error`` says the first problem)."""
     url: str | None = None
     error: str | None = None
     sends: int = 0
@@ -106,7 +112,7 @@ class Outcome:
 
 
 BAD_STATES = frozenset({"failed", "needs_human", "expired", "pending", "deferred",
-                        "not_configured"})
+                        "not_configured", "invalid"})
 
 
 @dataclass(slots=True)
@@ -115,10 +121,12 @@ class Report:
     store: str
     dry_run: bool
     outcomes: list[Outcome] = field(default_factory=list)
+    held: str | None = None
+    """Why nothing at all was sent (a broken pause, rules or channels file)."""
 
     @property
     def ok(self) -> bool:
-        return not any(o.state in BAD_STATES for o in self.outcomes)
+        return self.held is None and not any(o.state in BAD_STATES for o in self.outcomes)
 
     def count(self, state: str) -> int:
         return sum(o.state == state for o in self.outcomes)
@@ -153,8 +161,33 @@ def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
             return NotConfigured(str(exc))
         except NotConfigured as exc:
             return exc
+        except Exception as exc:  # a setting the adapter cannot use: this channel's problem
+            return NotConfigured(redactor(f"channel {channel}: {type(exc).__name__}: {exc}"))
 
     return get
+
+
+def _unsafe_key(key: str) -> str | None:
+    try:
+        record_parts(key)
+    except UnsafeName as exc:
+        return f"not sent: {exc}"
+    return None
+
+
+def _guarded(call: Callable[..., _T], adapter: Adapter, *args: object) -> _T:
+    """An adapter call whose unexpected failure (a malformed 2xx answer: not JSON, no id) is
+    that item's problem, never the run's: it counts as "maybe sent", so the item is
+    reconciled or goes to a human, and the other items and channels go on."""
+    try:
+        return call(*args)
+    except PublishError:
+        raise
+    except Exception as exc:
+        message = f"unexpected answer from {adapter.network}: {type(exc).__name__}: {exc}"
+        redact = getattr(adapter, "redact", None)
+        message = redact(message) if callable(redact) else message
+        raise Transient(message[:500], maybe_sent=True) from None
 
 
 class Publisher:
@@ -183,6 +216,12 @@ class Publisher:
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> Report:
         report = Report(self.opts.now, self.store.description, self.opts.dry_run)
+        gate = self.calendar.gate
+        if gate is None or not gate.fresh:
+            raise ValueError("the publisher only sends a calendar validated from its files "
+                             "without the cache: load it with "
+                             "cmops.validate.load_calendar(root, use_cache=False)")
+        report.held = gate.everything
         loaded = self.store.load()
         plan = build_plan(self.calendar, self.opts.now, ledger=ledger_view(loaded))
         send: list[Item] = []
@@ -193,7 +232,14 @@ class Publisher:
             if self.opts.posts and item.post.id not in self.opts.posts:
                 continue
             current = loaded.get(item.key)
-            if isinstance(current, CorruptRecord):
+            wanted = item.state in (State.DUE, State.PAUSED) or (
+                item.state is State.EXPIRED and item.recorded is None) or (
+                item.state is State.STANDBY and item.post.id in self.opts.posts)
+            held = gate.holds(item.post.id, item.channel, item.post.campaign) or \
+                _unsafe_key(item.key)
+            if wanted and held and (item.state is not State.PAUSED or gate.pause_broken):
+                report.outcomes.append(self._outcome(item, "invalid", error=held))
+            elif isinstance(current, CorruptRecord):
                 report.outcomes.append(self._outcome(item, "needs_human", error=str(current)))
             elif item.state is State.NEEDS_HUMAN:
                 report.outcomes.append(self._outcome(
@@ -210,7 +256,13 @@ class Publisher:
             report.outcomes += [self._outcome(i, "due") for i in send]
             report.outcomes += [self._outcome(i, "expired", error=i.reason) for i in expire]
             return report
-        rendered = {i.key: render(i.post, i.channel, self.calendar) for i in send}
+        rendered: dict[str, Rendered] = {}
+        for item in list(send):
+            try:
+                rendered[item.key] = self._render(item)
+            except ValueError as exc:
+                send.remove(item)
+                report.outcomes.append(self._outcome(item, "invalid", error=str(exc)))
         items = {i.key: i for i in send + expire}
         unconfigured: dict[str, str] = {}
         for item in send:
@@ -271,6 +323,18 @@ class Publisher:
         self._heartbeat(report)
         return report
 
+    def _render(self, item: Item) -> Rendered:
+        """The item as it will be sent, its media checked to be regular files inside the
+        repository (what validation checked; checked again here, right before reading)."""
+        rendered = render(item.post, item.channel, self.calendar)
+        for part in rendered.parts:
+            for media in part.media:
+                try:
+                    media_file(self.root, media.path)
+                except OutsideRepository as exc:
+                    raise ValueError(f"not sent: {exc}") from None
+        return rendered
+
     def _heartbeat(self, report: Report) -> None:
         """Record that a publish run happened (``cmops health`` reads it), at most hourly so
         the git state branch gets one extra commit an hour, not one per run."""
@@ -308,7 +372,8 @@ class Publisher:
                 out = Outgoing(
                     item.key, item.post.id, item.channel, index, len(rendered.parts),
                     part.text, state.dedupe,
-                    tuple(MediaFile(self.root / m.path, m.path, m.alt) for m in part.media),
+                    tuple(MediaFile(media_file(self.root, m.path), m.path, m.alt)
+                          for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None, previous, root,
                     self.now())
                 done, used = self._send_part(adapter, record, state, out)
@@ -337,7 +402,7 @@ class Publisher:
         sent_at = datetime.fromisoformat(state.sent_at.replace("Z", "+00:00")) \
             if state.sent_at else self.opts.now
         try:
-            found = adapter.reconcile(out, sent_at, self.now())
+            found = _guarded(adapter.reconcile, adapter, out, sent_at, self.now())
         except CannotTell as exc:
             record.state, record.error = "needs_human", str(exc)
             record.claimed_by = record.lease_until = None
@@ -376,7 +441,7 @@ class Publisher:
             _crash_point("after-intent")
             sends += 1
             try:
-                remote = adapter.publish(out)
+                remote = _guarded(adapter.publish, adapter, out)
             except Rejected as exc:
                 state.state = "deferred"
                 record.state, record.error = "failed", str(exc)

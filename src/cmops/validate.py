@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
+from cmops.gate import build_gate, fail_closed_pause
 from cmops.model import Calendar, Campaign, Governance, Pause, Post, SavedReply
 from cmops.problems import Finding, Problem, Severity
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
@@ -63,6 +64,12 @@ def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult
     results: list[FileResult] = []
     extra: list[Problem] = []
     for f in list_calendar_files(root):
+        if f.kind == "outside":
+            extra.append(Problem(f.rel, 1, 1, "", "file.outside",
+                                 f"{f.rel} is a symbolic link to a place outside the "
+                                 "repository: cmops does not read it; put the file itself "
+                                 "in the repository"))
+            continue
         if f.kind == "unknown":
             if f.rel not in KNOWN_OTHER and not f.rel.startswith("calendar/replies/"):
                 extra.append(Problem(f.rel, 1, 1, "", "file.unknown",
@@ -246,10 +253,17 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
 
 
 def load_calendar(root: Path, use_cache: bool = True) -> tuple[Calendar, Report]:
-    """The whole content model (for plan, publish, report) and its validation report."""
+    """The whole content model (for plan, publish, report) and its validation report.
+
+    The calendar carries its :class:`~cmops.gate.Gate` (what the publisher must hold back);
+    ``use_cache=False`` reads and checks every file afresh, the only gate publishing takes."""
     built: dict[str, Post] = {}
     results, problems = _check(root, use_cache, built)
-    return build_calendar(results, built=built), Report(root, len(results), problems)
+    calendar = build_calendar(results, built=built)
+    calendar.gate = build_gate(calendar, problems, {r.rel: r.kind for r in results},
+                               fresh=not use_cache)
+    fail_closed_pause(calendar.gate, calendar)
+    return calendar, Report(root, len(results), problems)
 
 
 def calendar_from_bytes(files: Mapping[str, bytes]) -> Calendar:

@@ -35,7 +35,8 @@ class CalendarFile:
     rel: str
     """Path relative to the root, with forward slashes."""
     kind: str
-    """``post``, ``campaign``, ``channels``, or ``unknown`` (a YAML file cmops does not read)."""
+    """``post``, ``campaign``, ``channels``… ``unknown`` (a YAML file cmops does not read), or
+    ``outside`` (a symbolic link out of the repository: never read)."""
     size: int
     mtime_ns: int
 
@@ -68,6 +69,9 @@ KNOWN_OTHER = ("calendar/listening.yaml",
 def list_calendar_files(root: Path) -> list[CalendarFile]:
     """Every YAML file under ``calendar/``, sorted by path (so results are deterministic)."""
     out: list[CalendarFile] = []
+    real_root = root.resolve()
+    if not (root / "calendar").resolve().is_relative_to(real_root):
+        return [CalendarFile("calendar", "outside", 0, 0)]
     stack = [os.path.join(root, "calendar")]
     root_len = len(str(root)) + 1
     while stack:
@@ -81,6 +85,10 @@ def list_calendar_files(root: Path) -> list[CalendarFile]:
                         rel = entry.path[root_len:]
                         if os.sep != "/":
                             rel = rel.replace(os.sep, "/")
+                        if entry.is_symlink() and not \
+                                Path(entry.path).resolve().is_relative_to(real_root):
+                            out.append(CalendarFile(rel, "outside", 0, 0))
+                            continue
                         st = entry.stat()
                         out.append(CalendarFile(rel, file_kind(rel), st.st_size, st.st_mtime_ns))
                 elif entry.is_dir(follow_symlinks=False):
@@ -89,24 +97,54 @@ def list_calendar_files(root: Path) -> list[CalendarFile]:
     return out
 
 
+class OutsideRepository(ValueError):
+    """A path from content that would lead out of the repository (or to no regular file)."""
+
+
+def media_file(root: Path, rel: str) -> Path:
+    """The file a post's media path names, resolved strictly inside ``root`` and a regular
+    file (not a device, FIFO or directory); :class:`OutsideRepository` otherwise. Adapters
+    read media only through paths this returned."""
+    candidate = Path(rel)
+    if not rel or candidate.is_absolute() or ".." in candidate.parts or "\\" in rel \
+            or "\0" in rel or len(rel) > 1024:
+        raise OutsideRepository(f"media path {rel!r} is not a path inside the repository")
+    try:
+        full = (root / candidate).resolve()
+        if not full.is_relative_to(root.resolve()):
+            raise OutsideRepository(f"media path {rel!r} leads outside the repository")
+        if not full.is_file():
+            raise OutsideRepository(f"media path {rel!r} is not a file in the repository")
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise OutsideRepository(f"media path {rel!r} cannot be read: {exc}") from None
+    return full
+
+
 def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
     """Facts about each media path a post names: resolved strictly inside ``root``."""
     real_root = root.resolve()
     out: dict[str, MediaInfo] = {}
     for rel in set(paths):
         candidate = Path(rel)
-        if candidate.is_absolute() or ".." in candidate.parts or "\\" in rel:
+        if candidate.is_absolute() or ".." in candidate.parts or "\\" in rel or "\0" in rel \
+                or len(rel) > 1024:
             out[rel] = MediaInfo(exists=False, inside=False)
             continue
-        full = (root / candidate).resolve()
+        try:
+            full = (root / candidate).resolve()
+        except (OSError, RuntimeError):  # a symlink loop, a name too long
+            out[rel] = MediaInfo(exists=False)
+            continue
         if not full.is_relative_to(real_root):
             out[rel] = MediaInfo(exists=False, inside=False)
             continue
         try:
+            if not full.is_file():  # a directory, FIFO or device: nothing to upload
+                raise FileNotFoundError(rel)
             size = full.stat().st_size
             with open(full, "rb") as handle:
                 head = handle.read(16)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        except OSError:  # missing, a directory, a name too long…
             out[rel] = MediaInfo(exists=False)
             continue
         out[rel] = MediaInfo(exists=True, size=size, mime=sniff(head))

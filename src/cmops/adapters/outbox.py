@@ -10,17 +10,37 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
-from cmops.adapters.base import ChannelContext, Outgoing, Remote
+from cmops.adapters.base import ChannelContext, NotConfigured, Outgoing, Remote
 from cmops.adapters.reading import Counters, InboxItem
 from cmops.atomic import write_atomic
 
 FEED_ENTRIES = 200
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 forbids: one of them would make the whole feed unreadable for good."""
+
+
+def _x(value: object) -> str:
+    return escape(_NOT_XML.sub("\ufffd", str(value)))
+
+
+def _inside(root: Path, setting: str, channel: str) -> Path:
+    """The channel's ``path``, strictly inside the repository and outside ``.git`` and
+    ``calendar/`` (content must not be able to write where code or content lives)."""
+    parts = Path(setting).parts
+    full = (root / setting).resolve()
+    real = root.resolve()
+    if Path(setting).is_absolute() or ".." in parts or not full.is_relative_to(real) \
+            or full == real or full.relative_to(real).parts[0] in (".git", "calendar"):
+        raise NotConfigured(f"channel {channel}: outbox path {setting!r} must be a folder "
+                            "inside the repository (not .git/ or calendar/)")
+    return full
 
 
 class OutboxAdapter:
@@ -31,7 +51,7 @@ class OutboxAdapter:
         self.name = ctx.name
         self.root = ctx.root
         setting = ctx.settings.get("path")
-        self.dir = (ctx.root / setting) if isinstance(setting, str) else \
+        self.dir = _inside(ctx.root, setting, ctx.name) if isinstance(setting, str) else \
             ctx.root / ".cmops" / "outbox" / ctx.name
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
@@ -82,18 +102,19 @@ class OutboxAdapter:
         updated = entries[0]["published_at"] if entries else "1970-01-01T00:00:00Z"
         lines = ['<?xml version="1.0" encoding="utf-8"?>',
                  '<feed xmlns="http://www.w3.org/2005/Atom">',
-                 f"  <title>{escape(self.name)}</title>",
-                 f"  <id>urn:cmops:outbox:{escape(self.name)}</id>",
-                 f"  <updated>{escape(updated)}</updated>"]
+                 f"  <title>{_x(self.name)}</title>",
+                 f"  <id>urn:cmops:outbox:{_x(self.name)}</id>",
+                 f"  <updated>{_x(updated)}</updated>"]
         for e in entries[:FEED_ENTRIES]:
             text = str(e.get("text", ""))
             lines += ["  <entry>",
-                      f"    <id>urn:cmops:{escape(str(e.get('id')))}</id>",
-                      f"    <title>{escape(text.splitlines()[0] if text else '')}</title>",
-                      f"    <updated>{escape(str(e.get('published_at')))}</updated>",
-                      f"    <content type=\"text\">{escape(text)}</content>"]
+                      f"    <id>urn:cmops:{_x(e.get('id'))}</id>",
+                      f"    <title>{_x(text.splitlines()[0] if text else '')}</title>",
+                      f"    <updated>{_x(e.get('published_at'))}</updated>",
+                      f"    <content type=\"text\">{_x(text)}</content>"]
             if e.get("link"):
-                lines.append(f"    <link href={quoteattr(str(e['link']))}/>")
+                href = quoteattr(_NOT_XML.sub("\ufffd", str(e["link"])))
+                lines.append(f"    <link href={href}/>")
             lines.append("  </entry>")
         lines.append("</feed>")
         write_atomic(self.dir / "feed.xml", ("\n".join(lines) + "\n").encode("utf-8"))

@@ -37,6 +37,7 @@ def import_csv(ctx: click.Context, file: Path, status: str, dry_run: bool) -> No
     from cmops.atomic import write_atomic
     from cmops.cli import EXIT_CONTENT, EXIT_OK, _load
     from cmops.csvimport import parse_csv
+    from cmops.ids import UnsafeName
     from cmops.output import text as as_text
     from cmops.postfile import path_for, render
     from cmops.validate import validate
@@ -53,7 +54,12 @@ def import_csv(ctx: click.Context, file: Path, status: str, dry_run: bool) -> No
     written = []
     skipped = len(errors)
     for post in posts:
-        rel = path_for(post)
+        try:
+            rel = path_for(post)
+        except UnsafeName as exc:
+            click.echo(f"{file}: skipped: {exc}", err=True)
+            skipped += 1
+            continue
         if (root / rel).exists():
             click.echo(f"{file}: skipped {post.id}: {rel} exists", err=True)
             skipped += 1

@@ -38,6 +38,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
     """
     from cmops.atomic import write_atomic
     from cmops.cli import EXIT_CONTENT, EXIT_OK, _load
+    from cmops.ids import UnsafeName
     from cmops.output import text as as_text
     from cmops.postfile import NewPost, fresh_id, path_for, render, slug
     from cmops.validate import validate
@@ -59,7 +60,10 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
     date = (at or "")[:10].replace("-", "") if at and at != "next-slot" else ""
     new = NewPost(post_id or fresh_id(slug(text) + (f"-{date}" if date else ""), taken),
                   list(channels), text, at, status, campaign)
-    rel = path_for(new)
+    try:
+        rel = path_for(new)
+    except UnsafeName as exc:
+        raise click.BadParameter(str(exc), param_hint="--id") from None
     if (root / rel).exists():
         raise click.UsageError(f"{rel} exists already")
     write_atomic(root / rel, render(new).encode("utf-8"))

@@ -29,9 +29,10 @@ PostRule = Callable[[Post, Context], Iterable[Finding]]
 CalendarRule = Callable[[Context], Iterable[Finding]]
 
 FILE_RULES: dict[str, tuple[FileRule, ...]] = {
-    "post": (safety.check_post_text,),
-    "campaign": (safety.check_campaign_text,),
-    "channels": (safety.check_secrets, references.check_channel_settings),
+    "post": (safety.check_ids, safety.check_post_text),
+    "campaign": (safety.check_ids, safety.check_campaign_text),
+    "channels": (safety.check_channel_names, safety.check_secrets,
+                 references.check_channel_settings),
 }
 
 POST_RULES: tuple[PostRule, ...] = (
@@ -45,6 +46,7 @@ POST_RULES: tuple[PostRule, ...] = (
 
 CALENDAR_RULES: tuple[CalendarRule, ...] = (
     references.check_ids,
+    references.check_pause_channels,
     timing.check_zones,
     timing.check_campaign_dates,
     governance.check_calendar_policy,

@@ -20,6 +20,8 @@ DOCS = {
     "post.unknown-variant": "A variant is named after neither a network nor a channel.",
     "post.unused-variant": "A variant targets a network or channel the post does not go to "
                            "(warning).",
+    "pause.unknown-channel": "calendar/pause.yaml names a channel that calendar/channels.yaml "
+                             "does not define: the pause would not stop what was meant.",
     "channel.settings": "A channel lacks a setting its network needs (e.g. server for "
                         "mastodon, chat_id for telegram).",
 }
@@ -48,6 +50,18 @@ def check_ids(ctx: Context) -> Iterator[Finding]:
             yield Finding(here, ("id",), "campaign.duplicate-id",
                           f"campaign id '{campaign_id}' is also used by {there}; each campaign "
                           "needs its own id")
+
+
+def check_pause_channels(ctx: Context) -> Iterator[Finding]:
+    cal = ctx.calendar
+    if cal.pause is None or not cal.pause.channels:
+        return
+    for i, name in enumerate(cal.pause.channels):
+        if name not in cal.channels:
+            known = ", ".join(sorted(cal.channels)) or "none defined"
+            yield Finding(cal.pause.file, ("channels", i), "pause.unknown-channel",
+                          f"unknown channel '{name}'{did_you_mean(name, cal.channels)}: the "
+                          f"pause must name channels of {cal.channels_file} ({known})")
 
 
 def check_post_references(post: Post, ctx: Context) -> Iterator[Finding]:

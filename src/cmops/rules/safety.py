@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cmops.ids import is_channel, is_id
 from cmops.problems import Finding, Path
 
 DOCS = {
@@ -15,6 +16,10 @@ DOCS = {
                           "differently from what reviewers read.",
     "text.control-char": "Text contains an invisible control character (other than line "
                          "breaks and tabs).",
+    "id.unsafe": "A post id, campaign id or channel name that is not one safe name (letters, "
+                 "digits, '.', '_', '-'; starting with a letter or digit; at most 100 "
+                 "characters, 64 for channels). Ids become file names and git paths in the "
+                 "ledger, so nothing else is accepted, not even a trailing line break.",
     "secrets.env-name": "A secret must be the NAME of an environment variable "
                         "(UPPER_CASE), never the credential itself.",
 }
@@ -67,6 +72,27 @@ def _check(rel: str, path: Path, text: str) -> Iterator[Finding]:
 def check_post_text(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
     for path, text in _texts(data, ("text",)):
         yield from _check(rel, path, text)
+
+
+def check_ids(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    """The id of a post or campaign file, matched whole (a schema ``$`` also matches before a
+    trailing newline)."""
+    value = data.get("id")
+    if isinstance(value, str) and not is_id(value):
+        yield Finding(rel, ("id",), "id.unsafe",
+                      f"id {value[:60]!r} is not allowed: use 1-100 letters, digits, '.', '_' "
+                      "or '-', starting with a letter or digit")
+
+
+def check_channel_names(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return
+    for name in channels:
+        if isinstance(name, str) and not is_channel(name):
+            yield Finding(rel, ("channels", name), "id.unsafe",
+                          f"channel name {name[:60]!r} is not allowed: use 1-64 letters, "
+                          "digits, '.', '_' or '-', starting with a letter or digit")
 
 
 def check_campaign_text(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from cmops.ids import UnsafeName, record_parts
 from cmops.ledger import CorruptRecord, Record
 
 Prepare = Callable[[str, Record | None], Record | None]
@@ -59,12 +60,24 @@ class Store(Protocol):
 
 
 def record_path(key: str) -> str:
-    post, _, channel = key.rpartition("/")
+    """The one way a ledger key becomes a path in a store (raises UnsafeName otherwise)."""
+    post, channel = record_parts(key)
     return f"records/{post}/{channel}.json"
+
+
+def lock_path(key: str) -> str:
+    """The lock file of a key: the record's layout, so two keys never share a lock."""
+    post, channel = record_parts(key)
+    return f"locks/{post}/{channel}.lock"
 
 
 def key_from_path(path: str) -> str | None:
     parts = path.split("/")
     if len(parts) != 3 or parts[0] != "records" or not parts[2].endswith(".json"):
         return None
-    return f"{parts[1]}/{parts[2][:-5]}"
+    key = f"{parts[1]}/{parts[2][:-5]}"
+    try:
+        record_parts(key)
+    except UnsafeName:
+        return None  # not a file cmops wrote: never read as a record
+    return key

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from cmops.faults import crash_point
+from cmops.ids import store_path
 from cmops.ledger import CorruptRecord, Record, dumps, loads
 from cmops.stores import Prepare, key_from_path, record_path
 
@@ -104,6 +105,8 @@ class GitStore:
     def _commit(self, files: dict[str, bytes], message: str) -> str:
         """A commit on top of the branch as last fetched, with ``files`` (path in the store ->
         bytes) written over it; the work tree and the user's index are never touched."""
+        for rel in files:
+            store_path(rel)  # one entry per line of --index-info: no forged lines
         with tempfile.TemporaryDirectory(prefix="cmops-state-") as tmp:
             paths = []
             for n, data in enumerate(files.values()):

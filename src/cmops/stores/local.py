@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 
 from cmops.atomic import write_atomic
+from cmops.ids import store_path
 from cmops.ledger import CorruptRecord, Record, dumps, loads
-from cmops.stores import Prepare, key_from_path, record_path
+from cmops.stores import Prepare, key_from_path, lock_path, record_path
 
 DEFAULT_STATE = Path(".cmops/state")
 
@@ -45,16 +46,23 @@ class LocalStore:
                 out[key] = loads(file.read_bytes(), key)
             except CorruptRecord as exc:
                 out[key] = exc
+            except OSError as exc:  # a directory or an unreadable file where a record goes
+                out[key] = CorruptRecord(key, f"cannot read {file.name}: {exc.strerror}")
         return out
 
     def read(self, key: str) -> Record | None:
         file = self._file(key)
-        return loads(file.read_bytes(), key) if file.exists() else None
+        if not file.exists():
+            return None
+        try:
+            return loads(file.read_bytes(), key)
+        except OSError as exc:
+            raise CorruptRecord(key, f"cannot read {file.name}: {exc.strerror}") from None
 
     def _lock(self, key: str) -> bool:
         if key in self._locks:
             return True
-        lock = self.path / "locks" / (key.replace("/", "__") + ".lock")
+        lock = self.path / lock_path(key)
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -108,7 +116,6 @@ class LocalStore:
     def write_files(self, files: dict[str, bytes], message: str | None = None) -> None:
         """Replace each file atomically, in the order given (write cursors last)."""
         for rel in files:
-            if rel.startswith("/") or ".." in rel.split("/"):
-                raise ValueError(f"refusing to write {rel!r} outside the state directory")
+            store_path(rel)  # raises UnsafeName: nothing is written outside the directory
         for rel, data in files.items():
             write_atomic(self.path / rel, data)
