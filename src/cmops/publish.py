@@ -180,7 +180,10 @@ def _guarded(call: Callable[..., _T], adapter: Adapter, *args: object) -> _T:
     that item's problem, never the run's: it counts as "maybe sent", so the item is
     reconciled or goes to a human, and the other items and channels go on."""
     try:
-        return call(*args)
+        result = call(*args)
+        if isinstance(result, Remote) and result.id in ("", "None", "null"):
+            raise ValueError(f"no post id in the answer (got {result.id!r})")
+        return result
     except PublishError:
         raise
     except Exception as exc:
