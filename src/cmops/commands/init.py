@@ -265,6 +265,7 @@ jobs:
         with:
           command: validate
           format: github
+          args: --no-cache # a pull request could commit a doctored .cmops/cache/
           workflow-commands: "true" # the annotations on the pull request's lines
       - name: Plan
         if: ${{ !cancelled() }}
