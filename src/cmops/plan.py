@@ -18,8 +18,8 @@ States of an item:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -39,6 +39,8 @@ class State(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     NEEDS_HUMAN = "needs_human"
+    INVALID = "invalid"
+    """Held back: the content fails validation (``reason`` gives the first problem)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,14 +234,18 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 continue
             network = ch.network or "outbox"
             zone = calendar.channel_timezone(channel) or "UTC"
+            held = calendar.gate.holds(post.id, channel, post.campaign) \
+                if calendar.gate else None
             if post.status == "standby":
                 key = item_key(post.id, channel)
                 recorded = ledger.get(key)
                 state = _RECORDED_STATES.get(recorded.state, State.STANDBY) if recorded \
                     else State.STANDBY
-                items.append(Item(key, post, channel, network, None, zone, state,
-                                  "holding statement: publish with cmops publish --post "
-                                  f"{post.id}", recorded=recorded))
+                reason = "holding statement: publish with cmops publish --post " + post.id
+                if held and state is State.STANDBY:
+                    state, reason = State.INVALID, held
+                items.append(Item(key, post, channel, network, None, zone, state, reason,
+                                  recorded=recorded))
                 continue
             if post.queued:
                 first = slots.get((post.id, channel))
@@ -252,8 +258,9 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 if post.id not in invalid:
                     invalid.append(post.id)
                 continue
-            items.extend(_items_for(post, channel, network, zone, first, now, horizon,
-                                    calendar, ledger, pause, post.queued, since))
+            found = _items_for(post, channel, network, zone, first, now, horizon, calendar,
+                               ledger, pause, post.queued, since)
+            items.extend(_held(found, held) if held else found)
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
     return Plan(now, items, pause, drafts, invalid)
@@ -300,6 +307,15 @@ def _items_for(post: Post, channel: str, network: str, zone: str, first: datetim
             if now - when >= timedelta(minutes=5):
                 reason = f"{_human(now - when)} late"
         yield Item(key, post, channel, network, when, zone, state, reason, n, queued, recorded)
+
+
+def _held(items: Iterable[Item], why: str) -> Iterator[Item]:
+    """Items of content that fails validation: what would go out is shown as held back."""
+    for item in items:
+        if item.state in (State.DUE, State.SCHEDULED, State.EXPIRED) and item.recorded is None:
+            yield replace(item, state=State.INVALID, reason=why)
+        else:
+            yield item
 
 
 def _human(delta: timedelta) -> str:

@@ -141,7 +141,7 @@ def _published_channels(view: PlanView, post_id: str) -> list[str]:
 _MARK = {State.DUE: "DUE", State.SCHEDULED: "scheduled", State.EXPIRED: "EXPIRED",
          State.SKIPPED: "skipped", State.PAUSED: "PAUSED", State.STANDBY: "standby",
          State.PUBLISHED: "published", State.FAILED: "FAILED",
-         State.NEEDS_HUMAN: "NEEDS HUMAN"}
+         State.NEEDS_HUMAN: "NEEDS HUMAN", State.INVALID: "INVALID"}
 
 
 def _first_line(text: str, width: int = 72) -> str:
@@ -157,8 +157,8 @@ def _measure_text(measures: Sequence[Measure]) -> str:
 
 def _summary_line(view: PlanView) -> str:
     counts = view.summary()
-    order = ("due", "scheduled", "expired", "paused", "standby", "published", "failed",
-             "needs_human", "skipped")
+    order = ("due", "scheduled", "invalid", "expired", "paused", "standby", "published",
+             "failed", "needs_human", "skipped")
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in order if counts[k]]
     return ", ".join(parts) or "nothing"
 

@@ -235,10 +235,15 @@ class Publisher:
             if self.opts.posts and item.post.id not in self.opts.posts:
                 continue
             current = loaded.get(item.key)
-            wanted = item.state in (State.DUE, State.PAUSED) or (
+            requested = item.post.id in self.opts.posts
+            # What would be acted on now: due, expired unrecorded, a requested holding
+            # statement, or held back (by validation, or a pause file that cannot be read).
+            wanted = item.state is State.DUE or (
                 item.state is State.EXPIRED and item.recorded is None) or (
-                item.state is State.STANDBY and item.post.id in self.opts.posts)
-            held = gate.holds(item.post.id, item.channel, item.post.campaign) or \
+                item.state in (State.STANDBY, State.INVALID, State.PAUSED) and (
+                    requested if item.when is None else item.when <= self.opts.now))
+            held = (item.reason if item.state is State.INVALID else None) or \
+                gate.holds(item.post.id, item.channel, item.post.campaign) or \
                 _unsafe_key(item.key)
             if wanted and held and (item.state is not State.PAUSED or gate.pause_broken):
                 report.outcomes.append(self._outcome(item, "invalid", error=held))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cmops.ids import UnsafeName, record_parts
 from cmops.ledger import Attempt, CorruptRecord, Record, iso, ledger_view
 from cmops.model import Calendar
 from cmops.plan import build_plan, item_key
@@ -98,6 +99,11 @@ def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolu
     if channel not in calendar.channels:
         raise ResolveError(f"unknown channel {channel}")
     key = item_key(post, channel, occurrence)
+    try:
+        record_parts(key)
+    except UnsafeName as exc:
+        raise ResolveError(f"{exc}; ids with such characters are never published or "
+                           "recorded") from None
     records = store.load()
     found = records.get(key)
     if found is None and not any(p.id == post for p in calendar.posts):

@@ -134,11 +134,12 @@ _FR: dict[str, str] = {
 STATES = {
     "en": {"due": "due", "scheduled": "scheduled", "expired": "expired", "skipped": "skipped",
            "paused": "paused", "standby": "standby", "published": "published",
-           "failed": "failed", "needs_human": "needs a human", "pending": "in progress"},
+           "failed": "failed", "needs_human": "needs a human", "pending": "in progress",
+           "invalid": "held: invalid"},
     "fr": {"due": "à publier", "scheduled": "programmée", "expired": "expirée",
            "skipped": "sautée", "paused": "suspendue", "standby": "en attente",
            "published": "publiée", "failed": "échec", "needs_human": "à vérifier",
-           "pending": "en cours"},
+           "pending": "en cours", "invalid": "bloquée : invalide"},
 }
 
 _MONTHS = {
