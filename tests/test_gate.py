@@ -469,3 +469,14 @@ def test_the_outbox_feed_stays_valid_xml_whatever_the_text(tmp_path: Path) -> No
     root = ET.parse(tmp_path / ".cmops/outbox/news/feed.xml").getroot()
     ns = "{http://www.w3.org/2005/Atom}"
     assert root.findtext(f"{ns}entry/{ns}content") == "bell \ufffd and \ufffd[31m red"
+
+
+def test_collect_skips_channels_whose_names_are_not_safe(run: Runner, repo: Path) -> None:
+    (repo / "calendar/channels.yaml").write_text(
+        'timezone: UTC\nchannels:\n  "a b":\n    network: outbox\n  "../up":\n'
+        "    network: outbox\n  fine:\n    network: outbox\n")
+    result = run("collect", "--at", AT, root=repo)
+    assert result.exit_code in (0, 1), result.output
+    assert "skipped: the channel name is not allowed" in result.output
+    written = {p.name for p in (repo / ".cmops/state").rglob("*.json")}
+    assert "fine.json" in written and "a b.json" not in written and "up.json" not in written

@@ -29,6 +29,7 @@ from cmops.adapters.reading import (
     reader_of,
 )
 from cmops.ga4 import Ga4Setup, read_traffic
+from cmops.ids import is_channel
 from cmops.ledger import Record
 from cmops.listening import CrisisState, Heard, Leader, Listening, Signal, evaluate, label
 from cmops.listening import leaders as rank_leaders
@@ -359,6 +360,9 @@ def collect(calendar: Calendar, rules: Listening, store: Store, factory: Factory
     run = _Run(calendar, rules, store, factory, now, since, progress or (lambda c, m: None))
     summaries = []
     for name in sorted(calendar.channels):
+        if not is_channel(name):  # names become file names in the store: validate says why
+            run.progress(name, "skipped: the channel name is not allowed (cmops validate)")
+            continue
         run.progress(name, "reading")
         summaries.append(run.channel(name))
     fired, open_episodes = run.crisis()
