@@ -44,9 +44,12 @@ class CmopsGroup(click.Group):
             click.echo("Interrupted.", err=True)
             code = EXIT_INTERRUPTED
         except Exception as exc:  # the one place a bug becomes a message
+            from cmops.secrets import redact_known  # a bug's message may quote a token
+
             if verbose:
-                traceback.print_exc()
-            click.echo(f"cmops: unexpected error: {type(exc).__name__}: {exc}", err=True)
+                click.echo(redact_known(traceback.format_exc()), err=True, nl=False)
+            click.echo(redact_known(f"cmops: unexpected error: {type(exc).__name__}: {exc}"),
+                       err=True)
             if not verbose:
                 click.echo("This is a bug in cmops; re-run with -v to see the traceback and "
                            "report it.", err=True)
@@ -80,8 +83,11 @@ def cli(ctx: click.Context, root: Path | None, verbose: bool) -> None:
     ctx.obj["root"] = root
     import logging
 
+    from cmops.secrets import redact_logs
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    redact_logs()  # httpx logs request URLs: Telegram's and Discord's hold the token
 
 
 @cli.command()

@@ -438,6 +438,7 @@ class Ga4Client:
         issued = int(self.setup.clock())
         form = {"grant_type": JWT_BEARER,
                 "assertion": assertion(self.account, self.token_uri, issued)}
+        self.redact.add(form["assertion"])  # a bearer credential for the next hour
         body = self._send("GA4 sign-in", lambda: self.http.post(self.token_uri, data=form))
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:

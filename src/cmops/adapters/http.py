@@ -32,9 +32,9 @@ def _message(response: httpx.Response, redact: Callable[[str], str]) -> str:
             if isinstance(body.get(key), str):
                 body = body[key]
                 break
-    text = " ".join(str(body).split())[:300]
-    return redact(f"HTTP {response.status_code}: {text}" if text else
-                  f"HTTP {response.status_code}")
+    # Redact, then cut: a secret cut in two would no longer match, and its start would stay.
+    text = redact(" ".join(str(body).split()))[:300]
+    return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
 
 
 def check(response: httpx.Response, redact: Callable[[str], str],
