@@ -145,8 +145,8 @@ class BlueskyAdapter(BlueskyReader):
         name, detail = _error(response)
         if not name:
             return exc
-        text = " ".join(f"{name}: {detail}".split())[:300]
-        message = self.redact(f"HTTP {response.status_code}: {text}")
+        text = self.redact(" ".join(f"{name}: {detail}".split()))[:300]  # redact, then cut
+        message = f"HTTP {response.status_code}: {text}"
         if isinstance(exc, Rejected):
             return Rejected(message, exc.status)
         return Transient(("rate limited: " if exc.status == 429 else "") + message,

@@ -49,6 +49,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
+from cmops.secrets import redact_known
 from cmops.text.linkedin import to_little_text
 
 VERSION = "202601"
@@ -206,6 +207,6 @@ class LinkedInAdapter(LinkedInReading):
 
 def _message(response: httpx.Response) -> str:
     try:
-        return " ".join(str(response.json().get("message", "")).split())[:300]
+        return redact_known(" ".join(str(response.json().get("message", "")).split()))[:300]
     except (ValueError, AttributeError):
         return ""

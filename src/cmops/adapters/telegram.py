@@ -141,7 +141,7 @@ def _fail(response: httpx.Response, redact: Callable[[str], str]) -> None:
     except (ValueError, KeyError, TypeError):
         return
     status = response.status_code
-    message = redact(f"HTTP {status}: {' '.join(description.split())[:300]}")
+    message = f"HTTP {status}: {redact(' '.join(description.split()))[:300]}"  # redact, then cut
     if status == 429:
         wait = (body.get("parameters") or {}).get("retry_after")
         raise Transient(f"rate limited: {message}", maybe_sent=False, status=status,

@@ -59,6 +59,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.x_read import XReading
+from cmops.secrets import redact_known
 from cmops.text.twitter import extract_urls
 
 DUPLICATE = "duplicate content"
@@ -253,4 +254,4 @@ def _problems(response: httpx.Response) -> str:
         text = "; ".join(found) or str(body.get("detail") or body)
     except (ValueError, AttributeError):
         text = response.text
-    return " ".join(text.split())[:300]
+    return redact_known(" ".join(text.split()))[:300]  # redact before cutting
