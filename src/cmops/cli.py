@@ -136,18 +136,31 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bo
     ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)
 
 
-def _parse_at(value: str | None) -> datetime:
+def _parse_at(value: str | None, param: str = "--at") -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date and time",
-                                 param_hint="--at") from None
+                                 param_hint=param) from None
     if parsed.tzinfo is None:
         raise click.BadParameter("give an offset or Z, e.g. 2026-11-24T09:00+01:00",
-                                 param_hint="--at")
+                                 param_hint=param)
+    if not AT_RANGE[0] <= parsed.year <= AT_RANGE[1]:
+        raise click.BadParameter(f"give a time between the years {AT_RANGE[0]} and "
+                                 f"{AT_RANGE[1]}", param_hint=param)
     return parsed.astimezone(UTC)
+
+
+def _finite(value: float, param: str) -> float:
+    if value != value:  # NaN compares unequal to itself, and passes click's range check
+        raise click.BadParameter("give a number of seconds", param_hint=param)
+    return value
+
+
+AT_RANGE = (2000, 2100)
+"""Times cmops plans and publishes in (content dates are bounded the same way)."""
 
 
 def _load(ctx: click.Context, *, use_cache: bool = True) -> tuple[Path, Calendar, Report]:
@@ -200,7 +213,7 @@ def plan(ctx: click.Context, at: str | None, until: str | None, days: int,
     from cmops.planview import RENDERERS, PlanView
 
     now = _parse_at(at)
-    end = _parse_at(until) if until else now + timedelta(days=days)
+    end = _parse_at(until, "--until") if until else now + timedelta(days=days)
     if end < now:
         raise click.BadParameter("must be after --at", param_hint="--until")
     root, calendar, report = _load(ctx)
@@ -329,7 +342,9 @@ _SYMBOL = {"published": "✓", "failed": "✗", "needs_human": "!", "expired": "
                    "statement.")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
 @_state_options
-@click.option("--budget", type=click.FloatRange(min=30), default=600, show_default=True,
+@click.option("--budget", type=click.FloatRange(min=30, max=21600), default=600,
+              callback=lambda ctx, param, value: _finite(value, "--budget"),
+              show_default=True,
               metavar="SECONDS", help="Time budget of the run: no send starts when less "
                                       "than 30 s of it is left.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

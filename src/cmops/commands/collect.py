@@ -53,7 +53,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
     from cmops.secrets import Redactor
 
     now = _parse_at(at)
-    start = _parse_at(since) if since else None
+    start = _parse_at(since, "--since") if since else None
     if start is not None and start > now:
         raise click.BadParameter("must be before --at", param_hint="--since")
     root, calendar, _ = _load(ctx)
