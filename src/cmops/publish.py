@@ -56,7 +56,7 @@ from cmops.model import Calendar
 from cmops.plan import Item, State, build_plan
 from cmops.render import Rendered, render
 from cmops.retry import Backoff
-from cmops.secrets import MissingSecret, Redactor, resolve
+from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
 from cmops.workspace import OutsideRepository, media_file
 
@@ -187,9 +187,8 @@ def _guarded(call: Callable[..., _T], adapter: Adapter, *args: object) -> _T:
     except PublishError:
         raise
     except Exception as exc:
-        message = f"unexpected answer from {adapter.network}: {type(exc).__name__}: {exc}"
-        redact = getattr(adapter, "redact", None)
-        message = redact(message) if callable(redact) else message
+        message = redact_known(f"unexpected answer from {adapter.network}: "
+                               f"{type(exc).__name__}: {exc}")
         raise Transient(message[:500], maybe_sent=True) from None
 
 
