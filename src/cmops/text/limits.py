@@ -72,6 +72,10 @@ class NetworkRules:
     max_mentions: int | None = None
     hashtag_advice: int | None = None
     """A softer hashtag count above which `advice` speaks up."""
+    link: str = "text"
+    """How a post's ``link`` reaches the network: ``text`` (the network builds its own
+    preview from a URL in the text, so the link is put in the text and counted there) or
+    ``card`` (the client must send the card itself: title, description, image)."""
 
     def measure(self, text: str, *, limit_override: int | None = None,
                 with_media: bool = False) -> Measure:
