@@ -102,7 +102,7 @@ def test_markdown_stays_under_githubs_comment_limit(run: Runner, repo: Path) -> 
     md = result.stdout
     assert len(md) <= 65_536
     assert "The full plan (1400 items) is longer than GitHub allows" in md
-    assert "| Tue 01 Dec 09:00 CET | `bulk-0000` | bsky | scheduled |" in md
+    assert "| Tue 01 Dec 09:00 CET | `bulk-0000` | `bsky` | scheduled |" in md
 
 
 def test_unknown_channel_and_bad_times_are_usage_errors(run: Runner, repo: Path) -> None:

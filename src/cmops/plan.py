@@ -142,6 +142,17 @@ def _resolve(post: Post, zone: str) -> datetime | None:
         return None
 
 
+def first_time(post: Post, channel: str, calendar: Calendar,
+               slots: Mapping[tuple[str, str], datetime]) -> datetime | None:
+    """When a post first goes out on a channel (UTC), from the files alone: its publish_at
+    read in the channel's zone, or its queue slot (``slots`` from :func:`assign_slots`)."""
+    if post.status == "standby":
+        return None
+    if post.queued:
+        return slots.get((post.id, channel))
+    return _resolve(post, calendar.channel_timezone(channel) or "UTC")
+
+
 def assign_slots(calendar: Calendar) -> dict[tuple[str, str], datetime]:
     """(post id, channel) -> slot time for every queued ready post.
 

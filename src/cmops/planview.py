@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from cmops.diff import PostChange
+from cmops.diff import PostChange, output_text
 from cmops.model import Calendar
 from cmops.plan import Item, Plan, State
 from cmops.render import Rendered, render
@@ -67,6 +67,15 @@ class PlanView:
 
     def measures(self, item: Item) -> Sequence[Measure]:
         return self.measurer(self.rendered(item), self.calendar)
+
+    def versions(self, items: Sequence[Item]) -> list[tuple[list[Item], Rendered]]:
+        """The distinct outputs of one post among ``items``, each with the items (channels)
+        that receive it, in the items' order: identical versions are shown once."""
+        groups: dict[str, tuple[list[Item], Rendered]] = {}
+        for item in items:
+            rendered = self.rendered(item)
+            groups.setdefault(output_text(rendered), ([], rendered))[0].append(item)
+        return list(groups.values())
 
     def summary(self) -> dict[str, int]:
         """Items shown, by state, and the number of drafts (never planned)."""
@@ -123,7 +132,11 @@ def as_json(view: PlanView) -> str:
         "changes": [{"post": c.post_id, "kind": c.kind, "file": c.file,
                      "fields": list(c.fields), "rescheduled": c.rescheduled,
                      "text_diff": list(c.text_diff),
-                     "published": _published_channels(view, c.post_id)}
+                     "published": _published_channels(view, c.post_id),
+                     "details": list(c.details), "because": list(c.because),
+                     "outputs": [{"channels": list(o.channels), "before": o.before,
+                                  "after": o.after, "diff": list(o.diff)}
+                                 for o in c.outputs]}
                     for c in view.changes],
         "invalid": view.plan.invalid,
     }, ensure_ascii=False)
@@ -189,7 +202,6 @@ def as_text(view: PlanView) -> str:
             occ = f" #{occurrence}" if occurrence else ""
             campaign = f"  [{first.post.campaign}]" if first.post.campaign else ""
             lines.append(f"  {time}  {post_id}{occ}{campaign}")
-            lines.append(f"      “{_first_line(view.rendered(first).text)}”")
             for item in items:
                 rendered = view.rendered(item)
                 extra = []
@@ -205,6 +217,9 @@ def as_text(view: PlanView) -> str:
                 url = f" {item.recorded.url}" if item.recorded and item.recorded.url else ""
                 lines.append(f"      {_MARK[item.state]:<11} {item.channel:<18} "
                              f"{'; '.join(extra)}{detail}{url}")
+            for version_items, rendered in view.versions(items):
+                lines.append(f"      ┌ {', '.join(i.channel for i in version_items)}")
+                lines.extend(f"      │ {line}" for line in output_text(rendered).splitlines())
     if view.changes:
         lines.append("")
         lines.append(f"Changes against {view.base}:")
@@ -215,43 +230,76 @@ def as_text(view: PlanView) -> str:
     return "\n".join(lines)
 
 
+def _what(change: PostChange) -> str:
+    if change.kind != "changed":
+        return change.kind
+    if change.content_changed and change.rescheduled:
+        return "text and time changed"
+    return "rescheduled" if change.rescheduled else "output changed" if not change.fields \
+        else "edited"
+
+
 def _change_lines(view: PlanView, change: PostChange) -> list[str]:
     published = _published_channels(view, change.post_id)
     note = (f" — already published on {', '.join(published)}: this edit does NOT republish "
             "there" if published and change.kind == "changed" else "")
-    if change.kind == "changed":
-        what = ("text and time" if change.content_changed and change.rescheduled
-                else "rescheduled" if change.rescheduled else "edited")
-        head = f"  ~ {change.post_id} {what} ({', '.join(change.fields)}){note}"
-        return [head, *(f"      {line}" for line in change.text_diff)]
-    sign = "+" if change.kind == "added" else "-"
-    return [f"  {sign} {change.post_id} {change.kind} ({change.file})"]
+    sign = {"added": "+", "removed": "-"}.get(change.kind, "~")
+    lines = [f"  {sign} {change.post_id} {_what(change)} ({change.file}){note}"]
+    lines += [f"      {detail}" for detail in change.details]
+    lines += [f"      because {why}" for why in change.because]
+    for output in change.outputs:
+        if output.before == output.after:
+            continue
+        lines.append(f"      ┌ {', '.join(output.channels)}")
+        lines.extend(f"      │ {line}" for line in output.diff)
+    return lines
 
 
 # -- markdown (PR comment, job summary) -----------------------------------------------------
+# Post text is hostile input and must read exactly as written once GitHub renders it
+# (CommonMark): each context gets its own escaping. Inline Markdown: every ASCII punctuation
+# character backslash-escaped (CommonMark renders each literally, so no emphasis, link,
+# entity or HTML can form). Code spans and fences: nothing escaped, a fence longer than any
+# backtick run inside. Raw HTML (the <summary> line): HTML-escaped only, since Markdown is
+# not read there. Everywhere, "@" is followed by a zero-width space so nobody is pinged.
+
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
 
 def _md_inline(text: str) -> str:
-    """Untrusted text as inline Markdown that renders literally: HTML escaped, Markdown
-    punctuation backslash-escaped, and @mentions broken so a comment never pings anyone."""
-    text = html.escape(" ".join(text.split()), quote=True)
+    """Untrusted text as inline Markdown that renders literally, on one line."""
     out = []
-    for ch in text:
-        if ch in "\\`*_{}[]()#+-.!|~>":
-            out.append("\\" + ch)
-        elif ch == "@":
+    for ch in " ".join(text.split()):
+        if ch == "@":
             out.append("@\u200b")
+        elif ch in _PUNCTUATION:
+            out.append("\\" + ch)
         else:
             out.append(ch)
     return "".join(out)
 
 
-def _md_block(text: str) -> str:
+def _md_code(text: str) -> str:
+    """Untrusted text as an inline code span (paths, ids): shown exactly, nothing escaped."""
+    text = " ".join(text.split()).replace("@", "@\u200b")
+    longest = max((len(run) for run in _backtick_runs(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _html_text(text: str) -> str:
+    """Untrusted text inside raw HTML (where Markdown is not read)."""
+    return html.escape(" ".join(text.split()), quote=False).replace("@", "@\u200b")
+
+
+def _md_block(text: str, lang: str = "text") -> str:
     """Untrusted multi-line text in a fenced block longer than any backtick run inside it."""
     longest = max((len(run) for run in text.split("\n") for run in _backtick_runs(run)),
                   default=0)
     fence = "`" * max(3, longest + 1)
     body = text.replace("@", "@\u200b")
-    return f"{fence}text\n{body}\n{fence}"
+    return f"{fence}{lang}\n{body}\n{fence}"
 
 
 def _backtick_runs(line: str) -> list[str]:
@@ -267,21 +315,68 @@ def _backtick_runs(line: str) -> list[str]:
     return runs
 
 
+def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> list[str]:
+    """One distinct output of a post: the channels that receive it, its length against each
+    channel's limit, every part, media with alt text, and the link."""
+    lengths = "; ".join(f"{i.channel} {_measure_text(view.measures(i))}" for i in items
+                        if view.measures(i))
+    names = ", ".join(_md_code(i.channel) for i in items)
+    block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
+    for index, part in enumerate(rendered.parts):
+        if len(rendered.parts) > 1:
+            block += [f"Part {index + 1} of {len(rendered.parts)}:", ""]
+        block.append(_md_block(part.text))
+        for media in part.media:
+            block.append(f"- media {_md_code(media.path)} — alt: "
+                         f"{_md_inline(media.alt or '(missing)')}")
+        block.append("")
+    card = getattr(rendered, "card", None)
+    if card is not None:
+        fields = [(name, getattr(card, name, None))
+                  for name in ("url", "title", "description", "image")]
+        block.append("- link card: " + "; ".join(
+            f"{name} {_md_code(str(value)) if name in ('url', 'image') else _md_inline(str(value))}"
+            for name, value in fields if value))
+        block.append("")
+    elif rendered.link:
+        block += [f"- link: {_md_code(rendered.link)}", ""]
+    return block
+
+
+def _md_change(view: PlanView, change: PostChange) -> list[str]:
+    published = _published_channels(view, change.post_id)
+    warn = (f" ⚠️ already published on {', '.join(published)}; this edit will not "
+            "be republished" if published and change.kind == "changed" else "")
+    fields = f" ({', '.join(change.fields)})" if change.fields else ""
+    lines = [f"- **{change.kind}** {_md_code(change.post_id)}{fields}{warn}"]
+    lines += [f"  - {_md_inline(detail)}" for detail in change.details]
+    lines += [f"  - because {_md_inline(why)}" for why in change.because]
+    shown = [o for o in change.outputs if o.before != o.after]
+    if shown:
+        lines += ["", "  <details><summary>what goes out, before → after</summary>", ""]
+        for output in shown:
+            names = ", ".join(_md_code(c) for c in output.channels)
+            lines += [f"  {names}", ""]
+            lines += [f"  {line}" for line in _md_block("\n".join(output.diff),
+                                                       "diff").splitlines()]
+            lines.append("")
+        lines += ["  </details>", ""]
+    return lines
+
+
 def as_markdown(view: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     plan = view.plan
     head = [f"### cmops plan — {_md_inline(_summary_line(view))}", ""]
     if plan.pause is not None:
         head += [f"> **Publishing is paused** since {_md_inline(plan.pause.since or '?')}: "
                  f"{_md_inline(plan.pause.reason or 'no reason given')}", ""]
+    changes: list[str] = []
     if view.changes:
-        head += [f"**Changes in this pull request** (against `{view.base}`):", ""]
+        changes += [f"**Changes in this pull request** (against {_md_code(view.base or '')})"
+                    ":", ""]
         for change in view.changes:
-            published = _published_channels(view, change.post_id)
-            warn = (f" ⚠️ already published on {', '.join(published)}; this edit will not "
-                    "be republished" if published and change.kind == "changed" else "")
-            fields = f" ({', '.join(change.fields)})" if change.fields else ""
-            head.append(f"- **{change.kind}** `{change.post_id}`{fields}{warn}")
-        head.append("")
+            changes += _md_change(view, change)
+        changes.append("")
     rows = ["| when | post | channel | state | length |", "| --- | --- | --- | --- | --- |"]
     details: list[str] = []
     for item in view.items:
@@ -289,34 +384,34 @@ def as_markdown(view: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         when = local.strftime("%a %d %b %H:%M %Z") if local else "on request"
         measures = _measure_text(view.measures(item)) or "—"
         ok = all(m.ok for m in view.measures(item))
-        rows.append(f"| {when} | `{item.post.id}` | {item.channel} | {_MARK[item.state]} | "
-                    f"{'' if ok else '❌ '}{_md_inline(measures)} |")
-    seen: set[str] = set()
-    for item in view.items:
-        if item.post.id in seen:
+        rows.append(f"| {when} | {_md_code(item.post.id)} | {_md_code(item.channel)} | "
+                    f"{_MARK[item.state]} | {'' if ok else '❌ '}{_md_inline(measures)} |")
+    seen: set[tuple[str, int | None]] = set()
+    for key, group in groupby(view.items, key=lambda i: (i.post.id, i.occurrence)):
+        items = list(group)
+        if key in seen:
             continue
-        seen.add(item.post.id)
-        rendered = view.rendered(item)
-        block = [f"<details><summary><code>{item.post.id}</code> — "
-                 f"{_md_inline(_first_line(rendered.text, 60))}</summary>", ""]
-        for i, part in enumerate(rendered.parts):
-            if len(rendered.parts) > 1:
-                block.append(f"Part {i + 1}:")
-                block.append("")
-            block.append(_md_block(part.text))
-            for media in part.media:
-                block.append(f"- media `{_md_inline(media.path)}` — alt: "
-                             f"{_md_inline(media.alt or '(missing)')}")
-            block.append("")
+        seen.add(key)
+        first = view.rendered(items[0])
+        occurrence = f" #{key[1]}" if key[1] else ""
+        block = [f"<details><summary><code>{_html_text(key[0])}</code>{occurrence} — "
+                 f"{_html_text(_first_line(first.text, 60))}</summary>", ""]
+        for version_items, rendered in view.versions(items):
+            block += _md_version(view, version_items, rendered)
         block.append("</details>")
         details.append("\n".join(block))
-    body = "\n".join(head + rows) + "\n\n" + "\n\n".join(details)
+    body = "\n".join(head + changes + rows) + "\n\n" + "\n\n".join(details)
     if len(body) <= limit:
         return body
-    # Too long for GitHub: keep the summary and as many table rows as fit, drop the details.
+    # Too long for GitHub: keep the summary, the changes (cut if they must be) and as many
+    # table rows as fit; drop the per-post details.
     note = (f"\n\n_The full plan ({len(view.items)} items) is longer than GitHub allows in a "
             "comment; run `cmops plan` or see the job's artifact for every post._")
-    kept = "\n".join(head + rows[:2])
+    kept = "\n".join(head + changes)
+    if len(kept) + len(note) > limit // 2:
+        kept = kept[: limit // 2 - len(note)].rsplit("\n", 1)[0] + \
+            "\n\n_…more changes than fit here; run `cmops plan --base` to see them all._\n"
+    kept += "\n" + "\n".join(rows[:2])
     for row in rows[2:]:
         if len(kept) + len(row) + len(note) + 1 > limit:
             break
