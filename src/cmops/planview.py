@@ -318,8 +318,8 @@ def _backtick_runs(line: str) -> list[str]:
 def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> list[str]:
     """One distinct output of a post: the channels that receive it, its length against each
     channel's limit, every part, media with alt text, and the link."""
-    lengths = "; ".join(f"{i.channel} {_measure_text(view.measures(i))}" for i in items
-                        if view.measures(i))
+    lengths = "; ".join((f"{i.channel} " if len(items) > 1 else "")
+                        + _measure_text(view.measures(i)) for i in items if view.measures(i))
     names = ", ".join(_md_code(i.channel) for i in items)
     block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
     for index, part in enumerate(rendered.parts):
