@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cmops import schemas
-from cmops.problems import Finding, Problem, Severity, format_path
+from cmops.problems import Finding, Problem, Severity, cap, format_path
 from cmops.rules import FILE_RULES
 
 KINDS = ("post", "campaign", "channels", "pause", "rules", "listening", "reply", "analytics")
@@ -81,8 +81,9 @@ def locate_findings(text: str, findings: Iterable[Finding]) -> list[Problem]:
     except Exception:  # the file did not parse: its syntax error is already reported
         node = None
     out = []
+    keys: yamlsafe.Keys = {}
     for f in findings:
-        line, col = yamlsafe.locate_in(node, f.path, f.at_key)
+        line, col = yamlsafe.locate_in(node, f.path, f.at_key, keys)
         out.append(Problem(f.file, line, col, format_path(f.path), f.rule, f.message,
                            f.severity))
     return out
@@ -129,5 +130,5 @@ def check_file(rel: str, kind: str, raw: bytes, digest: str) -> FileResult:
     if isinstance(data, dict):
         for rule in FILE_RULES.get(kind, ()):
             findings.extend(rule(rel, data))
-    result.problems = locate_findings(text, findings)
+    result.problems = cap(locate_findings(text, findings))
     return result

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cmops.ids import is_id
@@ -43,12 +43,31 @@ def _header(name: str) -> str:
     return ALIASES.get(key, key)
 
 
+def _rows(reader: Iterator[list[str]], errors: list[RowError]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module refuses (a cell over its 131,072-character
+    limit…) ends the reading with a row error: past it the file's quoting is unknown."""
+    line_num = getattr(reader, "line_num", 0)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "line_num", line_num) or 1
+            why = "a cell is longer than the csv reader's 131,072 characters (no post is that " \
+                "long)" if "field limit" in str(exc) else f"the CSV cannot be read: {exc}"
+            errors.append(RowError(line, f"{why}; the rows after it were not read"))
+            return
+        yield row
+
+
 def parse_csv(data: str, calendar: Calendar, *, status: str = "draft",
               taken: Iterable[str] = ()) -> tuple[list[NewPost], list[RowError]]:
+    errors: list[RowError] = []
     reader = csv.reader(io.StringIO(data))
-    first = next(reader, None)
+    first = next(_rows(reader, errors), None)
     if first is None:
-        return [], [RowError(1, "the file is empty")]
+        return [], errors or [RowError(1, "the file is empty")]
     header = [_header(h) for h in first]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -56,14 +75,16 @@ def parse_csv(data: str, calendar: Calendar, *, status: str = "draft",
                                 f"{', '.join(h for h in header if h)})")]
     used = set(taken)
     posts: list[NewPost] = []
-    errors: list[RowError] = []
     end = reader.line_num
-    for row in reader:
+    for row in _rows(reader, errors):
         line, end = end + 1, reader.line_num  # a quoted cell may span several lines
         if not any(cell.strip() for cell in row):
             continue
         cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
         problems = []
+        if any("\0" in cell for cell in row):  # no scheduler exports one: a binary file?
+            errors.append(RowError(line, "a cell contains a NUL character (U+0000)"))
+            continue
         date, time, text = cells.get("date", ""), cells.get("time", ""), cells.get("text", "")
         if not _DATE.match(date):
             problems.append(f"date {date!r} is not YYYY-MM-DD")

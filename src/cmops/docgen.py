@@ -325,7 +325,8 @@ def yaml_reference(schemas: Mapping[str, Mapping[str, Any]] | None = None) -> st
 def _loader_rules() -> dict[str, str]:
     """Checks made while a file is read and matched against its schema, before the rule
     registry runs. They are not in RULE_DOCS; the sentences live here."""
-    from cmops.yamlsafe import MAX_BYTES, MAX_DEPTH
+    from cmops.problems import MAX_PER_FILE
+    from cmops.yamlsafe import MAX_BYTES, MAX_DEPTH, MAX_DIGITS
 
     return {
         "file.empty": "The file is empty (or holds only comments).",
@@ -337,6 +338,12 @@ def _loader_rules() -> dict[str, str]:
                         "something outside the repository: cmops never reads it, so content "
                         "outside the reviewed repository cannot reach a pull request or a "
                         "network.",
+        "file.more-problems": f"A file has more than {MAX_PER_FILE} problems: the first "
+                              f"{MAX_PER_FILE} (by position) are shown, then this one counts "
+                              "the others. It is an error when any of them is.",
+        "file.unreadable": "A calendar file cannot be read (permissions, or not a regular file).",
+        "yaml.number": f"A whole number longer than {MAX_DIGITS} digits; quote it if it is "
+                       "text.",
         "yaml.syntax": "The file is not valid YAML; the message says what the parser expected "
                        "and where.",
         "yaml.encoding": "The file is not UTF-8 text.",
@@ -362,9 +369,10 @@ def _loader_rules() -> dict[str, str]:
         "schema.duplicate-item": "A list holds the same item twice.",
         "schema.name": "A name you chose (e.g. a channel name) has characters that are not "
                        "allowed.",
-        "schema.range": "A number is below its minimum.",
+        "schema.range": "A number is below its minimum or above its maximum.",
+        "schema.too-many": "A list is longer than allowed (e.g. more than 25 thread parts).",
         "schema.<keyword>": "Any other schema check, named after the JSON Schema keyword that "
-                            "failed (e.g. schema.maximum).",
+                            "failed (e.g. schema.maxProperties).",
     }
 
 

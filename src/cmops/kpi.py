@@ -291,17 +291,21 @@ def compute(scope: str, start: datetime, end: datetime, posts: Sequence[PostRead
 
 def _day_bounds(start: str | None, end: str | None, tz: str | None
                 ) -> tuple[datetime | None, datetime | None]:
-    from datetime import UTC, date, time, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import UTC, time, timedelta, tzinfo
 
-    zone = ZoneInfo(tz) if tz else UTC
+    from cmops import schedule
+
+    try:  # an invalid calendar still gets its KPIs (validate names the zone)
+        zone: tzinfo = schedule.zone(tz) if tz else UTC
+    except schedule.TimeError:
+        zone = UTC
 
     def at(text: str | None, shift: int) -> datetime | None:
         if not text:
             return None
-        try:
-            day = date.fromisoformat(str(text)) + timedelta(days=shift)
-        except ValueError:
+        try:  # in 2000-2100, so a day more or less stays a date
+            day = schedule.parse_date(str(text)) + timedelta(days=shift)
+        except schedule.TimeError:
             return None
         return datetime.combine(day, time(), zone).astimezone(UTC)
 

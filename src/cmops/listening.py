@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cmops.schedule import parse_duration
+from cmops.schedule import TimeError, parse_duration
 
 
 def _words(text: str) -> frozenset[str]:
@@ -299,4 +299,7 @@ def parse_listening(text: str | None) -> Listening:
         return Listening()
     if not isinstance(data, dict) or not schemas.is_valid("listening", data):
         raise ListeningError("calendar/listening.yaml is not valid; run cmops validate")
-    return Listening.from_raw(data)
+    try:
+        return Listening.from_raw(data)
+    except TimeError as exc:  # a duration longer than a year: schema-valid, still refused
+        raise ListeningError(f"calendar/listening.yaml: {exc}; run cmops validate") from None

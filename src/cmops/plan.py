@@ -18,6 +18,7 @@ States of an item:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -196,18 +197,58 @@ def assign_slots(calendar: Calendar) -> dict[tuple[str, str], datetime]:
     return out
 
 
-def _occurrences(post: Post, channel: str, zone: str, first: datetime,
-                 horizon: datetime) -> list[tuple[int | None, datetime]]:
+LISTED = 500
+"""Unrecorded occurrences of one repeating post on one channel that one plan lists on each
+side of ``now`` (the nearest ones): a post repeating every hour must not make a plan, a
+status or a site unbounded. Recorded occurrences are always listed; the publisher needs only
+the latest past one."""
+
+
+def _recorded_occurrences(ledger: Mapping[str, Recorded]) -> dict[tuple[str, str], list[int]]:
+    """(post id, channel) -> numbers of the occurrences the ledger has records for."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for key in ledger:
+        head, _, channel = key.partition("/")
+        post_id, mark, number = head.rpartition("#")
+        if mark and _NUMBER.fullmatch(number):
+            out.setdefault((post_id, channel), []).append(int(number))
+    return out
+
+
+_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def _occurrences(post: Post, zone: str, first: datetime, now: datetime, horizon: datetime,
+                 since: datetime | None, recorded: Iterable[int]
+                 ) -> tuple[list[tuple[int | None, datetime]], int]:
+    """The occurrences to consider, in order, and the number of the latest one at or before
+    ``now`` (0: none). Computed from ``now`` and the window, never enumerated from the first
+    occurrence: recorded ones, the :data:`LISTED` latest past ones (from ``since``) and the
+    :data:`LISTED` next ones up to ``horizon``."""
     if post.repeat is None:
-        return [(None, first)]
+        return [(None, first)], 0
     try:
         every = schedule.parse_every(post.repeat.every)
         until = schedule.parse_date(post.repeat.until) if post.repeat.until else None
     except schedule.TimeError:
-        return [(None, first)]
-    times = schedule.repeat_times(first, every, schedule.zone(zone), until=until,
-                                  count=post.repeat.count, horizon=horizon)
-    return [(n, when) for n, when in enumerate(times, start=1)]
+        return [(None, first)], 0
+    rec = schedule.recurrence(first, every, schedule.zone(zone), until=until,
+                              count=post.repeat.count)
+    last = rec.last if rec.last is not None else rec.index_at(horizon)
+    latest = min(rec.index_at(now), last)
+    past = rec.between(since, now) if since is not None else range(1, latest + 1)
+    ahead = range(latest + 1, min(last, rec.index_at(horizon), latest + LISTED) + 1)
+    numbers = {n for n in recorded if 1 <= n <= last}
+    numbers.update(range(max(past.start, latest - LISTED + 1), min(past.stop, latest + 1)))
+    numbers.update(ahead)
+    if latest:
+        numbers.add(latest)
+    out: list[tuple[int | None, datetime]] = []
+    for n in sorted(numbers):
+        when = rec.at(n)
+        if when is not None:
+            out.append((n, when))
+    return out, latest
 
 
 _RECORDED_STATES = {"published": State.PUBLISHED, "failed": State.FAILED,
@@ -231,6 +272,7 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
     ledger = ledger or {}
     pause = calendar.pause if calendar.pause and calendar.pause.paused else None
     slots = assign_slots(calendar)
+    occurrences = _recorded_occurrences(ledger)
     resolved: dict[tuple[str | None, str], datetime | None] = {}
     items: list[Item] = []
     drafts = 0
@@ -270,7 +312,7 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                     invalid.append(post.id)
                 continue
             found = _items_for(post, channel, network, zone, first, now, horizon, calendar,
-                               ledger, pause, post.queued, since)
+                               ledger, pause, post.queued, since, occurrences)
             items.extend(_held(found, held) if held else found)
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
@@ -280,14 +322,15 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
 def _items_for(post: Post, channel: str, network: str, zone: str, first: datetime,
                now: datetime, horizon: datetime, calendar: Calendar,
                ledger: Mapping[str, Recorded], pause: Pause | None,
-               queued: bool, since: datetime | None = None) -> Iterable[Item]:
+               queued: bool, since: datetime | None = None,
+               on_record: Mapping[tuple[str, str], Sequence[int]] | None = None
+               ) -> Iterable[Item]:
     max_delay = _max_delay(post, calendar)
-    occurrences = _occurrences(post, channel, zone, first, horizon)
-    # Of the occurrences that are past and unrecorded, only the latest may be sent: a
-    # repeating post that missed runs catches up once, never in a burst.
-    past_open = [n for n, when in occurrences
-                 if when <= now and item_key(post.id, channel, n) not in ledger]
-    latest_open = past_open[-1] if past_open else None
+    occurrences, latest = _occurrences(post, zone, first, now, horizon, since,
+                                       (on_record or {}).get((post.id, channel), ()))
+    # Only the latest past occurrence may be sent, and only while it is unrecorded: a
+    # repeating post that missed runs catches up once, never in a burst, and an older
+    # occurrence never becomes due because a newer one went out.
     for n, when in occurrences:
         key = item_key(post.id, channel, n)
         recorded = ledger.get(key)
@@ -302,11 +345,11 @@ def _items_for(post: Post, channel: str, network: str, zone: str, first: datetim
             reason = f"paused: {pause.reason or 'crisis pause'}"
         elif when > now:
             state = State.SCHEDULED
-        elif n is not None and n != latest_open:
+        elif n is not None and n != latest:
             if since is not None and when < since:
                 continue
             state = State.SKIPPED
-            reason = f"superseded by occurrence {latest_open}"
+            reason = f"superseded by occurrence {latest}"
         elif now - when > max_delay:
             if since is not None and when < since:
                 continue  # expired before the window: not shown, so not built

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,23 +30,48 @@ def zone(name: str) -> ZoneInfo:
                         "Europe/Paris or America/New_York") from None
 
 
-_DURATION = re.compile(r"([0-9]+)(m|h|d)\Z")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+YEARS = (2000, 2100)
+"""Dates cmops plans in, first and last year included: every date and time in content is
+checked against them, so no arithmetic on a calendar ever leaves Python's date range."""
+MAX_DURATION = timedelta(days=366)
+"""The longest duration (max_delay, min_spacing, listening windows) and repeat interval."""
+
+_DURATION = re.compile(r"([0-9]{1,30})(m|h|d)\Z")
+_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
+
+
+def _bounded(count: int, unit: str, text: str, what: str) -> timedelta:
+    """``count`` units as a timedelta, refused past :data:`MAX_DURATION` (compared as
+    integers first: ``99999999999999999d`` is no timedelta at all)."""
+    minutes = count * _MINUTES[unit]
+    if minutes > MAX_DURATION // timedelta(minutes=1):
+        raise TimeError(f"{what} {text!r} is longer than a year; cmops takes at most "
+                        "366d (8784h)")
+    return timedelta(minutes=minutes)
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90m``, ``6h``, ``2d`` -> timedelta."""
+    """``90m``, ``6h``, ``2d`` -> timedelta, at most :data:`MAX_DURATION`."""
     match = _DURATION.match(text)
     if not match:
         raise TimeError(f"{text!r} is not a duration; write e.g. 90m, 6h or 2d")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+    return _bounded(int(match[1]), match[2], text, "duration")
+
+
+def _in_years(year: int, text: str) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise TimeError(f"{text!r} is outside the years cmops plans in ({YEARS[0]} to "
+                        f"{YEARS[1]})")
 
 
 def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` -> date, in :data:`YEARS`."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise TimeError(f"{text!r} is not a valid date (YYYY-MM-DD)") from None
+    _in_years(day.year, text)
+    return day
 
 
 def has_offset(text: str) -> bool:
@@ -77,6 +103,7 @@ def resolve_publish_at(text: str, tz_name: str | None) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise TimeError(f"{text!r} is not a valid date and time") from None
+    _in_years(parsed.year, text)  # before any conversion: 9999-12-31T20:00-12:00 overflows
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if not tz_name:
@@ -85,16 +112,16 @@ def resolve_publish_at(text: str, tz_name: str | None) -> datetime:
     return resolve_local(parsed, zone(tz_name))
 
 
-_EVERY = re.compile(r"([1-9][0-9]*)(h|d|w)\Z")
+_EVERY = re.compile(r"([1-9][0-9]{0,29})(h|d|w)\Z")
 
 
 def parse_every(text: str) -> timedelta:
-    """``12h``, ``30d``, ``2w`` -> timedelta (the interval of a repeating post)."""
+    """``12h``, ``30d``, ``2w`` -> timedelta (the interval of a repeating post), at most a
+    year (:data:`MAX_DURATION`)."""
     match = _EVERY.match(text)
     if not match:
         raise TimeError(f"{text!r} is not an interval; write e.g. 12h, 30d or 2w")
-    n, unit = int(match[1]), match[2]
-    return timedelta(hours=n) if unit == "h" else timedelta(days=n * (7 if unit == "w" else 1))
+    return _bounded(int(match[1]), match[2], text, "repeat interval")
 
 
 def normalise_local(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -105,33 +132,93 @@ def normalise_local(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
-def repeat_times(first: datetime, every: timedelta, tz: ZoneInfo, *, until: date | None,
-                 count: int | None, horizon: datetime) -> list[datetime]:
-    """UTC times of every occurrence of a repeating post, first included, up to ``horizon``.
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """The occurrences of a repeating post, computed rather than enumerated: the time of
+    occurrence ``n`` and the number of the latest occurrence at or before any instant are
+    O(1), whatever the interval and however long ago the first one was.
 
     Day and week intervals step the local wall-clock time (09:30 stays 09:30 across DST);
-    hour intervals step absolute time.
+    hour intervals step absolute time. Occurrences are numbered from 1 (the first).
     """
-    out: list[datetime] = []
-    wall = first.astimezone(tz).replace(tzinfo=None)
-    by_wall = every % timedelta(days=1) == timedelta(0)
-    current = first
-    n = 0
-    while True:
-        if count is not None and n >= count:
-            break
-        if until is not None and current.astimezone(tz).date() > until:
-            break
-        if current > horizon:
-            break
-        out.append(current)
-        n += 1
-        if by_wall:
-            wall += every
-            current = normalise_local(wall, tz)
-        else:
-            current = current + every
-    return out
+
+    first: datetime
+    """UTC time of occurrence 1."""
+    every: timedelta
+    tz: ZoneInfo
+    last: int | None = None
+    """Number of the last occurrence (from count and until); None: no end."""
+
+    @property
+    def by_wall(self) -> bool:
+        return self.every % timedelta(days=1) == timedelta(0)
+
+    def at(self, n: int) -> datetime | None:
+        """UTC time of occurrence ``n`` (ignoring ``last``); None past Python's date range."""
+        try:
+            if not self.by_wall:
+                return self.first + (n - 1) * self.every
+            wall = self.first.astimezone(self.tz).replace(tzinfo=None) + (n - 1) * self.every
+            return normalise_local(wall, self.tz)
+        except OverflowError:
+            return None
+
+    def index_at(self, when: datetime) -> int:
+        """Number of the latest occurrence at or before ``when`` (0: none yet), ignoring
+        ``last``."""
+        if when < self.first:
+            return 0
+        if not self.by_wall:
+            return (when - self.first) // self.every + 1
+        wall = self.first.astimezone(self.tz).replace(tzinfo=None)
+        n = max(1, (when.astimezone(self.tz).replace(tzinfo=None) - wall) // self.every + 1)
+        # A daylight-saving shift moves an occurrence by hours, the interval is days: at
+        # most a step either way.
+        while n > 1 and not _at_or_before(self.at(n), when):
+            n -= 1
+        while _at_or_before(self.at(n + 1), when):
+            n += 1
+        return n
+
+    def between(self, start: datetime, end: datetime) -> range:
+        """Numbers of the occurrences timed in ``[start, end]`` (within ``last``)."""
+        low = self.index_at(start)
+        if low == 0 or self.at(low) != start:
+            low += 1
+        high = self.index_at(end)
+        if self.last is not None:
+            high = min(high, self.last)
+        return range(low, high + 1)
+
+
+def _at_or_before(time: datetime | None, when: datetime) -> bool:
+    return time is not None and time <= when
+
+
+def recurrence(first: datetime, every: timedelta, tz: ZoneInfo, *, until: date | None,
+               count: int | None) -> Recurrence:
+    """The occurrences from ``first`` on, every ``every``: ``count`` of them at most, none
+    on a local day after ``until``."""
+    rec = Recurrence(first, every, tz)
+    last = count
+    if until is not None:
+        try:
+            midnight = normalise_local(datetime.combine(until + timedelta(days=1),
+                                                        datetime.min.time()), tz)
+        except OverflowError:
+            midnight = None
+        n = rec.index_at(midnight - timedelta(microseconds=1)) if midnight else \
+            rec.index_at(datetime.max.replace(tzinfo=UTC) - every)
+        while n > 0 and not _on_or_before(rec.at(n), tz, until):
+            n -= 1
+        while _on_or_before(rec.at(n + 1), tz, until):
+            n += 1
+        last = n if last is None else min(last, n)
+    return Recurrence(first, every, tz, last)
+
+
+def _on_or_before(time: datetime | None, tz: ZoneInfo, day: date) -> bool:
+    return time is not None and time.astimezone(tz).date() <= day
 
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -22,7 +22,7 @@ from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
 from cmops.gate import build_gate, fail_closed_pause
 from cmops.model import Calendar, Campaign, Governance, Pause, Post, SavedReply
-from cmops.problems import Finding, Problem, Severity
+from cmops.problems import Finding, Problem, Severity, cap
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import media_paths
@@ -79,7 +79,15 @@ def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult
             continue
         entry = cache.stat_hit(f.rel, f.size, f.mtime_ns) if cache else None
         if entry is None:
-            raw = (root / f.rel).read_bytes()
+            from cmops.yamlsafe import YamlError, read_bounded  # a cold read parses YAML anyway
+
+            try:  # the size is checked before reading: a 2 GB file is never read whole
+                raw = read_bounded(root / f.rel)
+            except (YamlError, OSError) as err:
+                rule, message = (err.rule, err.message) if isinstance(err, YamlError) else \
+                    ("file.unreadable", f"cannot read the file: {err.strerror or err}")
+                extra.append(Problem(f.rel, 1, 1, "", rule, message))
+                continue
             file_digest = digest(raw)
             entry = cache.digest_hit(f.rel, file_digest) if cache else None
             if entry is None:
@@ -144,9 +152,11 @@ def _stamp(paths: Sequence[str], media: dict[str, MediaInfo]) -> str:
 
 
 def _read_text(root: Path, rel: str) -> str:
+    from cmops.yamlsafe import YamlError, read_bounded  # only a file with findings needs YAML
+
     try:
-        return (root / rel).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_bounded(root / rel).decode("utf-8")
+    except (OSError, UnicodeDecodeError, YamlError):
         return ""
 
 
@@ -195,7 +205,7 @@ def check_posts(root: Path, results: Sequence[FileResult], calendar: Calendar,
             post = Post.from_raw(result.data, result.rel)
             assert post is not None  # it had an id when it was cached
         found = [f for rule in POST_RULES for f in rule(post, ctx)]
-        located = locate_findings(_read_text(root, result.rel), found) if found else []
+        located = cap(locate_findings(_read_text(root, result.rel), found)) if found else []
         problems.extend(located)
         if cache and result.cache_entry is not None:
             cache.set_post(result.rel, {
@@ -228,6 +238,7 @@ def _check(root: Path, use_cache: bool, built: dict[str, Post] | None = None
     problems.extend(_locate_all(root, (f for rule in CALENDAR_RULES for f in rule(ctx))))
     if cache:
         cache.save({r.rel for r in results})
+    problems = cap(problems)
     problems.sort(key=Problem.sort_key)
     return results, problems
 
@@ -249,6 +260,8 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
         problems.sort(key=Problem.sort_key)
     if paths:
         problems = [p for p in problems if _selected(p.file, paths)]
+    if today is not None or check_links:
+        problems = sorted(cap(problems), key=Problem.sort_key)
     return Report(root, len(results), problems)
 
 

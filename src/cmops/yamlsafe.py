@@ -20,6 +20,7 @@ in it needs a line and column.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ MAX_BYTES = 256 * 1024
 """A post is a few KB; anything past this is a mistake or an attack."""
 MAX_DEPTH = 32
 """Deepest nesting a calendar file needs is ~6; libyaml itself stops at 1000."""
+MAX_DIGITS = 30
+"""Longest integer read as a number: no count or id in a calendar comes near it, and Python
+refuses to convert past 4,300 digits."""
 
 Path = tuple[str | int, ...]
 
@@ -110,6 +114,10 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+class _TooLong(Exception):
+    """A plain integer of more than :data:`MAX_DIGITS` digits."""
+
+
 def _plain_scalar(value: str) -> Any:
     if value in _NULL:
         return None
@@ -120,6 +128,8 @@ def _plain_scalar(value: str) -> Any:
     c = value[0]
     if c.isdigit() or c in "+-.":
         if _INT.match(value):
+            if len(value.lstrip("+-0")) > MAX_DIGITS:
+                raise _TooLong
             return int(value)
         if _FLOAT.match(value):
             return float(value)
@@ -141,7 +151,13 @@ class _Refused(Exception):
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     if node.style in _PLAIN:
-        return _plain_scalar(node.value)
+        try:
+            return _plain_scalar(node.value)
+        except _TooLong:
+            raise _Refused(node, "yaml.number",
+                           f"a number of {len(node.value)} characters; cmops reads whole "
+                           f"numbers of up to {MAX_DIGITS} digits (quote it if it is text)"
+                           ) from None
     return node.value
 
 
@@ -158,11 +174,11 @@ def _build(node: yaml.Node, depth: int) -> Any:
     if node.__class__ is _SequenceNode:
         items: list[Any] = []
         for i, item in enumerate(node.value):
-            if item.__class__ is _ScalarNode and item.tag == _STR:
-                items.append(_scalar(item))
-                continue
             try:
-                items.append(_build(item, depth + 1))
+                if item.__class__ is _ScalarNode and item.tag == _STR:
+                    items.append(_scalar(item))
+                else:
+                    items.append(_build(item, depth + 1))
             except _Refused as refused:
                 refused.path.insert(0, i)
                 raise
@@ -174,11 +190,11 @@ def _build(node: yaml.Node, depth: int) -> Any:
         key = key_node.value
         if key in result or key == "<<":
             _refuse_key(node, key_node, key)
-        if value_node.__class__ is _ScalarNode and value_node.tag == _STR:
-            result[key] = _scalar(value_node)
-            continue
         try:
-            result[key] = _build(value_node, depth + 1)
+            if value_node.__class__ is _ScalarNode and value_node.tag == _STR:
+                result[key] = _scalar(value_node)
+            else:
+                result[key] = _build(value_node, depth + 1)
         except _Refused as refused:
             refused.path.insert(0, key)
             raise
@@ -206,6 +222,20 @@ def build(node: yaml.Node) -> Any:
     except _Refused as refused:
         line, col = _mark(refused.node)
         raise YamlError(refused.rule, refused.message, line, col, tuple(refused.path)) from None
+
+
+def read_bounded(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes, or :class:`YamlError` when it is larger than :data:`MAX_BYTES`: the
+    size is checked before reading, and the read stops past the limit (a file that grows in
+    between, or a 2 GB file linked as a post, is never read whole)."""
+    size = os.stat(path).st_size
+    if size > MAX_BYTES:
+        raise YamlError("yaml.too-large", f"file is {size} bytes; the limit is {MAX_BYTES} bytes")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise YamlError("yaml.too-large", f"file is larger than {MAX_BYTES} bytes")
+    return data
 
 
 def load_bytes(data: bytes) -> Any:
@@ -272,22 +302,38 @@ def locate(text: str, path: Sequence[str | int], at_key: bool = False) -> tuple[
     return locate_in(node, path, at_key)
 
 
+Keys = dict[int, dict[str, tuple[yaml.Node, yaml.Node]]]
+"""Per mapping node (by id), its keys and values: locating many paths in one document
+(20,000 unknown fields) stays linear."""
+
+
+def _keys(node: yaml.MappingNode, keys: Keys) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    table = keys.get(id(node))
+    if table is None:
+        table = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                table.setdefault(key_node.value, (key_node, value_node))
+        keys[id(node)] = table
+    return table
+
+
 def locate_in(node: yaml.Node | None, path: Sequence[str | int],
-              at_key: bool = False) -> tuple[int, int]:
-    """:func:`locate` on an already composed document (compose once, locate many)."""
+              at_key: bool = False, keys: Keys | None = None) -> tuple[int, int]:
+    """:func:`locate` on an already composed document (compose once, locate many; pass the
+    same ``keys`` dict to every call on one document)."""
     if node is None:
         return 1, 1
+    keys = {} if keys is None else keys
     last = len(path) - 1
     for i, step in enumerate(path):
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == step:
-                    if at_key and i == last:
-                        return _mark(key_node)
-                    node = value_node
-                    break
-            else:
+            found = _keys(node, keys).get(step) if isinstance(step, str) else None
+            if found is None:
                 return _mark(node)
+            if at_key and i == last:
+                return _mark(found[0])
+            node = found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) \
                 and 0 <= step < len(node.value):
             node = node.value[step]

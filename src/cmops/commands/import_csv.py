@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+MAX_CSV_BYTES = 64_000_000
+"""A year of posts on every channel is a few MB; past this, a wrong file."""
+
 
 @click.group("import")
 def command() -> None:
@@ -42,6 +45,9 @@ def import_csv(ctx: click.Context, file: Path, status: str, dry_run: bool) -> No
     from cmops.postfile import path_for, render
     from cmops.validate import validate
 
+    if file.stat().st_size > MAX_CSV_BYTES:  # checked before reading it
+        raise click.UsageError(f"{file} is larger than {MAX_CSV_BYTES // 1_000_000} MB; split "
+                               "it into smaller files")
     try:
         data = file.read_text("utf-8-sig")
     except UnicodeDecodeError:

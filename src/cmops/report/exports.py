@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,12 +125,22 @@ def inbox_json(site: Site) -> bytes:
 
 
 _ICS_ESCAPES = {ord("\\"): "\\\\", ord(";"): "\\;", ord(","): "\\,", ord("\n"): "\\n",
-                ord("\r"): None, **{c: " " for c in (*range(0x09), *range(0x0B, 0x20), 0x7F)}}
+                ord("\r"): None,
+                # Line breaks outside ASCII (NEL, LINE and PARAGRAPH SEPARATOR) are line
+                # breaks to the reader and to parsers that split lines the Unicode way:
+                # written as the one escaped newline TEXT has.
+                **{c: "\\n" for c in (0x85, 0x2028, 0x2029)},
+                # RFC 5545 §3.1 excludes CONTROL from TEXT; C1 controls and lone surrogates
+                # (which UTF-8 cannot encode) become spaces too.
+                **{c: " " for c in (*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+                   if c not in (0x0D, 0x85)}}
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _ics_text(value: str) -> str:
-    """TEXT as RFC 5545 §3.3.11 escapes it; other control characters become spaces."""
-    return value.translate(_ICS_ESCAPES)
+    """TEXT as RFC 5545 §3.3.11 escapes it: every line break becomes ``\\n``, other control
+    characters spaces."""
+    return _SURROGATES.sub(" ", value.translate(_ICS_ESCAPES))
 
 
 def _fold(line: str) -> str:

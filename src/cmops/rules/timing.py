@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from cmops import schedule
 from cmops.model import Post
@@ -11,14 +13,18 @@ from cmops.rules.context import Context
 
 DOCS = {
     "time.zone": "A time zone is not a known IANA name.",
-    "post.publish-at": "publish_at is missing on a ready post, is not a real date and time, "
-                       "or falls in a daylight-saving gap or overlap of the channel's time zone.",
+    "post.publish-at": "publish_at is missing on a ready post, is not a real date and time "
+                       "in the years 2000 to 2100, or falls in a daylight-saving gap or "
+                       "overlap of the channel's time zone.",
     "post.campaign-window": "A post's publish_at falls outside its campaign's start..end window.",
-    "campaign.dates": "A campaign's dates are not valid, or it ends before it starts.",
-    "duration": "A max_delay is not a duration such as 90m, 6h or 2d.",
+    "campaign.dates": "A campaign's dates are not valid dates in the years 2000 to 2100, or "
+                      "it ends before it starts.",
+    "duration": "A duration (max_delay, min_spacing, a listening window) is not a duration "
+                "such as 90m, 6h or 2d, or is longer than a year (366d).",
     "post.queue": "A queued post (publish_at: next-slot or queue:) has no day to start from, "
                   "targets a channel without posting slots, or also repeats.",
-    "post.repeat": "A repeating post's until is not a valid date.",
+    "post.repeat": "A repeating post's interval is longer than a year (366d, 8784h) or is "
+                   "not an interval, or its until is not a valid date in 2000-2100.",
 }
 
 
@@ -91,6 +97,11 @@ def check_post_time(post: Post, ctx: Context) -> Iterator[Finding]:
                           "a ready post needs publish_at (when to publish it) or queue (the "
                           "day from which it takes its channels' next free slot)")
         return
+    if post.repeat is not None:
+        try:
+            schedule.parse_every(post.repeat.every)
+        except schedule.TimeError as err:
+            yield Finding(post.file, ("repeat", "every"), "post.repeat", str(err))
     if post.repeat is not None and post.repeat.until is not None:
         try:
             schedule.parse_date(post.repeat.until)
@@ -121,3 +132,37 @@ def check_post_time(post: Post, ctx: Context) -> Iterator[Finding]:
                               f"publish_at {post.publish_at} ({day}) is outside campaign "
                               f"'{post.campaign}' ({window[0]} to {window[1]})")
                 break
+
+
+_DURATION_FORM = re.compile(r"[0-9]+(m|h|d)\Z")
+
+
+def _durations(rel: str, found: Iterator[tuple[tuple[str | int, ...], Any]]
+               ) -> Iterator[Finding]:
+    """A duration in the schema's form but past :data:`cmops.schedule.MAX_DURATION` (a
+    malformed one is the schema's error already)."""
+    for path, value in found:
+        if isinstance(value, str) and _DURATION_FORM.match(value):
+            try:
+                schedule.parse_duration(value)
+            except schedule.TimeError as err:
+                yield Finding(rel, path, "duration", str(err))
+
+
+def check_channel_durations(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    yield from _durations(rel, iter([(("max_delay",), data.get("max_delay"))]))
+
+
+def check_rule_durations(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    spacing = data.get("min_spacing")
+    if isinstance(spacing, dict):
+        yield from _durations(rel, ((("min_spacing", k), v) for k, v in spacing.items()))
+
+
+def check_listening_durations(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    found: list[tuple[tuple[str | int, ...], Any]] = [(("window",), data.get("window"))]
+    thresholds = data.get("thresholds")
+    for i, t in enumerate(thresholds if isinstance(thresholds, list) else []):
+        if isinstance(t, dict):
+            found += [(("thresholds", i, k), t.get(k)) for k in ("within", "trailing")]
+    yield from _durations(rel, iter(found))

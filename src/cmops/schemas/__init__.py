@@ -133,10 +133,12 @@ def _translate(err: Any) -> Iterator[SchemaError]:
             yield SchemaError(path, f"missing required field '{key}'", "schema.required")
     elif validator == "additionalProperties" and isinstance(value, dict):
         known = sorted(err.schema.get("properties", {}))
+        unknown = 0
         for key in value:
             if key in known:
                 continue
-            hint = difflib.get_close_matches(str(key), known, n=1)
+            unknown += 1  # past the shown ones (see cmops.problems.cap), no suggestion
+            hint = difflib.get_close_matches(str(key), known, n=1) if unknown <= 20 else []
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             yield SchemaError((*path, key), f"unknown field '{key}'{suggestion}; known fields: "
                               f"{', '.join(known)}", "schema.unknown-field", at_key=True)
@@ -168,6 +170,12 @@ def _translate(err: Any) -> Iterator[SchemaError]:
     elif validator == "minimum":
         yield SchemaError(path, f"{field} must be at least {err.validator_value}",
                           "schema.range")
+    elif validator == "maximum":
+        yield SchemaError(path, f"{field} must be at most {err.validator_value}",
+                          "schema.range")
+    elif validator == "maxItems" and isinstance(value, list):
+        yield SchemaError(path, f"{field} has {len(value)} items; at most "
+                          f"{err.validator_value} are allowed", "schema.too-many")
     else:
         message = "invalid value" if secret else err.message
         yield SchemaError(path, f"{field}: {message}", f"schema.{validator}")
