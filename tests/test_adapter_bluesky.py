@@ -16,6 +16,7 @@ from cmops.adapters import (
     ADAPTERS,
     CannotTell,
     ChannelContext,
+    LinkCard,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -112,9 +113,12 @@ def test_a_non_tid_record_key_is_refused_before_anything_is_sent(
 def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
                                                  fake: FakeBluesky) -> None:
     text = "Été ✨ on lance #cmops avec @friend.test 👨‍👩‍👧 https://example.com/a?b=1."
-    part = out(text, lang="fr", link="https://example.com/a?b=1")
+    card = LinkCard("https://example.com/a?b=1", "Le lancement", "Tout sur le lancement",
+                    PNG, "image/png", "calendar/media/cards/example.com-1.png")
+    part = out(text, lang="fr", link="https://example.com/a?b=1", card=card)
     remote = adapter.publish(part)
-    assert fake.calls() == [SESSION, "com.atproto.identity.resolveHandle", CREATE]
+    assert fake.calls() == [SESSION, "com.atproto.identity.resolveHandle",
+                            "com.atproto.repo.uploadBlob", CREATE]
     assert body(fake, SESSION) == {"identifier": "brand.test", "password": PASSWORD}
     sent = body(fake, CREATE)
     assert sent.keys() == {"repo", "collection", "rkey", "record"}
@@ -135,9 +139,13 @@ def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
         ("https://example.com/a?b=1", [{"$type": "app.bsky.richtext.facet#link",
                                         "uri": "https://example.com/a?b=1"}]),
     ]
+    # the card the client must build (lexicon app.bsky.embed.external), its image a blob
+    thumb = {"$type": "blob", "ref": {"$link": next(iter(fake.blobs))},
+             "mimeType": "image/png", "size": len(PNG)}
     assert record["embed"] == {"$type": "app.bsky.embed.external", "external": {
-        "uri": "https://example.com/a?b=1", "title": "https://example.com/a?b=1",
-        "description": ""}}
+        "uri": "https://example.com/a?b=1", "title": "Le lancement",
+        "description": "Tout sur le lancement", "thumb": thumb}}
+    assert fake.blobs[thumb["ref"]["$link"]] == ("image/png", PNG)
     stored = fake.records[part.dedupe]
     assert remote == Remote(stored["uri"], f"https://bsky.app/profile/brand.test/post/"
                             f"{part.dedupe}", {"cid": stored["cid"]})

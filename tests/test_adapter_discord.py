@@ -71,14 +71,13 @@ def test_posts_with_wait_and_no_mentions(adapter: DiscordAdapter, fake: FakeDisc
     assert [r["method"] for r in fake.requests] == ["POST", "GET", "POST"]
 
 
-def test_a_link_outside_the_text_becomes_an_embed(adapter: DiscordAdapter,
-                                                  fake: FakeDiscord) -> None:
-    adapter.publish(out("See the launch", link="https://example.com/launch"))
+def test_the_link_goes_in_the_text_which_discord_unfurls(adapter: DiscordAdapter,
+                                                         fake: FakeDiscord) -> None:
+    # cmops.render puts a post's link in the text for Discord; no bare title-only embed
     adapter.publish(out("At https://example.com/launch", link="https://example.com/launch"))
-    bodies = [json.loads(r["body"]) for r in fake.requests if r["method"] == "POST"]
-    assert bodies[0]["embeds"] == [{"title": "https://example.com/launch",
-                                    "url": "https://example.com/launch"}]
-    assert "embeds" not in bodies[1]  # Discord unfurls a link in the text by itself
+    (sent,) = [json.loads(r["body"]) for r in fake.requests if r["method"] == "POST"]
+    assert sent == {"content": "At https://example.com/launch",
+                    "allowed_mentions": {"parse": []}}
 
 
 def test_images_go_as_files_with_descriptions(adapter: DiscordAdapter, fake: FakeDiscord,

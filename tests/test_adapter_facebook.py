@@ -17,6 +17,7 @@ from cmops.adapters import (
     ADAPTERS,
     CannotTell,
     ChannelContext,
+    LinkCard,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -59,7 +60,8 @@ def form(request: dict[str, Any]) -> dict[str, list[str]]:
 
 def test_a_text_post_with_a_link_goes_to_the_feed(adapter: FacebookAdapter,
                                                   fake: FakeGraph) -> None:
-    remote = adapter.publish(out("Launch day", link="https://example.com/launch"))
+    remote = adapter.publish(out("Launch day", link="https://example.com/launch",
+                                 card=LinkCard("https://example.com/launch", "Launch")))
     [sent] = fake.requests
     assert (sent["method"], sent["path"]) == ("POST", f"/v23.0/{fake.account}/feed")
     assert form(sent) == {"message": ["Launch day"], "link": ["https://example.com/launch"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import signal
 import struct
 import subprocess
@@ -165,7 +166,11 @@ channels: [bsky]
 publish_at: 2026-11-24T08:30
 lang: fr
 utm: false
-link: https://example.com/lancement?x=1
+link:
+  url: https://example.com/lancement?x=1
+  title: Le lancement
+  description: "Tout sur le lancement : dates, lieux et horaires"
+  image: calendar/media/red.png
 text: "{FIRST}"
 thread:
   - text: Deuxième partie 🧵
@@ -200,9 +205,15 @@ def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None
         ("https://example.com/lancement?x=1",
          {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/lancement?x=1"}),
     ]
+    # the card as the client built it (app.bsky.embed.external), read back from the PDS
+    thumb = first["embed"]["external"].pop("thumb")
     assert first["embed"] == {"$type": "app.bsky.embed.external", "external": {
-        "uri": "https://example.com/lancement?x=1",
-        "title": "https://example.com/lancement?x=1", "description": ""}}
+        "uri": "https://example.com/lancement?x=1", "title": "Le lancement",
+        "description": "Tout sur le lancement : dates, lieux et horaires"}}
+    assert (thumb["$type"], thumb["mimeType"], thumb["size"]) == ("blob", "image/png",
+                                                                  len(png()))
+    assert _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+        "did": pds.did, "cid": thumb["ref"]["$link"]}) == png()
     root = {"uri": parts[0]["remote_id"], "cid": records[0]["cid"]}
     assert "reply" not in first
     assert second["reply"] == {"root": root, "parent": root}
@@ -216,6 +227,40 @@ def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None
         "did": pds.did, "cid": image["image"]["ref"]["$link"]})
     assert blob == png()
     assert parts[0]["url"] == f"https://bsky.app/profile/brand.test/post/{parts[0]['dedupe']}"
+
+
+def test_a_card_image_over_1_mb_is_shrunk_to_a_thumb_the_pds_accepts(repo: Path,
+                                                                     pds: Pds) -> None:
+    """The PDS refuses a ``thumb`` over the lexicon's 1,000,000 bytes; the Bluesky adapter
+    re-encodes a bigger card image (Pillow) rather than drop it. A link with images on the
+    same post goes in the text, as a link facet."""
+    from PIL import Image
+
+    calendar(repo, pds, {})
+    noise = Image.frombytes("RGB", (700, 700), random.Random(7).randbytes(700 * 700 * 3))
+    noise.save(repo / "calendar/media/noise.png")
+    assert (repo / "calendar/media/noise.png").stat().st_size > 1_000_000
+    (repo / "calendar/posts/big.yaml").write_text(
+        "id: big-card\nstatus: ready\nchannels: [bsky]\npublish_at: 2026-11-24T08:40\n"
+        "text: Une grande image\nlink:\n  url: https://example.com/grande\n"
+        "  title: Grande image\n  image: calendar/media/noise.png\n", "utf-8")
+    (repo / "calendar/posts/photo.yaml").write_text(
+        "id: photo-link\nstatus: ready\nchannels: [bsky]\npublish_at: 2026-11-24T08:41\n"
+        "text: Avec une photo\nlink: https://example.com/photo\nmedia:\n"
+        "  - path: calendar/media/red.png\n    alt: Un carré rouge\n", "utf-8")
+    result = cmops_publish(repo, pds)
+    assert result.returncode == 0, result.stdout + result.stderr
+    big = get_record(pds, ledger(repo, "big-card/bsky")["parts"][0]["remote_id"])["value"]
+    thumb = big["embed"]["external"]["thumb"]
+    assert thumb["mimeType"] == "image/jpeg" and thumb["size"] <= 1_000_000
+    data = _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+        "did": pds.did, "cid": thumb["ref"]["$link"]})
+    assert len(data) == thumb["size"] and data[:3] == b"\xff\xd8\xff"
+    photo = get_record(pds, ledger(repo, "photo-link/bsky")["parts"][0]["remote_id"])["value"]
+    assert photo["text"] == "Avec une photo\nhttps://example.com/photo"
+    assert photo["embed"]["$type"] == "app.bsky.embed.images"
+    assert photo["facets"] == [{"index": {"byteStart": 15, "byteEnd": 40}, "features": [
+        {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/photo"}]}]
 
 
 def test_killed_between_create_and_ledger_then_rerun_posts_once(repo: Path, pds: Pds) -> None:

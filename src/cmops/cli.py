@@ -403,6 +403,8 @@ def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
             detail = outcome.url or outcome.error or ""
             click.echo(f"  {_SYMBOL.get(outcome.state, '?')} {outcome.state:<14} "
                        f"{outcome.key:<40} {redactor(detail)}", err=True)
+            for warning in outcome.warnings:
+                click.echo(f"    warning: {redactor(warning)}", err=True)
 
     options = Options(now, channels, posts, dry_run, budget)
     try:
@@ -418,7 +420,8 @@ def publish(ctx: click.Context, at: str | None, channels: tuple[str, ...],
             "dry_run": result.dry_run, "ok": result.ok, "held": result.held,
             "outcomes": [{"key": o.key, "post": o.post, "channel": o.channel,
                           "network": o.network, "state": o.state, "url": o.url,
-                          "error": o.error, "sends": o.sends} for o in result.outcomes]},
+                          "error": o.error, "sends": o.sends, "warnings": o.warnings}
+                         for o in result.outcomes]},
             indent=2, ensure_ascii=False)))
     else:
         click.echo(redactor(_publish_table(result)))
@@ -436,6 +439,7 @@ def _publish_table(result: Any) -> str:
     lines = [head, f"{'state':<14} {'post / channel':<44} detail"]
     for o in result.outcomes:
         lines.append(f"{o.state:<14} {o.key:<44} {o.url or o.error or ''}")
+        lines.extend(f"{'':<14} warning: {warning}" for warning in o.warnings)
     counts: dict[str, int] = {}
     for o in result.outcomes:
         counts[o.state] = counts.get(o.state, 0) + 1

@@ -269,6 +269,8 @@ def _walk(node: Mapping[str, Any], root: Mapping[str, Any], path: str, out: list
     items = node.get("items")
     if isinstance(items, Mapping):
         _walk(_resolve(items, root), root, f"{path}[]", out, depth + 1)
+    for branch in node.get("anyOf") or node.get("oneOf") or ():
+        _walk(_resolve(branch, root), root, path, out, depth + 1)  # ``link: {url, title…}``
 
 
 def _schema_title(name: str, schema: Mapping[str, Any]) -> str:

@@ -33,7 +33,7 @@ def _links(post: Post) -> Iterator[tuple[Path, str]]:
         for start, end in find_urls(text or ""):
             yield path, text[start:end]
     if post.link:
-        yield ("link",), post.link
+        yield ("link",) if post.link.bare else ("link", "url"), post.link.url
 
 
 def _probe(client: httpx.Client, url: str) -> tuple[int | None, str]:

@@ -51,6 +51,32 @@ class Media:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A post's main link: its URL and, when written out (``cmops card`` writes it), the card
+    shown for it. Only the URL (``link: https://…``) is a *bare* link: networks whose client
+    builds the card get one fetched from the page at publish time."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+    image: str | None = None
+    """A path in the repository, checked like media paths."""
+
+    @property
+    def bare(self) -> bool:
+        return self.title is None
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Link | None:
+        if isinstance(raw, str):
+            return cls(raw)
+        if isinstance(raw, dict) and isinstance(raw.get("url"), str):
+            return cls(raw["url"], _str(raw, "title"), _str(raw, "description"),
+                       _str(raw, "image"))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class Part:
     """A follow-up part of a thread."""
 
@@ -105,7 +131,7 @@ class Post:
     thread: tuple[Part, ...] = ()
     variants: Mapping[str, Variant] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
-    link: str | None = None
+    link: Link | None = None
     lang: str | None = None
     max_delay: str | None = None
     utm: bool = True
@@ -140,7 +166,7 @@ class Post:
             thread=_parts(raw.get("thread")) or (),
             variants=variants,
             labels=_strs(raw, "labels"),
-            link=_str(raw, "link"),
+            link=Link.from_raw(raw.get("link")),
             lang=_str(raw, "lang"),
             max_delay=_str(raw, "max_delay"),
             utm=raw.get("utm") is not False,

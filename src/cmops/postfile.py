@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cmops.ids import UnsafeName, is_id
+from cmops.model import Link
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../../../schemas/post.schema.json"
 _ID_OK = re.compile(r"[^a-z0-9]+")
@@ -26,7 +27,7 @@ class NewPost:
     publish_at: str | None = None
     status: str = "draft"
     campaign: str | None = None
-    link: str | None = None
+    link: str | Link | None = None
     media: list[tuple[str, str | None]] = field(default_factory=list)
 
 
@@ -60,7 +61,7 @@ def render(post: NewPost) -> str:
         lines.append(f"campaign: {_q(post.campaign)}")
     lines.append(f"text: {_q(post.text)}")
     if post.link:
-        lines.append(f"link: {_q(post.link)}")
+        lines.extend(link_lines(post.link))
     if post.media:
         lines.append("media:")
         for path, alt in post.media:
@@ -68,6 +69,19 @@ def render(post: NewPost) -> str:
             if alt:
                 lines.append(f"    alt: {_q(alt)}")
     return "\n".join(lines) + "\n"
+
+
+def link_lines(link: str | Link) -> list[str]:
+    """``link:`` as YAML lines: the URL alone, or the card as a mapping (every value
+    JSON-quoted, so a page's title cannot break out of its string)."""
+    if isinstance(link, str) or link.title is None:
+        return [f"link: {_q(link if isinstance(link, str) else link.url)}"]
+    lines = ["link:", f"  url: {_q(link.url)}", f"  title: {_q(link.title)}"]
+    if link.description:
+        lines.append(f"  description: {_q(link.description)}")
+    if link.image:
+        lines.append(f"  image: {_q(link.image)}")
+    return lines
 
 
 def path_for(post: NewPost) -> str:
@@ -79,3 +93,21 @@ def path_for(post: NewPost) -> str:
     month = post.publish_at[:7] if post.publish_at and \
         re.fullmatch(r"[0-9]{4}-[0-9]{2}", post.publish_at[:7]) else "unscheduled"
     return f"calendar/posts/{month}/{post.id}.yaml"
+
+
+def with_link(source: str, link: Link) -> str:
+    """A post file's text with its top-level ``link:`` replaced by ``link`` (added at the end
+    when it has none); everything else is kept as written."""
+    import yaml
+
+    node = yaml.compose(source, Loader=yaml.SafeLoader)
+    lines = source.splitlines(keepends=True)
+    new = [line + "\n" for line in link_lines(link)]
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "link":
+                end = value.end_mark.line + (value.end_mark.column > 0)
+                return "".join(lines[:key.start_mark.line] + new + lines[end:])
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return "".join(lines + new)

@@ -33,6 +33,7 @@ from cmops.adapters import (
     Adapter,
     CannotTell,
     ChannelContext,
+    LinkCard,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -41,6 +42,9 @@ from cmops.adapters import (
     Remote,
     Transient,
 )
+from cmops.cards import CardError, FetchedCard
+from cmops.cards import fallback as fallback_card
+from cmops.cards import fetch as fetch_card
 from cmops.faults import crash_point as _crash_point
 from cmops.ids import UnsafeName, record_parts
 from cmops.ledger import (
@@ -54,8 +58,9 @@ from cmops.ledger import (
 )
 from cmops.model import Calendar
 from cmops.plan import Item, State, build_plan
-from cmops.render import Rendered, render
+from cmops.render import Card, Rendered, render
 from cmops.retry import Backoff
+from cmops.rules.media import sniff
 from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
 from cmops.workspace import OutsideRepository, media_file
@@ -109,6 +114,8 @@ class Outcome:
     error: str | None = None
     sends: int = 0
     parts: int = 1
+    warnings: list[str] = field(default_factory=list)
+    """Sent, with something worth a look (a link card that could not be fetched)."""
 
 
 BAD_STATES = frozenset({"failed", "needs_human", "expired", "pending", "deferred",
@@ -207,6 +214,8 @@ class Publisher:
         self.progress = progress or (lambda outcome: None)
         self.start = clock()
         self.lease = timedelta(seconds=options.budget + 300)
+        self._fetched: dict[str, FetchedCard] = {}
+        self._warnings: dict[str, list[str]] = {}
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -334,13 +343,40 @@ class Publisher:
         """The item as it will be sent, its media checked to be regular files inside the
         repository (what validation checked; checked again here, right before reading)."""
         rendered = render(item.post, item.channel, self.calendar)
-        for part in rendered.parts:
-            for media in part.media:
-                try:
-                    media_file(self.root, media.path)
-                except OutsideRepository as exc:
-                    raise ValueError(f"not sent: {exc}") from None
+        paths = [m.path for part in rendered.parts for m in part.media]
+        if rendered.card and rendered.card.image:
+            paths.append(rendered.card.image)
+        for path in paths:
+            try:
+                media_file(self.root, path)
+            except OutsideRepository as exc:
+                raise ValueError(f"not sent: {exc}") from None
         return rendered
+
+    def _card(self, item: Item, card: Card) -> LinkCard:
+        """The card as sent. A card written in the post is sent as written; a bare link's
+        is fetched from the page (once per run and URL, see :mod:`cmops.cards`), and when the
+        page cannot be read the card still goes, with the page's host as its title and a
+        warning on the item: never dropped."""
+        if card.title is not None:
+            data = kind = None
+            if card.image:
+                data = media_file(self.root, card.image).read_bytes()
+                kind = sniff(data[:16])
+            return LinkCard(card.url, card.title, card.description or "", data, kind,
+                            card.image)
+        source = item.post.link.url if item.post.link else card.url
+        if source not in self._fetched:
+            try:
+                self._fetched[source] = fetch_card(source)
+            except CardError as exc:
+                self._fetched[source] = fallback_card(
+                    source, f"link card not fetched ({exc}): sent with the page's host as "
+                    "its title; run cmops card to write the card into the post")
+        found = self._fetched[source]
+        self._warnings.setdefault(item.key, []).extend(found.notes)
+        return LinkCard(card.url, found.title, found.description, found.image,
+                        found.image_type, found.image_url)
 
     def _heartbeat(self, report: Report) -> None:
         """Record that a publish run happened (``cmops health`` reads it), at most hourly so
@@ -376,13 +412,15 @@ class Publisher:
         for index, part in enumerate(rendered.parts):
             state = record.parts[index]
             if state.state != "published":
+                card = self._card(item, rendered.card) if index == 0 and rendered.card \
+                    else None
                 out = Outgoing(
                     item.key, item.post.id, item.channel, index, len(rendered.parts),
                     part.text, state.dedupe,
                     tuple(MediaFile(media_file(self.root, m.path), m.path, m.alt)
                           for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None, previous, root,
-                    self.now())
+                    self.now(), card)
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:
@@ -401,6 +439,7 @@ class Publisher:
         outcome = self._outcome(item, record.state, error=record.error, url=record.url,
                                 sends=sends)
         outcome.parts = len(record.parts)
+        outcome.warnings = self._warnings.pop(item.key, [])
         return outcome
 
     def _reconcile(self, adapter: Adapter, record: Record, state: PartRecord,

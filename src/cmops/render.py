@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cmops.model import Calendar, Campaign, Media, Part, Post
+from cmops.model import Calendar, Campaign, Link, Media, Part, Post
+from cmops.text.limits import NETWORKS
 
 # An http(s) URL in running text, stopping at whitespace and at characters that cannot end
 # one; trailing punctuation is trimmed afterwards (a sentence's full stop is not the URL's).
@@ -123,14 +124,33 @@ class RenderedPart:
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """A link card the client sends itself, on networks whose ``NetworkRules.link`` is
+    ``card`` (Bluesky, LinkedIn, Facebook, the outbox)."""
+
+    url: str
+    """As sent: UTM-tagged."""
+    title: str | None = None
+    """None for a bare link (``link: https://…``): the publisher fetches the card from the
+    page when it sends (``cmops card`` writes it into the post instead, for review)."""
+    description: str | None = None
+    image: str | None = None
+    """A path in the repository."""
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     post_id: str
     channel: str
     network: str
     parts: tuple[RenderedPart, ...]
     link: str | None = None
-    """The post's main URL (UTM-tagged), for link cards."""
+    """The post's main URL (UTM-tagged), wherever it goes: in the text or as the card."""
     lang: str | None = None
+    card: Card | None = None
+    """The card sent beside the text; None where the link went into the text instead (the
+    network builds its preview from the text, or the post has media and the network takes
+    one embed)."""
 
     @property
     def text(self) -> str:
@@ -155,16 +175,46 @@ def resolve(post: Post, channel: str, network: str) -> tuple[str, tuple[Media, .
     return text, media, thread
 
 
+def _written(texts: list[str], url: str) -> bool:
+    """Whether the text of some part already holds exactly this URL."""
+    return any(text[start:end] == url for text in texts if url in text
+               for start, end in find_urls(text))
+
+
+def _place_link(link: Link, network: str, texts: list[str], media: tuple[Media, ...],
+                calendar: Calendar) -> bool:
+    """Put the link where ``network`` gets it: True when it goes as a card; otherwise it is
+    added to ``texts`` (on a line of its own, unless a part already holds it), so the length
+    rules count it. On X, when ``rules.yaml`` wants links out of the main post
+    (``no_link_in_x_main_post``), a thread's last part takes it."""
+    rules = NETWORKS.get(network)
+    if rules is not None and rules.link == "card" and (not media or rules.card_with_media):
+        return True
+    if not _written(texts, link.url):
+        at = len(texts) - 1 if network == "x" and calendar.rules.no_link_in_x_main_post \
+            else 0
+        texts[at] = f"{texts[at].rstrip()}\n{link.url}" if texts[at].strip() else link.url
+    return False
+
+
 def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
-    """The post as it will be sent on ``channel``."""
+    """The post as it will be sent on ``channel``; its ``link`` goes into the text or the
+    card, as the network takes it (see :func:`_place_link`): never dropped."""
     ch = calendar.channels.get(channel)
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
     campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
     has_links = bool(post.link) or "://" in text or any("://" in p.text for p in thread)
     utm = utm_for(post, campaign, channel, network) if has_links else None
-    parts = [RenderedPart(tag_text(text, utm), media)]
-    parts.extend(RenderedPart(tag_text(p.text, utm), p.media) for p in thread)
-    link = tag_url(post.link, utm) if post.link and utm else post.link
+    texts = [text, *(p.text for p in thread)]
+    as_card = _place_link(post.link, network, texts, media, calendar) if post.link else False
+    parts = [RenderedPart(tag_text(texts[0], utm), media)]
+    parts.extend(RenderedPart(tag_text(t, utm), p.media) for t, p in zip(texts[1:], thread,
+                                                                          strict=True))
+    link = card = None
+    if post.link:
+        link = tag_url(post.link.url, utm) if utm else post.link.url
+        if as_card:
+            card = Card(link, post.link.title, post.link.description, post.link.image)
     return Rendered(post.id, channel, network, tuple(parts), link,
-                    post.lang or calendar.lang)
+                    post.lang or calendar.lang, card)

@@ -5,7 +5,9 @@ It enforces what the lexicons and the reference PDS enforce (platforms.md §2; e
 wordings as @atproto/pds 0.5.35 gives them): sessions and bearer tokens (``ExpiredToken`` as
 a 400), ``createRecord`` inputs and the post record (``$type``, text within 3000 bytes and 300
 graphemes, RFC 3339 ``createdAt``, facets inside the text and not overlapping, one embed: up
-to 4 uploaded images of at most 1,000,000 bytes each with ``alt``, or an external card;
+to 4 uploaded images of at most 1,000,000 bytes each with ``alt``, or an external card as
+lexicon ``app.bsky.embed.external`` says (uri, title, description; a ``thumb`` blob of
+``image/*`` within its maxSize of 1,000,000 bytes);
 replies whose strong refs exist), TID record keys, a duplicate key as the reference's HTTP
 500, ``getRecord``'s 400 ``RecordNotFound``. Unknown input keys are refused, which the real
 server does not do, so that a misspelt field in cmops cannot pass unnoticed. Errors have the
@@ -28,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +45,9 @@ RECORD_KEYS = {"$type", "text", "createdAt", "langs", "facets", "embed", "reply"
 FEATURES = {"app.bsky.richtext.facet#mention": "did", "app.bsky.richtext.facet#link": "uri",
             "app.bsky.richtext.facet#tag": "tag"}
 MAX_IMAGE = 1_000_000
+EXTERNAL = json.loads((Path(__file__).parent.parent / "vectors/atproto/lexicons"
+                       / "app.bsky.embed.external.json").read_text("utf-8"))
+"""Lexicon app.bsky.embed.external (bluesky-social/atproto, see tests/vectors/README.md)."""
 
 
 def _tid(micros: int) -> str:
@@ -294,10 +300,7 @@ class FakeBluesky:
         if embed is None:
             return
         if embed.get("$type") == "app.bsky.embed.external":
-            external = embed.get("external", {})
-            if set(external) - {"uri", "title", "description", "thumb"} or not all(
-                    isinstance(external.get(k), str) for k in ("uri", "title", "description")):
-                raise bad("Record/embed/external must have uri, title and description")
+            self._check_external(embed, bad)
             return
         if embed.get("$type") != "app.bsky.embed.images":
             raise bad(f"unsupported embed {embed.get('$type')}")
@@ -317,6 +320,36 @@ class FakeBluesky:
             if len(stored[1]) > MAX_IMAGE:
                 raise bad(f"This file is too large. It is {len(stored[1])} but the maximum "
                           f"size is {MAX_IMAGE}.")
+
+    def _check_external(self, embed: dict[str, Any], bad: Any) -> None:
+        """A link card, checked against lexicon app.bsky.embed.external (tests/vectors):
+        its keys, the required uri/title/description strings, an http(s) ``uri``, and a
+        ``thumb`` that is an uploaded ``image/*`` blob within ``maxSize``."""
+        defs = EXTERNAL["defs"]
+        if set(embed) - {"$type", *defs["main"]["properties"]} or not isinstance(
+                embed.get("external"), dict):
+            raise bad("Record/embed must have the property \"external\"")
+        external, shape = embed["external"], defs["external"]
+        if set(external) - set(shape["properties"]):
+            raise bad(f"Record/embed/external has unknown fields "
+                      f"{sorted(set(external) - set(shape['properties']))}")
+        for key in shape["required"]:
+            if not isinstance(external.get(key), str):
+                raise bad(f"Record/embed/external must have the property \"{key}\"")
+        if not re.match(r"^https?://\S+$", external["uri"]):
+            raise bad("Record/embed/external/uri must be a valid uri")
+        if "thumb" in external:
+            thumb, rule = external["thumb"], shape["properties"]["thumb"]
+            stored = self.blobs.get(thumb.get("ref", {}).get("$link")) \
+                if isinstance(thumb, dict) else None
+            if stored is None or thumb.get("$type") != "blob":
+                raise bad("Could not find blob")
+            if rule["accept"] != ["image/*"] or not stored[0].startswith("image/") or \
+                    thumb.get("mimeType") != stored[0] or thumb.get("size") != len(stored[1]):
+                raise bad(f"Wrong type of file. It is {stored[0]} but it must match image/*.")
+            if len(stored[1]) > rule["maxSize"]:
+                raise bad(f"This file is too large. It is {len(stored[1])} but the maximum "
+                          f"size is {rule['maxSize']}.")
 
     @contextmanager
     def running(self) -> Iterator[FakeBluesky]:

@@ -7,7 +7,10 @@ the configured author, ``lifecycleState: PUBLISHED``, commentary of at most 3000
 which every reserved little-text character is escaped (outside the hashtag and mention
 elements), images that were initialized and uploaded; it answers an empty 201 with the URN in
 ``x-restli-id``. The same commentary twice → 422 ``DUPLICATE_POST`` naming the first URN.
-``POST /rest/images?action=initializeUpload`` gives an upload URL for ``PUT``.
+``POST /rest/images?action=initializeUpload`` gives an upload URL for ``PUT``. Content is
+one kind: ``media``, ``multiImage`` (2-20 images), or ``article`` (Posts API, "Article":
+``source`` and ``title`` required, ``description``, ``thumbnail`` an uploaded image URN and
+``thumbnailAltText`` optional; LinkedIn does not scrape the URL for it).
 ``GET /rest/posts/{urn}`` and ``GET /rest/posts?q=author`` read posts back (newest first);
 ``read_forbidden`` makes reads a 403. Errors are ``{status, code, message,
 serviceErrorCode}``.
@@ -38,6 +41,7 @@ POST_KEYS = {"author", "commentary", "visibility", "distribution", "lifecycleSta
              "isReshareDisabledByAuthor", "content", "contentLandingPage",
              "contentCallToActionLabel", "adContext", "container", "reshareContext"}
 DISTRIBUTION_KEYS = {"feedDistribution", "targetEntities", "thirdPartyDistributionChannels"}
+ARTICLE_KEYS = {"source", "title", "description", "thumbnail", "thumbnailAltText"}
 _ELEMENT = re.compile(r"\{hashtag\|\\#\|[^{}]*\}|@\[[^\]]*\]\(urn:li:[a-z]+:[\w-]+\)")
 _BARE = re.compile(r"(?<!\\)(?:\\\\)*[|{}@\[\]()<>#*_~]")
 
@@ -221,6 +225,8 @@ def _images(content: Any) -> list[dict[str, Any]]:
         return []
     if not isinstance(content, dict) or len(content) != 1:
         raise error(422, "UNPROCESSABLE_ENTITY", "content must hold one kind")
+    if "article" in content:
+        return _article(content["article"])
     if "media" in content:
         images = [content["media"]]
     elif "multiImage" in content and set(content["multiImage"]) == {"images"}:
@@ -233,3 +239,20 @@ def _images(content: Any) -> list[dict[str, Any]]:
         if not isinstance(image, dict) or set(image) - {"id", "altText"}:
             raise error(422, "UNPROCESSABLE_ENTITY", "image takes id and altText")
     return list(images)
+
+
+def _article(article: Any) -> list[dict[str, Any]]:
+    """An article's checks; its thumbnail, as an image the post needs uploaded."""
+    if not isinstance(article, dict) or set(article) - ARTICLE_KEYS:
+        raise error(422, "UNPROCESSABLE_ENTITY", f"article takes {sorted(ARTICLE_KEYS)}")
+    for key in ("source", "title"):
+        if not isinstance(article.get(key), str) or not article[key]:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"article.{key} is required")
+    if not re.match(r"^https?://\S+$", article["source"]):
+        raise error(422, "UNPROCESSABLE_ENTITY", "article.source must be a URL")
+    thumbnail = article.get("thumbnail")
+    if thumbnail is None:
+        return []
+    if not isinstance(thumbnail, str) or not thumbnail.startswith("urn:li:image:"):
+        raise error(422, "UNPROCESSABLE_ENTITY", "article.thumbnail must be an image URN")
+    return [{"id": thumbnail}]

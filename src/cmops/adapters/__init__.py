@@ -13,6 +13,7 @@ from cmops.adapters.base import (
     Adapter,
     CannotTell,
     ChannelContext,
+    LinkCard,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -45,5 +46,5 @@ ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
     "threads": ThreadsAdapter,
 }
 
-__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "MediaFile", "NotConfigured",
-           "Outgoing", "PublishError", "Rejected", "Remote", "Transient"]
+__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "LinkCard", "MediaFile",
+           "NotConfigured", "Outgoing", "PublishError", "Rejected", "Remote", "Transient"]

@@ -71,6 +71,22 @@ class MediaFile:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkCard:
+    """A link card as the client sends it (Bluesky's external embed, LinkedIn's article,
+    Facebook's ``link``, the outbox's JSON), its image already read and type-sniffed."""
+
+    url: str
+    title: str
+    description: str = ""
+    image: bytes | None = None
+    image_type: str | None = None
+    """The image's MIME type, judged by its content."""
+    image_ref: str | None = None
+    """Where the image came from: its path in the repository, or the URL it was fetched
+    from."""
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to send: a post, or one part of a thread."""
 
@@ -89,6 +105,9 @@ class Outgoing:
     reply_to: Remote | None = None
     root: Remote | None = None
     published_at: datetime | None = None
+    card: LinkCard | None = None
+    """The link's card, on networks that take one (``NetworkRules.link == "card"``) and only
+    on the first part; elsewhere the link is already in ``text``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ import httpx
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    LinkCard,
     NotConfigured,
     Outgoing,
     PublishError,
@@ -52,6 +53,7 @@ from cmops.adapters.bluesky_read import BlueskyReader, _error
 from cmops.adapters.http import client, send
 from cmops.text.bluesky import detect_facets
 from cmops.text.limits import NETWORKS
+from cmops.thumbs import ImageError, fit
 
 POST = "app.bsky.feed.post"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -59,6 +61,8 @@ _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES = NETWORKS["bluesky"].media
 APPVIEW = "https://public.api.bsky.app"
+THUMB_MAX = 1_000_000
+"""``thumb`` maxSize in lexicon app.bsky.embed.external."""
 
 
 class InvalidRecordKey(Rejected, ValueError):
@@ -223,10 +227,26 @@ class BlueskyAdapter(BlueskyReader):
                 {"image": self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
                                      headers={"Content-Type": mime})["blob"], "alt": alt}
                 for data, mime, alt in images]}
-        elif out.link:
-            record["embed"] = {"$type": "app.bsky.embed.external", "external": {
-                "uri": out.link, "title": out.link, "description": ""}}
+        elif out.card:
+            record["embed"] = {"$type": "app.bsky.embed.external",
+                               "external": self._external(out.card)}
         return record
+
+    def _external(self, card: LinkCard) -> dict[str, Any]:
+        """The card as the client must build it (lexicon app.bsky.embed.external: uri,
+        title, description; the image as the ``thumb`` blob, at most 1,000,000 bytes:
+        shrunk when bigger). With images, the post has no room for it: the renderer put the
+        link in the text instead, where a facet makes it a link."""
+        external: dict[str, Any] = {"uri": card.url, "title": card.title,
+                                    "description": card.description}
+        if card.image is not None and card.image_type:
+            try:
+                data, mime = fit(card.image, card.image_type, max_bytes=THUMB_MAX)
+            except ImageError as exc:
+                raise Rejected(f"link card image {card.image_ref}: {exc}") from None
+            external["thumb"] = self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
+                                           headers={"Content-Type": mime})["blob"]
+        return external
 
     # -- the adapter ------------------------------------------------------------------------
     def _remote(self, uri: str, cid: str, rkey: str) -> Remote:

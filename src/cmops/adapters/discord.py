@@ -71,9 +71,8 @@ class DiscordAdapter:
     def publish(self, out: Outgoing) -> Remote:
         if out.reply_to is not None:
             raise Rejected("Discord webhooks cannot post threads: send one message")
+        # The post's link is in the text (cmops.render): Discord unfurls it into its preview.
         payload: dict[str, Any] = {"content": out.text, "allowed_mentions": {"parse": []}}
-        if out.link and out.link not in out.text and not out.media:
-            payload["embeds"] = [{"title": out.link[:256], "url": out.link}]
         if out.media:
             payload["attachments"] = [
                 {"id": i, "filename": m.path.name, **({"description": m.alt} if m.alt else {})}

@@ -216,8 +216,8 @@ class FacebookAdapter(GraphNotes):
             post = str(found.get("post_id") or found["id"])
         else:
             data = {"message": out.text}
-            if out.link and not out.media:
-                data["link"] = out.link
+            if out.card:  # Facebook builds the card from the page itself (Pages API, feed)
+                data["link"] = out.card.url
             for i, media in enumerate(out.media):
                 photo = self._photo(media, None, False)
                 data[f"attached_media[{i}]"] = json.dumps({"media_fbid": str(photo["id"])})

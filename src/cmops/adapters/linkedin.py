@@ -41,6 +41,7 @@ import httpx
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    LinkCard,
     NotConfigured,
     Outgoing,
     Rejected,
@@ -51,6 +52,7 @@ from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
 from cmops.secrets import redact_known
 from cmops.text.linkedin import to_little_text
+from cmops.thumbs import ImageError, fit
 
 VERSION = "202601"
 """The ``LinkedIn-Version`` pinned here (versions are sunset about a year after release); a
@@ -60,6 +62,7 @@ PAGE = 50
 MAX_PAGES = 4
 _AUTHOR = re.compile(r"^urn:li:(organization|person):[A-Za-z0-9_-]+$")
 _DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 
 
 def _url(urn: str) -> str:
@@ -117,17 +120,35 @@ class LinkedInAdapter(LinkedInReading):
         images = []
         for media in out.media:
             mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
-            if mime not in ("image/png", "image/jpeg", "image/gif"):
+            if mime not in IMAGE_TYPES:
                 raise Rejected(f"{media.rel}: LinkedIn posts take JPG, PNG or GIF images here")
-            value = self._send("POST", "/rest/images", params={"action": "initializeUpload"},
-                               json={"initializeUploadRequest": {"owner": self.author}}
-                               ).json()["value"]
-            data = media.path.read_bytes()
-            self._send("PUT", value["uploadUrl"], content=data,
-                       headers={"Content-Type": "application/octet-stream"})
-            images.append({"id": value["image"], **({"altText": media.alt} if media.alt
-                                                    else {})})
+            images.append({"id": self._image(media.path.read_bytes()),
+                           **({"altText": media.alt} if media.alt else {})})
         return images
+
+    def _image(self, data: bytes) -> str:
+        """Upload through the Images API (initializeUpload, then PUT the bytes): the URN."""
+        value = self._send("POST", "/rest/images", params={"action": "initializeUpload"},
+                           json={"initializeUploadRequest": {"owner": self.author}}
+                           ).json()["value"]
+        self._send("PUT", value["uploadUrl"], content=data,
+                   headers={"Content-Type": "application/octet-stream"})
+        return str(value["image"])
+
+    def _article(self, card: LinkCard) -> dict[str, str]:
+        """The Posts API's article content: LinkedIn does not scrape the URL, so the client
+        sends the title, description and a thumbnail (an image URN, uploaded first; JPG, PNG
+        or GIF: other types are re-encoded)."""
+        article = {"source": card.url, "title": card.title}
+        if card.description:
+            article["description"] = card.description
+        if card.image is not None and card.image_type:
+            try:
+                data, _ = fit(card.image, card.image_type, types=IMAGE_TYPES)
+            except ImageError as exc:
+                raise Rejected(f"link card image {card.image_ref}: {exc}") from None
+            article["thumbnail"] = self._image(data)
+        return article
 
     def publish(self, out: Outgoing) -> Remote:
         if out.reply_to is not None:
@@ -142,6 +163,8 @@ class LinkedInAdapter(LinkedInReading):
             images = self._upload(out)
             body["content"] = {"media": images[0]} if len(images) == 1 else \
                 {"multiImage": {"images": images}}
+        elif out.card:
+            body["content"] = {"article": self._article(out.card)}
 
         def call() -> httpx.Response:
             response = self._quota(self.http.post("/rest/posts", json=body))

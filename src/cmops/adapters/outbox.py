@@ -76,6 +76,9 @@ class OutboxAdapter:
             "id": out.dedupe, "post": out.post_id, "channel": out.channel,
             "part": out.part + 1, "parts": out.parts, "text": out.text, "lang": out.lang,
             "link": out.link,
+            "card": {"url": out.card.url, "title": out.card.title,
+                     "description": out.card.description, "image": out.card.image_ref}
+            if out.card else None,
             "media": [{"path": m.rel, "alt": m.alt} for m in out.media],
             "in_reply_to": out.reply_to.id if out.reply_to else None,
             "published_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),

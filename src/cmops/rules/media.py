@@ -18,6 +18,9 @@ DOCS = {
     "media.size": "A media file is larger than any network accepts.",
     "media.alt-required": "An image has no alt text (a description for people using screen "
                           "readers).",
+    "link.image": "A link card's image is missing, leaves the repository, is not a PNG, JPEG, "
+                  "GIF or WebP image (judged by its content), or is larger than any network "
+                  "takes.",
 }
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -44,14 +47,39 @@ def _media_lists(post: Post) -> Iterator[tuple[Path, tuple[Media, ...]]]:
 
 
 def media_paths(post: Post) -> set[str]:
-    """Every media path a post names, in its body, thread and variants."""
-    return {item.path for _, items in _media_lists(post) for item in items}
+    """Every media path a post names, in its body, thread and variants, and its link card's
+    image."""
+    paths = {item.path for _, items in _media_lists(post) for item in items}
+    if post.link and post.link.image:
+        paths.add(post.link.image)
+    return paths
 
 
 def check_post_media(post: Post, ctx: Context) -> Iterator[Finding]:
     for base, items in _media_lists(post):
         for item in items:
             yield from _check_one(ctx, post, (*base, item.index), item)
+    if post.link and post.link.image:
+        yield from _check_card_image(ctx, post, post.link.image)
+
+
+def _check_card_image(ctx: Context, post: Post, rel: str) -> Iterator[Finding]:
+    """The card's image, checked as media is (no alt text: a card image is decoration beside
+    the card's title)."""
+    info = ctx.media.get(rel)
+    where = ("link", "image")
+    if info is None or not info.inside:
+        yield Finding(post.file, where, "link.image", f"link image path '{rel}' must be "
+                      "relative to the repository and stay inside it")
+    elif not info.exists:
+        yield Finding(post.file, where, "link.image", f"link image '{rel}' does not exist")
+    elif info.mime not in IMAGE_TYPES:
+        yield Finding(post.file, where, "link.image", f"link image '{rel}' is not a PNG, "
+                      "JPEG, GIF or WebP image")
+    elif info.size > MAX_IMAGE_BYTES:
+        yield Finding(post.file, where, "link.image", f"link image '{rel}' is "
+                      f"{_mb(info.size)}; no network takes an image over "
+                      f"{_mb(MAX_IMAGE_BYTES)}")
 
 
 def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Finding]:

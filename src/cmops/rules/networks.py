@@ -62,10 +62,11 @@ def _part_path(post: Post, channel: str, network: str, index: int) -> Path:
 
 def _parts(post: Post, channel: str, network: str, calendar: Calendar
            ) -> tuple[RenderedPart, ...]:
-    """The parts as sent: what :func:`render` gives. Text without a link is sent exactly as
-    written after variants (UTM tags only touch links), so that case skips the rendering."""
+    """The parts as sent: what :func:`render` gives. Text without a link (and a post without
+    ``link:``) is sent exactly as written after variants (UTM tags only touch links), so that
+    case skips the rendering."""
     text, media, thread = resolve(post, channel, network)
-    if "://" in text or any("://" in p.text for p in thread):
+    if post.link or "://" in text or any("://" in p.text for p in thread):
         return render(post, channel, calendar).parts
     return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread))
 

@@ -95,12 +95,30 @@ def _describe_type(expected: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(str(n), str(n)) for n in names)
 
 
+_PYTHON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list), "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "null": lambda v: v is None}
+
+
 def _leaf_errors(error: Any) -> Iterator[Any]:
-    """For anyOf/oneOf, the most relevant sub-error is more useful than "not valid under any"."""
+    """For anyOf/oneOf, the most relevant sub-error is more useful than "not valid under any":
+    taken from the branches of the value's own type (a bad URL in ``link: javascript:…`` is a
+    bad URL, not "should be a mapping")."""
     if error.validator in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 
-        best = best_match(error.context)
+        branches = error.validator_value
+
+        def fits(sub: Any) -> bool:
+            branch = branches[sub.relative_schema_path[0]]
+            kind = branch.get("type") if isinstance(branch, dict) else None
+            check = _PYTHON_TYPES.get(kind) if isinstance(kind, str) else None
+            return check is None or check(error.instance)
+
+        best = best_match([e for e in error.context if fits(e)] or error.context)
         yield best
     else:
         yield error

@@ -76,6 +76,10 @@ class NetworkRules:
     """How a post's ``link`` reaches the network: ``text`` (the network builds its own
     preview from a URL in the text, so the link is put in the text and counted there) or
     ``card`` (the client must send the card itself: title, description, image)."""
+    card_with_media: bool = False
+    """Whether a card can go out beside media. Where it cannot (one embed per post on
+    Bluesky, a post is media or an article on LinkedIn, a photo post has no link card on
+    Facebook), a post with media gets the link in its text instead."""
 
     def measure(self, text: str, *, limit_override: int | None = None,
                 with_media: bool = False) -> Measure:
@@ -109,7 +113,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "bluesky", bluesky.MAX_GRAPHEMES, "graphemes", count_graphemes,
         MediaRules(4, 1 * _MB, 300 * _MB, (*_IMAGES, "video/mp4"), alt_text=True,
                    max_videos=1, mix_images_and_video=False),
-        threads=True, byte_limit=bluesky.MAX_BYTES),
+        threads=True, byte_limit=bluesky.MAX_BYTES, link="card"),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
     # 99 MiB, alt text 1500; one video per post, not mixed with images (platforms.md 3.4, 3.6).
     "mastodon": NetworkRules(
@@ -131,12 +135,12 @@ NETWORKS: dict[str, NetworkRules] = {
     "linkedin": NetworkRules(
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
         MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True),
-        threads=False),
+        threads=False, link="card"),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
         MediaRules(None, None, None, _IMAGES, alt_text=False),
-        threads=False),
+        threads=False, link="card"),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -168,7 +172,7 @@ NETWORKS: dict[str, NetworkRules] = {
     "outbox": NetworkRules(
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
-        threads=True),
+        threads=True, link="card", card_with_media=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")

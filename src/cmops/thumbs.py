@@ -1,0 +1,57 @@
+"""Making a link card's image fit a network: under a size limit (Bluesky's ``thumb`` blob
+takes at most 1,000,000 bytes) or of a type it takes (LinkedIn's Images API: JPG, PNG, GIF).
+
+Re-encoding goes through Pillow; an image that already fits is sent byte for byte. A
+re-encoded image is a JPEG (a PNG where JPEG is not taken) without the original's metadata,
+so EXIF does not leave the repository either.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from PIL import Image
+
+MAX_SIDE = 2000
+"""Longest side of a re-encoded image: more than any card shows."""
+
+
+class ImageError(ValueError):
+    pass
+
+
+def fit(data: bytes, mime: str, *, max_bytes: int | None = None,
+        types: tuple[str, ...] | None = None) -> tuple[bytes, str]:
+    """``data`` (of type ``mime``) as bytes the network takes, and their type."""
+    if (max_bytes is None or len(data) <= max_bytes) and (types is None or mime in types):
+        return data, mime
+    try:
+        with Image.open(BytesIO(data)) as opened:
+            opened.load()
+            image = _flat(opened)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"cannot read the image: {exc}") from None
+    as_jpeg = types is None or "image/jpeg" in types
+    side = min(MAX_SIDE, max(image.size))
+    quality = 85
+    for _ in range(12):
+        scaled = image.copy()
+        scaled.thumbnail((side, side))
+        out = BytesIO()
+        if as_jpeg:
+            scaled.save(out, "JPEG", quality=quality, optimize=True)
+        else:
+            scaled.save(out, "PNG", optimize=True)
+        if max_bytes is None or out.tell() <= max_bytes:
+            return out.getvalue(), "image/jpeg" if as_jpeg else "image/png"
+        side, quality = max(16, int(side * 0.75)), max(60, quality - 5)
+    raise ImageError(f"cannot bring the image under {max_bytes} bytes")
+
+
+def _flat(image: Image.Image) -> Image.Image:
+    """RGB, transparency laid on white (JPEG has no alpha)."""
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
