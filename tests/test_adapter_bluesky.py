@@ -201,10 +201,11 @@ def test_images_are_uploaded_with_alt_text(adapter: BlueskyAdapter, fake: FakeBl
 
 
 @pytest.mark.parametrize(("files", "message"), [
-    ({f"{i}.png": PNG for i in range(5)}, "5 images: Bluesky takes at most 4"),
-    ({"big.jpg": b"\xff" * 1_000_001}, "1000001 bytes, Bluesky images take at most 1000000"),
-    ({"clip.mp4": b"\x00" * 10}, "video/mp4 cannot be posted as a Bluesky image"),
-    ({"notes.txt": b"hello"}, "text/plain cannot be posted as a Bluesky image"),
+    ({f"{i}.png": PNG for i in range(5)}, r"5 media attached; bsky \(bluesky\) takes at most 4"),
+    ({"big.jpg": b"\xff" * 1_000_001},
+     r"'media/big.jpg' is 1000001 bytes; bsky \(bluesky\) takes at most 1000000 bytes"),
+    ({"clip.mp4": b"\x00" * 10}, r"does not take video/mp4 \(bluesky does, but cmops cannot"),
+    ({"notes.txt": b"hello"}, r"does not take text/plain \(it takes PNG, JPEG, GIF, WebP"),
 ])
 def test_media_is_checked_before_anything_is_sent(adapter: BlueskyAdapter, fake: FakeBluesky,
                                                   tmp_path: Path, files: dict[str, bytes],

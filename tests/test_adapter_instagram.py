@@ -96,7 +96,7 @@ def test_several_images_are_a_carousel(fake: FakeGraph, tmp_path: Path) -> None:
 def test_text_alone_threads_and_missing_urls_are_refused(fake: FakeGraph,
                                                          tmp_path: Path) -> None:
     adapter = make(fake, tmp_path)
-    with pytest.raises(Rejected, match="cannot post text alone"):
+    with pytest.raises(Rejected, match="cannot publish a post without an image"):
         adapter.publish(out("just words"))
     with pytest.raises(NotConfigured, match="media_base_url"):
         make(fake, tmp_path, media_base_url=None).publish(out("x", media=(A,)))

@@ -109,7 +109,7 @@ def test_threads_and_videos_are_refused_before_sending(adapter: LinkedInAdapter,
     with pytest.raises(Rejected, match="no threads"):
         adapter.publish(out("2/2", reply_to=Remote("urn:li:share:1")))
     (tmp_path / "v.mp4").write_bytes(b"mp4")
-    with pytest.raises(Rejected, match="JPG, PNG or GIF"):
+    with pytest.raises(Rejected, match=r"does not take video/mp4 \(linkedin does, but cmops"):
         adapter.publish(out("v", media=(MediaFile(tmp_path / "v.mp4", "media/v.mp4", None),)))
     assert fake.requests == []
 

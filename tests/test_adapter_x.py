@@ -169,7 +169,7 @@ def test_images_are_uploaded_with_alt_text(adapter: XAdapter, fake: FakeX,
 def test_videos_are_refused_before_anything_is_sent(adapter: XAdapter, fake: FakeX,
                                                     tmp_path: Path) -> None:
     (tmp_path / "v.mp4").write_bytes(b"\x00\x00\x00\x18ftyp")
-    with pytest.raises(Rejected, match="chunked upload"):
+    with pytest.raises(Rejected, match=r"does not take video/mp4 \(x does, but cmops cannot"):
         adapter.publish(out("video", media=(MediaFile(tmp_path / "v.mp4", "media/v.mp4",
                                                       None),)))
     assert fake.requests == []

@@ -109,10 +109,12 @@ def test_every_commented_example_channel_is_a_valid_channel(run: Runner,
         "x-main"]
     result = run("validate", root=scaffolded)
     assert result.exit_code == 0, result.output
+    assert "channel." not in result.output  # every example names its network's secrets
     # The reminder: each secret a channel names needs its line in publish.yml.
     assert unmapped_secrets(scaffolded) == [
-        "BLUESKY_APP_PASSWORD", "BLUESKY_IDENTIFIER", "DISCORD_WEBHOOK_URL", "LINKEDIN_TOKEN",
-        "MASTODON_TOKEN", "TELEGRAM_BOT_TOKEN", "X_ACCESS_SECRET", "X_ACCESS_TOKEN",
+        "BLUESKY_APP_PASSWORD", "BLUESKY_IDENTIFIER", "DISCORD_WEBHOOK_URL",
+        "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_TOKEN", "LINKEDIN_TOKEN", "MASTODON_TOKEN",
+        "TELEGRAM_BOT_TOKEN", "THREADS_TOKEN", "X_ACCESS_SECRET", "X_ACCESS_TOKEN",
         "X_API_KEY", "X_API_SECRET"]
 
 

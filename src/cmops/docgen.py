@@ -29,11 +29,14 @@ import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cmops.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from cmops.text.limits import NetworkRules
 
 REGENERATE = "python -m cmops.docgen"
 
@@ -648,6 +651,44 @@ def _rst_paragraph(block: str) -> str:
     return "\\" + text if text[:1] in "#>-+*" else text
 
 
+def _capabilities(rules: NetworkRules) -> list[str]:
+    """What the adapter for a network sends and needs, from its declaration."""
+    from cmops.text.limits import kinds
+
+    media = rules.media
+    sent = [kinds(media.mime_types)]
+    if media.max_count is not None:
+        sent.append(f"up to {media.max_count} per post")
+    if media.max_image_bytes is not None:
+        sent.append(f"images up to {_mb(media.max_image_bytes)}")
+    if media.max_video_bytes is not None and any(m.startswith("video/")
+                                                 for m in media.mime_types):
+        sent.append(f"videos up to {_mb(media.max_video_bytes)}")
+    if media.max_videos is not None and any(m.startswith("video/") for m in media.mime_types):
+        sent.append(f"at most {media.max_videos} video per post")
+    if not media.mix_images_and_video and any(m.startswith("video/")
+                                              for m in media.mime_types):
+        sent.append("images or a video, not both")
+    if media.required:
+        sent.append("at least one required")
+    lines = [f"- **Media sent:** {md_text('; '.join(sent))}."]
+    if media.pending:
+        lines.append(f"- **Not sent yet:** {md_text(kinds(media.pending))} (the network "
+                     "takes them; cmops cannot send them there yet, so validation refuses "
+                     "them).")
+    link = "as a card cmops sends (title, description, image)" if rules.link == "card" \
+        else "in the text (the network builds its own preview)"
+    lines += [f"- **Threads:** {'yes' if rules.threads else 'no'}. **Link:** {link}. "
+              f"**First comment:** {'yes' if rules.first_comment else 'not yet'}."]
+    if rules.secrets:
+        sets = " or ".join(", ".join(f"`{role}`" for role in roles) for roles in rules.secrets)
+        lines.append(f"- **Secrets** (roles under `secrets:`): {sets}.")
+    if rules.settings:
+        lines.append("- **Settings required:** "
+                     f"{', '.join(f'`{key}`' for key in rules.settings)}.")
+    return [*lines, ""]
+
+
 def networks_reference() -> str:
     """The Markdown of ``docs/reference/networks.md``: for each network, what it accepts (from
     :data:`cmops.text.limits.NETWORKS`) and how to connect it (the adapter's docstring)."""
@@ -667,12 +708,22 @@ def networks_reference() -> str:
         rows.append([f"`{name}`", f"{rules.text_limit} {md_text(rules.unit)}",
                      "yes" if rules.threads else "no",
                      "required" if media.required else str(media.max_count or "—"),
-                     _mb(media.max_image_bytes), "yes" if media.alt_text else "no",
+                     _mb(media.max_image_bytes),
+                     "yes" if any(m.startswith("video/") for m in media.mime_types)
+                     else "not yet" if media.pending else "no",
+                     "yes" if media.alt_text else "no", rules.link,
                      "yes" if name in ADAPTERS else "not yet"])
     lines += _table(["network", "text limit", "threads", "media per post", "image size",
-                     "alt text sent", "publishing"], rows)
+                     "video", "alt text sent", "link", "publishing"], rows)
+    lines += ["", "Each row is what cmops's adapter sends, declared once in "
+                  "`src/cmops/text/limits.py`: `cmops validate` refuses anything else before "
+                  "merge, and the adapter checks the same declaration before it sends. *link* "
+                  "says how a post's `link:` goes out: `card` (cmops sends the card: title, "
+                  "description, image) or `text` (in the text, where the network builds its "
+                  "own preview)."]
     for name in sorted(NETWORKS):
         lines += ["", f"## {name}", ""]
+        lines += _capabilities(NETWORKS[name])
         adapter = ADAPTERS.get(name)
         if adapter is None:
             lines.append("cmops checks posts for this network but cannot publish to it in "

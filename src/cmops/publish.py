@@ -269,7 +269,16 @@ class Publisher:
                     p.state in ("sending", "published") for p in current.parts)
                 (send if started else expire).append(item)
         if self.opts.dry_run:
-            report.outcomes += [self._outcome(i, "due") for i in send]
+            for item in send:
+                try:
+                    # Building an adapter reads its secrets and settings and makes no
+                    # network call: what would be not configured is said now, not at send.
+                    self.adapters(item.channel)
+                except NotConfigured as exc:
+                    report.outcomes.append(self._outcome(item, "not_configured",
+                                                         error=str(exc)))
+                    continue
+                report.outcomes.append(self._outcome(item, "due"))
             report.outcomes += [self._outcome(i, "expired", error=i.reason) for i in expire]
             return report
         rendered: dict[str, Rendered] = {}

@@ -3,7 +3,8 @@ accepts and can be told to misbehave.
 
 It enforces the parts of the documented contract cmops relies on
 (docs.joinmastodon.org/methods/statuses): a bearer token, a JSON body with ``status`` (at most
-500 characters here) and only known parameters, ``Idempotency-Key`` honoured (the same key
+500 characters here, counted as Mastodon counts them: see :func:`status_length`) and only known
+parameters, ``Idempotency-Key`` honoured (the same key
 returns the original status), ``in_reply_to_id`` naming an existing status. Anything else
 is a 4xx, as the real server would answer.
 
@@ -16,6 +17,7 @@ headers in the error body, as some servers do), ``slow:SECONDS``.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +27,17 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes.loopback import reply_json, running, serve
+
+_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,:;!?)'\]]")
+_REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]+\w")
+
+
+def status_length(text: str) -> int:
+    """Characters as Mastodon's StatusLengthValidator counts them: every http(s) URL as 23,
+    whatever its length, and a remote mention as its local part (``@user@host`` as
+    ``@user``)."""
+    return len(_REMOTE_MENTION.sub(r"\1", _URL.sub("x" * 23, text)))
+
 
 KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spoiler_text",
          "sensitive", "poll", "scheduled_at"}
@@ -102,7 +115,7 @@ class FakeMastodon:
         text = body.get("status")
         if not isinstance(text, str) or not text.strip():
             return self._reply(h, 422, {"error": "Validation failed: Text can't be blank"})
-        if len(text) > self.max_chars or fault == "422":
+        if status_length(text) > self.max_chars or fault == "422":
             return self._reply(h, 422, {"error": "Validation failed: Text character limit "
                                                  f"of {self.max_chars} exceeded"})
         for media_id in body.get("media_ids") or []:

@@ -15,6 +15,8 @@ Every message is redacted of secrets before it is built into one of these.
 
 from __future__ import annotations
 
+import mimetypes
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +25,9 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
+from cmops.rules.media import sniff
 from cmops.secrets import Redactor
+from cmops.text.limits import Attachment, NetworkRules
 
 
 class PublishError(Exception):
@@ -124,8 +128,41 @@ class ChannelContext:
     timeout: float = 30.0
 
 
+def _attachment(media: MediaFile) -> Attachment:
+    """A file's type judged by its content, as validation judged it; by its name where the
+    content says nothing (a file validation refuses, so the publisher holds its post back)
+    or cannot be read here (Instagram and Threads fetch it from its public URL)."""
+    by_name = mimetypes.guess_type(media.path.name)[0]
+    try:
+        with media.path.open("rb") as file:
+            return Attachment(media.rel, sniff(file.read(16)) or by_name,
+                              os.fstat(file.fileno()).st_size, media.alt)
+    except OSError:
+        return Attachment(media.rel, by_name, 0, media.alt)
+
+
+def refuse_unsendable(rules: NetworkRules, out: Outgoing) -> None:
+    """Raise :class:`Rejected` before anything is sent when ``out`` holds what the adapter
+    cannot send (a thread where it has none, media of a kind, number or size it does not
+    take), judged by the same declaration validation checks: validate and publish cannot
+    disagree."""
+    who = f"{out.channel} ({rules.name})"
+    problems = [f"{who} has no threads: send one post"] \
+        if out.parts > 1 and not rules.threads else []
+    attachments = [_attachment(m) for m in out.media]
+    problems += [f"'{a.path}' is not a supported image or video" for a in attachments
+                 if a.mime is None]
+    problems += [r.message for r in rules.media_refusals(attachments, who,
+                                                         first=out.part == 0)]
+    if problems:
+        raise Rejected("not sent: " + "; ".join(problems))
+
+
 class Adapter(Protocol):
     network: ClassVar[str]
+    rules: ClassVar[NetworkRules]
+    """What the adapter can send and what it needs: its entry in ``NETWORKS``, the same
+    declaration validation checks (see :func:`refuse_unsendable`)."""
     reconcile_by: ClassVar[str]
     """How an unconfirmed attempt is settled: ``idempotency-key`` (replaying is safe for a
     while), ``record-key`` (look the chosen key up), ``lookup`` (search recent posts), or

@@ -48,18 +48,18 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.bluesky_read import BlueskyReader, _error
 from cmops.adapters.http import client, send
 from cmops.text.bluesky import detect_facets
-from cmops.text.limits import NETWORKS
+from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.thumbs import ImageError, fit
 
 POST = "app.bsky.feed.post"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-RULES = NETWORKS["bluesky"].media
 APPVIEW = "https://public.api.bsky.app"
 THUMB_MAX = 1_000_000
 """``thumb`` maxSize in lexicon app.bsky.embed.external."""
@@ -82,6 +82,7 @@ def tid(micros: int, clock_id: int) -> str:
 class BlueskyAdapter(BlueskyReader):
     network: ClassVar[str] = "bluesky"
     reconcile_by: ClassVar[str] = "record-key"
+    rules: ClassVar[NetworkRules] = NETWORKS["bluesky"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         server = ctx.settings.get("server", "https://bsky.social")
@@ -189,19 +190,11 @@ class BlueskyAdapter(BlueskyReader):
 
     # -- building the record ------------------------------------------------------------
     def _images(self, out: Outgoing) -> list[tuple[bytes, str, str]]:
-        if RULES.max_count is not None and len(out.media) > RULES.max_count:
-            raise Rejected(f"{len(out.media)} images: Bluesky takes at most {RULES.max_count}")
-        images = []
-        for media in out.media:
-            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
-            if not mime.startswith("image/") or mime not in RULES.mime_types:
-                raise Rejected(f"{media.rel}: {mime} cannot be posted as a Bluesky image")
-            data = media.path.read_bytes()
-            if RULES.max_image_bytes is not None and len(data) > RULES.max_image_bytes:
-                raise Rejected(f"{media.rel}: {len(data)} bytes, Bluesky images take at most "
-                               f"{RULES.max_image_bytes}")
-            images.append((data, mime, media.alt or ""))
-        return images
+        """The images' bytes, type and alt text (kinds, number and sizes were checked against
+        the declaration by refuse_unsendable)."""
+        return [(media.path.read_bytes(),
+                 mimetypes.guess_type(media.path.name)[0] or "application/octet-stream",
+                 media.alt or "") for media in out.media]
 
     @staticmethod
     def _strong_ref(remote: Remote) -> dict[str, str]:
@@ -253,6 +246,7 @@ class BlueskyAdapter(BlueskyReader):
         return Remote(uri, f"https://bsky.app/profile/{self.handle}/post/{rkey}", {"cid": cid})
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         rkey = self._rkey(out)
         images = self._images(out)  # refused before anything is sent
         try:

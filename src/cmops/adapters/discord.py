@@ -35,13 +35,16 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
+from cmops.text.limits import NETWORKS, NetworkRules
 
 
 class DiscordAdapter:
     network: ClassVar[str] = "discord"
     reconcile_by: ClassVar[str] = "none"
+    rules: ClassVar[NetworkRules] = NETWORKS["discord"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         url = ctx.secrets.get("webhook_url", "")
@@ -69,6 +72,7 @@ class DiscordAdapter:
         return send(self.redact, call)
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("Discord webhooks cannot post threads: send one message")
         # The post's link is in the text (cmops.render): Discord unfurls it into its preview.

@@ -46,10 +46,12 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.reading import Counters, InboxItem
 from cmops.retry import wait_from_headers
+from cmops.text.limits import NETWORKS, NetworkRules
 
 GRAPH_VERSION = "v23.0"
 """The one place the Graph API version is pinned (Facebook and Instagram)."""
@@ -184,6 +186,7 @@ def how_to_resolve(out: Outgoing) -> str:
 class FacebookAdapter(GraphNotes):
     network: ClassVar[str] = "facebook"
     reconcile_by: ClassVar[str] = "lookup"
+    rules: ClassVar[NetworkRules] = NETWORKS["facebook"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         page = ctx.settings.get("account")
@@ -209,6 +212,7 @@ class FacebookAdapter(GraphNotes):
         return self.graph.post(f"{self.page}/photos", data, files)
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("a Facebook Page post has no threads: send one post")
         if len(out.media) == 1:

@@ -30,7 +30,6 @@ give its id. When neither can tell, a human decides.
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -46,6 +45,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.facebook import (
     GRAPH_VERSION,
@@ -59,6 +59,7 @@ from cmops.adapters.facebook import (
 )
 from cmops.adapters.reading import Author, Counters, InboxItem
 from cmops.adapters.reading import parse_time as _time
+from cmops.text.limits import NETWORKS, NetworkRules
 
 POLLS = 10
 POLL_SECONDS = 3.0
@@ -74,6 +75,7 @@ class ContainerAdapter:
 
     network: ClassVar[str] = "instagram"
     reconcile_by: ClassVar[str] = "lookup"
+    rules: ClassVar[NetworkRules] = NETWORKS["instagram"]
     host: ClassVar[str] = "https://graph.facebook.com"
     version: ClassVar[str] = GRAPH_VERSION
     create_edge: ClassVar[str] = "media"
@@ -110,9 +112,6 @@ class ContainerAdapter:
         return self.media_base + quote(media.rel.lstrip("/"))
 
     def image(self, media: MediaFile, item: bool) -> dict[str, str]:
-        mime = mimetypes.guess_type(media.path.name)[0] or ""
-        if not mime.startswith("image/"):
-            raise Rejected(f"{media.rel}: cmops posts only images to {self.network} for now")
         fields = {"image_url": self.public_url(media)}
         if media.alt and self.network == "instagram":
             fields["alt_text"] = media.alt
@@ -159,6 +158,7 @@ class ContainerAdapter:
                         maybe_sent=False)
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         fields = self.fields(out)
         self.before(out)
         container = str(self.graph.post(f"{self.account}/{self.create_edge}", fields)["id"])

@@ -47,10 +47,12 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
 from cmops.secrets import redact_known
+from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.linkedin import to_little_text
 from cmops.thumbs import ImageError, fit
 
@@ -79,6 +81,7 @@ def _next_midnight(now: datetime) -> float:
 class LinkedInAdapter(LinkedInReading):
     network: ClassVar[str] = "linkedin"
     reconcile_by: ClassVar[str] = "lookup"
+    rules: ClassVar[NetworkRules] = NETWORKS["linkedin"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         server = ctx.settings.get("server", "https://api.linkedin.com")
@@ -151,6 +154,7 @@ class LinkedInAdapter(LinkedInReading):
         return article
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("LinkedIn has no threads: send one post")
         body: dict[str, Any] = {

@@ -30,9 +30,11 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.mastodon_read import MastodonReader
+from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.mastodon import length as status_length
 
 MEDIA_POLLS = 30
@@ -44,6 +46,7 @@ IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 class MastodonAdapter(MastodonReader):
     network: ClassVar[str] = "mastodon"
     reconcile_by: ClassVar[str] = "idempotency-key"
+    rules: ClassVar[NetworkRules] = NETWORKS["mastodon"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         server = ctx.settings.get("server")
@@ -105,6 +108,7 @@ class MastodonAdapter(MastodonReader):
         return ids
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         limit = self._limit()
         if limit is not None and (count := status_length(out.text)) > limit:
             raise Rejected(f"{count}/{limit} characters: over this instance's limit "

@@ -17,9 +17,16 @@ from pathlib import Path
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
-from cmops.adapters.base import ChannelContext, NotConfigured, Outgoing, Remote
+from cmops.adapters.base import (
+    ChannelContext,
+    NotConfigured,
+    Outgoing,
+    Remote,
+    refuse_unsendable,
+)
 from cmops.adapters.reading import Counters, InboxItem
 from cmops.atomic import write_atomic
+from cmops.text.limits import NETWORKS, NetworkRules
 
 FEED_ENTRIES = 200
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -46,6 +53,7 @@ def _inside(root: Path, setting: str, channel: str) -> Path:
 class OutboxAdapter:
     network: ClassVar[str] = "outbox"
     reconcile_by: ClassVar[str] = "record-key"
+    rules: ClassVar[NetworkRules] = NETWORKS["outbox"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.name = ctx.name
@@ -68,6 +76,7 @@ class OutboxAdapter:
                       if path.is_relative_to(self.root) else path.as_posix())
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         path = self._file(out.dedupe)
         if path.exists():
             return self._remote(out.dedupe)

@@ -37,9 +37,11 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
 from cmops.retry import wait_from_headers
+from cmops.text.limits import NETWORKS, NetworkRules
 
 
 def _kind(media: MediaFile) -> tuple[str, str]:
@@ -50,6 +52,7 @@ def _kind(media: MediaFile) -> tuple[str, str]:
 class TelegramAdapter:
     network: ClassVar[str] = "telegram"
     reconcile_by: ClassVar[str] = "none"
+    rules: ClassVar[NetworkRules] = NETWORKS["telegram"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         token = ctx.secrets.get("token", "")
@@ -83,6 +86,7 @@ class TelegramAdapter:
         return body["result"]
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         if out.reply_to and not out.reply_to.id.isdigit():
             raise Rejected(f"cannot reply to {out.reply_to.id!r}: not a Telegram message id")
         reply = {"message_id": int(out.reply_to.id)} if out.reply_to else None

@@ -34,12 +34,14 @@ from cmops.adapters.base import MediaFile, Outgoing, Rejected
 from cmops.adapters.facebook import GraphNotes, denied, gone, insight_values
 from cmops.adapters.instagram import ContainerAdapter
 from cmops.adapters.reading import Counters, InboxItem
+from cmops.text.limits import NETWORKS, NetworkRules
 
 POST_METRICS = "views,likes,replies,reposts,quotes"
 
 
 class ThreadsAdapter(ContainerAdapter, GraphNotes):
     network: ClassVar[str] = "threads"
+    rules: ClassVar[NetworkRules] = NETWORKS["threads"]
     host: ClassVar[str] = "https://graph.threads.net"
     version: ClassVar[str] = "v1.0"
     create_edge: ClassVar[str] = "threads"

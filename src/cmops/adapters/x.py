@@ -56,10 +56,12 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    refuse_unsendable,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.x_read import XReading
 from cmops.secrets import redact_known
+from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.twitter import extract_urls
 
 DUPLICATE = "duplicate content"
@@ -132,6 +134,7 @@ def _skeleton(text: str, urls: Iterable[tuple[int, int]]) -> str:
 class XAdapter(XReading):
     network: ClassVar[str] = "x"
     reconcile_by: ClassVar[str] = "lookup"
+    rules: ClassVar[NetworkRules] = NETWORKS["x"]
 
     def __init__(self, ctx: ChannelContext) -> None:
         server = ctx.settings.get("server", "https://api.x.com")
@@ -168,10 +171,8 @@ class XAdapter(XReading):
     def _upload(self, out: Outgoing) -> list[str]:
         ids = []
         for media in out.media:
+            # Images only (video needs the chunked upload): refuse_unsendable checked it.
             mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
-            if not mime.startswith("image/"):
-                raise Rejected(f"{media.rel}: X videos need the chunked upload, which cmops "
-                               "does not do yet")
             category = "tweet_gif" if mime == "image/gif" else "tweet_image"
             files = {"media": (media.path.name, media.path.read_bytes(), mime)}
             data = self._call("POST", "/2/media/upload", files=files,
@@ -183,6 +184,7 @@ class XAdapter(XReading):
         return ids
 
     def publish(self, out: Outgoing) -> Remote:
+        refuse_unsendable(self.rules, out)
         body: dict[str, Any] = {"text": out.text}
         if out.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to.id}

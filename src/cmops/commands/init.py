@@ -877,16 +877,22 @@ channels:
   # facebook-page:
   #   network: facebook
   #   account: "123456789012345"            # the page id
+  #   secrets:
+  #     page_token: FACEBOOK_PAGE_TOKEN
   #
   # instagram-main:
   #   network: instagram
   #   account: "17841400000000000"          # the business account id
   #   media_base_url: https://media.example.org/   # where Instagram downloads the images
+  #   secrets:
+  #     token: INSTAGRAM_TOKEN
   #
   # threads-main:
   #   network: threads
   #   account: "12345678901234567"
   #   media_base_url: https://media.example.org/
+  #   secrets:
+  #     token: THREADS_TOKEN
   #
   # discord-announcements:
   #   network: discord

@@ -32,7 +32,8 @@ FILE_RULES: dict[str, tuple[FileRule, ...]] = {
     "post": (safety.check_ids, safety.check_post_text),
     "campaign": (safety.check_ids, safety.check_campaign_text),
     "channels": (safety.check_channel_names, safety.check_secrets,
-                 references.check_channel_settings, timing.check_channel_durations),
+                 references.check_channel_settings, references.check_channel_secrets,
+                 timing.check_channel_durations),
     "rules": (timing.check_rule_durations,),
     "listening": (timing.check_listening_durations,),
 }

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from cmops.model import Calendar, Post
+from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import RenderedPart, render, resolve
 from cmops.rules.context import Context
-from cmops.text.limits import NETWORKS, advice, check
+from cmops.text.limits import NETWORKS, Attachment, advice, check
 
 DOCS = {
     "text.too-long": "A post (or a thread part) is over its network's limit, counted the "
@@ -30,8 +30,14 @@ DOCS = {
     "text.hashtags": "More hashtags than the network is reported to make use of (warning).",
     "media.required": "The network cannot publish a post without an image or video "
                       "(Instagram).",
-    "media.too-many": "More media attached than the network takes in one post.",
-    "media.network-type": "A media type the channel's network does not accept.",
+    "media.too-many": "More media (or more videos) attached than the network takes in one "
+                      "post.",
+    "media.mixed": "Images and a video in one post, on a network that takes one or the "
+                   "other (Bluesky, Mastodon, X).",
+    "media.network-type": "A media type the channel's network does not accept, or that "
+                          "cmops cannot send there yet (video on Bluesky, X, Instagram, "
+                          "Threads, LinkedIn and Facebook): the adapter checks the same "
+                          "declaration before it sends.",
     "media.network-size": "A media file larger than the channel's network accepts.",
     "media.alt-too-long": "Alt text longer than the network accepts.",
     "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
@@ -69,6 +75,13 @@ def _parts(post: Post, channel: str, network: str, calendar: Calendar
     if post.link or "://" in text or any("://" in p.text for p in thread):
         return render(post, channel, calendar).parts
     return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread))
+
+
+def checked_parts(post: Post, channel: str, calendar: Calendar) -> tuple[RenderedPart, ...]:
+    """The parts of ``post`` on ``channel`` exactly as validation measures them (a test holds
+    them equal to what the plan shows and what the network receives)."""
+    ch = calendar.channels.get(channel)
+    return _parts(post, channel, ch.network if ch and ch.network else "outbox", calendar)
 
 
 def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
@@ -113,36 +126,27 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
 
 
 def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
-           media: tuple[object, ...]) -> Iterator[Finding]:
-    rules = NETWORKS[network].media
+           media: tuple[Media, ...]) -> Iterator[Finding]:
+    """What the channel's adapter cannot send among one part's media, by the declaration it
+    checks again before sending (:meth:`NetworkRules.media_refusals`)."""
     base = _field(post, channel, network, "media") if index == 0 else \
         (*_field(post, channel, network, "thread"), index - 1, "media")
-    if rules.required and not media and index == 0:
-        yield Finding(post.file, _field(post, channel, network, "text"), "media.required",
-                      f"{channel} ({network}) cannot publish a post without an image or "
-                      "video: attach media, or give it a variant that has some")
-    if rules.max_count is not None and len(media) > rules.max_count:
-        yield Finding(post.file, base, "media.too-many",
-                      f"{len(media)} media attached; {channel} ({network}) takes at most "
-                      f"{rules.max_count}")
-    for n, item in enumerate(media):
-        path_text = getattr(item, "path", "")
-        alt = getattr(item, "alt", None)
-        info = ctx.media.get(path_text)
-        if info is not None and info.exists and info.mime:
-            if info.mime not in rules.mime_types:
-                yield Finding(post.file, (*base, n, "path"), "media.network-type",
-                              f"{channel} ({network}) does not take {info.mime}")
-            limit = rules.max_image_bytes if info.mime.startswith("image/") \
-                else rules.max_video_bytes
-            if limit is not None and info.size > limit:
-                yield Finding(post.file, (*base, n, "path"), "media.network-size",
-                              f"'{path_text}' is {info.size / 1_000_000:.1f} MB; {channel} "
-                              f"({network}) takes at most {limit / 1_000_000:.1f} MB")
-        if alt and rules.alt_text_max is not None and len(alt) > rules.alt_text_max:
-            yield Finding(post.file, (*base, n, "alt"), "media.alt-too-long",
-                          f"alt text is {len(alt)} characters; {channel} ({network}) takes "
-                          f"at most {rules.alt_text_max}")
+    attachments = []
+    for item in media:
+        info = ctx.media.get(item.path)
+        known = info is not None and info.exists and info.inside
+        attachments.append(Attachment(item.path, info.mime if known and info else None,
+                                      info.size if known and info else 0, item.alt))
+    for refusal in NETWORKS[network].media_refusals(attachments, f"{channel} ({network})",
+                                                    first=index == 0):
+        if refusal.rule == "media.required":
+            path = _field(post, channel, network, "text")
+        elif refusal.index is None:
+            path = base
+        else:
+            leaf = "alt" if refusal.rule == "media.alt-too-long" else "path"
+            path = (*base, refusal.index, leaf)
+        yield Finding(post.file, path, refusal.rule, refusal.message)
 
 
 def token_warnings(calendar: Calendar, today: date) -> Iterator[Finding]:

@@ -9,6 +9,8 @@ from typing import Any
 from cmops.model import NETWORKS, Post
 from cmops.problems import Finding, Severity
 from cmops.rules.context import Context
+from cmops.text.limits import NETWORKS as LIMITS
+from cmops.text.limits import NetworkRules
 
 DOCS = {
     "post.duplicate-id": "Two post files use the same id; the id is the post's identity for "
@@ -24,6 +26,13 @@ DOCS = {
                              "does not define: the pause would not stop what was meant.",
     "channel.settings": "A channel lacks a setting its network needs (e.g. server for "
                         "mastodon, chat_id for telegram).",
+    "channel.unknown-secret": "A role under a channel's secrets: that its network's adapter "
+                              "never reads (e.g. token: where facebook reads page_token:): "
+                              "the channel could not publish.",
+    "channel.missing-secret": "A channel names some of the secrets its network's adapter "
+                              "needs but not all (error), or none at all (warning: it cannot "
+                              "publish until it does). The roles each network reads are on "
+                              "the networks page.",
 }
 
 
@@ -102,17 +111,8 @@ def check_variants(post: Post, ctx: Context) -> Iterator[Finding]:
                           f"{did_you_mean(name, choices)}", at_key=True)
 
 
-_REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "mastodon": ("server",),
-    "telegram": ("chat_id",),
-    "linkedin": ("account",),
-    "facebook": ("account",),
-    "instagram": ("account",),
-    "threads": ("account",),
-}
-
-
-def check_channel_settings(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+def _network_channels(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any],
+                                                                   NetworkRules]]:
     channels = data.get("channels")
     if not isinstance(channels, dict):
         return
@@ -120,7 +120,46 @@ def check_channel_settings(rel: str, data: Mapping[str, Any]) -> Iterator[Findin
         if not isinstance(channel, dict):
             continue
         network = channel.get("network")
-        for key in _REQUIRED.get(network, ()) if isinstance(network, str) else ():
+        if isinstance(network, str) and network in LIMITS:
+            yield str(name), channel, LIMITS[network]
+
+
+def check_channel_settings(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    for name, channel, rules in _network_channels(data):
+        for key in rules.settings:
             if key not in channel:
                 yield Finding(rel, ("channels", name), "channel.settings",
-                              f"channel '{name}' on {network} needs '{key}'")
+                              f"channel '{name}' on {rules.name} needs '{key}'")
+
+
+def _sets(rules: NetworkRules) -> str:
+    return " or ".join(", ".join(roles) for roles in rules.secrets)
+
+
+def check_channel_secrets(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:
+    """The roles under a channel's ``secrets:`` against the roles its network's adapter
+    reads (:attr:`NetworkRules.secrets`): a role it does not read is a typo that would leave
+    the channel unable to publish; a channel naming no secrets at all cannot publish yet."""
+    for name, channel, rules in _network_channels(data):
+        secrets = channel.get("secrets")
+        roles = {str(role) for role in secrets} if isinstance(secrets, dict) else set()
+        known = rules.secret_roles
+        for role in sorted(roles - known):
+            reads = f"it reads {_sets(rules)}" if rules.secrets else "it reads no secrets"
+            yield Finding(rel, ("channels", name, "secrets", role), "channel.unknown-secret",
+                          f"{rules.name} does not read a secret '{role}'"
+                          f"{did_you_mean(role, known)}: {reads}", at_key=True)
+        if not rules.secrets or any(set(needed) <= roles for needed in rules.secrets):
+            continue
+        if roles & known:
+            closest = max(rules.secrets, key=lambda needed: len(roles & set(needed)))
+            missing = [role for role in closest if role not in roles]
+            yield Finding(rel, ("channels", name, "secrets"), "channel.missing-secret",
+                          f"channel '{name}' on {rules.name} also needs "
+                          f"{', '.join(missing)} under secrets: (it reads {_sets(rules)})",
+                          at_key=True)
+        elif not roles:
+            yield Finding(rel, ("channels", name), "channel.missing-secret",
+                          f"channel '{name}' names no secrets, so it cannot publish until "
+                          f"it does: {rules.name} reads {_sets(rules)} (the names of "
+                          "environment variables)", Severity.WARNING, at_key=True)

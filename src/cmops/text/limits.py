@@ -4,13 +4,20 @@ Figures come from cmops's platform research (`platforms.md` in the shared refere
 comment on each entry names the primary source and the section of that report. Where the
 report marks a figure VERIFY or gives two, the stricter one is encoded and the comment says
 so. `check` turns the rules into the messages a user sees, such as "312/300 graphemes".
+
+Each entry is also the one declaration of what cmops's adapter for that network can send
+(media kinds, counts and sizes, threads, link handling, first comment) and what it needs
+(secret roles, settings): validation refuses what the adapter cannot send, and each adapter
+(``rules = NETWORKS[...]``) checks the same declaration before sending. Where the network
+takes more than the adapter sends (video on Bluesky, X, Instagram, Threads, LinkedIn,
+Facebook), the entry says what the adapter sends, and ``MediaRules.pending`` the rest.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cmops.text import bluesky, linkedin, mastodon, telegram, twitter
@@ -41,17 +48,60 @@ class Measure:
 
 @dataclass(frozen=True, slots=True)
 class MediaRules:
+    """What cmops's adapter for a network can send (never more than the network takes):
+    validation refuses anything else before merge, and the adapter checks the same rules
+    before it sends (:meth:`NetworkRules.media_refusals`)."""
+
     max_count: int | None
     """Attachments per post; None: no known limit."""
     max_image_bytes: int | None
     max_video_bytes: int | None
     mime_types: tuple[str, ...]
+    """The types the adapter sends, judged by the file's content."""
     alt_text: bool
     """Whether the API takes alt text we can send."""
     alt_text_max: int | None = None
     max_videos: int | None = None
     mix_images_and_video: bool = True
     required: bool = False
+    pending: tuple[str, ...] = ()
+    """Types the network itself takes that cmops cannot send there yet (video needs each
+    network's own upload flow): refused, with a message that says so."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One media file as the media rules see it."""
+
+    path: str
+    mime: str | None
+    """Judged by the file's content; None when it is not a supported image or video (or
+    cannot be read)."""
+    size: int
+    alt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Something a network's declaration refuses: the validation rule that reports it, the
+    attachment concerned (None: the post as a whole), and a message naming ``who``."""
+
+    rule: str
+    index: int | None
+    message: str
+
+
+_KIND_NAMES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
+               "image/webp": "WebP", "video/mp4": "MP4", "video/quicktime": "MOV",
+               "video/webm": "WebM"}
+
+
+def kinds(mime_types: tuple[str, ...]) -> str:
+    """``("image/png", "video/mp4")`` -> ``PNG images, MP4 videos`` (for messages and docs)."""
+    images = [_KIND_NAMES.get(m, m) for m in mime_types if m.startswith("image/")]
+    videos = [_KIND_NAMES.get(m, m) for m in mime_types if not m.startswith("image/")]
+    return ", ".join([*([f"{', '.join(images)} images"] if images else []),
+                      *([f"{', '.join(videos)} videos"] if videos else [])]) or "no media"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +130,18 @@ class NetworkRules:
     """Whether a card can go out beside media. Where it cannot (one embed per post on
     Bluesky, a post is media or an article on LinkedIn, a photo post has no link card on
     Facebook), a post with media gets the link in its text instead."""
+    first_comment: bool = False
+    """Whether cmops can post a first comment under the post (none can yet)."""
+    secrets: tuple[tuple[str, ...], ...] = ()
+    """The secret roles the adapter reads from ``secrets:``, as the sets it accepts: a
+    channel names every role of one of them (X: OAuth 1.0a's four, or an OAuth 2 token)."""
+    settings: tuple[str, ...] = ()
+    """Channel settings the adapter cannot work without."""
+
+    @property
+    def secret_roles(self) -> frozenset[str]:
+        """Every role the adapter reads."""
+        return frozenset(role for roles in self.secrets for role in roles)
 
     def measure(self, text: str, *, limit_override: int | None = None,
                 with_media: bool = False) -> Measure:
@@ -92,6 +154,49 @@ class NetworkRules:
         if self.byte_limit is not None:
             extra = (Measure(utf8_len(text), self.byte_limit, "UTF-8 bytes"),)
         return Measure(self.count(text), limit, self.unit, extra)
+
+    def media_refusals(self, media: Sequence[Attachment], who: str, *, first: bool = True
+                       ) -> list[Refusal]:
+        """What this network's adapter cannot send among ``media`` (one message's
+        attachments; ``first``: the post itself, not a later thread part). The one check
+        behind both validation and the adapters, so the two cannot disagree."""
+        rules, out = self.media, []
+        if rules.required and first and not media:
+            out.append(Refusal("media.required", None,
+                               f"{who} cannot publish a post without an image or video: "
+                               "attach media, or give it a variant that has some"))
+        if rules.max_count is not None and len(media) > rules.max_count:
+            out.append(Refusal("media.too-many", None, f"{len(media)} media attached; {who} "
+                               f"takes at most {rules.max_count}"))
+        videos = sum(1 for a in media if a.mime is not None and a.mime.startswith("video/"))
+        if rules.max_videos is not None and videos > rules.max_videos:
+            out.append(Refusal("media.too-many", None, f"{videos} videos attached; {who} "
+                               f"takes at most {rules.max_videos} in one post"))
+        if videos and not rules.mix_images_and_video and any(
+                a.mime is not None and a.mime.startswith("image/") for a in media):
+            out.append(Refusal("media.mixed", None, f"{who} takes images or a video in one "
+                               "post, not both"))
+        for n, item in enumerate(media):
+            if item.alt and rules.alt_text_max is not None and \
+                    len(item.alt) > rules.alt_text_max:
+                out.append(Refusal("media.alt-too-long", n, f"alt text is {len(item.alt)} "
+                                   f"characters; {who} takes at most {rules.alt_text_max}"))
+            if item.mime is None:
+                continue  # not a supported type at all: the media rules say so
+            if item.mime not in rules.mime_types:
+                why = f"{self.name} does, but cmops cannot send it there yet; " \
+                    if item.mime in rules.pending else ""
+                out.append(Refusal("media.network-type", n, f"{who} does not take "
+                                   f"{item.mime} ({why}it takes {kinds(rules.mime_types)})"))
+            limit = rules.max_image_bytes if item.mime.startswith("image/") \
+                else rules.max_video_bytes
+            if limit is not None and item.size > limit:
+                size, most = f"{item.size / 1_000_000:.1f} MB", f"{limit / 1_000_000:.1f} MB"
+                if size == most:
+                    size, most = f"{item.size} bytes", f"{limit} bytes"
+                out.append(Refusal("media.network-size", n, f"'{item.path}' is {size}; {who} "
+                                   f"takes at most {most}"))
+        return out
 
 
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -111,8 +216,9 @@ NETWORKS: dict[str, NetworkRules] = {
     # lexicon 2 MB, docs 1 MB: 1 MB kept. One embed per post: images or one video.
     "bluesky": NetworkRules(
         "bluesky", bluesky.MAX_GRAPHEMES, "graphemes", count_graphemes,
-        MediaRules(4, 1 * _MB, 300 * _MB, (*_IMAGES, "video/mp4"), alt_text=True,
-                   max_videos=1, mix_images_and_video=False),
+        MediaRules(4, 1 * _MB, 300 * _MB, _IMAGES, alt_text=True,
+                   max_videos=1, mix_images_and_video=False, pending=("video/mp4",)),
+        secrets=(("identifier", "password"),),
         threads=True, byte_limit=bluesky.MAX_BYTES, link="card"),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
     # 99 MiB, alt text 1500; one video per post, not mixed with images (platforms.md 3.4, 3.6).
@@ -120,6 +226,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "mastodon", mastodon.DEFAULT_MAX_CHARS, "characters", mastodon.length,
         MediaRules(4, 16_777_216, 103_809_024, (*_IMAGES, *_VIDEOS, "video/webm"),
                    alt_text=True, alt_text_max=1500, max_videos=1, mix_images_and_video=False),
+        secrets=(("token",),), settings=("server",),
         threads=True),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
@@ -127,32 +234,40 @@ NETWORKS: dict[str, NetworkRules] = {
     # 2026-02).
     "x": NetworkRules(
         "x", twitter.V3.max_weighted_length, "weighted characters", twitter.weighted_length,
-        MediaRules(4, 5 * _MB, 512 * _MB, (*_IMAGES, *_VIDEOS), alt_text=True,
-                   alt_text_max=1000, max_videos=1, mix_images_and_video=False),
+        MediaRules(4, 5 * _MB, 512 * _MB, _IMAGES, alt_text=True,
+                   alt_text_max=1000, max_videos=1, mix_images_and_video=False,
+                   pending=_VIDEOS),
+        secrets=(("api_key", "api_secret", "access_token", "access_secret"), ("token",)),
         threads=True),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
     # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads.
     "linkedin": NetworkRules(
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
-        MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True),
+        MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True,
+                   pending=("video/mp4",)),
+        secrets=(("token",),), settings=("account",),
         threads=False, link="card"),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
-        MediaRules(None, None, None, _IMAGES, alt_text=False),
+        MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
+        secrets=(("page_token",),), settings=("account",),
         threads=False, link="card"),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
     "instagram": NetworkRules(
         "instagram", 2200, "characters", utf16_len,
-        MediaRules(10, 8 * _MIB, None, ("image/jpeg", *_VIDEOS), alt_text=True, required=True),
+        MediaRules(10, 8 * _MIB, None, ("image/jpeg",), alt_text=True, required=True,
+                   pending=_VIDEOS),
+        secrets=(("token",),), settings=("account",),
         threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8). Alt text not covered there.
     "threads": NetworkRules(
         "threads", 500, "characters", _threads_count,
-        MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=False),
+        MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
+        secrets=(("token",),), settings=("account",),
         threads=True, max_links=5, hashtag_advice=1),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
@@ -160,6 +275,7 @@ NETWORKS: dict[str, NetworkRules] = {
     "discord": NetworkRules(
         "discord", 2000, "UTF-16 units", utf16_len,
         MediaRules(10, None, None, (*_IMAGES, *_VIDEOS), alt_text=False),
+        secrets=(("webhook_url",),),
         threads=False),
     # Bot API: text 4096, caption 1024, albums of up to 10, no alt text; a reply chain
     # (reply_parameters) serves as a thread (platforms.md 10).
@@ -167,6 +283,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "telegram", telegram.MAX_TEXT, "UTF-16 units", telegram.length,
         MediaRules(10, None, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
                    alt_text=False),
+        secrets=(("token",),), settings=("chat_id",),
         threads=True, media_text_limit=telegram.MAX_CAPTION),
     # The embedded local channel: written to disk, so only a sanity bound.
     "outbox": NetworkRules(
