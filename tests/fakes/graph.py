@@ -12,7 +12,11 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
   ``content_publishing_limit`` (``quota_used`` of 50) and ``GET /{v}/{ig}/media``.
 - Threads: ``POST /v1.0/{user}/threads`` (``TEXT``/``IMAGE``/``CAROUSEL``, text ≤ 500, at most
   5 links, ``reply_to_id`` naming a published post), ``threads_publish``, ``status`` reads,
-  permalinks and ``GET /v1.0/{user}/threads``.
+  permalinks and ``GET /v1.0/{user}/threads`` (developers.facebook.com/documentation/threads/
+  retrieve-and-discover-posts/retrieve-posts: the user's posts, replies left out, newest
+  first; ``fields`` among the documented ones, ``timestamp`` from ``clock``; ``since`` and
+  ``until`` as Unix times, ``since`` at least 1688540400; ``limit`` 25 by default, at most
+  100).
 
 Reads for ``cmops collect`` (``fields``/``metric`` names checked; an unknown one is a code 100):
 a Page post's ``reactions``/``comments`` summaries and ``shares`` (``engagement[id]``;
@@ -33,6 +37,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,6 +48,10 @@ from tests.fakes.x import Loopback, Refusal
 FB = "v23.0"
 THREADS = "v1.0"
 _LINK = re.compile(r"https?://\S+")
+THREADS_FIELDS = {"id", "media_product_type", "media_type", "media_url", "permalink", "owner",
+                  "username", "text", "timestamp", "shortcode", "thumbnail_url", "children",
+                  "is_quote_post", "alt_text", "link_attachment_url", "has_replies",
+                  "reply_audience"}
 
 
 def graph_error(status: int, code: int, message: str, kind: str = "OAuthException",
@@ -73,6 +83,8 @@ class FakeGraph(Loopback):
         self.followers = 0
         self.tags: list[dict[str, Any]] = []
         """Posts by others that tag the Instagram account, oldest first."""
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """Stamps each published Threads post's ``timestamp``."""
 
     def _id(self) -> str:
         self.next_id += 1
@@ -221,7 +233,7 @@ class FakeGraph(Loopback):
             raise graph_error(400, 9007, "Media ID is not available", error_subcode=2207027)
         container["status"] = "PUBLISHED"
         post = {"id": self._id(), text: container.get(text), "container": container_id,
-                "reply_to": container.get("reply_to")}
+                "reply_to": container.get("reply_to"), "at": self.clock()}
         self.posts.append(post)
         return str(post["id"])
 
@@ -283,9 +295,23 @@ class FakeGraph(Loopback):
         return {"id": self._release(params.get("creation_id"), "text")}
 
     def _get_threads(self, params: dict[str, Any], version: str) -> Any:
-        return {"data": [{"id": p["id"], "text": p.get("text"),
-                          "permalink": f"https://www.threads.net/@cmops/post/T{p['id']}"}
-                         for p in reversed(self.posts)]}
+        self._known(params, {"fields", "since", "until", "limit", "before", "after"})
+        fields = set(params.get("fields", "id").split(","))
+        if version != THREADS or fields - THREADS_FIELDS:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        since, until = int(params.get("since", 1688540400)), params.get("until")
+        limit = int(params.get("limit", "25"))
+        if since < 1688540400 or not 0 <= limit <= 100:
+            raise graph_error(400, 100, "(#100) since must be at least 1688540400, limit 0-100")
+        found = [p for p in reversed(self.posts) if "text" in p and p["reply_to"] is None
+                 and p["at"].timestamp() >= since
+                 and (until is None or p["at"].timestamp() <= int(until))][:limit]
+        every = {"id": lambda p: p["id"], "text": lambda p: p["text"],
+                 "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
+                     "%Y-%m-%dT%H:%M:%S+0000"),
+                 "permalink": lambda p: f"https://www.threads.net/@cmops/post/T{p['id']}"}
+        return {"data": [{f: every[f](p) for f in sorted(fields) if f in every}
+                         for p in found]}
 
     # -- reads for cmops collect ------------------------------------------------------------
     def _forbid_insights(self) -> None:

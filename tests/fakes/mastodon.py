@@ -9,9 +9,22 @@ returns the original status), ``in_reply_to_id`` naming an existing status. Anyt
 is a 4xx, as the real server would answer.
 
 Faults, consumed one per ``POST /api/v1/statuses``: ``accept-then-drop`` (creates the status,
-then closes the connection without answering), ``drop``, ``500``/``502``/``503``,
+then closes the connection without answering), ``lost-key`` (mastodon#21840: creates the
+status, then answers 504 as a proxy does when the server is slow, before the key is stored, so
+a replay with the same key creates a second status), ``drop``, ``500``/``502``/``503``,
 ``429-retry-after``, ``429-iso``, ``429-epoch``, ``422``, ``401-echo`` (echoes the request
 headers in the error body, as some servers do), ``slow:SECONDS``.
+
+Reading the account back (docs.joinmastodon.org/methods/accounts/#verify_credentials and
+#statuses): ``GET /api/v1/accounts/verify_credentials`` (account ``ACCOUNT``; needs the
+``profile``, ``read`` or ``read:accounts`` scope) and ``GET /api/v1/accounts/:id/statuses``
+(``read`` or ``read:statuses``): newest first; ``max_id`` (older than), ``since_id`` (newer
+than), ``min_id`` (the ones just after it); ``limit`` 20 by default and cut to 40, as Mastodon
+does; ``exclude_replies`` keeps replies to the account itself; a ``Link`` header when the page
+is full. A token lacking a scope gets Mastodon's 403; ``read_faults`` (``500``/``503``, or
+``drop``) are consumed one per read of the statuses. ``statuses`` holds what the server stores,
+``content`` being the text as sent; the API answers it rendered to HTML the way Mastodon does
+(:mod:`tests.fakes.mastodon_html`), with ``created_at`` from ``clock``.
 """
 
 from __future__ import annotations
@@ -20,13 +33,15 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.loopback import reply_json, running, serve
+from tests.fakes.mastodon_html import to_html
 
 _URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,:;!?)'\]]")
 _REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]+\w")
@@ -41,6 +56,11 @@ def status_length(text: str) -> int:
 
 KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spoiler_text",
          "sensitive", "poll", "scheduled_at"}
+ACCOUNT = "1"
+STATUSES_QUERY = {"max_id", "since_id", "min_id", "limit", "only_media", "exclude_replies",
+                  "exclude_reblogs", "pinned", "tagged"}
+SCOPES = {"write:statuses", "write:media", "read:statuses", "profile"}
+OUT_OF_SCOPE = {"error": "This action is outside the authorized scopes"}
 
 
 class FakeMastodon:
@@ -57,6 +77,13 @@ class FakeMastodon:
         self.processing_polls = 0
         """How many GET /api/v1/media/:id answer 206 (still processing) before 200."""
         self.requests: list[dict[str, Any]] = []
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """The server's clock, which stamps ``created_at``."""
+        self.scopes = set(SCOPES)
+        """What the token was granted."""
+        self.read_faults: list[str] = []
+        self.reads: list[str] = []
+        """The path and query of every GET, in order."""
         self.lock = threading.Lock()
 
         self.server = serve(self.handle, get=self.handle_get)
@@ -136,15 +163,32 @@ class FakeMastodon:
                     return self._reply(h, 404, {"error": "in_reply_to_id not found"})
                 status = {"id": str(100 + len(self.statuses)), "content": text,
                           "in_reply_to_id": reply, "language": body.get("language"),
-                          "idempotency_key": key}
+                          "idempotency_key": key, "created_at": self.clock(),
+                          "media_ids": [str(m) for m in body.get("media_ids") or []]}
                 status["url"] = f"{self.url}/@brand/{status['id']}"
                 self.statuses.append(status)
-                if key:
+                if key and fault != "lost-key":
                     self.keys[key] = status
         if fault == "accept-then-drop":
             h.close_connection = True
             return
-        self._reply(h, 200, status)
+        if fault == "lost-key":
+            return self._reply(h, 504, {"error": "Gateway Timeout"})
+        self._reply(h, 200, self.render(status))
+
+    def render(self, status: dict[str, Any]) -> dict[str, Any]:
+        """A stored status as the API answers it (docs.joinmastodon.org/entities/Status)."""
+        created: datetime = status["created_at"]
+        return {"id": status["id"], "uri": status["url"], "url": status["url"],
+                "created_at": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+                + f"{created.microsecond // 1000:03d}Z",
+                "in_reply_to_id": status["in_reply_to_id"],
+                "in_reply_to_account_id": ACCOUNT if status["in_reply_to_id"] else None,
+                "visibility": "public", "language": status["language"], "sensitive": False,
+                "spoiler_text": "", "content": to_html(status["content"], self.url),
+                "reblog": None, "account": {"id": ACCOUNT, "acct": "brand"},
+                "media_attachments": [{k: v for k, v in self.media[m].items() if k != "polls"}
+                                      for m in status["media_ids"]]}
 
     def _upload(self, h: BaseHTTPRequestHandler, raw: bytes) -> None:
         kind = h.headers.get("Content-Type", "")
@@ -164,9 +208,21 @@ class FakeMastodon:
         self._reply(h, 202 if item["url"] is None else 200, item)
 
     def handle_get(self, h: BaseHTTPRequestHandler) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+        with self.lock:
+            self.reads.append(h.path)
         if h.headers.get("Authorization") != f"Bearer {self.token}" and \
                 h.path != "/api/v2/instance":
             return self._reply(h, 401, {"error": "The access token is invalid"})
+        path, query = urlsplit(h.path).path, parse_qs(urlsplit(h.path).query)
+        if path == "/api/v1/accounts/verify_credentials":
+            if not self.scopes & {"profile", "read", "read:accounts"}:
+                return self._reply(h, 403, OUT_OF_SCOPE)
+            return self._reply(h, 200, {"id": ACCOUNT, "username": "brand", "acct": "brand",
+                                        "statuses_count": len(self.statuses)})
+        if path.startswith("/api/v1/accounts/") and path.endswith("/statuses"):
+            return self._account_statuses(h, path.split("/")[4], query)
         if h.path == "/api/v2/instance":
             return self._reply(h, 200, {"domain": "fake.test", "configuration": {
                 "statuses": {"max_characters": self.max_chars}}})
@@ -181,6 +237,42 @@ class FakeMastodon:
                 answer = {k: v for k, v in item.items() if k != "polls"}
             return self._reply(h, 200 if answer["url"] else 206, answer)
         self._reply(h, 404, {"error": "Record not found"})
+
+    def _account_statuses(self, h: BaseHTTPRequestHandler, account: str,
+                          query: dict[str, list[str]]) -> None:
+        if not self.scopes & {"read", "read:statuses"}:
+            return self._reply(h, 403, OUT_OF_SCOPE)
+        with self.lock:
+            fault = self.read_faults.pop(0) if self.read_faults else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault:
+            return self._reply(h, int(fault), {"error": "Something went wrong"})
+        if account != ACCOUNT:
+            return self._reply(h, 404, {"error": "Record not found"})
+        if set(query) - STATUSES_QUERY or any(len(v) > 1 for v in query.values()):
+            return self._reply(h, 422, {"error": f"unexpected parameters {sorted(query)}"})
+        one = {k: v[0] for k, v in query.items()}
+        limit = min(abs(int(one.get("limit", "20"))), 40) or 20  # Mastodon's limit_param
+
+        def bound(name: str) -> int | None:
+            return int(one[name]) if name in one else None
+
+        before, since, after = bound("max_id"), bound("since_id"), bound("min_id")
+        with self.lock:
+            chosen = [s for s in self.statuses
+                      if (before is None or int(s["id"]) < before)
+                      and (since is None or int(s["id"]) > since)
+                      and (after is None or int(s["id"]) > after)]
+            # every status here replies to the account itself, which exclude_replies keeps
+            page = chosen[:limit] if after is not None else chosen[-limit:]
+            body = [self.render(s) for s in reversed(page)]
+        headers = {}
+        if len(page) == limit:
+            headers["Link"] = (f'<{self.url}/api/v1/accounts/{ACCOUNT}/statuses?limit={limit}'
+                               f'&max_id={body[-1]["id"]}>; rel="next"')
+        self._reply(h, 200, body, headers)
 
     @contextmanager
     def running(self) -> Iterator[FakeMastodon]:

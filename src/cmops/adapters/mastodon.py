@@ -1,23 +1,32 @@
 """Mastodon (and compatible servers): ``POST /api/v1/statuses`` with a bearer token.
 
-Setup: on the instance, Preferences → Development → New application with the ``write:statuses``
-and ``write:media`` scopes (plus ``read:statuses``, ``read:notifications``, ``read:search`` and
-``profile`` for ``cmops collect``); put its access token in a secret and name it in channels.yaml
+Setup: on the instance, Preferences → Development → New application with the ``write:statuses``,
+``write:media``, ``read:statuses`` and ``profile`` scopes (the last two let the publisher find
+a status whose answer was lost; ``cmops collect`` also needs ``read:notifications`` and
+``read:search``); put its access token in a secret and name it in channels.yaml
 (``secrets: {token: MASTODON_TOKEN}``, ``server: https://your.instance``).
 
 Exactly-once: every status carries an ``Idempotency-Key`` (the part's dedupe key), which the
-server honours for about an hour (docs.joinmastodon.org/methods/statuses). Within that window
-an unconfirmed attempt is replayed with the same key; past it, nothing can prove what
-happened, so the item goes to a human. Server-side ``scheduled_at`` is never used: it ignores
-the key (mastodon#30039).
+server honours for about an hour (docs.joinmastodon.org/methods/statuses). The key alone is not
+enough: a server that created the status and then failed before storing the key (a 5xx or a
+proxy timeout, mastodon#21840) makes a replay a second status. So before anything is sent
+again, the account's own statuses since the attempt are read
+(docs.joinmastodon.org/methods/accounts/#statuses) and a status with the same text, reply
+target and number of attachments, created since the attempt, is adopted. Not found: within
+the key's window the attempt is replayed with the same key; past it, the item goes to a human.
+When the statuses cannot be read, nothing is sent: the next run looks again (past the window, a
+human decides). Server-side ``scheduled_at`` is never used: it ignores the key (mastodon#30039).
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 import httpx
@@ -34,6 +43,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.mastodon_read import MastodonReader
+from cmops.adapters.reading import parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.mastodon import length as status_length
 
@@ -41,6 +51,13 @@ MEDIA_POLLS = 30
 MEDIA_POLL_SECONDS = 1.0
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 """Mastodon keeps keys for up to an hour; replay only well inside it."""
+CLOCK_SKEW = timedelta(minutes=2)
+"""How far the server's ``created_at`` may stray from our clock."""
+RECENT_PAGE = 40
+"""Statuses per page of the account's own statuses: the endpoint's maximum."""
+RECENT_PAGES = 5
+"""Pages read per look-up at most; more statuses than that since the attempt go to a human."""
+_REMOTE_MENTION = re.compile(r"(?<![=/\w])@(\w+(?:[\w.-]*\w)?)@[\w-]+(?:\.[\w-]+)+")
 
 
 class MastodonAdapter(MastodonReader):
@@ -63,6 +80,14 @@ class MastodonAdapter(MastodonReader):
         self._instance_read = False
         self.unavailable: dict[str, str] = {}
         """What collect could not read and why (read by cmops.collect)."""
+        self._seen: list[dict[str, Any]] = []
+        """The account's statuses read by earlier look-ups of this run, newest first..."""
+        self._seen_since: datetime | None = None
+        """...complete back to this time."""
+        self._taken: set[str] = set()
+        """Statuses this run published or adopted: never adopted for another part."""
+        self._fresh: set[str] = set()
+        """Dedupe keys chosen in this run and not sent yet: nothing can carry them."""
 
     def _limit(self) -> int | None:
         """The instance's own character limit (``/api/v2/instance``), read once; None when
@@ -90,7 +115,9 @@ class MastodonAdapter(MastodonReader):
                         f"{MEDIA_POLLS * MEDIA_POLL_SECONDS:.0f} s", maybe_sent=False)
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
-        return hashlib.sha256(f"cmops|{key}|{part}|{now.isoformat()}".encode()).hexdigest()[:40]
+        dedupe = hashlib.sha256(f"cmops|{key}|{part}|{now.isoformat()}".encode()).hexdigest()
+        self._fresh.add(dedupe[:40])
+        return dedupe[:40]
 
     def _upload(self, out: Outgoing) -> list[str]:
         ids = []
@@ -108,6 +135,7 @@ class MastodonAdapter(MastodonReader):
         return ids
 
     def publish(self, out: Outgoing) -> Remote:
+        self._fresh.discard(out.dedupe)
         refuse_unsendable(self.rules, out)
         limit = self._limit()
         if limit is not None and (count := status_length(out.text)) > limit:
@@ -123,16 +151,143 @@ class MastodonAdapter(MastodonReader):
         response = send(self.redact, lambda: self.http.post(
             "/api/v1/statuses", json=body, headers={"Idempotency-Key": out.dedupe}))
         data = response.json()
+        self._taken.add(str(data["id"]))
         return Remote(str(data["id"]), data.get("url") or data.get("uri"))
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
-        if now - sent_at < IDEMPOTENCY_WINDOW:
-            return None  # replaying with the same Idempotency-Key returns the original
+        if out.dedupe in self._fresh:
+            # Its intent was written in this run (the git store writes every part's intent at
+            # claim) and this adapter never sent it: there is nothing to look for.
+            return None
+        since, late = sent_at - CLOCK_SKEW, now - sent_at >= IDEMPOTENCY_WINDOW
+        how = (f"check the account, then run cmops resolve {out.post_id} --channel "
+               f"{out.channel} --as published --url … (or --as retry to send it again)")
+        try:
+            recent = self._recent(since)
+        except (Rejected, Transient) as exc:
+            if not late:
+                raise  # not seen is not proof: never replay blind, look again next run
+            raise CannotTell(f"an attempt at {sent_at:%Y-%m-%d %H:%M}Z may have been "
+                             "published, Mastodon's idempotency window (1 hour) has passed, "
+                             f"and the account's statuses cannot be read ({exc}): {how}"
+                             ) from None
+        for status in recent:
+            if self._same(status, out, since, now + CLOCK_SKEW):
+                self._taken.add(str(status["id"]))
+                url = status.get("url") or status.get("uri")
+                return Remote(str(status["id"]), url if isinstance(url, str) else None)
+        if not late:
+            # Not among the statuses since the attempt: the replay either returns the
+            # original (the key was stored) or creates the one and only status.
+            return None
         raise CannotTell(
             f"an attempt at {sent_at:%Y-%m-%d %H:%M}Z may have been published, and "
-            "Mastodon's idempotency window (1 hour) has passed: check the account, then run "
-            f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
-            "(or --as retry to send it again)")
+            "Mastodon's idempotency window (1 hour) has passed; the account's statuses since "
+            f"then were read and none has this text (deleted since?): {how}")
+
+    def _same(self, status: dict[str, Any], out: Outgoing, since: datetime,
+              until: datetime) -> bool:
+        """Whether ``status`` is ``out`` as sent: created in the attempt's time, replying
+        where ``out`` replies, with as many attachments and the same text."""
+        created, reply = _created(status), status.get("in_reply_to_id")
+        return (created is not None and since <= created <= until
+                and str(status["id"]) not in self._taken
+                and (None if reply is None else str(reply)) == (
+                    out.reply_to.id if out.reply_to else None)
+                and len(status.get("media_attachments") or ()) == len(out.media)
+                and status_text(status.get("content")) == comparable(out.text))
+
+    def _recent(self, since: datetime) -> list[dict[str, Any]]:
+        """The account's own statuses, boosts left out, newest first, back to the first one
+        created before ``since``: ``GET /api/v1/accounts/:id/statuses`` paged backward with
+        ``max_id`` until an empty page (docs.joinmastodon.org/methods/accounts/#statuses;
+        ``limit`` at most 40, and a server may answer fewer). A look-up stops at a status an
+        earlier one of this run read, so a run that reconciles every part (the git store's
+        claims make it do so) reads about one page per part."""
+        account = self._reading("profile (or read:accounts)", self._me).get("id")
+        if account is None:
+            raise Transient("verify_credentials answered without an account id")
+        reuse = self._seen if self._seen_since is not None and self._seen_since <= since \
+            else []
+        known = {str(s["id"]) for s in reuse}
+        fresh: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": RECENT_PAGE, "exclude_reblogs": "true"}
+        for _ in range(RECENT_PAGES):
+            page = self._reading("read:statuses", partial(
+                self._get, f"/api/v1/accounts/{account}/statuses", dict(params)))
+            if not isinstance(page, list):
+                raise Transient("the account's statuses: the answer is not a list")
+            statuses = [s for s in page if isinstance(s, dict) and s.get("id") is not None]
+            for status in statuses:
+                created = _created(status)
+                if str(status["id"]) in known or (created is not None and created < since):
+                    break
+                fresh.append(status)
+            else:
+                if statuses:
+                    params["max_id"] = str(statuses[-1]["id"])
+                    continue
+            break
+        else:
+            raise CannotTell(f"more than {RECENT_PAGE * RECENT_PAGES} statuses on the account "
+                             f"since {since:%Y-%m-%d %H:%M}Z: too many to look through for an "
+                             "earlier attempt; check the account, then run cmops resolve")
+        self._seen, self._seen_since = fresh + reuse, self._seen_since if reuse else since
+        return self._seen
+
+    def _reading(self, scope: str, call: Any) -> Any:
+        """``call()``, its failure said as a failure to read the account, naming the scope a
+        refusing token lacks."""
+        try:
+            return call()
+        except Rejected as exc:
+            hint = f": the token needs the {scope} scope" if exc.status in (401, 403) else ""
+            raise Rejected(f"reading the account's statuses: {exc}{hint}",
+                           status=exc.status) from None
+        except Transient as exc:
+            raise Transient(f"reading the account's statuses: {exc}",
+                            retry_after=exc.retry_after, status=exc.status) from None
 
     def close(self) -> None:
         self.http.close()
+
+
+class _TextNodes(HTMLParser):
+    """Every text node of a status's HTML, the hidden parts of a shortened link included;
+    paragraphs and line breaks become spaces."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "br"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def comparable(text: str) -> str:
+    """Text as it is compared with a status: whitespace collapsed, and ``@user@domain`` as
+    ``@user`` (Mastodon shows a known remote account without its domain)."""
+    return " ".join(_REMOTE_MENTION.sub(r"@\1", text).split())
+
+
+def status_text(content: object) -> str:
+    """A status's ``content`` (HTML: ``<p>`` paragraphs, ``<br>``, links split into visible
+    and ``invisible`` spans, hashtags and mentions as links, entities escaped; see
+    docs.joinmastodon.org/entities/Status/#content) as :func:`comparable` text."""
+    parser = _TextNodes()
+    parser.feed(content if isinstance(content, str) else "")
+    parser.close()
+    return comparable("".join(parser.parts))
+
+
+def _created(status: dict[str, Any]) -> datetime | None:
+    created = parse_time(status.get("created_at"))
+    return created.replace(tzinfo=UTC) if created and created.tzinfo is None else created

@@ -22,18 +22,28 @@ are recorded as unavailable, never as zero); replies and mentions are not read i
 version, so the inbox is unavailable.
 
 Exactly-once: as Instagram: the container's status says whether it was published, and the
-account's recent posts give the id.
+account's posts since the attempt (``since`` and each post's ``timestamp``, so an older post
+with the same words is never taken for it) give the id. A thread's later parts are replies,
+which the account's post list leaves out, so an unconfirmed reply goes to a human.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import ClassVar
 
-from cmops.adapters.base import MediaFile, Outgoing, Rejected
-from cmops.adapters.facebook import GraphNotes, denied, gone, insight_values
+from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote
+from cmops.adapters.facebook import (
+    LOOKBACK,
+    GraphNotes,
+    denied,
+    gone,
+    how_to_resolve,
+    insight_values,
+)
 from cmops.adapters.instagram import ContainerAdapter
-from cmops.adapters.reading import Counters, InboxItem
+from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 
 POST_METRICS = "views,likes,replies,reposts,quotes"
@@ -65,6 +75,35 @@ class ThreadsAdapter(ContainerAdapter, GraphNotes):
 
     def before(self, out: Outgoing) -> None:
         """The 250-post quota is enforced by ``threads_publish`` itself."""
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        """The container's status when this run made it; else the account's posts since the
+        attempt (``GET /{threads-user-id}/threads`` with ``since``; its fields include
+        ``timestamp``). That list holds no replies ("To retrieve posts that are replies,
+        refer to Retrieve User Replies", developers.facebook.com/documentation/threads/
+        retrieve-and-discover-posts/retrieve-posts), so a reply is left to a human."""
+        container = self.containers.get(out.dedupe)
+        if container is not None:
+            status = self.graph.get(f"/{self.version}/{container}",
+                                    {"fields": self.status_field}).get(self.status_field)
+            if status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED"):
+                return None  # never published: a new container is safe
+        maybe = f"a Threads post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published"
+        if out.reply_to is not None:
+            raise CannotTell(f"{maybe}; it answers {out.reply_to.id}, and the account's post "
+                             f"list leaves replies out: check the thread, then run "
+                             f"{how_to_resolve(out)}")
+        since = sent_at - LOOKBACK
+        posts = self.graph.get(f"{self.account}/threads", {
+            "fields": "id,text,timestamp,permalink", "since": str(int(since.timestamp())),
+            "limit": "100"}).get("data") or []
+        for post in posts:
+            created = parse_time(post.get("timestamp"))
+            if post.get("text") == out.text and created is not None and created >= since:
+                link = post.get("permalink")
+                return Remote(str(post["id"]), link if isinstance(link, str) else None)
+        raise CannotTell(f"{maybe} and is not among the account's posts since then: check "
+                         f"the account, then run {how_to_resolve(out)}")
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
