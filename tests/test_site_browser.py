@@ -355,13 +355,14 @@ def test_post_detail_shows_text_per_network_media_and_alt_text(tab: Page,
     assert texts(tab, f"{post} .cm-occurrences li") == [
         "Thu 26 Nov 2026, 17:00 scheduled bluesky-main, linkedin-page, mastodon-main, "
         "Newsroom feed"]
+    # with the photo, Bluesky, Mastodon and LinkedIn get the link in the text (issue 16), each
+    # tagged for its network, so each channel shows its own text
+    tagged = "https://lumen-velo.example/halo?utm_source={}&utm_medium=social&utm_campaign=" \
+             "winter-lights-2026"
+    assert by_channel["bluesky-main"].endswith(tagged.format("bluesky"))
+    assert by_channel["Newsroom feed"].endswith("tournevis.\n")  # the outbox keeps the card
     assert texts(tab, f"{post} .cm-link") == [
-        "Link: bluesky-main: https://lumen-velo.example/halo?utm_source=bluesky&utm_medium="
-        "social&utm_campaign=winter-lights-2026 mastodon-main: https://lumen-velo.example/halo"
-        "?utm_source=mastodon&utm_medium=social&utm_campaign=winter-lights-2026 Newsroom feed:"
-        " https://lumen-velo.example/halo?utm_source=outbox&utm_medium=social&utm_campaign="
-        "winter-lights-2026", "Link: https://lumen-velo.example/halo?utm_source=linkedin&"
-        "utm_medium=social&utm_campaign=winter-lights-2026"]
+        f"Link: {tagged.format(n)}" for n in ("bluesky", "linkedin", "mastodon", "outbox")]
     night = texts(tab, "#p-night-riding-tips .cm-occurrences li")
     assert night == ["Tue 24 Nov 2026, 08:30 failed mastodon-main · paused x-main · published "
                      "bluesky-main, Newsroom feed live (bluesky-main) · live (Newsroom feed) · "
