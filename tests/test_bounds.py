@@ -138,6 +138,19 @@ def test_a_ledger_record_replaced_by_a_directory(run: Runner, repo: Path) -> Non
     assert "needs_human" in run("status", "--at", AT, root=repo).output
 
 
+def test_listening_and_analytics_files_that_are_not_utf8_stop_collect_politely(run: Runner,
+                                                                    repo: Path) -> None:
+    (repo / "calendar" / "listening.yaml").write_bytes(b"window: 30d\n\xff\xfe\n")
+    result = run("collect", "--at", AT, root=repo)
+    assert result.exit_code == 2, result.output
+    assert "calendar/listening.yaml cannot be read: it is not UTF-8" in result.output
+    (repo / "calendar" / "listening.yaml").unlink()
+    (repo / "calendar" / "analytics.yaml").write_bytes(b"ga4:\n  property: \"\xff\"\n")
+    result = run("collect", "--at", AT, root=repo)
+    assert result.exit_code == 2, result.output
+    assert "calendar/analytics.yaml cannot be read: it is not UTF-8" in result.output
+
+
 # -- repeats are computed, not enumerated -----------------------------------------------------
 
 def test_an_hourly_repeat_since_2000_is_bounded_everywhere(run: Runner, repo: Path) -> None:
@@ -216,6 +229,20 @@ def test_threads_are_capped_at_25_parts(run: Runner, repo: Path) -> None:
         (7, 3, "schema.too-many", "thread")]
     assert found[0]["message"] == "thread has 15000 items; at most 25 are allowed"
     post(repo, "thread:\n" + "".join("  - text: p\n" for _ in range(25)))
+    assert problems(run, repo) == []
+
+
+def test_telegram_threads_stop_at_20_posts(run: Runner, repo: Path) -> None:
+    channels = repo / "calendar" / "channels.yaml"
+    channels.write_text(channels.read_text("utf-8") + "  tg:\n    network: telegram\n"
+                        "    chat_id: \"@cmops\"\n    secrets: {token: TG_TOKEN}\n", "utf-8")
+    path = post(repo, "thread:\n" + "  - text: p\n" * 20)
+    path.write_text(path.read_text("utf-8").replace("[news]", "[news, tg]"), "utf-8")
+    found = problems(run, repo)
+    assert [(p["line"], p["column"], p["rule"]) for p in found] == [
+        (6, 1, "text.thread-too-long")]
+    assert found[0]["message"] == "a thread of 21 posts; tg (telegram) takes at most 20 in a row"
+    path.write_text(path.read_text("utf-8").replace("  - text: p\n", "", 1), "utf-8")
     assert problems(run, repo) == []
 
 

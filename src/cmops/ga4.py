@@ -122,7 +122,15 @@ def load_setup(root: Path, redactor: Redactor, env: Mapping[str, str] | None = N
     for rel in CONFIG_FILES:
         path = root / rel
         if path.is_file():
-            config = parse_config(path.read_text("utf-8"), rel)
+            from cmops import yamlsafe
+
+            try:  # bounded, and a file that is not UTF-8 is an invalid file, not a crash
+                text = yamlsafe.read_bounded(path).decode("utf-8")
+            except (yamlsafe.YamlError, UnicodeDecodeError, OSError) as exc:
+                reason = "it is not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
+                raise AnalyticsError(f"{rel} cannot be read: {reason}; run cmops validate"
+                                     ) from None
+            config = parse_config(text, rel)
             return Ga4Setup(config, os.environ if env is None else env, redactor) \
                 if config else None
     return None

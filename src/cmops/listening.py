@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cmops.schedule import TimeError, parse_duration
@@ -282,6 +283,21 @@ def leaders(items: Iterable[Mapping[str, Any]], rules: Listening) -> list[Leader
 
 class ListeningError(Exception):
     pass
+
+
+def read_listening(path: Path) -> str | None:
+    """listening.yaml's text (None: no such file), read bounded; :class:`ListeningError`
+    when it is too large or not UTF-8 (cmops validate says where)."""
+    if not path.exists():
+        return None
+    from cmops import yamlsafe
+
+    try:
+        return yamlsafe.read_bounded(path).decode("utf-8")
+    except (yamlsafe.YamlError, UnicodeDecodeError, OSError) as exc:
+        reason = "it is not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise ListeningError(f"calendar/listening.yaml cannot be read: {reason}; run cmops "
+                             "validate") from None
 
 
 def parse_listening(text: str | None) -> Listening:

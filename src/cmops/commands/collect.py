@@ -48,7 +48,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
     from cmops.cli import EXIT_CONTENT, EXIT_OK, _load, _parse_at, _store
     from cmops.collect import collect
     from cmops.ga4 import AnalyticsError, load_setup
-    from cmops.listening import ListeningError, parse_listening
+    from cmops.listening import ListeningError, parse_listening, read_listening
     from cmops.publish import adapter_factory
     from cmops.secrets import Redactor
 
@@ -59,7 +59,7 @@ def command(ctx: click.Context, at: str | None, since: str | None, state: Path |
     root, calendar, _ = _load(ctx)
     rules_file = root / "calendar" / "listening.yaml"
     try:
-        rules = parse_listening(rules_file.read_text("utf-8") if rules_file.exists() else None)
+        rules = parse_listening(read_listening(rules_file))
     except ListeningError as exc:
         raise click.UsageError(str(exc)) from None
     redactor = Redactor()

@@ -27,6 +27,10 @@ DOCS = {
                   "network refuses that.",
     "text.no-threads": "A post has thread: parts but one of its channels' networks has no "
                        "threads; give that network or channel a variant without thread:.",
+    "text.thread-too-long": "A thread has more posts than its channel's network takes in a "
+                            "row (Telegram: 20, its limit of messages a minute in a group). "
+                            "On every network a thread has at most 25 parts after the main "
+                            "post.",
     "text.hashtags": "More hashtags than the network is reported to make use of (warning).",
     "media.required": "The network cannot publish a post without an image or video "
                       "(Instagram).",
@@ -100,6 +104,11 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                           "text.no-threads",
                           f"{channel} ({ch.network}) has no threads: add a variant for "
                           f"{ch.network} or {channel} with thread: []", at_key=True)
+        elif rules.max_thread is not None and len(parts) > rules.max_thread:
+            yield Finding(post.file, _field(post, channel, ch.network, "thread"),
+                          "text.thread-too-long",
+                          f"a thread of {len(parts)} posts; {channel} ({ch.network}) takes at "
+                          f"most {rules.max_thread} in a row", at_key=True)
         for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index)
             where = f" (part {index + 1})" if len(parts) > 1 else ""

@@ -113,6 +113,9 @@ class NetworkRules:
     media: MediaRules
     threads: bool
     """Whether a post can be a thread (each part replying to the previous one)."""
+    max_thread: int | None = None
+    """Posts in one thread, the first included, where the network takes fewer than the 26
+    every network gets (a main post and the schema's 25 parts)."""
     media_text_limit: int | None = None
     """Limit for the text of a post with media, where it differs (Telegram captions)."""
     byte_limit: int | None = None
@@ -284,7 +287,10 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(10, None, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
                    alt_text=False),
         secrets=(("token",),), settings=("chat_id",),
-        threads=True, media_text_limit=telegram.MAX_CAPTION),
+        threads=True, media_text_limit=telegram.MAX_CAPTION,
+        # A thread is a burst of messages in one chat: 20 a minute in a group [2nd]
+        # (platforms.md 10), so a longer one would be throttled half-posted.
+        max_thread=20),
     # The embedded local channel: written to disk, so only a sanity bound.
     "outbox": NetworkRules(
         "outbox", 100_000, "graphemes", count_graphemes,
