@@ -134,11 +134,29 @@ def test_answer_lost_after_accept_is_replayed_with_same_key(repo: Path,
     setup_repo(repo, fake.url)
     post(repo, "a")
     fake.faults = ["accept-then-drop"]
+    # The account's listing does not show the status yet (the server is still storing it,
+    # stamped an hour back here so the lookup cannot match): the key replay settles it.
+    fake.clock = lambda: NOW - timedelta(hours=1)
     result = run(repo)
     assert states(result) == {"a/masto": "published"}
     assert len(fake.statuses) == 1  # the replay returned the original, no duplicate
-    keys = [r["headers"].get("Idempotency-Key") for r in fake.requests]
+    keys = [r["headers"].get("Idempotency-Key") for r in fake.requests
+            if r["path"] == "/api/v1/statuses"]
     assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_answer_lost_after_accept_is_adopted_from_the_account(repo: Path,
+                                                              fake: FakeMastodon) -> None:
+    setup_repo(repo, fake.url)
+    post(repo, "a")
+    fake.faults = ["accept-then-drop"]
+    fake.clock = lambda: NOW
+    result = run(repo)
+    assert states(result) == {"a/masto": "published"}
+    assert len(fake.statuses) == 1
+    assert [r["path"] for r in fake.requests].count("/api/v1/statuses") == 1  # not resent
+    attempts = [a["outcome"] for a in record(repo, "a/masto")["attempts"]]  # type: ignore[union-attr]
+    assert attempts == ["maybe-sent", "reconciled"]
 
 
 @pytest.mark.parametrize("fault", ["500", "502", "503", "drop"])
@@ -207,6 +225,7 @@ def test_retries_exhausted_leave_an_intent_reconciled_next_run(repo: Path,
     setup_repo(repo, fake.url)
     post(repo, "a")
     fake.faults = ["accept-then-drop", "503", "503", "503"]
+    fake.clock = lambda: NOW - timedelta(hours=1)  # not in the listing: the key replay path
     result = run(repo)
     assert states(result) == {"a/masto": "pending"}
     assert record(repo, "a/masto")["parts"][0]["state"] == "sending"  # type: ignore[index]
@@ -219,12 +238,14 @@ def test_unknown_outcome_past_the_idempotency_window_needs_a_human(repo: Path,
                                                                   fake: FakeMastodon) -> None:
     setup_repo(repo, fake.url)
     post(repo, "a", extra="max_delay: 2d\n")
-    fake.faults = ["accept-then-drop", "503", "503", "503"]
+    # the connection drops: nothing says whether the server stored the status
+    fake.faults = ["drop", "503", "503", "503"]
+    fake.clock = lambda: NOW
     run(repo)
     later = run(repo, NOW + timedelta(hours=2))
     assert states(later) == {"a/masto": "needs_human"}
     assert "idempotency window" in (later.outcomes[0].error or "")
-    assert len(fake.statuses) == 1  # never re-sent
+    assert len(fake.statuses) == 0  # never re-sent
     # and it stays visible until someone settles it
     assert states(run(repo, NOW + timedelta(hours=3))) == {"a/masto": "needs_human"}
 
@@ -340,3 +361,21 @@ def test_instance_limit_is_read_and_enforced_before_sending(repo: Path,
     assert "15/12 characters: over this instance's limit (masto)" in (
         result.outcomes[0].error or "")
     assert [r["path"] for r in fake.requests] == []  # refused before any POST
+
+
+def test_a_failed_check_of_an_earlier_attempt_releases_the_claim(repo: Path,
+                                                                  fake: FakeMastodon) -> None:
+    """The lookup before a resend fails: the item stops, says why, and keeps no lease, so
+    the next run (on the git store, which honours leases) looks again at once."""
+    setup_repo(repo, fake.url)
+    post(repo, "a")
+    fake.faults = ["accept-then-drop", "503", "503", "503"]
+    fake.clock = lambda: NOW - timedelta(hours=1)
+    run(repo)
+    fake.read_faults = ["503"] * 10
+    later = run(repo, NOW + timedelta(minutes=20))
+    assert states(later) == {"a/masto": "pending"}
+    assert "could not check an earlier attempt" in (later.outcomes[0].error or "")
+    rec = record(repo, "a/masto")
+    assert rec["claimed_by"] is None and rec["lease_until"] is None
+    assert len(fake.statuses) == 1

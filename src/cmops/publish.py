@@ -466,6 +466,7 @@ class Publisher:
             return False
         except PublishError as exc:
             record.error = f"could not check an earlier attempt: {exc}"
+            record.claimed_by = record.lease_until = None  # the next run looks again at once
             return False
         if found is None:
             return None
