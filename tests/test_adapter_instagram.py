@@ -4,7 +4,7 @@ URLs, carousels, the publishing quota, and a lost answer settled by the containe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -129,3 +129,21 @@ def test_a_lost_publish_is_settled_by_the_container(fake: FakeGraph, tmp_path: P
     assert found is not None and found.id == fake.posts[0]["id"]
     with pytest.raises(CannotTell, match="cannot be found"):
         make(fake, tmp_path).reconcile(out("other"), datetime.now(UTC), datetime.now(UTC))
+
+
+def test_an_older_post_with_the_same_caption_is_never_adopted(fake: FakeGraph,
+                                                              tmp_path: Path) -> None:
+    """A weekly caption ("Bonne semaine !") posted last week must not stand for today's lost
+    attempt: only a post made since the attempt is adopted (IG Media ``timestamp``)."""
+    attempt = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    fake.clock = lambda: attempt - timedelta(days=7)
+    adapter = make(fake, tmp_path)
+    adapter.publish(out("Bonne semaine !", media=(A,)))
+    fresh = make(fake, tmp_path)  # a later run: no container of its own to ask
+    with pytest.raises(CannotTell, match="cannot be found"):
+        fresh.reconcile(out("Bonne semaine !", media=(A,)), attempt, attempt)
+    fake.clock = lambda: attempt + timedelta(seconds=5)
+    adapter.publish(out("Bonne semaine !", media=(A,)))
+    found = fresh.reconcile(out("Bonne semaine !", media=(A,)), attempt,
+                            attempt + timedelta(minutes=1))
+    assert found is not None and found.id == fake.posts[-1]["id"]

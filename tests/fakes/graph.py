@@ -242,9 +242,20 @@ class FakeGraph(Loopback):
                           "config": {"quota_total": 50, "quota_duration": 86400}}]}
 
     def _get_media(self, params: dict[str, Any], version: str) -> Any:
-        return {"data": [{"id": p["id"], "caption": p.get("caption"),
-                          "permalink": f"https://www.instagram.com/p/C{p['id']}/"}
-                         for p in reversed(self.posts)]}
+        """IG User Media, newest first, with IG Media fields (developers.facebook.com/docs/
+        instagram-platform/instagram-graph-api/reference/ig-user/media and
+        .../reference/ig-media: ``caption``, ``permalink``, ``timestamp`` ISO 8601)."""
+        fields = set(params.get("fields", "id").split(","))
+        if fields - {"id", "caption", "permalink", "timestamp", "media_type"}:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        limit = int(params.get("limit", "25"))
+        every = {"id": lambda p: p["id"], "caption": lambda p: p.get("caption"),
+                 "permalink": lambda p: f"https://www.instagram.com/p/C{p['id']}/",
+                 "media_type": lambda p: "IMAGE",
+                 "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
+                     "%Y-%m-%dT%H:%M:%S+0000")}
+        return {"data": [{f: every[f](p) for f in sorted(fields)}
+                         for p in reversed(self.posts) if "caption" in p][:limit]}
 
     def _read(self, node: str, params: dict[str, Any]) -> Any:
         container = self.containers.get(node)

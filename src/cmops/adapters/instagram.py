@@ -49,6 +49,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.facebook import (
     GRAPH_VERSION,
+    LOOKBACK,
     Graph,
     GraphNotes,
     denied,
@@ -180,9 +181,15 @@ class ContainerAdapter:
                                     {"fields": self.status_field}).get(self.status_field)
             if status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED"):
                 return None  # never published: a new container is safe
+        # The account's newest posts (IG User Media, with each post's ``timestamp``): only a
+        # post made since the attempt is adopted, never an older one with the same words.
+        since, until = sent_at - LOOKBACK, now + LOOKBACK
         for post in self.graph.get(f"{self.account}/{self.create_edge}", {
-                "fields": f"id,{self.text_field},permalink", "limit": "25"}).get("data") or []:
-            if post.get(self.text_field) == out.text:
+                "fields": f"id,{self.text_field},permalink,timestamp",
+                "limit": "25"}).get("data") or []:
+            created = _time(post.get("timestamp"))
+            if post.get(self.text_field) == out.text and created is not None \
+                    and since <= created <= until:
                 return Remote(str(post["id"]), post.get("permalink"))
         raise CannotTell(f"an {self.network} post sent at {sent_at:%Y-%m-%d %H:%M}Z may have "
                          "been published and cannot be found among the account's recent "
