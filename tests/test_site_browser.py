@@ -346,8 +346,13 @@ def test_post_detail_shows_text_per_network_media_and_alt_text(tab: Page,
     by_channel = {channel: text for channels, text in renders for channel in channels}
     assert by_channel["linkedin-page"].startswith("Le Lumen Halo est conçu et assemblé à Lyon")
     assert by_channel["bluesky-main"].startswith("Voici le Lumen Halo : 80 g, 12 h")
-    images = tab.js(f"[...document.querySelectorAll('{post} figure.cm-media img')]"
-                    ".map(i => [i.alt, i.naturalWidth > 0, i.complete])")
+    query = (f"[...document.querySelectorAll('{post} figure.cm-media img')]"
+             ".map(i => [i.alt, i.naturalWidth > 0, i.complete])")
+    deadline = time.monotonic() + 20  # lazy images load as they near the view: wait, on a
+    images = tab.js(query)            # loaded machine, rather than sample once
+    while not (images and all(i[1] and i[2] for i in images)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        images = tab.js(query)
     alt = ("Un feu arrière rond et rouge, le Lumen Halo, fixé sous la selle d'un vélo de "
            "ville, allumé dans la pénombre.")
     assert images and all(i == [alt, True, True] for i in images)
