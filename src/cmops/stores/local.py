@@ -9,8 +9,8 @@ a process dies, however it dies, so a killed run never blocks the next one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+import sys
 from pathlib import Path
 
 from cmops.atomic import write_atomic
@@ -19,6 +19,21 @@ from cmops.ledger import CorruptRecord, Record, dumps, loads
 from cmops.stores import Prepare, key_from_path, lock_path, record_path
 
 DEFAULT_STATE = Path(".cmops/state")
+
+
+def try_lock(fd: int) -> None:
+    """Take an exclusive lock on an open file without waiting (OSError if another process
+    holds it). POSIX ``flock``, or ``msvcrt.locking`` on Windows: both are released by the
+    operating system when the process dies. Imported here, not at the top, so reading the
+    ledger (``cmops plan``, ``status``) needs neither."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class LocalStore:
@@ -66,7 +81,7 @@ class LocalStore:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try_lock(fd)
         except OSError:
             os.close(fd)
             return False
