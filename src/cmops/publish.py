@@ -19,6 +19,7 @@ stops the others. A crash at any instruction leaves the ledger saying either "no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -142,36 +143,66 @@ class Report:
 AdapterFactory = Callable[[str], Adapter]
 
 
-def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
-                    env: Mapping[str, str] | None = None) -> AdapterFactory:
-    """Build each channel's adapter once, on first use, with its secrets from ``env``."""
-    built: dict[str, Adapter | NotConfigured] = {}
+class Adapters:
+    """Each channel's adapter, built once on first use with its secrets from ``env``, and
+    closed (its HTTP client with it) when the block that uses them ends, however it ends::
 
-    def get(channel: str) -> Adapter:
-        if channel not in built:
-            built[channel] = _build(channel)
-        found = built[channel]
+        with adapter_factory(root, calendar, redactor) as adapters:
+            Publisher(root, calendar, store, adapters, options).run()
+    """
+
+    def __init__(self, root: Path, calendar: Calendar, redactor: Redactor,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.root, self.calendar, self.redactor, self.env = root, calendar, redactor, env
+        self.built: dict[str, Adapter | NotConfigured] = {}
+
+    def __call__(self, channel: str) -> Adapter:
+        if channel not in self.built:
+            self.built[channel] = self._build(channel)
+        found = self.built[channel]
         if isinstance(found, NotConfigured):
             raise found
         return found
 
-    def _build(channel: str) -> Adapter | NotConfigured:
-        ch = calendar.channels[channel]
+    def _build(self, channel: str) -> Adapter | NotConfigured:
+        ch = self.calendar.channels[channel]
         network = ch.network or "outbox"
         cls = ADAPTERS.get(network)
         if cls is None:
             return NotConfigured(f"no adapter for network {network} in this version")
         try:
-            secrets = resolve(ch.secrets, env, redactor, channel=channel)
-            return cls(ChannelContext(channel, network, ch.raw, secrets, root, redactor))
+            secrets = resolve(ch.secrets, self.env, self.redactor, channel=channel)
+            return cls(ChannelContext(channel, network, ch.raw, secrets, self.root,
+                                      self.redactor))
         except MissingSecret as exc:
             return NotConfigured(str(exc))
         except NotConfigured as exc:
             return exc
         except Exception as exc:  # a setting the adapter cannot use: this channel's problem
-            return NotConfigured(redactor(f"channel {channel}: {type(exc).__name__}: {exc}"))
+            return NotConfigured(self.redactor(f"channel {channel}: {type(exc).__name__}: "
+                                               f"{exc}"))
 
-    return get
+    def close(self) -> None:
+        """Close every adapter built so far; one that fails to close does not keep the
+        others open."""
+        built, self.built = self.built, {}
+        for adapter in built.values():
+            if not isinstance(adapter, NotConfigured):
+                with contextlib.suppress(Exception):
+                    adapter.close()
+
+    def __enter__(self) -> Adapters:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
+                    env: Mapping[str, str] | None = None) -> Adapters:
+    """Build each channel's adapter once, on first use, with its secrets from ``env``; use
+    it as a context manager (or call ``close()``) so every HTTP client is closed."""
+    return Adapters(root, calendar, redactor, env)
 
 
 def _unsafe_key(key: str) -> str | None:

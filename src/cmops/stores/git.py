@@ -194,6 +194,12 @@ class GitStore:
         raise GitStoreError(f"gave up recording outcomes after {MAX_RACES} lost races: "
                             "the claimed items will be reconciled by the next run")
 
+    def __enter__(self) -> GitStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         pass
 

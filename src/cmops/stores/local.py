@@ -110,6 +110,12 @@ class LocalStore:
     def checkpoint(self) -> None:
         pass  # every save is already durable
 
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         for fd in self._locks.values():
             with contextlib.suppress(OSError):
