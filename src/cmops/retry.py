@@ -1,4 +1,4 @@
-"""How long to wait before trying again: exponential backoff with full jitter, capped, and
+"""How long to wait before trying again: exponential backoff with equal jitter, capped, and
 the networks' own rate-limit headers, which come in three formats:
 
 * ``Retry-After``: delta seconds or an HTTP date (RFC 9110 §10.2.3);
@@ -24,7 +24,11 @@ class Backoff:
     """Sends per part in one run, first one included."""
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Wait before send number ``attempt + 1`` (``attempt`` >= 1): full jitter."""
+        """Wait before send number ``attempt + 1`` (``attempt`` >= 1): *equal* jitter, a
+        random wait between half the exponential ceiling and the ceiling. Full jitter (0 to
+        the ceiling) spreads competing clients a little better, but may retry at once; a
+        publisher retrying a network that just failed should always leave it some room, and
+        we are one client per account, not a crowd."""
         ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)
 
