@@ -18,7 +18,7 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (CORE, (*EDGES, "httpx", "click", "subprocess")),
     (("cmops.adapters",), ("cmops.stores", "cmops.report", "cmops.cli", "cmops.commands")),
     (("cmops.stores",), ("cmops.adapters", "cmops.report", "cmops.cli", "cmops.commands")),
-    (("cmops.report",), ("cmops.adapters", "cmops.cli")),
+    (("cmops.report",), ("cmops.adapters", "cmops.cli", "cmops.ga4")),
 ]
 ALLOWED = {("cmops.validate", "cmops.linkcheck")}
 """validate --check-links: the one opt-in door from the core to the network."""

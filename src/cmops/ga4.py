@@ -47,6 +47,7 @@ from cmops.adapters.http import USER_AGENT
 from cmops.model import Campaign
 from cmops.retry import wait_from_headers
 from cmops.secrets import Redactor
+from cmops.utm import campaign_matcher, campaign_pattern
 
 CONFIG_FILES = ("calendar/analytics.yaml", "calendar/analytics.yml")
 DATA_API = "https://analyticsdata.googleapis.com"
@@ -62,7 +63,6 @@ MAX_PAGES = 50
 MAX_WAIT = 60.0
 """A 429 or 503 asking to wait longer than this is reported, not waited for."""
 DEFAULT_DAYS = 30
-_PLACEHOLDER = re.compile(r"\{(network|channel|post|campaign)\}")
 _LOOPBACK = re.compile(r"^http://127\.0\.0\.1(:[0-9]+)?(/|$)")
 
 
@@ -139,44 +139,13 @@ def load_setup(root: Path, redactor: Redactor, env: Mapping[str, str] | None = N
 # -- which campaigns, which rows ------------------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    # Only the characters both Python's re and GA4's RE2 treat as syntax.
-    return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)
-
-
-def _utm(campaign: Campaign) -> tuple[str, bool] | None:
-    """(pattern, has a wildcard) of the ``utm_campaign`` values the campaign's links carry,
-    or None when they carry no UTM tags (the rule of :func:`cmops.render.utm_for`)."""
-    if not campaign.utm:
-        return None
-    template = campaign.utm.get("campaign", campaign.id)
-    out, last, wildcard = [], 0, False
-    for match in _PLACEHOLDER.finditer(template):
-        out.append(_escape(template[last:match.start()]))
-        if match[1] == "campaign":
-            out.append(_escape(campaign.id))
-        else:
-            out.append(".+")  # {network}, {channel}, {post}: one value per post or channel
-            wildcard = True
-        last = match.end()
-    out.append(_escape(template[last:]))
-    return "".join(out), wildcard
-
-
-def campaign_matcher(campaign: Campaign) -> re.Pattern[str] | None:
-    """Matches the GA4 ``sessionCampaignName`` values of the campaign's links (None: its
-    links are not tagged, no visit can be attributed to it)."""
-    found = _utm(campaign)
-    return re.compile(found[0], re.IGNORECASE) if found else None
-
-
 def campaign_filter(campaigns: Iterable[Campaign]) -> dict[str, Any] | None:
     """The runReport ``dimensionFilter`` for these campaigns' ``utm_campaign`` values (None:
     no campaign tags its links, there is nothing to ask for)."""
     exact: set[str] = set()
     patterns: set[str] = set()
     for campaign in campaigns:
-        found = _utm(campaign)
+        found = campaign_pattern(campaign)
         if found is None:
             continue
         pattern, wildcard = found

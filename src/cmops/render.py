@@ -6,114 +6,14 @@ exact payload sent) call, so what was checked is what goes out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cmops.model import Calendar, Campaign, Link, Media, Part, Post
+from cmops.model import Calendar, Link, Media, Part, Post
 from cmops.text.limits import NETWORKS
+from cmops.utm import Utm, find_urls, tag_text, tag_url, utm_for
 
-# An http(s) URL in running text, stopping at whitespace and at characters that cannot end
-# one; trailing punctuation is trimmed afterwards (a sentence's full stop is not the URL's).
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
-_TRAILING = ".,;:!?…'\"»"
-_CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-
-def find_urls(text: str) -> list[tuple[int, int]]:
-    """(start, end) code-point spans of the http(s) URLs in ``text``."""
-    spans = []
-    for match in _URL.finditer(text):
-        start, end = match.span()
-        while end > start:
-            last = text[end - 1]
-            if last in _TRAILING:
-                end -= 1
-            elif last in _CLOSERS and text.count(_CLOSERS[last], start, end) < text.count(
-                    last, start, end):
-                end -= 1  # "(see https://x.example/a)" keeps the ")" outside
-            else:
-                break
-        spans.append((start, end))
-    return spans
-
-
-@dataclass(frozen=True, slots=True)
-class Utm:
-    source: str
-    medium: str
-    campaign: str
-    content: str | None = None
-
-    def params(self) -> list[tuple[str, str]]:
-        out = [("utm_source", self.source), ("utm_medium", self.medium),
-               ("utm_campaign", self.campaign)]
-        if self.content:
-            out.append(("utm_content", self.content))
-        return out
-
-    def query(self) -> str:
-        return _encoded(self.source, self.medium, self.campaign, self.content)
-
-
-@lru_cache(maxsize=4096)
-def _encoded(source: str, medium: str, campaign: str, content: str | None) -> str:
-    # A plan renders every post on every channel: the same few parameter sets, encoded once.
-    params = [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign)]
-    if content:
-        params.append(("utm_content", content))
-    return urlencode(params)
-
-
-
-
-def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -> Utm | None:
-    """The campaign's UTM parameters for this post on this channel, or None (no campaign,
-    campaign without utm, or the post opted out with ``utm: false``)."""
-    if campaign is None or not campaign.utm or not post.utm:
-        return None
-    values = {"network": network, "channel": channel, "post": post.id,
-              "campaign": campaign.id}
-
-    def fill(template: str) -> str:
-        if "{" not in template:
-            return template
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
-
-    return Utm(
-        source=fill(campaign.utm.get("source", "{network}")),
-        medium=fill(campaign.utm.get("medium", "social")),
-        campaign=fill(campaign.utm.get("campaign", campaign.id)),
-        content=fill(campaign.utm["content"]) if "content" in campaign.utm else None,
-    )
-
-
-def tag_url(url: str, utm: Utm) -> str:
-    """Add UTM parameters, keeping existing query parameters and the fragment; a URL that
-    already carries any utm_* parameter is left exactly as written (never double-tagged)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(key.lower().startswith("utm_") for key, _ in query):
-        return url
-    new_query = parts.query + ("&" if parts.query else "") + utm.query()
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", new_query,
-                       parts.fragment))
-
-
-def tag_text(text: str, utm: Utm | None) -> str:
-    if utm is None or "://" not in text:
-        return text
-    out, last = [], 0
-    for start, end in find_urls(text):
-        out.append(text[last:start])
-        out.append(tag_url(text[start:end], utm))
-        last = end
-    out.append(text[last:])
-    return "".join(out)
-
+__all__ = ["Card", "Rendered", "RenderedPart", "Utm", "find_urls", "render", "resolve",
+           "tag_text", "tag_url", "utm_for"]
 
 @dataclass(frozen=True, slots=True)
 class RenderedPart:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from cmops.ga4 import campaign_matcher
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
 from cmops.report.html import (
@@ -22,6 +21,7 @@ from cmops.report.html import (
 )
 from cmops.report.model import CampaignView, LogRow, Site, month_name
 from cmops.report.safe import safe_text
+from cmops.utm import campaign_matcher
 
 LOG_FILTERS = ("published", "failed", "expired", "needs_human", "pending")
 TRAFFIC_WORDS = {
