@@ -41,7 +41,6 @@ from cmops.snapshots import (
     cursor_path,
     dumps,
     inbox_path,
-    iso,
     load_json,
     merge_analytics,
     merge_inbox,
@@ -50,6 +49,7 @@ from cmops.snapshots import (
     snapshot_path,
 )
 from cmops.stores import Store
+from cmops.times import iso
 
 METRICS_BATCH = 20
 MAX_REPLY_CHECKS = 40

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cmops.times import iso
+
 if TYPE_CHECKING:
     from cmops.ledger import Record
     from cmops.model import Calendar
@@ -130,7 +132,7 @@ class Kpis:
         e = self.engagement
         return {
             "scope": self.scope, "kpi_version": KPI_VERSION,
-            "from": _iso(self.start), "to": _iso(self.end),
+            "from": iso(self.start), "to": iso(self.end),
             "engagement_rate": _round(e.rate), "interactions": e.interactions,
             "reach": e.reach, "reach_basis": e.basis, "posts_measured": e.measured,
             "posts_unmeasured": e.unmeasured, "comments": self.comments,
@@ -139,10 +141,6 @@ class Kpis:
             "growth_rate": _round(self.growth_rate), "posts": dict(self.posts),
             "goals": [g.as_json() for g in self.goals],
         }
-
-
-def _iso(when: datetime) -> str:
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _round(value: float | None) -> float | None:

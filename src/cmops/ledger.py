@@ -17,13 +17,39 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cmops.plan import Recorded
+from cmops.times import iso
+
+__all__ = ["TERMINAL", "Attempt", "CorruptRecord", "PartRecord", "PartState", "Record",
+           "RecordState", "content_digest", "dumps", "iso", "ledger_view", "loads"]
 
 FORMAT = 1
-TERMINAL = frozenset({"published", "failed", "expired", "needs_human"})
+
+
+class RecordState(StrEnum):
+    """A record's state; the value is what the ledger file holds."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    NEEDS_HUMAN = "needs_human"
+
+
+class PartState(StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"
+    """An intent without an outcome: the next attempt reconciles it first."""
+    DEFERRED = "deferred"
+    """Not accepted (e.g. a 429): safe to send again."""
+    PUBLISHED = "published"
+
+
+TERMINAL = frozenset({RecordState.PUBLISHED, RecordState.FAILED, RecordState.EXPIRED,
+                      RecordState.NEEDS_HUMAN})
 MAX_ATTEMPTS_KEPT = 20
 
 
@@ -36,7 +62,7 @@ class CorruptRecord(Exception):
 
 @dataclass(slots=True)
 class PartRecord:
-    state: str
+    state: PartState
     dedupe: str
     sent_at: str | None = None
     remote_id: str | None = None
@@ -61,7 +87,7 @@ class Record:
     channel: str
     network: str
     occurrence: int | None = None
-    state: str = "pending"
+    state: RecordState = RecordState.PENDING
     publish_at: str | None = None
     digest: str | None = None
     """Hash of the rendered parts when first claimed: shows if the text changed since."""
@@ -120,11 +146,13 @@ def loads(data: bytes, key: str) -> Record:
     if body.pop("format", None) != FORMAT:
         raise CorruptRecord(key, "unknown format")
     try:
-        parts = [PartRecord(**p) for p in body.pop("parts")]
+        parts = [PartRecord(**{**p, "state": PartState(p["state"])})
+                 for p in body.pop("parts")]
         attempts = [Attempt(**a) for a in body.pop("attempts")]
-        record = Record(**body, parts=parts, attempts=attempts)
-    except (TypeError, KeyError):
-        raise CorruptRecord(key, "missing or unknown fields") from None
+        record = Record(**{**body, "state": RecordState(body["state"])}, parts=parts,
+                        attempts=attempts)
+    except (TypeError, KeyError, ValueError):
+        raise CorruptRecord(key, "missing or unknown fields, or an unknown state") from None
     if record.key != key:
         raise CorruptRecord(key, f"it says it is {record.key}")
     return record
@@ -132,10 +160,6 @@ def loads(data: bytes, key: str) -> Record:
 
 def content_digest(texts: list[str]) -> str:
     return "sha256:" + hashlib.sha256("\x1e".join(texts).encode()).hexdigest()[:32]
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def ledger_view(records: dict[str, Record | CorruptRecord]) -> dict[str, Recorded]:

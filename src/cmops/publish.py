@@ -52,9 +52,10 @@ from cmops.ledger import (
     Attempt,
     CorruptRecord,
     PartRecord,
+    PartState,
     Record,
+    RecordState,
     content_digest,
-    iso,
     ledger_view,
 )
 from cmops.model import Calendar
@@ -64,6 +65,7 @@ from cmops.retry import Backoff
 from cmops.rules.media import sniff
 from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
+from cmops.times import iso, parse_iso
 from cmops.workspace import OutsideRepository, media_file
 
 _T = TypeVar("_T")
@@ -339,19 +341,19 @@ class Publisher:
             record.lease_until = iso(self.opts.now + self.lease)
             record.updated = iso(self.now())
             if key not in rendered:
-                record.state, record.error = "expired", item.reason
+                record.state, record.error = RecordState.EXPIRED, item.reason
                 record.claimed_by = record.lease_until = None
                 return record
             adapter = self.adapters(item.channel)
             texts = [p.text for p in rendered[key].parts]
             record.digest = record.digest or content_digest(texts)
             for index in range(len(record.parts), len(texts)):
-                record.parts.append(PartRecord("planned", adapter.new_dedupe(
+                record.parts.append(PartRecord(PartState.PLANNED, adapter.new_dedupe(
                     key, index, self.opts.now)))
             if self.store.claim_marks_sending:
                 for part in record.parts:
                     if part.state in ("planned", "deferred"):
-                        part.state, part.sent_at = "sending", iso(self.now())
+                        part.state, part.sent_at = PartState.SENDING, iso(self.now())
             return record
 
         keys = [i.key for i in expire] + [i.key for i in send if i.key not in unconfigured]
@@ -436,7 +438,8 @@ class Publisher:
             return False  # the store's lock already proved that run is gone
         if not record.claimed_by or record.claimed_by == self.opts.run_id:
             return False
-        return bool(record.lease_until and record.lease_until > iso(self.opts.now))
+        lease = parse_iso(record.lease_until)
+        return lease is not None and lease > self.opts.now
 
     def _outcome(self, item: Item, state: str, *, error: str | None = None,
                  url: str | None = None, sends: int = 0) -> Outcome:
@@ -468,7 +471,7 @@ class Publisher:
                     return self._finish(item, record, sends)
             previous = Remote(state.remote_id or "", state.url, dict(state.extra))
             root = root or previous
-        record.state, record.error = "published", None
+        record.state, record.error = RecordState.PUBLISHED, None
         record.claimed_by = record.lease_until = None
         record.updated = iso(self.now())
         self.store.save(record)
@@ -490,7 +493,7 @@ class Publisher:
         try:
             found = _guarded(adapter.reconcile, adapter, out, sent_at, self.now())
         except CannotTell as exc:
-            record.state, record.error = "needs_human", str(exc)
+            record.state, record.error = RecordState.NEEDS_HUMAN, str(exc)
             record.claimed_by = record.lease_until = None
             record.note(Attempt(self.opts.run_id, out.part, iso(self.now()), "needs_human",
                                 str(exc)))
@@ -506,7 +509,7 @@ class Publisher:
 
     def _published(self, record: Record, state: PartRecord, remote: Remote, part: int,
                    how: str) -> None:
-        state.state, state.remote_id, state.url = "published", remote.id, remote.url
+        state.state, state.remote_id, state.url = PartState.PUBLISHED, remote.id, remote.url
         state.extra, state.at = dict(remote.extra), iso(self.now())
         record.note(Attempt(self.opts.run_id, part, state.at, how))
         record.updated = state.at
@@ -522,7 +525,7 @@ class Publisher:
                 return settled, 0
         sends = 0
         for attempt in range(1, self.opts.backoff.attempts + 1):
-            state.state, state.sent_at = "sending", iso(self.now())
+            state.state, state.sent_at = PartState.SENDING, iso(self.now())
             _crash_point("before-intent")
             self.store.save(record)  # the intent, durable before the network sees anything
             _crash_point("after-intent")
@@ -530,15 +533,15 @@ class Publisher:
             try:
                 remote = _guarded(adapter.publish, adapter, out)
             except Rejected as exc:
-                state.state = "deferred"
-                record.state, record.error = "failed", str(exc)
+                state.state = PartState.DEFERRED
+                record.state, record.error = RecordState.FAILED, str(exc)
                 record.claimed_by = record.lease_until = None
                 record.note(Attempt(self.opts.run_id, out.part, iso(self.now()), "rejected",
                                     str(exc)))
                 return False, sends
             except Transient as exc:
                 if not exc.maybe_sent:
-                    state.state = "deferred"
+                    state.state = PartState.DEFERRED
                 record.note(Attempt(self.opts.run_id, out.part, iso(self.now()),
                                     "maybe-sent" if exc.maybe_sent else "not-sent", str(exc)))
                 record.error = str(exc)
@@ -555,7 +558,7 @@ class Publisher:
                         return settled, sends
                 continue
             except NotConfigured as exc:
-                state.state = "deferred"
+                state.state = PartState.DEFERRED
                 record.error = str(exc)
                 return False, sends
             _crash_point("after-send")

@@ -57,10 +57,6 @@ def dumps(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n"
 
 
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None

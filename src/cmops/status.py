@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cmops.ids import UnsafeName, record_parts
-from cmops.ledger import Attempt, CorruptRecord, Record, iso, ledger_view
+from cmops.ledger import (
+    Attempt,
+    CorruptRecord,
+    PartState,
+    Record,
+    RecordState,
+    iso,
+    ledger_view,
+)
 from cmops.model import Calendar
 from cmops.plan import build_plan, item_key
 from cmops.stores import Store
@@ -71,7 +79,7 @@ def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
 def _row(rec: Record, when: str | None, planned: str | None) -> Row:
     """A record's row. A pending record that was attempted is ``in_progress`` (its next run
     reconciles or retries it); one never attempted shows its plan state (due, scheduled…)."""
-    state = rec.state
+    state: str = rec.state
     if state == "pending":
         attempted = any(p.state in ("sending", "published") for p in rec.parts)
         state = "in_progress" if attempted or planned is None else planned
@@ -116,20 +124,20 @@ def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolu
     stamp = iso(now)
     note = f"resolved by hand as {resolution}" + (f" by {by}" if by else "")
     if resolution == "published":
-        record.state, record.error = "published", None
+        record.state, record.error = RecordState.PUBLISHED, None
         if not record.parts:
             from cmops.ledger import PartRecord
 
-            record.parts.append(PartRecord("planned", "manual"))
+            record.parts.append(PartRecord(PartState.PLANNED, "manual"))
         for part in record.parts:
             if part.state != "published":
-                part.state, part.at = "published", stamp
+                part.state, part.at = PartState.PUBLISHED, stamp
         record.parts[0].url = url or record.parts[0].url
         record.parts[0].remote_id = remote_id or record.parts[0].remote_id or url
     elif resolution == "failed":
-        record.state, record.error = "failed", reason or note
+        record.state, record.error = RecordState.FAILED, reason or note
     else:
-        record.state, record.error = "pending", None
+        record.state, record.error = RecordState.PENDING, None
         record.parts = [p for p in record.parts if p.state == "published"]
     record.claimed_by = record.lease_until = None
     record.resolved_by = by or "cmops resolve"
