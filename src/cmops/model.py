@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 NETWORKS = ("outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "instagram",
             "threads", "discord", "telegram")
 
-STATUSES = ("draft", "ready", "standby")
-
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)

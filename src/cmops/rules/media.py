@@ -24,7 +24,6 @@ DOCS = {
 }
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-VIDEO_TYPES = ("video/mp4", "video/quicktime")
 # The largest any supported network takes; each network's own, smaller limit is a text-rules
 # matter checked per channel.
 MAX_IMAGE_BYTES = 16 * 1024 * 1024

@@ -48,7 +48,7 @@ class GitStore:
         self.records: dict[str, Record | CorruptRecord] = {}
         self.staged: dict[str, bytes] = {}
         try:
-            self.git_dir = Path(self._git("rev-parse", "--absolute-git-dir").strip())
+            self._git("rev-parse", "--absolute-git-dir")
         except GitStoreError:
             raise GitStoreError(f"{root} is not a git repository: --state-branch needs "
                                 "one") from None
