@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _PROPERTY = re.compile(r"^tests/test_properties\.py::(\w+):", re.M)
-_COUNTS = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")
+_GENERATED = re.compile(r"during generate phase.*?\n.*?\n\s*- (\d+) passing, (\d+) failing")
+_DISTINCT = re.compile(r"Found (\d+) distinct error")
 
 
 def main() -> int:
@@ -43,11 +44,13 @@ def main() -> int:
     tried = failed = 0
     sections = _PROPERTY.split(output)[1:]
     for name, body in zip(sections[::2], sections[1::2], strict=True):
-        passing = failing = 0
-        for p, f, _invalid in _COUNTS.findall(body):
-            passing, failing = passing + int(p), failing + int(f)
-        tried, failed = tried + passing + failing, failed + failing
-        print(f"{name:<62} {passing + failing:>6} examples, {failing} failures")
+        # Examples generated (shrinking a failure tries more, which are not counted), and
+        # distinct failures (each one an example that breaks the property, shrunk).
+        generated = _GENERATED.search(body)
+        examples = int(generated[1]) + int(generated[2]) if generated else 0
+        failures = sum(int(n) for n in _DISTINCT.findall(body))
+        tried, failed = tried + examples, failed + failures
+        print(f"{name:<62} {examples:>6} examples, {failures} failures")
     verdict = output.strip().splitlines()[-1] if output.strip() else "no output"
     print(f"\n{tried} examples tried, {failed} failures found "
           f"(profile {args.profile}, {elapsed:.0f} s): {verdict}")

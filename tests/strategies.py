@@ -289,6 +289,8 @@ def calendars(draw: st.DrawFn, max_posts: int = 6) -> dict[str, bytes]:
     """A whole calendar: channels, campaigns, rules, posts; some files valid, some near-valid,
     some straight from the schemas, some raw hostile YAML."""
     channels, names = draw(channels_file())
+    if draw(st.integers(0, 9)) == 0:  # straight from the schema: posts rarely match it
+        channels = draw(near_valid(schema_values("channels")))
     files: dict[str, bytes] = {"calendar/channels.yaml": dump(channels)}
     campaigns = []
     for i in range(draw(st.integers(0, 2))):
@@ -298,6 +300,8 @@ def calendars(draw: st.DrawFn, max_posts: int = 6) -> dict[str, bytes]:
                 "end": draw(st.sampled_from(["2027-03-31", "2027-12-31", "9999-12-31",
                                              "2027-02-01"])),
                 "channels": names[:2]}
+        if draw(st.integers(0, 3)) == 0:
+            data = {**draw(schema_values("campaign")), "id": cid}
         files[f"calendar/campaigns/{cid}.yaml"] = dump(draw(near_valid(st.just(data))))
         campaigns.append(cid)
     if draw(st.integers(0, 3)) == 0:

@@ -151,6 +151,20 @@ def test_listening_and_analytics_files_that_are_not_utf8_stop_collect_politely(r
     assert "calendar/analytics.yaml cannot be read: it is not UTF-8" in result.output
 
 
+def test_an_unknown_time_zone_with_absolute_times(run: Runner, repo: Path) -> None:
+    """Found by the fuzzer (benchmarks/fuzz.py): a time with an offset needs no zone to be
+    placed, so it used to reach code that looked the unknown zone up (exit 3 from validate
+    with min_spacing, from plan, status and report with a repeat)."""
+    channels = repo / "calendar" / "channels.yaml"
+    channels.write_text(channels.read_text("utf-8").replace("Europe/Paris", "0"), "utf-8")
+    (repo / "calendar" / "rules.yaml").write_text("min_spacing: {default: 1h}\n")
+    post(repo, "repeat: {every: 1d}\n", at="2027-03-02T09:00Z")
+    found = problems(run, repo)
+    assert [(p["file"], p["line"], p["column"], p["rule"]) for p in found] == [
+        ("calendar/channels.yaml", 1, 11, "time.zone")]
+    never_a_bug(run, repo)
+
+
 # -- repeats are computed, not enumerated -----------------------------------------------------
 
 def test_an_hourly_repeat_since_2000_is_bounded_everywhere(run: Runner, repo: Path) -> None:

@@ -136,6 +136,14 @@ def _anchor(post: Post, calendar: Calendar) -> date | None:
         return None
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        schedule.zone(name)
+    except schedule.TimeError:
+        return False
+    return True
+
+
 def _resolve(post: Post, zone: str) -> datetime | None:
     try:
         return schedule.resolve_publish_at(post.publish_at or "", zone)
@@ -287,6 +295,10 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 continue
             network = ch.network or "outbox"
             zone = calendar.channel_timezone(channel) or "UTC"
+            if post.status != "standby" and not _known_zone(zone):
+                if post.id not in invalid:  # validate names the zone; nothing to place
+                    invalid.append(post.id)
+                continue
             held = calendar.gate.holds(post.id, channel, post.campaign) \
                 if calendar.gate else None
             if post.status == "standby":

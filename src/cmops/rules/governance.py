@@ -53,12 +53,12 @@ def _minutes(hhmm: str) -> int:
 def _when(post: Post, calendar: Calendar, channel: str) -> datetime | None:
     if post.status != "ready" or post.queued or not post.publish_at:
         return None
-    try:
-        when = schedule.resolve_publish_at(post.publish_at,
-                                           calendar.channel_timezone(channel) or "UTC")
+    zone = calendar.channel_timezone(channel) or "UTC"
+    try:  # an unknown zone is time.zone's error; policy has nothing to say then
+        return schedule.resolve_publish_at(post.publish_at, zone).astimezone(
+            schedule.zone(zone))
     except schedule.TimeError:
         return None
-    return when.astimezone(schedule.zone(calendar.channel_timezone(channel) or "UTC"))
 
 
 def check_post_policy(post: Post, ctx: Context) -> Iterator[Finding]:
