@@ -165,6 +165,15 @@ def test_an_unknown_time_zone_with_absolute_times(run: Runner, repo: Path) -> No
     never_a_bug(run, repo)
 
 
+@pytest.mark.parametrize("media", ["true", "3", "hello", "{path: a}"])
+def test_media_that_is_not_a_list(run: Runner, repo: Path, media: str) -> None:
+    """Found by the fuzzer: `media: true` made validate exit 3."""
+    post(repo, f"media: {media}\n")
+    found = problems(run, repo)
+    assert [(p["line"], p["path"], p["rule"]) for p in found] == [(6, "media", "schema.type")]
+    never_a_bug(run, repo)
+
+
 # -- repeats are computed, not enumerated -----------------------------------------------------
 
 def test_an_hourly_repeat_since_2000_is_bounded_everywhere(run: Runner, repo: Path) -> None:

@@ -36,7 +36,8 @@ def _texts(data: Mapping[str, Any], keys: tuple[str, ...]) -> Iterator[tuple[Pat
         if isinstance(value, str):
             yield (key,), value
     for mkey in ("media",):
-        for i, item in enumerate(data.get(mkey) or ()):
+        media = data.get(mkey)
+        for i, item in enumerate(media if isinstance(media, list) else ()):  # media: true
             if isinstance(item, dict) and isinstance(item.get("alt"), str):
                 yield (mkey, i, "alt"), item["alt"]
     thread = data.get("thread")
