@@ -17,10 +17,13 @@ from tests.conftest import PROJECT, Runner, json_out
 from tests.test_workflows import lint_workflows, policy_problems, unmapped_secrets
 
 from cmops import __version__
-from cmops.commands.init import LOCAL_ACTION, scaffold_files
+from cmops.commands.init import LOCAL_ACTION, TemplateError, render, scaffold_files, substitute
 from cmops.schemas import SCHEMA_NAMES
 
 WORKFLOWS = ["crisis.yml", "publish.yml", "report.yml", "review-comment.yml", "review.yml"]
+# Every placeholder a template may hold besides the action pins.
+ALL_KEYS = ["PACKAGE", "TIMEZONE", "LANG", "PUBLISH_AT", "FIRST_POST_DIR", "ENVIRONMENT",
+            "STATE_BRANCH", "USE_ACTION", "SECRETS_ENV", "COLLECT_SECRETS_ENV"]
 
 
 @pytest.fixture
@@ -215,3 +218,31 @@ def test_plan_against_the_first_commit_of_the_new_repository(run: Runner,
     result = run("plan", "--base", "main", "--format", "json", root=scaffolded)
     assert result.exit_code == 0, result.output
     assert "hello-world" in json.dumps(json_out(result).get("changes"))
+
+
+def test_substitute_fills_every_placeholder_in_one_pass() -> None:
+    text = "a: @@ONE@@\nb: @@TWO@@ @@ONE@@\n"
+    assert substitute(text, {"ONE": "@@TWO@@", "TWO": "x"}) == "a: @@TWO@@\nb: x @@TWO@@\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: @@MISSING@@\n", "review.yml: no value for @@MISSING@@"),
+    ("a: @@lower@@\n", "review.yml: a stray @@ that is not a placeholder"),
+    ("a: x@@\n", "review.yml: a stray @@ that is not a placeholder"),
+])
+def test_substitute_rejects_an_unknown_or_leftover_placeholder(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        substitute(text, {"ONE": "1"}, name="review.yml")
+    assert str(caught.value) == message
+
+
+def test_every_template_file_is_rendered_by_init_or_own_files() -> None:
+    root = PROJECT / "src" / "cmops" / "templates"
+    on_disk = {p.relative_to(root).as_posix().removesuffix(".tmpl") for p in root.rglob("*.tmpl")}
+    used = {"action.yml", "channels.yaml", "hello-world.yaml", "gitignore", "CODEOWNERS",
+            "mkdocs.yml", "docs-index.md", "README.md", *(f"workflows/{n}" for n in WORKFLOWS)}
+    assert on_disk == used
+    for name in sorted(used):
+        assert render(name, {key: "" for key in ALL_KEYS}).endswith("\n"), name
+    with pytest.raises(TemplateError, match=r"^action\.yml: no value for @@PACKAGE@@$"):
+        render("action.yml")
