@@ -242,7 +242,7 @@ def _occurrences(page: Page, view: PostView) -> str:
     for slot in slots[:OCCURRENCES_SHOWN]:
         first = slot[0]
         when = safe_text(labels.when(first.when)) if first.when else ""
-        extra = [safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
+        extra: list[str] = [safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
                  for e in slot if e.url]
         extra += [f'<span class="cm-reason">{safe_text(_label(page, e.channel))}: '
                   f"{safe_text(e.reason)}</span>"

@@ -28,6 +28,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 # HTML (& < > " '), inline Markdown (\ ` * _ [ ]), attr_list and Jinja ({ } %), pymdownx
 # inline syntax (~ ^ = :), arithmatex ($). Line-start syntax is impossible: see above.
 _ACTIVE = "&<>\"'\\`*_[]{}%~^=:$"
@@ -45,14 +47,14 @@ _TABLE[ord("\u2028")] = "&#10;"
 _TABLE[ord("\u2029")] = "&#10;"
 
 
-def safe_text(value: object) -> str:
+def safe_text(value: object) -> Markup:
     """Any value as inert text for an HTML element or attribute of a generated page.
 
     The result contains no ``<``, ``>``, quote, ``&`` other than the start of a character
     reference cmops wrote, no Markdown or Jinja syntax, and no line break.
     """
     text = value if isinstance(value, str) else "" if value is None else str(value)
-    return text.translate(_TABLE)
+    return Markup(text.translate(_TABLE))
 
 
 def safe_url(value: object) -> str | None:
@@ -74,7 +76,7 @@ def safe_url(value: object) -> str | None:
     return value
 
 
-def safe_link(url: object, label: object = None, *, cls: str = "") -> str:
+def safe_link(url: object, label: object = None, *, cls: str = "") -> Markup:
     """An ``<a>`` to ``url`` if it is a safe http(s) URL, else the label and the URL as text.
 
     External links open nothing with the site's privileges: ``rel="noopener noreferrer
@@ -83,14 +85,15 @@ def safe_link(url: object, label: object = None, *, cls: str = "") -> str:
     href = safe_url(url)
     if href is None:
         # Not a link we would follow: show what it is, as text.
-        shown_url = f'<span class="cm-unsafe-url">{safe_text(url)}</span>' if url else ""
+        shown_url = (Markup('<span class="cm-unsafe-url">{}</span>').format(safe_text(url))
+                     if url else Markup())
         if label is None:
             return shown_url
-        return f"{safe_text(label)} {shown_url}".rstrip()
+        return Markup("{} {}").format(safe_text(label), shown_url).rstrip()
     shown = safe_text(label if label is not None else url)
-    klass = f' class="{cls}"' if cls else ""
-    return (f'<a{klass} href="{safe_text(href)}" rel="noopener noreferrer nofollow ugc">'
-            f"{shown}</a>")
+    klass = Markup(' class="{}"').format(cls) if cls else Markup()
+    return Markup('<a{} href="{}" rel="noopener noreferrer nofollow ugc">{}</a>').format(
+        klass, safe_text(href), shown)
 
 
 _TITLE_KEEP = set(" .,;:!?'’()/-–—")
