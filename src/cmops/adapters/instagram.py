@@ -174,13 +174,19 @@ class ContainerAdapter:
             "permalink")
         return link if isinstance(link, str) else None
 
-    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+    def never_published(self, out: Outgoing) -> bool:
+        """This run made the part's container and the network says it was not published
+        (still processing, finished, failed or expired): a new container is safe."""
         container = self.containers.get(out.dedupe)
-        if container is not None:
-            status = self.graph.get(f"/{self.version}/{container}",
-                                    {"fields": self.status_field}).get(self.status_field)
-            if status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED"):
-                return None  # never published: a new container is safe
+        if container is None:
+            return False
+        status = self.graph.get(f"/{self.version}/{container}",
+                                {"fields": self.status_field}).get(self.status_field)
+        return status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED")
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        if self.never_published(out):
+            return None
         # The account's newest posts (IG User Media, with each post's ``timestamp``): only a
         # post made since the attempt is adopted, never an older one with the same words.
         since, until = sent_at - LOOKBACK, now + LOOKBACK

@@ -82,12 +82,8 @@ class ThreadsAdapter(ContainerAdapter, GraphNotes):
         ``timestamp``). That list holds no replies ("To retrieve posts that are replies,
         refer to Retrieve User Replies", developers.facebook.com/documentation/threads/
         retrieve-and-discover-posts/retrieve-posts), so a reply is left to a human."""
-        container = self.containers.get(out.dedupe)
-        if container is not None:
-            status = self.graph.get(f"/{self.version}/{container}",
-                                    {"fields": self.status_field}).get(self.status_field)
-            if status in ("IN_PROGRESS", "FINISHED", "ERROR", "EXPIRED"):
-                return None  # never published: a new container is safe
+        if self.never_published(out):
+            return None
         maybe = f"a Threads post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published"
         if out.reply_to is not None:
             raise CannotTell(f"{maybe}; it answers {out.reply_to.id}, and the account's post "
