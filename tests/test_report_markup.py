@@ -54,3 +54,117 @@ def test_mypy_rejects_plain_str_where_markup_is_required(tmp_path: Path) -> None
     errors = [line for line in run.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1 and "snippet.py:9:" in errors[0], run.stdout
     assert 'incompatible type "str"; expected "Markup"' in errors[0]
+
+
+# -- the whole report, fed hostile input everywhere ---------------------------------------------
+
+SCRIPT = "<script>alert(1)</script>"
+BREAKOUT = '"><img src=x onerror=alert(1)>'
+JS_LINK = "javascript:alert(1)"
+PAYLOADS = (SCRIPT, BREAKOUT, JS_LINK)
+PROJECT_ROOT = Path(__file__).parent.parent
+
+
+def _hostile_calendar(root: Path) -> Path:
+    """The example calendar with a hostile channel label, campaign, post (text, labels, alt
+    text, link), pause reason and ledger records (live URL, error message)."""
+    import json
+    import shutil
+
+    from cmops.ledger import Attempt, PartRecord, PartState, Record, RecordState, dumps
+    from cmops.stores import record_path
+
+    shutil.copytree(PROJECT_ROOT / "calendar", root / "calendar")
+    every = f"{SCRIPT} {BREAKOUT} [x]({JS_LINK}) <{JS_LINK}>"
+    channels = root / "calendar/channels.yaml"
+    text = channels.read_text("utf-8")
+    assert "label: Newsroom feed" in text
+    channels.write_text(text.replace("label: Newsroom feed",
+                                     f"label: {json.dumps(SCRIPT + BREAKOUT)}"), "utf-8")
+    (root / "calendar/campaigns/evil.yaml").write_text(
+        f"id: evil-campaign\nname: {json.dumps(BREAKOUT + SCRIPT)}\nstart: 2026-11-20\n"
+        f"end: 2026-11-30\ndescription: {json.dumps(every)}\nowner: {json.dumps(BREAKOUT)}\n"
+        "goals: {comments: 5}\n", "utf-8")
+    (root / "calendar/posts/2026-11/evil.yaml").write_text(
+        "id: evil-post\npublish_at: 2026-11-25T10:00\nchannels: [newsroom, bluesky-main]\n"
+        f"status: ready\ncampaign: evil-campaign\nlabels: [{json.dumps(SCRIPT)}]\n"
+        f"text: {json.dumps(every)}\n"
+        f"link:\n  url: {json.dumps(JS_LINK)}\n  title: {json.dumps(BREAKOUT)}\n"
+        "media:\n  - path: calendar/media/halo.png\n"
+        f"    alt: {json.dumps(BREAKOUT + SCRIPT)}\n", "utf-8")
+    (root / "calendar/pause.yaml").write_text(
+        f"paused: true\nreason: {json.dumps(every)}\nsince: \"2026-11-24T07:30:00Z\"\n"
+        f"by: {json.dumps(BREAKOUT)}\n", "utf-8")
+    state = root / ".cmops/state"
+    at = "2026-11-24T07:31:00Z"
+    records = [
+        Record("evil-post/newsroom", "evil-post", "newsroom", "outbox",
+               state=RecordState.PUBLISHED, publish_at=at,
+               parts=[PartRecord(PartState.PUBLISHED, "d0", sent_at=at, url=JS_LINK, at=at)],
+               attempts=[Attempt("run1", 0, at, "published")]),
+        Record("evil-post/bluesky-main", "evil-post", "bluesky-main", "bluesky",
+               state=RecordState.FAILED, publish_at=at, error=f"HTTP 422: {every}",
+               attempts=[Attempt("run1", 0, at, "failed", BREAKOUT)]),
+    ]
+    for record in records:
+        path = state / record_path(record.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(dumps(record))
+    return root
+
+
+def test_hostile_input_never_reaches_a_generated_page_unescaped(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from cmops.report import generate
+    from cmops.report.sources import read_dir
+    from cmops.stores.local import LocalStore
+    from cmops.validate import load_calendar
+
+    root = _hostile_calendar(tmp_path / "content")
+    calendar, report = load_calendar(root, use_cache=False)
+    state = root / ".cmops/state"
+    generated = generate(root, calendar, LocalStore(state).load(), read_dir(state),
+                         datetime(2026, 11, 24, 8, 0, tzinfo=UTC), errors=len(report.errors))
+    pages = {rel: data.decode("utf-8") for rel, data in generated.files.items()
+             if rel.endswith((".md", ".html"))}
+    assert pages
+    for rel, text in pages.items():
+        lowered = text.lower()
+        for needle in (*PAYLOADS, "<script", "<img src=x", "onerror=", "javascript:"):
+            assert needle not in lowered, (rel, needle)
+    everything = "\n".join(pages.values())
+    # The hostile text did reach the pages, as inert text.
+    for shown in (safe_text(SCRIPT + BREAKOUT), safe_text(BREAKOUT + SCRIPT),
+                  safe_text(f"HTTP 422: {SCRIPT}"), safe_text(JS_LINK)):
+        assert shown in everything, shown
+    assert 'href="javascript' not in everything.lower()
+    # On the post's page: its text, alt text and labels, and its link shown as text only.
+    posts = pages["posts/2026-11/index.md"]
+    every = f"{SCRIPT} {BREAKOUT} [x]({JS_LINK}) <{JS_LINK}>"
+    for shown in (safe_text(every), safe_text(BREAKOUT + SCRIPT), safe_text(SCRIPT)):
+        assert shown in posts, shown
+    assert '<span class="cm-unsafe-url">javascript&#58;alert(1)</span>' in posts
+
+
+def test_mypy_rejects_plain_str_passed_to_the_report_html_helpers(tmp_path: Path) -> None:
+    snippet = tmp_path / "helpers.py"
+    snippet.write_text(textwrap.dedent("""
+        from markupsafe import Markup
+        from cmops.report.html import admonition, document, table
+        from cmops.report.safe import safe_text
+
+        ok = admonition("note", "t", Markup("<p>{}</p>").format("<b>"))
+        ok2 = table(["head"], [Markup("<tr><td>{}</td></tr>").format(safe_text("x"))])
+        page = document("t", [ok, ok2])
+        admonition("note", "t", "<p>" + "unescaped" + "</p>")
+        table(["head"], ["<tr><td>unescaped</td></tr>"])
+        document("t", [f"<p>{'unescaped'}</p>"])
+    """))
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent",
+         str(snippet)], capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    errors = [line for line in run.stdout.splitlines() if ": error:" in line]
+    assert [e.split(":")[1] for e in errors] == ["9", "10", "11"], run.stdout
+    assert all('"str"' in e and "Markup" in e for e in errors), run.stdout

@@ -8,6 +8,8 @@ import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+from markupsafe import Markup
+
 from cmops.report.charts import bar_chart, heatmap, line_chart
 from cmops.report.html import (
     Page,
@@ -82,12 +84,12 @@ def top_posts(site: Site) -> list[PostMetrics]:
     return known[:TOP]
 
 
-def _bad_files(site: Site) -> str:
+def _bad_files(site: Site) -> Markup:
     if not site.sources.bad:
-        return ""
+        return Markup()
     return admonition("warning", site.labels("bad_files", files=""),
-                      "<ul>" + "".join(f"<li>{safe_text(b)}</li>" for b in site.sources.bad)
-                      + "</ul>")
+                      Markup("<ul>{}</ul>").format(Markup("").join(
+                          Markup("<li>{}</li>").format(safe_text(b)) for b in site.sources.bad)))
 
 
 def analytics_page(site: Site, directory_urls: bool = True) -> str:
@@ -96,59 +98,63 @@ def analytics_page(site: Site, directory_urls: bool = True) -> str:
     blocks = [section_bar(page, "analytics"), heading(labels("analytics")), _bad_files(site)]
     sources = site.sources
     if not sources.has_metrics:
-        blocks.append(admonition("info cm-empty", labels("no_metrics"), ""))
+        blocks.append(admonition("info cm-empty", labels("no_metrics"), Markup()))
         return document(labels("analytics"), blocks)
-    blocks.append(f'<p class="cm-muted">{safe_text(labels("snapshots_read", n=sources.snapshot_files, first=labels.day_long(sources.days[0]), last=labels.day_long(sources.days[-1])))}</p>')  # noqa: E501
+    blocks.append(Markup('<p class="cm-muted">{}</p>').format(safe_text(labels(
+        "snapshots_read", n=sources.snapshot_files, first=labels.day_long(sources.days[0]),
+        last=labels.day_long(sources.days[-1])))))
     weeks = weekly(site)
     bars = [(labels.day(d), float(n), f"{labels.day_long(d)}: {labels.number(n)} "
              f"{labels('interactions')}, {posts} {labels('count')}") for d, n, _, posts in weeks]
-    blocks.append(f'<section><h2>{safe_text(labels("engagement"))}</h2><p class="cm-muted">'
-                  f'{safe_text(labels("engagement_note"))}</p><figure class="cm-figure">'
-                  f'{bar_chart(bars, labels("engagement"), labels.number)}</figure></section>')
+    figure = Markup('<section><h2>{}</h2><p class="cm-muted">{}</p><figure class="cm-figure">'
+                    "{}</figure></section>")
+    blocks.append(figure.format(safe_text(labels("engagement")),
+                                safe_text(labels("engagement_note")),
+                                bar_chart(bars, labels("engagement"), labels.number)))
     series = [(site.channels[c].label if c in site.channels else c,
                site.channels[c].color if c in site.channels else "#888888",
                [(d, float(n)) for d, n in points]) for c, points in followers(site).items()]
     if series:
-        legend = " ".join(channel_tag(site, c) for c in followers(site))
-        blocks.append(f'<section><h2>{safe_text(labels("followers_growth"))}</h2>'
-                      f'<p class="cm-legend">{legend}</p><figure class="cm-figure">'
-                      f'{line_chart(series, labels("followers_growth"), labels.number, labels.day)}'
-                      "</figure></section>")
+        legend = Markup(" ").join(channel_tag(site, c) for c in followers(site))
+        blocks.append(Markup('<section><h2>{}</h2><p class="cm-legend">{}</p>'
+                             '<figure class="cm-figure">{}</figure></section>').format(
+            safe_text(labels("followers_growth")), legend,
+            line_chart(series, labels("followers_growth"), labels.number, labels.day)))
     cells, by_rate = hours(site)
     fmt = labels.percent if by_rate else labels.number
-    blocks.append(f'<section><h2>{safe_text(labels("best_hours"))}</h2><p class="cm-muted">'
-                  f'{safe_text(labels("best_hours_note"))}</p><figure class="cm-figure">'
-                  f'{heatmap(cells, [labels.weekday(i) for i in range(7)], labels("best_hours"), fmt)}'  # noqa: E501
-                  "</figure></section>")
+    blocks.append(figure.format(
+        safe_text(labels("best_hours")), safe_text(labels("best_hours_note")),
+        heatmap(cells, [labels.weekday(i) for i in range(7)], labels("best_hours"), fmt)))
     blocks.append(_top(page))
     return document(labels("analytics"), blocks)
 
 
-def _top(page: Page) -> str:
+def _top(page: Page) -> Markup:
     site, labels = page.site, page.labels
     best = top_posts(site)
     if not best:
-        return ""
+        return Markup()
     rows = []
     bars = []
     for m in best:
         view = site.posts.get(m.post)
         text = excerpt(view.post.text, 70) if view else m.post
         href = page.post_link(m.post)
-        post = f'<a href="{href}">{safe_text(text)}</a>' if href else safe_text(text)
+        post = (Markup('<a href="{}">{}</a>').format(href, safe_text(text)) if href
+                else safe_text(text))
         rate = labels.percent(m.rate) if m.rate is not None else labels("none")
-        rows.append(f"<tr><td>{post}</td><td>{channel_tag(site, m.channel)}</td>"
-                    f'<td class="cm-num">{labels.number(m.interactions or 0)}</td>'
-                    f'<td class="cm-num">{labels.number(m.impressions) if m.impressions is not None else labels("none")}</td>'  # noqa: E501
-                    f'<td class="cm-num">{safe_text(rate)}</td>'
-                    f"<td>{safe_link(m.url, labels('live')) if m.url else ''}</td></tr>")
+        reach = labels.number(m.impressions) if m.impressions is not None else labels("none")
+        rows.append(Markup('<tr><td>{}</td><td>{}</td><td class="cm-num">{}</td>'
+                           '<td class="cm-num">{}</td><td class="cm-num">{}</td>'
+                           "<td>{}</td></tr>").format(
+            post, channel_tag(site, m.channel), labels.number(m.interactions or 0), reach,
+            safe_text(rate), safe_link(m.url, labels("live")) if m.url else ""))
         bars.append((excerpt(text, 14), float(m.interactions or 0),
                      f"{text}: {labels.number(m.interactions or 0)}"))
-    return (f'<section><h2>{safe_text(labels("top_posts"))}</h2><figure class="cm-figure">'
-            f'{bar_chart(bars, labels("top_posts"), labels.number)}</figure>'
-            + table([labels("post"), labels("channel"), labels("interactions"),
-                     labels("impressions"), labels("rate"), labels("link")], rows, "cm-top")
-            + "</section>")
+    return Markup('<section><h2>{}</h2><figure class="cm-figure">{}</figure>{}</section>').format(
+        safe_text(labels("top_posts")), bar_chart(bars, labels("top_posts"), labels.number),
+        table([labels("post"), labels("channel"), labels("interactions"),
+               labels("impressions"), labels("rate"), labels("link")], rows, "cm-top"))
 
 
 def _median_response(site: Site) -> float | None:
@@ -170,7 +176,7 @@ def crisis(site: Site) -> tuple[int, float, bool]:
         average, 1.0)
 
 
-def _author(m: Message) -> str:
+def _author(m: Message) -> Markup:
     name = m.author_name or m.author_handle or "?"
     shown = f"{name} ({m.author_handle})" if m.author_handle and m.author_name else name
     return safe_link(m.author_url, shown) if m.author_url else safe_text(shown)
@@ -181,7 +187,7 @@ def inbox_page(site: Site, directory_urls: bool = True) -> str:
     labels = site.labels
     blocks = [section_bar(page, "inbox"), heading(labels("inbox")), _bad_files(site)]
     if not site.sources.inbox_files:
-        blocks.append(admonition("info cm-empty", labels("no_inbox"), ""))
+        blocks.append(admonition("info cm-empty", labels("no_inbox"), Markup()))
         blocks.append(_saved_replies(site))
         return document(labels("inbox"), blocks)
     inbox = site.sources.inbox
@@ -191,47 +197,51 @@ def inbox_page(site: Site, directory_urls: bool = True) -> str:
     cards = [(labels.number(len(open_items)), labels("unanswered")),
              (labels.duration(median) if median is not None else labels("none"),
               labels("response_time"))]
-    blocks.append('<div class="cm-cards">' + "".join(
-        f'<div class="cm-card cm-kpi"><div class="cm-kpi-value">{safe_text(v)}</div>'
-        f'<div class="cm-kpi-label">{safe_text(k)}</div></div>' for v, k in cards) + "</div>")
+    blocks.append(Markup('<div class="cm-cards">{}</div>').format(Markup("").join(
+        Markup('<div class="cm-card cm-kpi"><div class="cm-kpi-value">{}</div>'
+               '<div class="cm-kpi-label">{}</div></div>').format(safe_text(v), safe_text(k))
+        for v, k in cards)))
     text = labels("crisis_spike", n=negative, avg=labels.number(average, 1))
-    blocks.append(admonition("danger", labels("crisis"), f"<p>{safe_text(text)}</p>", "alert")
-                  if spike else f'<section><h2>{safe_text(labels("crisis"))}</h2><p>'
-                  f'{safe_text(labels("crisis_none"))}</p></section>')
+    blocks.append(admonition("danger", labels("crisis"),
+                             Markup("<p>{}</p>").format(safe_text(text)), "alert")
+                  if spike else Markup("<section><h2>{}</h2><p>{}</p></section>").format(
+                      safe_text(labels("crisis")), safe_text(labels("crisis_none"))))
     rows = []
     for m in sorted(open_items, key=lambda m: (m.received_at, m.id)):
         age = labels.duration((site.now - m.received_at).total_seconds())
         # Direct messages are private: the site shows that one is waiting, not what it says.
         body = labels("private") if m.kind == "dm" else excerpt(m.text, 140)
         link = safe_link(m.url, labels("open_detail")) if m.url and m.kind != "dm" else ""
-        rows.append(f'<tr class="cm-s-{"negative" if m.sentiment == "negative" else "open"}">'
-                    f'<td class="cm-num">{safe_text(age)}</td>'
-                    f"<td>{channel_tag(site, m.channel)}</td><td>{safe_text(m.kind)}</td>"
-                    f"<td>{_author(m)}</td><td>{safe_text(body)}</td><td>{link}</td></tr>")
-    blocks.append(f'<section><h2>{safe_text(labels("unanswered"))}</h2>' + (table(
-        [labels("age"), labels("channel"), labels("kind"), labels("author"), labels("text"),
-         labels("link")], rows, "cm-inbox") if rows else
-        f'<p class="cm-ok">{safe_text(labels("unanswered_none"))}</p>') + "</section>")
+        rows.append(Markup('<tr class="cm-s-{}"><td class="cm-num">{}</td><td>{}</td>'
+                           "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+            "negative" if m.sentiment == "negative" else "open", safe_text(age),
+            channel_tag(site, m.channel), safe_text(m.kind), _author(m), safe_text(body), link))
+    blocks.append(Markup("<section><h2>{}</h2>{}</section>").format(
+        safe_text(labels("unanswered")),
+        table([labels("age"), labels("channel"), labels("kind"), labels("author"),
+               labels("text"), labels("link")], rows, "cm-inbox") if rows else
+        Markup('<p class="cm-ok">{}</p>').format(safe_text(labels("unanswered_none")))))
     blocks.append(_saved_replies(site))
     blocks.append(_leaders(page, inbox))
     return document(labels("inbox"), blocks)
 
 
-def _saved_replies(site: Site) -> str:
+def _saved_replies(site: Site) -> Markup:
     """The team's reply templates (calendar/replies/), to copy into the network's app."""
     labels = site.labels
     if not site.replies:
-        return ""
-    rows = [f"<tr><td>{safe_text(r.title)}</td><td>{safe_text(', '.join(r.kinds) or '—')}</td>"
-            f"<td>{safe_text(r.lang or '—')}</td><td>{safe_text(r.text)}</td></tr>"
+        return Markup()
+    rows = [Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+                safe_text(r.title), safe_text(", ".join(r.kinds) or "—"),
+                safe_text(r.lang or "—"), safe_text(r.text))
             for r in site.replies]
-    return (f'<section><h2>{safe_text(labels("saved_replies"))}</h2>'
-            + table([labels("reply_title"), labels("for_kinds"), labels("language"),
-                     labels("text")], rows,
-                    "cm-replies") + "</section>")
+    return Markup("<section><h2>{}</h2>{}</section>").format(
+        safe_text(labels("saved_replies")),
+        table([labels("reply_title"), labels("for_kinds"), labels("language"), labels("text")],
+              rows, "cm-replies"))
 
 
-def _leaders(page: Page, inbox: list[Message]) -> str:
+def _leaders(page: Page, inbox: list[Message]) -> Markup:
     labels = page.labels
     authors: dict[str, list[Message]] = defaultdict(list)
     for m in inbox:
@@ -240,10 +250,13 @@ def _leaders(page: Page, inbox: list[Message]) -> str:
     ranked = sorted(authors.items(), key=lambda kv: (
         -max((m.author_followers or 0) for m in kv[1]), -len(kv[1]), kv[0]))[:TOP]
     if not ranked:
-        return ""
-    rows = [f"<tr><td>{_author(msgs[-1])}</td><td class=\"cm-num\">"
-            f"{labels.number(max((m.author_followers or 0) for m in msgs))}</td>"
-            f'<td class="cm-num">{len(msgs)}</td></tr>' for _, msgs in ranked]
-    return (f'<section><h2>{safe_text(labels("opinion_leaders"))}</h2>'
-            + table([labels("author"), labels("followers_of"), labels("mentions")], rows,
-                    "cm-leaders") + "</section>")
+        return Markup()
+    rows = [Markup('<tr><td>{}</td><td class="cm-num">{}</td><td class="cm-num">{}</td></tr>'
+                   ).format(_author(msgs[-1]),
+                            labels.number(max((m.author_followers or 0) for m in msgs)),
+                            str(len(msgs)))
+            for _, msgs in ranked]
+    return Markup("<section><h2>{}</h2>{}</section>").format(
+        safe_text(labels("opinion_leaders")),
+        table([labels("author"), labels("followers_of"), labels("mentions")], rows,
+              "cm-leaders"))

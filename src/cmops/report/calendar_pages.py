@@ -10,6 +10,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from markupsafe import Markup
+
 from cmops.render import Rendered
 from cmops.report.html import (
     Page,
@@ -71,25 +73,30 @@ def calendar_index(site: Site, directory_urls: bool = True) -> str:
     cards = []
     for month in reversed(site.months):
         states = counts.get(month, {})
-        summary = " ".join(f'{badge(labels, s)} {n}' for s, n in sorted(states.items()))
+        summary = Markup(" ").join(Markup("{} {}").format(badge(labels, s), str(n))
+                                   for s, n in sorted(states.items()))
         current = " cm-current" if month == (site.now.year, site.now.month) else ""
-        cards.append(f'<div class="cm-card cm-month-card{current}"><h3>'
-                     f'<a href="{page.link(month_page_path(month))}">'
-                     f"{safe_text(labels.month(*month))}</a></h3><p>{summary}</p></div>")
+        cards.append(Markup('<div class="cm-card cm-month-card{}"><h3><a href="{}">{}</a></h3>'
+                            "<p>{}</p></div>").format(
+            current, page.link(month_page_path(month)), safe_text(labels.month(*month)),
+            summary))
     blocks = [section_bar(page, "calendar"), heading(labels("calendar")), legend(page),
-              subscribe(page), f'<div class="cm-cards">{"".join(cards)}</div>']
+              subscribe(page),
+              Markup('<div class="cm-cards">{}</div>').format(Markup("").join(cards))]
     if site.standby:
-        blocks.append(f'<p><a href="{page.link("posts/standby/index.md")}">'
-                      f'{safe_text(labels("holding"))}</a></p>')
+        blocks.append(Markup('<p><a href="{}">{}</a></p>').format(
+            page.link("posts/standby/index.md"), safe_text(labels("holding"))))
     return document(labels("calendar"), blocks)
 
 
-def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]]) -> str:
+def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]]
+                ) -> Markup:
     labels, site = page.labels, page.site
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
-    head = "".join(f"<th>{safe_text(labels.weekday(i))}</th>" for i in range(7))
+    head = Markup("").join(Markup("<th>{}</th>").format(safe_text(labels.weekday(i)))
+                           for i in range(7))
     rows = []
     for monday in _weeks(first, last):
         cells = []
@@ -101,23 +108,25 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
             if day == site.today:
                 classes.append("cm-today")
             slots = group_slots(days.get(day, ()))
-            chips = "".join(f"<li>{chip(page, s)}</li>" for s in slots[:DAY_LIMIT])
+            chips = Markup("").join(Markup("<li>{}</li>").format(chip(page, s))
+                                    for s in slots[:DAY_LIMIT])
             if len(slots) > DAY_LIMIT:
-                chips += (f'<li class="cm-more"><a href="#{week_anchor(monday)}">'
-                          f'{safe_text(labels("more", n=len(slots) - DAY_LIMIT))}</a></li>')
-            cells.append(f'<td class="{" ".join(classes)}" data-date="{day.isoformat()}">'
-                         f'<div class="cm-daynum">{day.day}</div>'
-                         f'<ul class="cm-chips">{chips}</ul></td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<div class="cm-scroll"><table class="cm-month"><thead><tr>{head}</tr></thead>'
-            f"<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
+                chips += Markup('<li class="cm-more"><a href="#{}">{}</a></li>').format(
+                    week_anchor(monday), safe_text(labels("more", n=len(slots) - DAY_LIMIT)))
+            cells.append(Markup('<td class="{}" data-date="{}"><div class="cm-daynum">{}</div>'
+                                '<ul class="cm-chips">{}</ul></td>').format(
+                " ".join(classes), day.isoformat(), str(day.day), chips))
+        rows.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
+    return Markup('<div class="cm-scroll"><table class="cm-month"><thead><tr>{}</tr></thead>'
+                  "<tbody>\n{}\n</tbody></table></div>").format(head, Markup("\n").join(rows))
 
 
-def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> str:
+def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Markup:
     labels, site = page.labels, page.site
     week_days = [monday + timedelta(days=i) for i in range(7)]
-    head = "".join(f'<th{" class=cm-today" if d == site.today else ""}>'
-                   f"{safe_text(labels.day(d))}</th>" for d in week_days)
+    head = Markup("").join(Markup("<th{}>{}</th>").format(
+        Markup(" class=cm-today") if d == site.today else "", safe_text(labels.day(d)))
+        for d in week_days)
     rows = []
     for name, start, end in DAYPARTS:
         cells = []
@@ -126,20 +135,20 @@ def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> str:
             slots = group_slots(e for e in days.get(day, ())
                                 if e.when and start <= e.when.hour < end)
             found = found or bool(slots)
-            cells.append("<td><ul class=\"cm-chips\">" +
-                         "".join(f"<li>{chip(page, s, limit=70)}</li>" for s in slots) +
-                         "</ul></td>")
+            cells.append(Markup('<td><ul class="cm-chips">{}</ul></td>').format(
+                Markup("").join(Markup("<li>{}</li>").format(chip(page, s, limit=70))
+                                for s in slots)))
         if found:
-            rows.append(f'<tr><th scope="row">{safe_text(labels(name))}</th>'
-                        f"{''.join(cells)}</tr>")
+            rows.append(Markup('<tr><th scope="row">{}</th>{}</tr>').format(
+                safe_text(labels(name)), Markup("").join(cells)))
     _, week, _ = monday.isocalendar()
     title = (f"{labels('week', week=week)} · {labels.day(monday)} – "
              f"{labels.day(monday + timedelta(days=6))}")
-    body = (f'<table class="cm-weekgrid"><thead><tr><th></th>{head}</tr></thead><tbody>'
-            + "".join(rows) + "</tbody></table>") if rows else \
-        f'<p class="cm-muted">{safe_text(labels("nothing_this_week"))}</p>'
-    return (f'<section class="cm-week" id="{week_anchor(monday)}"><h3>{safe_text(title)}'
-            f'</h3><div class="cm-scroll">{body}</div></section>')
+    body = Markup('<table class="cm-weekgrid"><thead><tr><th></th>{}</tr></thead><tbody>{}'
+                  "</tbody></table>").format(head, Markup("").join(rows)) if rows else \
+        Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("nothing_this_week")))
+    return Markup('<section class="cm-week" id="{}"><h3>{}</h3><div class="cm-scroll">{}</div>'
+                  "</section>").format(week_anchor(monday), safe_text(title), body)
 
 
 def month_page(site: Site, month: tuple[int, int], days: dict[date, list[Entry]],
@@ -149,69 +158,71 @@ def month_page(site: Site, month: tuple[int, int], days: dict[date, list[Entry]]
     index = site.months.index(month)
     nav = []
     if index > 0:
-        nav.append(f'<a href="{page.link(month_page_path(site.months[index - 1]))}" '
-                   f'rel="prev">‹ {safe_text(labels.month(*site.months[index - 1]))}</a>')
-    nav.append(f'<a href="{page.link("calendar/index.md")}">'
-               f'{safe_text(labels("all_months"))}</a>')
+        nav.append(Markup('<a href="{}" rel="prev">‹ {}</a>').format(
+            page.link(month_page_path(site.months[index - 1])),
+            safe_text(labels.month(*site.months[index - 1]))))
+    nav.append(Markup('<a href="{}">{}</a>').format(page.link("calendar/index.md"),
+                                                   safe_text(labels("all_months"))))
     if index + 1 < len(site.months):
-        nav.append(f'<a href="{page.link(month_page_path(site.months[index + 1]))}" '
-                   f'rel="next">{safe_text(labels.month(*site.months[index + 1]))} ›</a>')
+        nav.append(Markup('<a href="{}" rel="next">{} ›</a>').format(
+            page.link(month_page_path(site.months[index + 1])),
+            safe_text(labels.month(*site.months[index + 1]))))
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
-    weeks = "\n".join(_week_view(page, monday, days) for monday in _weeks(first, last)
-                      if any(days.get(monday + timedelta(days=i)) for i in range(7)))
+    weeks = Markup("\n").join(_week_view(page, monday, days) for monday in _weeks(first, last)
+                              if any(days.get(monday + timedelta(days=i)) for i in range(7)))
     blocks = [section_bar(page, "calendar"), heading(labels.month(*month)),
-              f'<p class="cm-monthnav">{" · ".join(nav)}</p>', legend(page), subscribe(page),
-              _month_grid(page, month, days),
-              f'<section class="cm-weeks"><h2 id="weeks">{safe_text(labels("week_view"))}'
-              f"</h2>\n{weeks}</section>"]
+              Markup('<p class="cm-monthnav">{}</p>').format(Markup(" · ").join(nav)),
+              legend(page), subscribe(page), _month_grid(page, month, days),
+              Markup('<section class="cm-weeks"><h2 id="weeks">{}</h2>\n{}</section>').format(
+                  safe_text(labels("week_view")), weeks)]
     return document(labels.month(*month), blocks, wide=True, searchable=False)
 
 
-def _text_block(text: str, lang: str | None) -> str:
-    attr = f' lang="{lang}"' if lang and _LANG.fullmatch(lang) else ""
-    return f'<div class="cm-text"{attr}>{safe_text(text)}</div>'
+def _text_block(text: str, lang: str | None) -> Markup:
+    attr = Markup(' lang="{}"').format(lang) if lang and _LANG.fullmatch(lang) else Markup()
+    return Markup('<div class="cm-text"{}>{}</div>').format(attr, safe_text(text))
 
 
-def _media(page: Page, rendered: Rendered, index: int) -> str:
+def _media(page: Page, rendered: Rendered, index: int) -> Markup:
     labels = page.labels
     out = []
     for media in rendered.parts[index].media:
         alt = media.alt or ""
         name = page.site.media.get(media.path)
-        caption = (f'<figcaption><strong>{safe_text(labels("alt"))}:</strong> '
-                   f'{safe_text(alt or labels("alt_missing"))}</figcaption>')
+        caption = Markup("<figcaption><strong>{}:</strong> {}</figcaption>").format(
+            safe_text(labels("alt")), safe_text(alt or labels("alt_missing")))
         if name is None:
-            out.append(f'<figure class="cm-media cm-missing"><p>'
-                       f'{safe_text(labels("media_not_shown", path=media.path))}</p>'
-                       f"{caption}</figure>")
+            out.append(Markup('<figure class="cm-media cm-missing"><p>{}</p>{}</figure>').format(
+                safe_text(labels("media_not_shown", path=media.path)), caption))
         else:
-            out.append(f'<figure class="cm-media"><img src="{page.link("media/" + name)}" '
-                       f'alt="{safe_text(alt)}" loading="lazy">{caption}</figure>')
-    return "".join(out)
+            out.append(Markup('<figure class="cm-media"><img src="{}" alt="{}" loading="lazy">'
+                              "{}</figure>").format(page.link("media/" + name), safe_text(alt),
+                                                    caption))
+    return Markup("").join(out)
 
 
-def _render(page: Page, group: RenderGroup) -> str:
+def _render(page: Page, group: RenderGroup) -> Markup:
     labels = page.labels
     rendered = group.rendered
-    tags = " ".join(channel_tag(page.site, c) for c in group.channels)
+    tags = Markup(" ").join(channel_tag(page.site, c) for c in group.channels)
     parts = []
     for i, part in enumerate(rendered.parts):
-        title = (f'<p class="cm-part">{safe_text(labels("thread_part", n=i + 1))}</p>'
-                 if len(rendered.parts) > 1 else "")
-        parts.append(f"<li>{title}{_text_block(part.text, rendered.lang)}"
-                     f"{_media(page, rendered, i)}</li>")
-    links = ""
+        title = (Markup('<p class="cm-part">{}</p>').format(
+            safe_text(labels("thread_part", n=i + 1))) if len(rendered.parts) > 1 else Markup())
+        parts.append(Markup("<li>{}{}{}</li>").format(
+            title, _text_block(part.text, rendered.lang), _media(page, rendered, i)))
+    links = Markup()
     if group.links:
         distinct = {link for _, link in group.links}
         shown = [safe_link(group.links[0][1])] if len(distinct) == 1 else [
-            f"{safe_text(_label(page, channel))}: {safe_link(link)}"
+            Markup("{}: {}").format(safe_text(_label(page, channel)), safe_link(link))
             for channel, link in group.links]
-        links = (f'<p class="cm-link">{safe_text(labels("link"))}: '
-                 + "<br>".join(shown) + "</p>")
-    return (f'<section class="cm-render"><h3>{tags}</h3><ol class="cm-parts">'
-            f'{"".join(parts)}</ol>{links}</section>')
+        links = Markup('<p class="cm-link">{}: {}</p>').format(
+            safe_text(labels("link")), Markup("<br>").join(shown))
+    return Markup('<section class="cm-render"><h3>{}</h3><ol class="cm-parts">{}</ol>{}'
+                  "</section>").format(tags, Markup("").join(parts), links)
 
 
 def _label(page: Page, channel: str) -> str:
@@ -234,47 +245,50 @@ OCCURRENCES_SHOWN = 12
 """Occurrences of a repeating post listed in its detail (the calendar shows every one)."""
 
 
-def _occurrences(page: Page, view: PostView) -> str:
+def _occurrences(page: Page, view: PostView) -> Markup:
     """One line per occurrence: when, the state on each channel, live links, metrics."""
     labels = page.labels
     lines = []
     slots = group_slots(view.entries)
     for slot in slots[:OCCURRENCES_SHOWN]:
         first = slot[0]
-        when = safe_text(labels.when(first.when)) if first.when else ""
-        extra: list[str] = [safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
-                 for e in slot if e.url]
-        extra += [f'<span class="cm-reason">{safe_text(_label(page, e.channel))}: '
-                  f"{safe_text(e.reason)}</span>"
+        when = safe_text(labels.when(first.when)) if first.when else Markup()
+        extra: list[Markup] = [
+            safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
+            for e in slot if e.url]
+        extra += [Markup('<span class="cm-reason">{}: {}</span>').format(
+                  safe_text(_label(page, e.channel)), safe_text(e.reason))
                   for e in slot if e.reason and e.state not in ("paused", "standby")]
-        extra += [f'<span class="cm-reason">{safe_text(text)}</span>'
+        extra += [Markup('<span class="cm-reason">{}</span>').format(safe_text(text))
                   for e in slot if (text := _metrics(page, e))]
-        tail = f"<br>{' · '.join(extra)}" if extra else ""
-        lines.append(f"<li><time>{when}</time> {states_summary(page, slot, always=True)}"
-                     f"{tail}</li>")
+        tail = Markup("<br>{}").format(Markup(" · ").join(extra)) if extra else Markup()
+        lines.append(Markup("<li><time>{}</time> {}{}</li>").format(
+            when, states_summary(page, slot, always=True), tail))
     if len(slots) > OCCURRENCES_SHOWN:
-        lines.append(f'<li class="cm-muted">'
-                     f'{safe_text(labels("more", n=len(slots) - OCCURRENCES_SHOWN))}</li>')
-    return f'<ul class="cm-occurrences">{"".join(lines)}</ul>'
+        lines.append(Markup('<li class="cm-muted">{}</li>').format(
+            safe_text(labels("more", n=len(slots) - OCCURRENCES_SHOWN))))
+    return Markup('<ul class="cm-occurrences">{}</ul>').format(Markup("").join(lines))
 
 
-def post_section(page: Page, view: PostView) -> str:
+def post_section(page: Page, view: PostView) -> Markup:
     labels, site = page.labels, page.site
     post = view.post
     when = safe_text(labels.when(view.first)) if view.first else safe_text(labels("on_request"))
     meta = []
     campaign = site.campaign_of(post.campaign)
     if campaign:
-        meta.append(f'{safe_text(labels("campaign"))}: <a href="{page.link(campaign.page)}">'
-                    f"{safe_text(campaign.campaign.name)}</a>")
+        meta.append(Markup('{}: <a href="{}">{}</a>').format(
+            safe_text(labels("campaign")), page.link(campaign.page),
+            safe_text(campaign.campaign.name)))
     if post.labels:
-        meta.append(f'{safe_text(labels("labels"))}: {safe_text(", ".join(post.labels))}')
-    renders = "".join(_render(page, group) for group in view.renders)
-    return (f'<article class="cm-post" id="{view.anchor}"><h2><a class="cm-anchor" '
-            f'href="#{view.anchor}">#</a> <time>{when}</time> · <code>{safe_text(post.id)}'
-            f'</code></h2><p class="cm-meta">{" · ".join(meta)}</p>\n'
-            f"{_occurrences(page, view)}\n"
-            f'<div class="cm-renders">{renders}</div></article>')
+        meta.append(Markup("{}: {}").format(safe_text(labels("labels")),
+                                            safe_text(", ".join(post.labels))))
+    renders = Markup("").join(_render(page, group) for group in view.renders)
+    return Markup('<article class="cm-post" id="{}"><h2><a class="cm-anchor" href="#{}">#</a> '
+                  '<time>{}</time> · <code>{}</code></h2><p class="cm-meta">{}</p>\n{}\n'
+                  '<div class="cm-renders">{}</div></article>').format(
+        view.anchor, view.anchor, when, safe_text(post.id), Markup(" · ").join(meta),
+        _occurrences(page, view), renders)
 
 
 def posts_page(site: Site, path: str, title: str, views: Sequence[PostView],
@@ -283,8 +297,8 @@ def posts_page(site: Site, path: str, title: str, views: Sequence[PostView],
     labels = site.labels
     blocks = [section_bar(page, "calendar"), heading(title)]
     if back:
-        blocks.append(f'<p class="cm-monthnav"><a href="{page.link(back)}">‹ '
-                      f'{safe_text(labels("calendar"))}</a></p>')
+        blocks.append(Markup('<p class="cm-monthnav"><a href="{}">‹ {}</a></p>').format(
+            page.link(back), safe_text(labels("calendar"))))
     blocks.extend(post_section(page, view) for view in views)
     return document(title, blocks)
 

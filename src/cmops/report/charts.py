@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from markupsafe import Markup
+
 from cmops.report.safe import safe_color, safe_text
 
 WIDTH = 720
@@ -21,10 +23,15 @@ def _n(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _svg(height: float, body: list[str], label: str, width: float = WIDTH) -> str:
-    return (f'<svg class="cm-chart" width="{_n(width)}" height="{_n(height)}" '
-            f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label="{safe_text(label)}" xmlns="http://www.w3.org/2000/svg">'
-            f"<title>{safe_text(label)}</title>{''.join(body)}</svg>")
+def _svg(height: float, body: list[Markup], label: str, width: float = WIDTH) -> Markup:
+    return Markup('<svg class="cm-chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+                  'role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+                  "<title>{label}</title>{body}</svg>").format(
+        w=_n(width), h=_n(height), label=safe_text(label), body=Markup("").join(body))
+
+
+_GRID = Markup('<line class="cm-grid" x1="{}" x2="{}" y1="{}" y2="{}"/>')
+_AXIS = Markup('<text class="cm-axis" x="{}" y="{}" text-anchor="{}">{}</text>')
 
 
 def _nice_max(value: float) -> float:
@@ -38,20 +45,18 @@ def _nice_max(value: float) -> float:
 
 
 def _grid(top: float, left: float, width: float, height: float, maximum: float,
-          fmt: Callable[[float], str]) -> list[str]:
+          fmt: Callable[[float], str]) -> list[Markup]:
     out = []
     for i in range(5):
         value = maximum * i / 4
         y = top + height - height * i / 4
-        out.append(f'<line class="cm-grid" x1="{_n(left)}" x2="{_n(left + width)}" '
-                   f'y1="{_n(y)}" y2="{_n(y)}"/>')
-        out.append(f'<text class="cm-axis" x="{_n(left - 6)}" y="{_n(y + 4)}" '
-                   f'text-anchor="end">{safe_text(fmt(value))}</text>')
+        out.append(_GRID.format(_n(left), _n(left + width), _n(y), _n(y)))
+        out.append(_AXIS.format(_n(left - 6), _n(y + 4), "end", safe_text(fmt(value))))
     return out
 
 
 def bar_chart(bars: Sequence[tuple[str, float, str]], label: str,
-              fmt: Callable[[float], str] = _n) -> str:
+              fmt: Callable[[float], str] = _n) -> Markup:
     """Vertical bars: (axis label, value, tooltip) each."""
     top, left, height, bottom = 10.0, 48.0, 180.0, 40.0
     width = WIDTH - left - 10
@@ -62,19 +67,18 @@ def bar_chart(bars: Sequence[tuple[str, float, str]], label: str,
     for i, (name, value, tip) in enumerate(bars):
         h = height * value / maximum
         x = left + i * step + step * 0.15
-        body.append(f'<rect class="cm-bar" x="{_n(x)}" y="{_n(top + height - h)}" '
-                    f'width="{_n(step * 0.7)}" height="{_n(h)}"><title>{safe_text(tip)}'
-                    "</title></rect>")
+        body.append(Markup('<rect class="cm-bar" x="{}" y="{}" width="{}" height="{}">'
+                           "<title>{}</title></rect>").format(
+            _n(x), _n(top + height - h), _n(step * 0.7), _n(h), safe_text(tip)))
         if i % every == 0:
-            body.append(f'<text class="cm-axis" x="{_n(x + step * 0.35)}" '
-                        f'y="{_n(top + height + 16)}" text-anchor="middle">'
-                        f"{safe_text(name)}</text>")
+            body.append(_AXIS.format(_n(x + step * 0.35), _n(top + height + 16), "middle",
+                                     safe_text(name)))
     return _svg(top + height + bottom, body, label)
 
 
 def line_chart(series: Sequence[tuple[str, str, Sequence[tuple[date, float]]]], label: str,
                fmt: Callable[[float], str] = _n,
-               day_label: Callable[[date], str] = str) -> str:
+               day_label: Callable[[date], str] = str) -> Markup:
     """One line per (name, colour, points)."""
     top, left, height, bottom = 10.0, 56.0, 180.0, 40.0
     width = WIDTH - left - 10
@@ -93,54 +97,55 @@ def line_chart(series: Sequence[tuple[str, str, Sequence[tuple[date, float]]]], 
     def y(v: float) -> float:
         return top + height - height * (v - floor) / (maximum - floor)
 
-    body = []
+    body: list[Markup] = []
     for i in range(5):
         value = floor + (maximum - floor) * i / 4
-        body.append(f'<line class="cm-grid" x1="{_n(left)}" x2="{_n(left + width)}" '
-                    f'y1="{_n(y(value))}" y2="{_n(y(value))}"/><text class="cm-axis" '
-                    f'x="{_n(left - 6)}" y="{_n(y(value) + 4)}" text-anchor="end">'
-                    f"{safe_text(fmt(value))}</text>")
+        body.append(_GRID.format(_n(left), _n(left + width), _n(y(value)), _n(y(value)))
+                    + _AXIS.format(_n(left - 6), _n(y(value) + 4), "end",
+                                   safe_text(fmt(value))))
     for d in (days[0], days[len(days) // 2], days[-1]) if len(days) > 2 else days:
-        body.append(f'<text class="cm-axis" x="{_n(x(d))}" y="{_n(top + height + 16)}" '
-                    f'text-anchor="middle">{safe_text(day_label(d))}</text>')
+        body.append(_AXIS.format(_n(x(d)), _n(top + height + 16), "middle",
+                                 safe_text(day_label(d))))
     for name, color, points in series:
         stroke = safe_color(color) or "#888888"
         path = " ".join(f"{_n(x(d))},{_n(y(v))}" for d, v in points)
-        body.append(f'<polyline class="cm-line" fill="none" stroke="{stroke}" '
-                    f'points="{path}"><title>{safe_text(name)}</title></polyline>')
+        body.append(Markup('<polyline class="cm-line" fill="none" stroke="{}" points="{}">'
+                           "<title>{}</title></polyline>").format(stroke, path,
+                                                                  safe_text(name)))
         for d, v in points:
-            body.append(f'<circle cx="{_n(x(d))}" cy="{_n(y(v))}" r="3" fill="{stroke}">'
-                        f"<title>{safe_text(f'{name}: {day_label(d)}: {fmt(v)}')}</title>"
-                        "</circle>")
+            body.append(Markup('<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}</title>'
+                               "</circle>").format(
+                _n(x(d)), _n(y(v)), stroke, safe_text(f"{name}: {day_label(d)}: {fmt(v)}")))
     return _svg(top + height + bottom, body, label)
 
 
 def heatmap(cells: dict[tuple[int, int], tuple[float, int]], day_names: Sequence[str],
-            label: str, fmt: Callable[[float], str] = _n) -> str:
+            label: str, fmt: Callable[[float], str] = _n) -> Markup:
     """Weekday (0 = Monday) x hour grid; (value, posts) per cell, darker for higher values."""
     left, top, size = 44.0, 18.0, 26.0
     maximum = max((v for v, _ in cells.values()), default=0.0) or 1.0
     body = []
     for hour in range(0, 24, 3):
-        body.append(f'<text class="cm-axis" x="{_n(left + hour * size + size / 2)}" '
-                    f'y="{_n(top - 5)}" text-anchor="middle">{hour:02d}h</text>')
+        body.append(_AXIS.format(_n(left + hour * size + size / 2), _n(top - 5), "middle",
+                                 f"{hour:02d}h"))
     for day in range(7):
         y = top + day * size
-        body.append(f'<text class="cm-axis" x="{_n(left - 6)}" y="{_n(y + size * 0.65)}" '
-                    f'text-anchor="end">{safe_text(day_names[day])}</text>')
+        body.append(_AXIS.format(_n(left - 6), _n(y + size * 0.65), "end",
+                                 safe_text(day_names[day])))
         for hour in range(24):
             x = left + hour * size
             if (day, hour) in cells:
                 value, count = cells[(day, hour)]
                 opacity = 0.12 + 0.88 * value / maximum
                 tip = f"{day_names[day]} {hour:02d}h: {fmt(value)} ({count})"
-                body.append(f'<rect class="cm-heat" x="{_n(x + 1)}" y="{_n(y + 1)}" '
-                            f'width="{_n(size - 2)}" height="{_n(size - 2)}" '
-                            f'fill-opacity="{opacity:.2f}"><title>{safe_text(tip)}</title>'
-                            "</rect>")
+                body.append(Markup('<rect class="cm-heat" x="{}" y="{}" width="{}" height="{}" '
+                                   'fill-opacity="{}"><title>{}</title></rect>').format(
+                    _n(x + 1), _n(y + 1), _n(size - 2), _n(size - 2), f"{opacity:.2f}",
+                    safe_text(tip)))
             else:
-                body.append(f'<rect class="cm-heat-empty" x="{_n(x + 1)}" y="{_n(y + 1)}" '
-                            f'width="{_n(size - 2)}" height="{_n(size - 2)}"/>')
+                body.append(Markup('<rect class="cm-heat-empty" x="{}" y="{}" width="{}" '
+                                   'height="{}"/>').format(_n(x + 1), _n(y + 1), _n(size - 2),
+                                                           _n(size - 2)))
     return _svg(top + 7 * size + 4, body, label, width=left + 24 * size + 4)
 
 
@@ -161,7 +166,7 @@ class Row:
 
 def timeline(first: date, last: date, rows: Sequence[Row], today: date, label: str,
              window: tuple[date, date] | None, day_label: Callable[[date], str] = str,
-             today_label: str = "today") -> str:
+             today_label: str = "today") -> Markup:
     """A Gantt-style strip per channel: the campaign window as a bar, each post as a mark at
     its time (linked to its detail), a line for today."""
     left, top, row_h = 150.0, 24.0, 26.0
@@ -177,36 +182,35 @@ def timeline(first: date, last: date, rows: Sequence[Row], today: date, label: s
         return x(datetime(d.year, d.month, d.day))
 
     height = top + row_h * (len(rows) + 1) + 10
-    body = []
+    body: list[Markup] = []
     days = (last - first).days + 1
     step = 1 if days <= 14 else 7 if days <= 120 else 30
     tick = first
     while tick <= last:
-        body.append(f'<line class="cm-grid" x1="{_n(xd(tick))}" x2="{_n(xd(tick))}" '
-                    f'y1="{_n(top - 4)}" y2="{_n(height - 10)}"/><text class="cm-axis" '
-                    f'x="{_n(xd(tick))}" y="{_n(top - 8)}" text-anchor="middle">'
-                    f"{safe_text(day_label(tick))}</text>")
+        body.append(_GRID.format(_n(xd(tick)), _n(xd(tick)), _n(top - 4), _n(height - 10))
+                    + _AXIS.format(_n(xd(tick)), _n(top - 8), "middle",
+                                   safe_text(day_label(tick))))
         tick += timedelta(days=step)
     if window:
         y = top + 6
         w = max(xd(window[1] + timedelta(days=1)) - xd(window[0]), 2.0)
-        body.append(f'<rect class="cm-window" x="{_n(xd(window[0]))}" y="{_n(y)}" '
-                    f'width="{_n(w)}" height="{_n(row_h - 12)}" rx="4"/>')
+        body.append(Markup('<rect class="cm-window" x="{}" y="{}" width="{}" height="{}" '
+                           'rx="4"/>').format(_n(xd(window[0])), _n(y), _n(w), _n(row_h - 12)))
     for index, row in enumerate(rows, start=1):
         y = top + row_h * index + row_h / 2
         color = safe_color(row.color) or "#888888"
-        body.append(f'<text class="cm-axis" x="{_n(left - 8)}" y="{_n(y + 4)}" '
-                    f'text-anchor="end">{safe_text(row.label[:24])}</text>'
-                    f'<line class="cm-grid" x1="{_n(left)}" x2="{_n(left + width)}" '
-                    f'y1="{_n(y)}" y2="{_n(y)}"/>')
+        body.append(_AXIS.format(_n(left - 8), _n(y + 4), "end", safe_text(row.label[:24]))
+                    + _GRID.format(_n(left), _n(left + width), _n(y), _n(y)))
         for m in row.markers:
-            mark = (f'<circle class="cm-mark cm-s-{safe_text(m.state)}" cx="{_n(x(m.when))}" '
-                    f'cy="{_n(y)}" r="5" fill="{color}" stroke="{color}">'
-                    + (f"<title>{safe_text(m.tip)}</title>" if m.tip else "") + "</circle>")
-            body.append(f'<a href="{safe_text(m.href)}">{mark}</a>' if m.href else mark)
+            mark = Markup('<circle class="cm-mark cm-s-{}" cx="{}" cy="{}" r="5" fill="{}" '
+                          'stroke="{}">{}</circle>').format(
+                safe_text(m.state), _n(x(m.when)), _n(y), color, color,
+                Markup("<title>{}</title>").format(safe_text(m.tip)) if m.tip else "")
+            body.append(Markup('<a href="{}">{}</a>').format(safe_text(m.href), mark)
+                        if m.href else mark)
     if first <= today <= last:
-        body.append(f'<line class="cm-today" x1="{_n(xd(today))}" x2="{_n(xd(today))}" '
-                    f'y1="{_n(top - 4)}" y2="{_n(height - 10)}"/><text class="cm-axis '
-                    f'cm-today-label" x="{_n(xd(today) + 3)}" y="{_n(height - 2)}">'
-                    f"{safe_text(today_label)}</text>")
+        body.append(Markup('<line class="cm-today" x1="{x}" x2="{x}" y1="{}" y2="{}"/>'
+                           '<text class="cm-axis cm-today-label" x="{}" y="{}">{}</text>').format(
+            _n(top - 4), _n(height - 10), _n(xd(today) + 3), _n(height - 2),
+            safe_text(today_label), x=_n(xd(today))))
     return _svg(height, body, label)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from markupsafe import Markup
+
 from cmops.report.html import (
     Page,
     admonition,
@@ -31,23 +33,25 @@ def attention_rows(site: Site) -> list[LogRow]:
             or (r.state == "expired" and (r.when is None or r.when >= since))]
 
 
-def log_row(page: Page, row: LogRow) -> str:
+def log_row(page: Page, row: LogRow) -> Markup:
     labels = page.labels
     href = page.post_link(row.post_id) if row.in_calendar else None
     post = safe_text(row.post_id)
-    post_html = f'<a href="{href}">{post}</a>' if href else (
-        f'{post} <span class="cm-muted">{safe_text(labels("removed_post"))}</span>'
+    post_html = Markup('<a href="{}">{}</a>').format(href, post) if href else (
+        Markup('{} <span class="cm-muted">{}</span>').format(
+            post, safe_text(labels("removed_post")))
         if not row.in_calendar else post)
-    when = safe_text(labels.when(row.when)) if row.when else ""
-    links = " ".join(safe_link(url, labels("live") if len(row.urls) == 1 else
-                               labels("thread_part", n=i + 1))
-                     for i, url in enumerate(row.urls))
+    when = safe_text(labels.when(row.when)) if row.when else Markup()
+    links = Markup(" ").join(safe_link(url, labels("live") if len(row.urls) == 1 else
+                                       labels("thread_part", n=i + 1))
+                             for i, url in enumerate(row.urls))
     channel = page.site.channels.get(row.channel)
-    return (f'<tr class="cm-row cm-r-{badge_state(row.state)}"><td>{when}</td>'
-            f"<td>{post_html}</td><td>{safe_text(channel.label if channel else row.channel)}"
-            f"</td><td>{badge(labels, row.state)}</td><td>{links}</td>"
-            f'<td class="cm-num">{row.attempts or ""}</td>'
-            f'<td class="cm-error">{safe_text(row.error or "")}</td></tr>')
+    return Markup('<tr class="cm-row cm-r-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                  '<td>{}</td><td class="cm-num">{}</td><td class="cm-error">{}</td></tr>'
+                  ).format(badge_state(row.state), when, post_html,
+                           safe_text(channel.label if channel else row.channel),
+                           badge(labels, row.state), links, str(row.attempts or ""),
+                           safe_text(row.error or ""))
 
 
 def badge_state(state: str) -> str:
@@ -55,14 +59,14 @@ def badge_state(state: str) -> str:
         else "needs_human"
 
 
-def log_table(page: Page, rows: list[LogRow]) -> str:
+def log_table(page: Page, rows: list[LogRow]) -> Markup:
     labels = page.labels
     return table([labels("when"), labels("post"), labels("channel"), labels("state"),
                   labels("link"), labels("attempts"), labels("error")],
                  (log_row(page, r) for r in rows), "cm-log")
 
 
-def goal_html(page: Page, goal: Goal) -> str:
+def goal_html(page: Page, goal: Goal) -> Markup:
     labels = page.labels
     fmt = labels.percent if goal.percent else (lambda v: labels.number(v))
     target = fmt(goal.target)
@@ -74,23 +78,25 @@ def goal_html(page: Page, goal: Goal) -> str:
         ratio = goal.actual / goal.target if goal.target else 1.0
     width = max(0.0, min(ratio, 1.0)) * 100
     done = " cm-done" if goal.actual is not None and ratio >= 1 else ""
-    return (f'<div class="cm-goal{done}"><div class="cm-goal-name">'
-            f'{safe_text(labels("goal_" + goal.name))}</div><div class="cm-goal-figures">'
-            f'<span class="cm-actual">{safe_text(actual)}</span> / '
-            f'<span class="cm-target">{safe_text(target)}</span></div>'
-            f'<div class="cm-progress"><span style="width:{width:.0f}%"></span></div></div>')
+    return Markup('<div class="cm-goal{}"><div class="cm-goal-name">{}</div>'
+                  '<div class="cm-goal-figures"><span class="cm-actual">{}</span> / '
+                  '<span class="cm-target">{}</span></div>'
+                  '<div class="cm-progress"><span style="width:{}%"></span></div></div>'
+                  ).format(done, safe_text(labels("goal_" + goal.name)), safe_text(actual),
+                           safe_text(target), f"{width:.0f}")
 
 
-def campaign_card(page: Page, view: CampaignView) -> str:
+def campaign_card(page: Page, view: CampaignView) -> Markup:
     labels = page.labels
     has_data = page.site.sources.has_metrics
-    goals = "".join(goal_html(page, g) for g in view.goals) or \
-        f'<p class="cm-muted">{safe_text(labels("no_goals"))}</p>'
+    goals = Markup("").join(goal_html(page, g) for g in view.goals) or \
+        Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("no_goals")))
     window = _window(page, view)
-    note = "" if has_data else f'<p class="cm-muted">{safe_text(labels("no_metrics"))}</p>'
-    return (f'<div class="cm-card cm-campaign-card"><h3><a href="{page.link(view.page)}">'
-            f"{safe_text(view.campaign.name)}</a></h3>"
-            f'<p class="cm-muted">{safe_text(window)}</p>{goals}{note}</div>')
+    note = Markup() if has_data else Markup('<p class="cm-muted">{}</p>').format(
+        safe_text(labels("no_metrics")))
+    return Markup('<div class="cm-card cm-campaign-card"><h3><a href="{}">{}</a></h3>'
+                  '<p class="cm-muted">{}</p>{}{}</div>').format(
+        page.link(view.page), safe_text(view.campaign.name), safe_text(window), goals, note)
 
 
 def _window(page: Page, view: CampaignView) -> str:
@@ -101,9 +107,10 @@ def _window(page: Page, view: CampaignView) -> str:
     return ""
 
 
-def _kpi(value: str, label: str, cls: str = "") -> str:
-    return (f'<div class="cm-card cm-kpi {cls}"><div class="cm-kpi-value">{safe_text(value)}'
-            f'</div><div class="cm-kpi-label">{safe_text(label)}</div></div>')
+def _kpi(value: str, label: str, cls: str = "") -> Markup:
+    return Markup('<div class="cm-card cm-kpi {}"><div class="cm-kpi-value">{}</div>'
+                  '<div class="cm-kpi-label">{}</div></div>').format(
+        cls, safe_text(value), safe_text(label))
 
 
 def _followers(site: Site) -> str | None:
@@ -114,42 +121,45 @@ def _followers(site: Site) -> str | None:
     return site.labels.number(sum(latest.values())) if latest else None
 
 
-def _week(page: Page, first: date, title: str) -> str:
+def _week(page: Page, first: date, title: str) -> Markup:
     site, labels = page.site, page.labels
     last = first + timedelta(days=6)
     entries = site.entries_between(first, last)
-    out = [f'<section class="cm-week-list"><h2>{safe_text(title)} '
-           f'<span class="cm-muted">{safe_text(labels.day(first))} – '
-           f"{safe_text(labels.day(last))}</span></h2>"]
+    out = [Markup('<section class="cm-week-list"><h2>{} <span class="cm-muted">{} – {}</span>'
+                  "</h2>").format(safe_text(title), safe_text(labels.day(first)),
+                                  safe_text(labels.day(last)))]
     if not entries:
-        out.append(f'<p class="cm-muted">{safe_text(labels("nothing_this_week"))}</p>')
+        out.append(Markup('<p class="cm-muted">{}</p>').format(
+            safe_text(labels("nothing_this_week"))))
     day = first
     while day <= last:
         slots = group_slots(e for e in entries if e.when and e.when.date() == day)
         if slots:
             today = " cm-today" if day == site.today else ""
-            out.append(f'<div class="cm-agenda-day{today}"><h3>{safe_text(labels.day(day))}'
-                       "</h3><ul>")
+            out.append(Markup('<div class="cm-agenda-day{}"><h3>{}</h3><ul>').format(
+                today, safe_text(labels.day(day))))
             for slot in slots:
-                out.append(f"<li>{chip(page, slot, limit=120)} {states_summary(page, slot)}"
-                           "</li>")
-            out.append("</ul></div>")
+                out.append(Markup("<li>{} {}</li>").format(chip(page, slot, limit=120),
+                                                          states_summary(page, slot)))
+            out.append(Markup("</ul></div>"))
         day += timedelta(days=1)
-    out.append("</section>")
-    return "\n".join(out)
+    out.append(Markup("</section>"))
+    return Markup("\n").join(out)
 
 
 def dashboard(site: Site, directory_urls: bool = True) -> str:
     page = Page(site, "index.md", directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "dashboard"),
-              f'<h1>{safe_text(labels("dashboard"))}</h1><p class="cm-asof">'
-              f'{safe_text(labels("built_for", now=labels.when(site.now), tz=site.zone))}</p>']
+              Markup('<h1>{}</h1><p class="cm-asof">{}</p>').format(
+                  safe_text(labels("dashboard")),
+                  safe_text(labels("built_for", now=labels.when(site.now), tz=site.zone)))]
     if site.errors:
-        blocks.append(admonition("warning", labels("invalid_calendar", n=site.errors), ""))
+        blocks.append(admonition("warning", labels("invalid_calendar", n=site.errors),
+                                 Markup()))
     if site.invalid:
         blocks.append(admonition("warning", labels("invalid_times", ids=", ".join(
-            site.invalid)), ""))
+            site.invalid)), Markup()))
     attention = attention_rows(site)
     # Posts, not post x channel items: "2 posts" is what a stakeholder counts.
     soon = {(e.post_id, e.occurrence) for e in site.entries_between(
@@ -163,21 +173,23 @@ def dashboard(site: Site, directory_urls: bool = True) -> str:
     followers = _followers(site)
     if followers is not None:
         cards.append(_kpi(followers, labels("followers")))
-    blocks.append(f'<div class="cm-cards">{"".join(cards)}</div>')
-    blocks.append(f'<section class="cm-attention"><h2>{safe_text(labels("attention"))}</h2>'
-                  + (log_table(page, attention) if attention else
-                     f'<p class="cm-ok">{safe_text(labels("attention_none"))}</p>')
-                  + "</section>")
+    blocks.append(Markup('<div class="cm-cards">{}</div>').format(Markup("").join(cards)))
+    blocks.append(Markup('<section class="cm-attention"><h2>{}</h2>{}</section>').format(
+        safe_text(labels("attention")),
+        log_table(page, attention) if attention else
+        Markup('<p class="cm-ok">{}</p>').format(safe_text(labels("attention_none")))))
     blocks.append(_week(page, site.week_start(), labels("this_week")))
     blocks.append(_week(page, site.week_start(1), labels("next_week")))
     running = [c for c in site.campaigns if c.status == "active"]
     shown = running or [c for c in site.campaigns if c.status == "upcoming"][:1]
-    kpis = [f'<section class="cm-kpis"><h2>{safe_text(labels("kpis"))}</h2>']
+    kpis = [Markup('<section class="cm-kpis"><h2>{}</h2>').format(safe_text(labels("kpis")))]
     if not running:
-        kpis.append(f'<p class="cm-muted">{safe_text(labels("no_active_campaign"))}</p>')
-    kpis.append('<div class="cm-cards">' + "".join(campaign_card(page, c) for c in shown) +
-                "</div></section>")
-    blocks.append("\n".join(kpis))
+        kpis.append(Markup('<p class="cm-muted">{}</p>').format(
+            safe_text(labels("no_active_campaign"))))
+    kpis.append(Markup('<div class="cm-cards">{}</div></section>').format(
+        Markup("").join(campaign_card(page, c) for c in shown)))
+    blocks.append(Markup("\n").join(kpis))
     if site.drafts:
-        blocks.append(f'<p class="cm-muted">{safe_text(labels("drafts", n=site.drafts))}</p>')
+        blocks.append(Markup('<p class="cm-muted">{}</p>').format(
+            safe_text(labels("drafts", n=site.drafts))))
     return document(labels("report"), blocks)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
 from cmops.report.html import (
@@ -76,25 +78,26 @@ def campaigns_index(site: Site, directory_urls: bool = True) -> str:
             f" / {labels.percent(g.target) if g.percent else labels.number(g.target)}"
             for g in view.goals)
         posts = len({e.post_id for e in view.entries})
-        rows.append(f'<tr><td><a href="{page.link(view.page)}">'
-                    f"{safe_text(view.campaign.name)}</a></td>"
-                    f"<td>{safe_text(_window(page, view))}</td><td>{safe_text(status)}</td>"
-                    f'<td class="cm-num">{posts}</td><td>{safe_text(goals)}</td></tr>')
+        rows.append(Markup('<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td>'
+                           '<td class="cm-num">{}</td><td>{}</td></tr>').format(
+            page.link(view.page), safe_text(view.campaign.name),
+            safe_text(_window(page, view)), safe_text(status), str(posts), safe_text(goals)))
     blocks = [section_bar(page, "campaigns"), heading(labels("campaigns")),
               table([labels("campaign"), labels("window"), labels("status"), labels("count"),
                      labels("kpis")], rows, "cm-campaigns") if rows else
-              f'<p class="cm-muted">{safe_text(labels("no_active_campaign"))}</p>']
+              Markup('<p class="cm-muted">{}</p>').format(
+                  safe_text(labels("no_active_campaign")))]
     return document(labels("campaigns"), blocks)
 
 
-def _timeline(page: Page, view: CampaignView) -> str:
+def _timeline(page: Page, view: CampaignView) -> Markup:
     site, labels = page.site, page.labels
     timed = [e for e in view.entries if e.when]
     days = [e.when.date() for e in timed if e.when]
     first = min([d for d in (view.start,) if d] + days, default=None)
     last = max([d for d in (view.end,) if d] + days, default=None)
     if first is None or last is None:
-        return ""
+        return Markup()
     rows = []
     for channel in view.channels:
         info = site.channels.get(channel)
@@ -115,10 +118,10 @@ def _timeline(page: Page, view: CampaignView) -> str:
     window = (view.start, view.end) if view.start and view.end else None
     svg = timeline(first, last, rows, site.today, labels("timeline"), window,
                    day_label=labels.day, today_label=labels("today"))
-    return f'<figure class="cm-figure cm-timeline">{svg}</figure>'
+    return Markup('<figure class="cm-figure cm-timeline">{}</figure>').format(svg)
 
 
-def _traffic(page: Page, view: CampaignView) -> str:
+def _traffic(page: Page, view: CampaignView) -> Markup:
     """Sessions, engaged sessions and key events per source, from the GA4 files; an empty
     state that says why when there is nothing to show."""
     labels, sources = page.labels, page.site.sources
@@ -126,15 +129,16 @@ def _traffic(page: Page, view: CampaignView) -> str:
     campaign = view.campaign
     matcher = campaign_matcher(campaign)
 
-    def muted(text: str) -> str:
-        return f'<p class="cm-muted">{safe_text(text)}</p>'
+    def muted(text: str) -> Markup:
+        return Markup('<p class="cm-muted">{}</p>').format(safe_text(text))
 
-    title = f'<h2>{safe_text(words["traffic"])}</h2>'
+    section = Markup('<section class="cm-traffic">{}{}</section>')
+    title = Markup("<h2>{}</h2>").format(safe_text(words["traffic"]))
     if not sources.has_traffic or sources.traffic_first is None or \
             sources.traffic_last is None:
-        return f'<section class="cm-traffic">{title}{muted(words["none_collected"])}</section>'
+        return section.format(title, muted(words["none_collected"]))
     if matcher is None:
-        return f'<section class="cm-traffic">{title}{muted(words["untagged"])}</section>'
+        return section.format(title, muted(words["untagged"]))
     name = campaign.utm.get("campaign", campaign.id).replace("{campaign}", campaign.id)
     first, last = labels.day_long(sources.traffic_first), labels.day_long(sources.traffic_last)
     by_source: dict[str, list[float]] = {}
@@ -145,52 +149,53 @@ def _traffic(page: Page, view: CampaignView) -> str:
             sums[1] += visit.engaged_sessions
             sums[2] += visit.key_events
     if not by_source:
-        return (f'<section class="cm-traffic">{title}'
-                f'{muted(words["empty"].format(name=name, first=first, last=last))}</section>')
+        return section.format(title, muted(words["empty"].format(name=name, first=first,
+                                                                 last=last)))
 
-    def cells(values: list[float]) -> str:
-        return "".join(f'<td class="cm-num">'
-                       f'{labels.number(v, 0 if float(v).is_integer() else 1)}</td>'
-                       for v in values)
+    def cells(values: list[float]) -> Markup:
+        return Markup("").join(Markup('<td class="cm-num">{}</td>').format(
+            labels.number(v, 0 if float(v).is_integer() else 1)) for v in values)
 
     ordered = sorted(by_source.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    rows = [f"<tr><td>{safe_text(source or labels('none'))}</td>{cells(sums)}</tr>"
+    rows = [Markup("<tr><td>{}</td>{}</tr>").format(safe_text(source or labels("none")),
+                                                    cells(sums))
             for source, sums in ordered]
     if len(rows) > 1:
         total = [sum(sums[i] for _, sums in ordered) for i in range(3)]
-        rows.append(f'<tr class="cm-total"><th scope="row">{safe_text(words["total"])}</th>'
-                    f"{cells(total)}</tr>")
-    return (f'<section class="cm-traffic">{title}'
-            + table([words["source"], words["sessions"], words["engaged"],
-                     words["key_events"]], rows, "cm-campaign-traffic")
-            + muted(words["note"].format(name=name, first=first, last=last)) + "</section>")
+        rows.append(Markup('<tr class="cm-total"><th scope="row">{}</th>{}</tr>').format(
+            safe_text(words["total"]), cells(total)))
+    return section.format(
+        title, table([words["source"], words["sessions"], words["engaged"],
+                      words["key_events"]], rows, "cm-campaign-traffic")
+        + muted(words["note"].format(name=name, first=first, last=last)))
 
 
 def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True) -> str:
     page = Page(site, view.page, directory_urls)
     labels = site.labels
     campaign = view.campaign
-    meta = [f"<dt>{safe_text(labels('window'))}</dt><dd>{safe_text(_window(page, view))}"
-            + (f" · {safe_text(labels('status_' + view.status))}" if view.status else "")
-            + "</dd>"]
+    fact = Markup("<dt>{}</dt><dd>{}</dd>")
+    meta = [fact.format(safe_text(labels("window")), safe_text(_window(page, view))
+                        + (Markup(" · {}").format(safe_text(labels("status_" + view.status)))
+                           if view.status else Markup()))]
     description = campaign.raw.get("description")
     owner = campaign.raw.get("owner")
     if isinstance(owner, str):
-        meta.append(f"<dt>{safe_text(labels('owner'))}</dt><dd>{safe_text(owner)}</dd>")
+        meta.append(fact.format(safe_text(labels("owner")), safe_text(owner)))
     if view.channels:
-        meta.append(f"<dt>{safe_text(labels('legend'))}</dt><dd>"
-                    + " ".join(channel_tag(site, c) for c in view.channels) + "</dd>")
+        meta.append(fact.format(safe_text(labels("legend")),
+                                Markup(" ").join(channel_tag(site, c) for c in view.channels)))
     if isinstance(description, str):
-        meta.append(f"<dt>{safe_text(labels('description'))}</dt>"
-                    f"<dd>{safe_text(' '.join(description.split()))}</dd>")
+        meta.append(fact.format(safe_text(labels("description")),
+                                safe_text(" ".join(description.split()))))
     has_data = site.sources.has_metrics
-    goals = "".join(goal_html(page, g) for g in view.goals)
-    goal_block = (f'<section class="cm-kpis"><h2>{safe_text(labels("kpis"))}</h2>'
-                  + (f'<div class="cm-cards cm-goals">{goals}</div>' if goals else
-                     f'<p class="cm-muted">{safe_text(labels("no_goals"))}</p>')
-                  + ("" if has_data or not goals else
-                     f'<p class="cm-muted">{safe_text(labels("no_metrics"))}</p>')
-                  + "</section>")
+    goals = Markup("").join(goal_html(page, g) for g in view.goals)
+    muted = Markup('<p class="cm-muted">{}</p>')
+    goal_block = Markup('<section class="cm-kpis"><h2>{}</h2>{}{}</section>').format(
+        safe_text(labels("kpis")),
+        Markup('<div class="cm-cards cm-goals">{}</div>').format(goals) if goals else
+        muted.format(safe_text(labels("no_goals"))),
+        Markup() if has_data or not goals else muted.format(safe_text(labels("no_metrics"))))
     rows = []
     for slot in group_slots(view.entries):
         first = slot[0]
@@ -201,25 +206,26 @@ def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True) -
         inter = sum(e.metrics.interactions or 0 for e in slot if e.metrics)
         reach = sum(e.metrics.impressions or 0 for e in slot if e.metrics)
         known = any(e.metrics for e in slot)
-        rows.append(f"<tr><td>{safe_text(labels.when(first.when)) if first.when else ''}</td>"
-                    f'<td><a href="{href}">{text}</a></td><td>{states}</td>'
-                    f'<td class="cm-num">{labels.number(inter) if known else ""}</td>'
-                    f'<td class="cm-num">{labels.number(reach) if known else ""}</td></tr>'
-                    if href else "")
+        rows.append(Markup('<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td>'
+                           '<td class="cm-num">{}</td><td class="cm-num">{}</td></tr>').format(
+            safe_text(labels.when(first.when)) if first.when else "", href, text, states,
+            labels.number(inter) if known else "", labels.number(reach) if known else "")
+                    if href else Markup())
     posts = table([labels("when"), labels("post"), labels("state"), labels("interactions"),
                    labels("impressions")], rows, "cm-campaign-posts") if rows else \
-        f'<p class="cm-muted">{safe_text(labels("no_posts"))}</p>'
+        muted.format(safe_text(labels("no_posts")))
     blocks = [section_bar(page, "campaigns"), heading(campaign.name),
-              f'<dl class="cm-facts">{"".join(meta)}</dl>', goal_block,
-              f'<section><h2>{safe_text(labels("timeline"))}</h2>{_timeline(page, view)}'
-              "</section>",
-              f'<section><h2>{safe_text(labels("results"))}</h2>{posts}</section>',
+              Markup('<dl class="cm-facts">{}</dl>').format(Markup("").join(meta)), goal_block,
+              Markup("<section><h2>{}</h2>{}</section>").format(safe_text(labels("timeline")),
+                                                               _timeline(page, view)),
+              Markup("<section><h2>{}</h2>{}</section>").format(safe_text(labels("results")),
+                                                               posts),
               _traffic(page, view)]
     # Its text repeats the posts' (searchable on their own pages) and the campaigns index.
     return document(f"{labels('campaign')}: {campaign.name}", blocks, searchable=False)
 
 
-def _filter(page: Page, rows: list[LogRow]) -> str:
+def _filter(page: Page, rows: list[LogRow]) -> Markup:
     """State filter without script: radio buttons and CSS sibling rules (report.css)."""
     labels = page.labels
     counts = Counter(badge_state(r.state) for r in rows)
@@ -228,10 +234,11 @@ def _filter(page: Page, rows: list[LogRow]) -> str:
     out = []
     for value, text in options:
         checked = " checked" if value == "all" else ""
-        out.append(f'<input type="radio" name="cm-f" id="cm-f-{value}" class="cm-f-{value}"'
-                   f'{checked}><label for="cm-f-{value}">{safe_text(text)}</label>')
-    return f'<span class="cm-filter-title">{safe_text(labels("filter"))}:</span>' + \
-        "".join(out)
+        out.append(Markup('<input type="radio" name="cm-f" id="cm-f-{}" class="cm-f-{}"{}>'
+                          '<label for="cm-f-{}">{}</label>').format(
+            value, value, checked, value, safe_text(text)))
+    return Markup('<span class="cm-filter-title">{}:</span>{}').format(
+        safe_text(labels("filter")), Markup("").join(out))
 
 
 def log_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
@@ -247,17 +254,19 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
              or r.state in ("failed", "expired", "needs_human")]
     blocks = [section_bar(page, "published"), heading(labels("published"))]
     if not site.log:
-        blocks.append(f'<p class="cm-muted">{safe_text(labels("log_empty"))}</p>')
+        blocks.append(Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("log_empty"))))
     else:
-        blocks.append(f'<div class="cm-filterable">{_filter(page, shown)}'
-                      f"{log_table(page, shown)}</div>")
+        blocks.append(Markup('<div class="cm-filterable">{}{}</div>').format(
+            _filter(page, shown), log_table(page, shown)))
     if by_month:
-        links = "".join(f'<li><a href="{page.link(f"published/{m}/index.md")}">'
-                        f"{safe_text(labels.month(int(m[:4]), int(m[5:7])))}</a> "
-                        f'<span class="cm-muted">{safe_text(labels("items", n=len(rows)))}'
-                        "</span></li>" for m, rows in sorted(by_month.items(), reverse=True))
-        blocks.append(f'<section><h2>{safe_text(labels("months"))}</h2><ul>{links}</ul>'
-                      "</section>")
+        links = Markup("").join(
+            Markup('<li><a href="{}">{}</a> <span class="cm-muted">{}</span></li>').format(
+                page.link(f"published/{m}/index.md"),
+                safe_text(labels.month(int(m[:4]), int(m[5:7]))),
+                safe_text(labels("items", n=len(rows))))
+            for m, rows in sorted(by_month.items(), reverse=True))
+        blocks.append(Markup("<section><h2>{}</h2><ul>{}</ul></section>").format(
+            safe_text(labels("months")), links))
     pages["published/index.md"] = document(labels("published"), blocks)
     for month, rows in sorted(by_month.items()):
         path = f"published/{month}/index.md"
@@ -265,9 +274,10 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
         title = f"{labels('published')} — {labels.month(int(month[:4]), int(month[5:7]))}"
         pages[path] = document(title, [
             section_bar(page, "published"), heading(title),
-            f'<p class="cm-monthnav"><a href="{page.link("published/index.md")}">‹ '
-            f'{safe_text(labels("published"))}</a></p>',
-            f'<div class="cm-filterable">{_filter(page, rows)}{log_table(page, rows)}</div>'])
+            Markup('<p class="cm-monthnav"><a href="{}">‹ {}</a></p>').format(
+                page.link("published/index.md"), safe_text(labels("published"))),
+            Markup('<div class="cm-filterable">{}{}</div>').format(_filter(page, rows),
+                                                                  log_table(page, rows))])
     return pages
 
 
