@@ -160,11 +160,13 @@ def test_mypy_rejects_plain_str_passed_to_the_report_html_helpers(tmp_path: Path
         admonition("note", "t", "<p>" + "unescaped" + "</p>")
         table(["head"], ["<tr><td>unescaped</td></tr>"])
         document("t", [f"<p>{'unescaped'}</p>"])
+        admonition("note", "t", page)  # a whole page (MarkdownPage) is not an HTML fragment
     """))
     run = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent",
          str(snippet)], capture_output=True, text=True, check=False)
     assert run.returncode == 1, run.stdout + run.stderr
     errors = [line for line in run.stdout.splitlines() if ": error:" in line]
-    assert [e.split(":")[1] for e in errors] == ["9", "10", "11"], run.stdout
-    assert all('"str"' in e and "Markup" in e for e in errors), run.stdout
+    assert [e.split(":")[1] for e in errors] == ["9", "10", "11", "12"], run.stdout
+    assert all('"str"' in e and "Markup" in e for e in errors[:3]), run.stdout
+    assert '"MarkdownPage"; expected "Markup"' in errors[3], run.stdout

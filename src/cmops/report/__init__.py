@@ -50,6 +50,7 @@ from cmops.report.analytics import analytics_page, inbox_page
 from cmops.report.calendar_pages import calendar_pages
 from cmops.report.dashboard import dashboard
 from cmops.report.exports import data_files
+from cmops.report.html import MarkdownPage
 from cmops.report.model import Site, gather, media_paths
 from cmops.report.results import campaign_pages, log_pages
 from cmops.report.sources import parse_sources
@@ -59,7 +60,7 @@ HORIZON = timedelta(days=366)
 """How far ahead repeating posts are expanded."""
 
 
-def pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
+def pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
     """Every generated page: path relative to the report folder -> Markdown."""
     out = {"index.md": dashboard(site, directory_urls)}
     out.update(calendar_pages(site, directory_urls))

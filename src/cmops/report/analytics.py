@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from cmops.report.charts import bar_chart, heatmap, line_chart
 from cmops.report.html import (
+    MarkdownPage,
     Page,
     admonition,
     channel_tag,
@@ -92,7 +93,7 @@ def _bad_files(site: Site) -> Markup:
                           Markup("<li>{}</li>").format(safe_text(b)) for b in site.sources.bad)))
 
 
-def analytics_page(site: Site, directory_urls: bool = True) -> str:
+def analytics_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "analytics/index.md", directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "analytics"), heading(labels("analytics")), _bad_files(site)]
@@ -182,7 +183,7 @@ def _author(m: Message) -> Markup:
     return safe_link(m.author_url, shown) if m.author_url else safe_text(shown)
 
 
-def inbox_page(site: Site, directory_urls: bool = True) -> str:
+def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "inbox/index.md", directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "inbox"), heading(labels("inbox")), _bad_files(site)]

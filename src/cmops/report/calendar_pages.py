@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from cmops.render import Rendered
 from cmops.report.html import (
+    MarkdownPage,
     Page,
     badge,
     channel_tag,
@@ -61,7 +62,7 @@ def _by_day(site: Site) -> dict[date, list[Entry]]:
     return days
 
 
-def calendar_index(site: Site, directory_urls: bool = True) -> str:
+def calendar_index(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "calendar/index.md", directory_urls)
     labels = site.labels
     counts: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -152,7 +153,7 @@ def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Marku
 
 
 def month_page(site: Site, month: tuple[int, int], days: dict[date, list[Entry]],
-               directory_urls: bool = True) -> str:
+               directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, month_page_path(month), directory_urls)
     labels = site.labels
     index = site.months.index(month)
@@ -292,7 +293,7 @@ def post_section(page: Page, view: PostView) -> Markup:
 
 
 def posts_page(site: Site, path: str, title: str, views: Sequence[PostView],
-               back: str | None, directory_urls: bool = True) -> str:
+               back: str | None, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, path, directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "calendar"), heading(title)]
@@ -303,7 +304,7 @@ def posts_page(site: Site, path: str, title: str, views: Sequence[PostView],
     return document(title, blocks)
 
 
-def calendar_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
+def calendar_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
     days = _by_day(site)
     pages = {"calendar/index.md": calendar_index(site, directory_urls)}
     for month in site.months:

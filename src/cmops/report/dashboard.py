@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from cmops.report.html import (
+    MarkdownPage,
     Page,
     admonition,
     badge,
@@ -147,7 +148,7 @@ def _week(page: Page, first: date, title: str) -> Markup:
     return Markup("\n").join(out)
 
 
-def dashboard(site: Site, directory_urls: bool = True) -> str:
+def dashboard(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "index.md", directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "dashboard"),

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
 from cmops.report.html import (
+    MarkdownPage,
     Page,
     channel_tag,
     document,
@@ -64,7 +65,7 @@ def _window(page: Page, view: CampaignView) -> str:
     return labels("none")
 
 
-def campaigns_index(site: Site, directory_urls: bool = True) -> str:
+def campaigns_index(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "campaigns/index.md", directory_urls)
     labels = site.labels
     rows = []
@@ -170,7 +171,8 @@ def _traffic(page: Page, view: CampaignView) -> Markup:
         + muted(words["note"].format(name=name, first=first, last=last)))
 
 
-def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True) -> str:
+def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True
+                  ) -> MarkdownPage:
     page = Page(site, view.page, directory_urls)
     labels = site.labels
     campaign = view.campaign
@@ -241,13 +243,13 @@ def _filter(page: Page, rows: list[LogRow]) -> Markup:
         safe_text(labels("filter")), Markup("").join(out))
 
 
-def log_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
+def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
     labels = site.labels
     by_month: dict[str, list[LogRow]] = defaultdict(list)
     for row in site.log:
         if row.when:
             by_month[month_name((row.when.year, row.when.month))].append(row)
-    pages: dict[str, str] = {}
+    pages: dict[str, MarkdownPage] = {}
     page = Page(site, "published/index.md", directory_urls)
     since = site.now - timedelta(days=RECENT_DAYS)
     shown = [r for r in site.log if r.when is None or r.when >= since
@@ -281,7 +283,7 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
     return pages
 
 
-def campaign_pages(site: Site, directory_urls: bool = True) -> dict[str, str]:
+def campaign_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
     pages = {"campaigns/index.md": campaigns_index(site, directory_urls)}
     for view in site.campaigns:
         pages[view.page] = campaign_page(site, view, directory_urls)
