@@ -212,12 +212,12 @@ class _Run:
             counters = self._metrics(reader, mine, summary)
             summary.followers = reader.followers()
             # Adapters say why a read is unavailable (a tier, a permission) when they know.
-            summary.unavailable.update(getattr(adapter, "unavailable", {}) or {})
+            summary.unavailable.update(reader.unavailable)
             if summary.followers is None and "followers" not in summary.unavailable:
                 summary.unavailable["followers"] = f"{network} gives no follower count here"
             self._snapshot(summary, mine, counters)
             self._inbox(reader, adapter, summary)
-            summary.unavailable.update(getattr(adapter, "unavailable", {}) or {})
+            summary.unavailable.update(reader.unavailable)
         except PublishError as exc:
             summary.error = str(exc)
             self.progress(name, f"error: {exc}")

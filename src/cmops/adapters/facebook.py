@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import re
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
-
-import httpx
 
 from cmops.adapters.base import (
     CannotTell,
@@ -45,132 +42,23 @@ from cmops.adapters.base import (
     Outgoing,
     Rejected,
     Remote,
-    Transient,
     refuse_unsendable,
 )
-from cmops.adapters.http import client, send
+from cmops.adapters.graph import (
+    GRAPH_VERSION,
+    LOOKBACK,
+    Graph,
+    GraphReading,
+    Unreadable,
+    how_to_resolve,
+    insight_values,
+)
 from cmops.adapters.reading import Counters, InboxItem
-from cmops.retry import wait_from_headers
 from cmops.text.limits import NETWORKS, NetworkRules
 
-GRAPH_VERSION = "v23.0"
-"""The one place the Graph API version is pinned (Facebook and Instagram)."""
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80004, 80005, 80006, 80008})
-TRANSIENT_CODES = frozenset({1, 2})
-"""Graph's "unknown error" and "service temporarily unavailable"."""
-LOOKBACK = timedelta(minutes=2)
 MAX_PAGES = 3
 ENGAGEMENT = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
               "shares")
-_CODE = re.compile(r"\(#(\d+)\)")
-
-
-def graph_wait(headers: httpx.Headers, now: datetime) -> float | None:
-    """Minutes in ``X-Business-Use-Case-Usage`` (``estimated_time_to_regain_access``), else
-    the usual headers."""
-    try:
-        usage = json.loads(headers.get("X-Business-Use-Case-Usage", "{}"))
-        minutes = [int(entry["estimated_time_to_regain_access"]) for entries in usage.values()
-                   for entry in entries if "estimated_time_to_regain_access" in entry]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        minutes = []
-    return max(minutes) * 60.0 if minutes else wait_from_headers(headers, now)
-
-
-def graph_check(response: httpx.Response, redact: Callable[[str], str]) -> httpx.Response:
-    """Graph errors are ``{error: {message, type, code, error_subcode, fbtrace_id}}``; the
-    code, not the HTTP status, says whether waiting helps."""
-    try:
-        error = response.json().get("error")
-        code = int(error.get("code"))
-    except (ValueError, AttributeError, TypeError):
-        return response  # not a Graph error: http.check decides from the status
-    user = " ".join(str(error.get("error_user_msg") or error.get("message") or "").split())
-    if not user.startswith(f"(#{code})"):
-        user = f"(#{code}) {user}"
-    message = redact(f"HTTP {response.status_code}: {user}")[:300]
-    if code in RATE_LIMIT_CODES:
-        # Reported as a 429 whatever the HTTP status: it is a rate limit, nothing was done.
-        raise Transient(f"rate limited: {message}", maybe_sent=False, status=429,
-                        retry_after=graph_wait(response.headers, datetime.now(UTC)))
-    if code in TRANSIENT_CODES or error.get("is_transient") is True \
-            or response.status_code >= 500:
-        raise Transient(message, maybe_sent=True, status=response.status_code)
-    raise Rejected(message, status=response.status_code)
-
-
-class Graph:
-    """A Graph API client for one token: every call carries it and maps Graph's errors."""
-
-    def __init__(self, ctx: ChannelContext, server: object, token: str) -> None:
-        if not isinstance(server, str) or not server.startswith(("https://", "http://")):
-            raise NotConfigured(f"channel {ctx.name}: {ctx.network} server must be an "
-                                "http(s) URL")
-        self.redact = ctx.redactor
-        self.redact.add(token)
-        self.token = token
-        self.http = client(ctx, server.rstrip("/"))
-
-    def post(self, path: str, data: dict[str, str], files: Any = None) -> Any:
-        form = {**data, "access_token": self.token}
-        return send(self.redact, lambda: graph_check(
-            self.http.post(path, data=form, files=files), self.redact)).json()
-
-    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        query = {**(params or {}), "access_token": self.token}
-        return send(self.redact, lambda: graph_check(
-            self.http.get(path, params=query), self.redact)).json()
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def graph_code(exc: Rejected) -> int | None:
-    """The Graph error code :func:`graph_check` put first in the message, as ``(#code)``."""
-    found = _CODE.search(str(exc))
-    return int(found[1]) if found else None
-
-
-def denied(exc: Rejected) -> bool:
-    """A permission the token lacks (code 10, or 200-299): unavailable, not an error."""
-    code = graph_code(exc)
-    return code is not None and (code == 10 or 200 <= code <= 299)
-
-
-def gone(exc: Rejected) -> bool:
-    """Reading a node that does not exist (any more): code 100, or a plain 404."""
-    return exc.status == 404 or graph_code(exc) == 100
-
-
-def insight_values(body: Any) -> dict[str, int]:
-    """``{name: value}`` from an insights answer: a post's ``values[0].value`` or an
-    account's ``total_value.value``."""
-    out: dict[str, int] = {}
-    for entry in (body.get("data") if isinstance(body, dict) else None) or []:
-        if not isinstance(entry, dict):
-            continue
-        values = entry.get("values")
-        value = (values[0] if isinstance(values, list) and values else
-                 entry.get("total_value") or {})
-        number = value.get("value") if isinstance(value, dict) else None
-        if isinstance(number, int) and not isinstance(number, bool):
-            out[str(entry.get("name"))] = number
-    return out
-
-
-class GraphNotes:
-    unavailable: dict[str, str]
-    """What this run could not read and why, keyed like a collect summary's
-    ``unavailable`` (``metrics``, ``followers``, ``inbox``; ``impressions`` when only
-    those are missing)."""
-
-    def note(self, what: str, why: str) -> None:
-        if not hasattr(self, "unavailable"):
-            self.unavailable = {}
-        self.unavailable[what] = why
-
-    def noted(self, what: str) -> bool:
-        return what in getattr(self, "unavailable", {})
 
 
 def _summary(data: Any, edge: str) -> int | None:
@@ -178,12 +66,7 @@ def _summary(data: Any, edge: str) -> int | None:
     return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
-def how_to_resolve(out: Outgoing) -> str:
-    return (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
-            "(or --as retry to send it again)")
-
-
-class FacebookAdapter(GraphNotes):
+class FacebookAdapter:
     network: ClassVar[str] = "facebook"
     reconcile_by: ClassVar[str] = "lookup"
     rules: ClassVar[NetworkRules] = NETWORKS["facebook"]
@@ -198,7 +81,12 @@ class FacebookAdapter(GraphNotes):
                                 "{page_token: …}")
         server = ctx.settings.get("server", "https://graph.facebook.com")
         self.graph = Graph(ctx, server, token)
+        self.reading = GraphReading(self.graph)
         self.page = f"/{GRAPH_VERSION}/{page}"
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return self.reading.unavailable
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people; Graph takes no key
@@ -256,16 +144,14 @@ class FacebookAdapter(GraphNotes):
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         out: dict[str, Counters | None] = {}
         for remote in remotes:
-            try:
-                data = self.graph.get(f"/{GRAPH_VERSION}/{remote}", {"fields": ENGAGEMENT})
-            except Rejected as exc:
-                if gone(exc):
-                    out[remote] = None
-                    continue
-                if not denied(exc):
-                    raise
-                self.note("metrics", f"Facebook: the Page token cannot read engagement "
-                          f"(pages_read_engagement) ({exc})")
+            data = self.reading.read(
+                f"/{GRAPH_VERSION}/{remote}", {"fields": ENGAGEMENT}, "metrics",
+                "Facebook: the Page token cannot read engagement (pages_read_engagement)",
+                gone=True)
+            if data is Unreadable.GONE:
+                out[remote] = None
+                continue
+            if data is Unreadable.DENIED:
                 return {**{r: Counters() for r in remotes}, **out}
             shares = data.get("shares")
             out[remote] = Counters(
@@ -276,32 +162,26 @@ class FacebookAdapter(GraphNotes):
         return out
 
     def _impressions(self, remote: str) -> int | None:
-        if self.noted("impressions"):
+        if self.reading.noted("impressions"):
             return None  # refused once in this run: not asked again
-        try:
-            found = insight_values(self.graph.get(f"/{GRAPH_VERSION}/{remote}/insights",
-                                                  {"metric": "post_impressions"}))
-        except Rejected as exc:
-            if not (denied(exc) or graph_code(exc) == 100):
-                raise
-            self.note("impressions", f"Facebook: no post impressions for this Page or token "
-                      f"({exc})")
+        found = self.reading.read(
+            f"/{GRAPH_VERSION}/{remote}/insights", {"metric": "post_impressions"},
+            "impressions", "Facebook: no post impressions for this Page or token",
+            gone=True, note_gone=True)
+        if isinstance(found, Unreadable):
             return None
-        return found.get("post_impressions")
+        return insight_values(found).get("post_impressions")
 
     def followers(self) -> int | None:
-        try:
-            data = self.graph.get(self.page, {"fields": "followers_count"})
-        except Rejected as exc:
-            if not denied(exc):
-                raise
-            self.note("followers", f"Facebook: the Page token cannot read the follower "
-                      f"count ({exc})")
+        data = self.reading.read(
+            self.page, {"fields": "followers_count"}, "followers",
+            "Facebook: the Page token cannot read the follower count")
+        if isinstance(data, Unreadable):
             return None
         count = data.get("followers_count")
         return count if isinstance(count, int) and not isinstance(count, bool) else None
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
-        self.note("inbox", "Facebook: Page comments, mentions and Messenger are not read in "
-                  "this version")
+        self.reading.note("inbox", "Facebook: Page comments, mentions and Messenger are not "
+                          "read in this version")
         return [], cursor

@@ -47,14 +47,12 @@ from cmops.adapters.base import (
     Transient,
     refuse_unsendable,
 )
-from cmops.adapters.facebook import (
+from cmops.adapters.graph import (
     GRAPH_VERSION,
     LOOKBACK,
     Graph,
-    GraphNotes,
-    denied,
-    gone,
-    graph_code,
+    GraphReading,
+    Unreadable,
     how_to_resolve,
     insight_values,
 )
@@ -97,6 +95,8 @@ class ContainerAdapter:
         self.media_base = base.rstrip("/") + "/" if isinstance(base, str) and base.startswith(
             "https://") else None
         self.graph = Graph(ctx, ctx.settings.get("server", self.host), token)
+        self.reading = GraphReading(self.graph)
+        """The reading side (Instagram and Threads readers), built on the same client."""
         self.account = f"/{self.version}/{account}"
         self.sleep = sleep
         self.poll_seconds = float(ctx.settings.get("poll_seconds", POLL_SECONDS))
@@ -205,21 +205,22 @@ class ContainerAdapter:
         self.graph.close()
 
 
-class InstagramAdapter(ContainerAdapter, GraphNotes):
+class InstagramAdapter(ContainerAdapter):
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return self.reading.unavailable
+
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         out: dict[str, Counters | None] = {}
         for remote in remotes:
-            try:
-                data = self.graph.get(f"/{self.version}/{remote}",
-                                      {"fields": "like_count,comments_count"})
-            except Rejected as exc:
-                if gone(exc):
-                    out[remote] = None
-                    continue
-                if not denied(exc):
-                    raise
-                self.note("metrics", f"Instagram: this token cannot read the posts ({exc})")
+            data = self.reading.read(f"/{self.version}/{remote}",
+                                     {"fields": "like_count,comments_count"}, "metrics",
+                                     "Instagram: this token cannot read the posts", gone=True)
+            if data is Unreadable.GONE:
+                out[remote] = None
+                continue
+            if data is Unreadable.DENIED:
                 return {**{r: Counters() for r in remotes}, **out}
             seen = self._insights(remote)
             out[remote] = Counters(likes=_int(data.get("like_count")),
@@ -228,28 +229,18 @@ class InstagramAdapter(ContainerAdapter, GraphNotes):
         return out
 
     def _insights(self, remote: str) -> dict[str, int]:
-        if self.noted("impressions"):
+        if self.reading.noted("impressions"):
             return {}
-        try:
-            return insight_values(self.graph.get(f"/{self.version}/{remote}/insights",
-                                                 {"metric": "views,shares"}))
-        except Rejected as exc:
-            if not (denied(exc) or graph_code(exc) == 100):
-                raise
-            self.note("impressions", f"Instagram: no views or shares for this account or "
-                      f"token (instagram_manage_insights) ({exc})")
-            return {}
+        found = self.reading.read(
+            f"/{self.version}/{remote}/insights", {"metric": "views,shares"}, "impressions",
+            "Instagram: no views or shares for this account or token "
+            "(instagram_manage_insights)", gone=True, note_gone=True)
+        return {} if isinstance(found, Unreadable) else insight_values(found)
 
     def followers(self) -> int | None:
-        try:
-            return _int(self.graph.get(self.account, {"fields": "followers_count"}).get(
-                "followers_count"))
-        except Rejected as exc:
-            if not denied(exc):
-                raise
-            self.note("followers", f"Instagram: this token cannot read the follower count "
-                      f"({exc})")
-            return None
+        data = self.reading.read(self.account, {"fields": "followers_count"}, "followers",
+                                 "Instagram: this token cannot read the follower count")
+        return None if isinstance(data, Unreadable) else _int(data.get("followers_count"))
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
         """Posts the account is tagged in, newest first; the cursor is the newest one's
@@ -259,29 +250,26 @@ class InstagramAdapter(ContainerAdapter, GraphNotes):
         params = {"fields": TAG_FIELDS, "limit": str(TAG_PAGE if since else FIRST_TAGS)}
         items: list[InboxItem] = []
         newest, newest_at = cursor, since
-        try:
-            for _ in range(TAG_PAGES if since else 1):
-                page = self.graph.get(f"{self.account}/tags", params)
-                posts = [p for p in page.get("data") or [] if isinstance(p, dict)]
-                for post in posts:
-                    item = _tagged(post)
-                    if item is None or (since is not None and item.received_at < since):
-                        continue
-                    items.append(item)
-                    if newest_at is None or item.received_at > newest_at:
-                        newest, newest_at = str(post["timestamp"]), item.received_at
-                after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
-                older = [p for p in posts if (t := _time(p.get("timestamp"))) and since
-                         and t < since]
-                if older or not (page.get("paging") or {}).get("next") or not after:
-                    break
-                params["after"] = str(after)
-        except Rejected as exc:
-            if not denied(exc):
-                raise
-            self.note("inbox", f"Instagram: this token cannot read the posts the account is "
-                      f"tagged in (instagram_manage_comments) ({exc})")
-            return [], cursor
+        for _ in range(TAG_PAGES if since else 1):
+            page = self.reading.read(f"{self.account}/tags", dict(params), "inbox",
+                                     "Instagram: this token cannot read the posts the account "
+                                     "is tagged in (instagram_manage_comments)")
+            if isinstance(page, Unreadable):
+                return [], cursor
+            posts = [p for p in page.get("data") or [] if isinstance(p, dict)]
+            for post in posts:
+                item = _tagged(post)
+                if item is None or (since is not None and item.received_at < since):
+                    continue
+                items.append(item)
+                if newest_at is None or item.received_at > newest_at:
+                    newest, newest_at = str(post["timestamp"]), item.received_at
+            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+            older = [p for p in posts if (t := _time(p.get("timestamp"))) and since
+                     and t < since]
+            if older or not (page.get("paging") or {}).get("next") or not after:
+                break
+            params["after"] = str(after)
         return items, newest
 
 

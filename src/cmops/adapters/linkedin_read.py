@@ -42,16 +42,18 @@ class LinkedInReading:
     redact: Redactor
     author: str
 
-    unavailable: dict[str, str]
-    """What this run could not read and why, keyed like a collect summary's
-    ``unavailable`` (``metrics``, ``followers``, ``inbox``)."""
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """What this run could not read and why, keyed like a collect summary's
+        ``unavailable`` (``metrics``, ``followers``, ``inbox``): empty until a read is
+        refused."""
+        found: dict[str, str] = vars(self).setdefault("_unavailable", {})
+        return found
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         raise NotImplementedError  # the adapter's own, with LinkedIn's quota handling
 
     def _note(self, what: str, why: str) -> None:
-        if not hasattr(self, "unavailable"):
-            self.unavailable = {}
         self.unavailable[what] = why
 
     @property

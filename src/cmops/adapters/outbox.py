@@ -132,6 +132,11 @@ class OutboxAdapter:
         write_atomic(self.dir / "feed.xml", ("\n".join(lines) + "\n").encode("utf-8"))
 
     # -- reading (cmops collect): a feed has no audience the outbox can count ---------------
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Nothing is ever refused: a feed simply has no counters."""
+        return {}
+
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         """Every post is there, with no counters: each count is unavailable (None)."""
         return {remote: Counters() for remote in remotes}

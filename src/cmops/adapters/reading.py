@@ -11,7 +11,7 @@ Every method takes and returns plain values; times are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -57,6 +57,14 @@ class InboxItem:
 
 @runtime_checkable
 class Reader(Protocol):
+    @property
+    def unavailable(self) -> Mapping[str, str]:
+        """What this run could not read and why (a tier, a permission, this version),
+        keyed like a collect summary's ``unavailable`` (``metrics``, ``followers``,
+        ``inbox``, ``impressions``, ``search``…); empty when everything was read. Collect
+        copies it after reading, so an adapter fills it as it reads."""
+        ...
+
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         """Totals per remote id; None for a post the network no longer shows."""
         ...

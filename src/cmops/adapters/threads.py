@@ -33,15 +33,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote
-from cmops.adapters.facebook import (
-    LOOKBACK,
-    GraphNotes,
-    denied,
-    gone,
-    how_to_resolve,
-    insight_values,
-)
+from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Remote
+from cmops.adapters.graph import LOOKBACK, Unreadable, how_to_resolve, insight_values
 from cmops.adapters.instagram import ContainerAdapter
 from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
@@ -49,7 +42,7 @@ from cmops.text.limits import NETWORKS, NetworkRules
 POST_METRICS = "views,likes,replies,reposts,quotes"
 
 
-class ThreadsAdapter(ContainerAdapter, GraphNotes):
+class ThreadsAdapter(ContainerAdapter):
     network: ClassVar[str] = "threads"
     rules: ClassVar[NetworkRules] = NETWORKS["threads"]
     host: ClassVar[str] = "https://graph.threads.net"
@@ -58,6 +51,10 @@ class ThreadsAdapter(ContainerAdapter, GraphNotes):
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"
     text_field: ClassVar[str] = "text"
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return self.reading.unavailable
 
     def fields(self, out: Outgoing) -> dict[str, str]:
         reply = {"reply_to_id": out.reply_to.id} if out.reply_to else {}
@@ -105,35 +102,29 @@ class ThreadsAdapter(ContainerAdapter, GraphNotes):
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         out: dict[str, Counters | None] = {}
         for remote in remotes:
-            try:
-                found = insight_values(self.graph.get(f"/{self.version}/{remote}/insights",
-                                                      {"metric": POST_METRICS}))
-            except Rejected as exc:
-                if gone(exc):
-                    out[remote] = None
-                    continue
-                if not denied(exc):
-                    raise
-                self.note("metrics", f"Threads: post insights need threads_manage_insights "
-                          f"({exc})")
+            data = self.reading.read(f"/{self.version}/{remote}/insights",
+                                     {"metric": POST_METRICS}, "metrics",
+                                     "Threads: post insights need threads_manage_insights",
+                                     gone=True)
+            if data is Unreadable.GONE:
+                out[remote] = None
+                continue
+            if data is Unreadable.DENIED:
                 return {**{r: Counters() for r in remotes}, **out}
+            found = insight_values(data)
             out[remote] = Counters(likes=found.get("likes"), comments=found.get("replies"),
                                    shares=found.get("reposts"), quotes=found.get("quotes"),
                                    impressions=found.get("views"))
         return out
 
     def followers(self) -> int | None:
-        try:
-            found = insight_values(self.graph.get(f"{self.account}/threads_insights",
-                                                  {"metric": "followers_count"}))
-        except Rejected as exc:
-            if not denied(exc):
-                raise
-            self.note("followers", f"Threads: the follower count needs "
-                      f"threads_manage_insights ({exc})")
-            return None
-        return found.get("followers_count")
+        data = self.reading.read(f"{self.account}/threads_insights",
+                                 {"metric": "followers_count"}, "followers",
+                                 "Threads: the follower count needs threads_manage_insights")
+        return None if isinstance(data, Unreadable) else insight_values(data).get(
+            "followers_count")
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
-        self.note("inbox", "Threads: replies and mentions are not read in this version")
+        self.reading.note("inbox", "Threads: replies and mentions are not read in this "
+                          "version")
         return [], cursor

@@ -60,9 +60,13 @@ class XReading:
     redact: Redactor
     user_id: str
 
-    unavailable: dict[str, str]
-    """What this run could not read and why, keyed like a collect summary's
-    ``unavailable`` (``metrics``, ``followers``, ``inbox``)."""
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """What this run could not read and why, keyed like a collect summary's
+        ``unavailable`` (``metrics``, ``followers``, ``inbox``): empty until a read is
+        refused."""
+        found: dict[str, str] = vars(self).setdefault("_unavailable", {})
+        return found
 
     def _read(self, path: str, params: dict[str, str]) -> Any:
         def call() -> httpx.Response:
@@ -74,8 +78,6 @@ class XReading:
         return send(self.redact, call).json()
 
     def _note(self, what: str, why: str) -> None:
-        if not hasattr(self, "unavailable"):
-            self.unavailable = {}
         self.unavailable[what] = why
 
     def _me_with_metrics(self) -> dict[str, Any]:
