@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.graph import FakeGraph
+from tests.fakes.graph import FakeGraph, graph_error
 
 from cmops.adapters import ChannelContext, Rejected
 from cmops.adapters.facebook import FacebookAdapter
+from cmops.adapters.graph import GraphError
 from cmops.adapters.instagram import InstagramAdapter
 from cmops.adapters.reading import Counters, ReplyChecker, Searcher, reader_of
 from cmops.adapters.threads import ThreadsAdapter
@@ -125,6 +126,27 @@ def test_facebook_without_permission_is_unavailable(facebook: FacebookAdapter,
         expired.followers()
     assert "expired-canary" not in str(caught.value)
     expired.close()
+
+
+def test_the_graph_code_field_decides_not_the_message(facebook: FacebookAdapter,
+                                                      fake: FakeGraph,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    a = fake._publish(message="a")["id"]
+    answers = iter([graph_error(400, 190, "(#100) (#10) quoted, but the token expired",
+                                error_subcode=463),
+                    graph_error(400, 10, "(#100) said, but code 10 (permission)")])
+
+    def refuse() -> None:
+        raise next(answers)
+
+    monkeypatch.setattr(fake, "_forbid_insights", refuse)
+    with pytest.raises(GraphError) as caught:  # 190: an error, whatever the text quotes
+        facebook.metrics([a])
+    assert (caught.value.code, caught.value.subcode, caught.value.fbtrace_id) == (
+        190, 463, "AbCdEfGh123")
+    assert "impressions" not in facebook.unavailable
+    assert facebook.metrics([a])[a] == Counters(likes=0, comments=0, shares=0)
+    assert "code 10" in facebook.unavailable["impressions"]
 
 
 # -- Instagram -------------------------------------------------------------------------------
