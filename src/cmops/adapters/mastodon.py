@@ -80,6 +80,7 @@ class MastodonAdapter(MastodonReader):
         self._instance_read = False
         self.unavailable: dict[str, str] = {}
         """What collect could not read and why (read by cmops.collect)."""
+        self._account = None
         self._seen: list[dict[str, Any]] = []
         """The account's statuses read by earlier look-ups of this run, newest first..."""
         self._seen_since: datetime | None = None

@@ -40,6 +40,8 @@ class MastodonReader:
     http: httpx.Client
     redact: Redactor
     unavailable: dict[str, str]
+    _account: dict[str, Any] | None
+    """The authenticated account, read once per run (None until first needed)."""
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     # Reading needs the read:statuses, read:notifications and profile (or read:accounts)
@@ -48,8 +50,8 @@ class MastodonReader:
         return send(self.redact, lambda: self.http.get(path, params=params)).json()
 
     def _me(self) -> dict[str, Any]:
-        if not hasattr(self, "_account"):
-            self._account: dict[str, Any] = self._get("/api/v1/accounts/verify_credentials")
+        if self._account is None:
+            self._account = self._get("/api/v1/accounts/verify_credentials")
         return self._account
 
     def _page(self, url: str, params: Any) -> Any:
