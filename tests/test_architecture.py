@@ -13,11 +13,11 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 CORE = ("cmops.model", "cmops.schedule", "cmops.render", "cmops.text", "cmops.rules",
         "cmops.validate", "cmops.plan", "cmops.kpi", "cmops.gate", "cmops.ids", "cmops.diff",
         "cmops.problems", "cmops.yamlsafe", "cmops.content")
-EDGES = ("cmops.adapters", "cmops.stores", "cmops.report", "cmops.cli", "cmops.commands")
+EDGES = ("cmops.adapters", "cmops.stores", "cmops.report", "cmops.cli")
 RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (CORE, (*EDGES, "httpx", "click", "subprocess")),
-    (("cmops.adapters",), ("cmops.stores", "cmops.report", "cmops.cli", "cmops.commands")),
-    (("cmops.stores",), ("cmops.adapters", "cmops.report", "cmops.cli", "cmops.commands")),
+    (("cmops.adapters",), ("cmops.stores", "cmops.report", "cmops.cli")),
+    (("cmops.stores",), ("cmops.adapters", "cmops.report", "cmops.cli")),
     (("cmops.report",), ("cmops.adapters", "cmops.cli", "cmops.ga4")),
 ]
 ALLOWED = {("cmops.validate", "cmops.linkcheck")}
@@ -68,4 +68,13 @@ def test_the_check_would_catch_a_forbidden_import(here: str, name: str) -> None:
 def test_every_module_is_seen() -> None:
     modules = {here for here, _, _ in imports()}
     assert {"cmops.plan", "cmops.adapters.mastodon", "cmops.report.html",
-            "cmops.stores.git"} <= modules
+            "cmops.stores.git", "cmops.cli", "cmops.cli.publish"} <= modules
+
+
+def test_the_cli_is_one_package_and_nothing_below_imports_it() -> None:
+    """Every command is a module of ``cmops.cli``; no library module reaches up into it."""
+    assert not (SRC / "cmops" / "commands").exists()
+    upward = [f"{here} imports {name} (line {line})" for here, name, line in imports()
+              if _under(name, ("cmops.cli",)) and not _under(here, ("cmops.cli",))
+              and here not in ("cmops.__main__", "cmops.docgen")]
+    assert upward == []

@@ -17,7 +17,7 @@ from tests.conftest import PROJECT, Runner, json_out
 from tests.test_workflows import lint_workflows, policy_problems, unmapped_secrets
 
 from cmops import __version__
-from cmops.commands.init import LOCAL_ACTION, TemplateError, render, scaffold_files, substitute
+from cmops.cli.init import LOCAL_ACTION, TemplateError, render, scaffold_files, substitute
 from cmops.schemas import SCHEMA_NAMES
 
 WORKFLOWS = ["crisis.yml", "publish.yml", "report.yml", "review-comment.yml", "review.yml"]

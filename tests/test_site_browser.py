@@ -488,7 +488,7 @@ def test_every_link_in_the_report_resolves(content: Path) -> None:
 
 def test_the_build_ran_without_publishing_secrets(content: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from cmops.commands.report import build_env
+    from cmops.cli.report import build_env
     from cmops.validate import load_calendar
 
     monkeypatch.setenv("MASTODON_TOKEN", "canary-secret")

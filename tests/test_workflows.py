@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cmops.commands.init import PUBLISH_ENVIRONMENT, channel_secret_names, own_files
+from cmops.cli.init import PUBLISH_ENVIRONMENT, channel_secret_names, own_files
 from cmops.publish import DEFAULT_BUDGET
 from cmops.yamlsafe import load_bytes
 
@@ -299,8 +299,8 @@ def test_workflows_are_what_cmops_init_renders_for_this_repository() -> None:
     stale = [rel for rel, text in own_files(ROOT).items()
              if (ROOT / rel).read_text("utf-8") != text]
     assert stale == [], ("the workflows are rendered from the templates in "
-                         "src/cmops/commands/init.py: edit those, then run "
-                         "python -m cmops.commands.init")
+                         "src/cmops/templates/: edit those, then run "
+                         "python -m cmops.cli.init")
 
 
 def test_publish_schedule_is_off_the_hour_and_dispatch_takes_the_three_inputs() -> None:

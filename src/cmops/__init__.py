@@ -5,14 +5,16 @@ them, ``cmops plan`` shows what will go out, ``cmops publish`` sends it exactly 
 
 The parts, and which may import which (``tests/test_architecture.py`` enforces the arrows)::
 
-    cli, commands ──────────────► everything below (a thin shell: parse, call, render)
+    cli (one module a command) ─► everything below (a thin shell: parse, call, print;
+                                  the renderers live beside their data: output,
+                                  planview, status)
     report (site) ──────────────► core, stores' data files, kpi          ✗ adapters
     publish, collect, status ───► core, adapters, stores, ledger
     adapters (one per network) ─► core's declarations (text.limits), secrets, http   ✗ stores,
                                   report, cli
     stores (local dir, git) ────► ledger, ids, atomic                     ✗ adapters, report
     core ───────────────────────► nothing above: pure data in, data out   ✗ adapters, stores,
-                                  report, cli, commands; no httpx, click or subprocess
+                                  report, cli; no httpx, click or subprocess
 
     core = model, schedule, render, text, rules, validate, plan, kpi, gate, ids, diff,
            problems, yamlsafe, content (validate reads the files it is given; its opt-in

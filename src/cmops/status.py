@@ -155,3 +155,26 @@ def _save_resolved(store: Store, record: Record) -> None:
         raise ResolveError(f"{record.key} is being published by a run right now; try again "
                            "when it ends")
     store.checkpoint()
+
+
+def as_json(rows: list[Row], store: str) -> str:
+    """``cmops status --format json``: the store and every row."""
+    import json
+
+    return json.dumps({"store": store, "items": [r.as_json() for r in rows]},
+                      indent=2, ensure_ascii=False)
+
+
+def as_text(rows: list[Row], store: str) -> str:
+    """``cmops status`` for people: the store, then one line per row."""
+    lines = [f"Ledger in {store}"]
+    for r in rows:
+        extra = r.url or r.error or ""
+        parts = f" ({r.parts} parts)" if r.parts > 1 else ""
+        tries = f" after {r.attempts} sends" if r.attempts > r.parts else ""
+        when = r.when or "on request"
+        lines.append(f"{r.state:<12} {when:<21} {r.key:<40} {extra}{parts}{tries}")
+    return "\n".join(lines)
+
+
+RENDERERS = {"text": as_text, "json": as_json}

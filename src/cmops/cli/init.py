@@ -149,7 +149,7 @@ def own_files(root: Path) -> dict[str, str]:
 
 def write_own_files(root: Path) -> list[str]:
     """Rewrite this repository's workflows and action.yml from the templates (after editing
-    ``src/cmops/templates/``): ``python -m cmops.commands.init``. Returns the paths that
+    ``src/cmops/templates/``): ``python -m cmops.cli.init``. Returns the paths that
     changed."""
     changed = []
     for rel, text in own_files(root).items():
@@ -247,7 +247,7 @@ def command(ctx: click.Context, directory: Path, force: bool, package: str, time
         cmops init my-calendar
         cmops init . --timezone Europe/Paris --lang fr
     """
-    from cmops.cli import EXIT_USAGE
+    from cmops.cli.common import EXIT_USAGE
 
     files = scaffold_files(package=package, timezone=timezone, lang=lang,
                            today=datetime.now().date())

@@ -38,7 +38,7 @@ def import_csv(ctx: click.Context, file: Path, status: str, dry_run: bool) -> No
         cmops import csv buffer-export.csv --status draft
     """
     from cmops.atomic import write_atomic
-    from cmops.cli import EXIT_CONTENT, EXIT_OK, _load
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load
     from cmops.csvimport import parse_csv
     from cmops.ids import UnsafeName
     from cmops.output import text as as_text
@@ -52,7 +52,7 @@ def import_csv(ctx: click.Context, file: Path, status: str, dry_run: bool) -> No
         data = file.read_text("utf-8-sig")
     except UnicodeDecodeError:
         raise click.UsageError(f"{file} is not UTF-8 text; export it as UTF-8 CSV") from None
-    root, calendar, _ = _load(ctx)
+    root, calendar, _ = load(ctx)
     posts, errors = parse_csv(data, calendar, status=status,
                               taken=[p.id for p in calendar.posts])
     for error in errors:

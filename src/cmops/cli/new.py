@@ -47,7 +47,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
             --link https://lumen-velo.example/repair-cafe
     """
     from cmops.atomic import write_atomic
-    from cmops.cli import EXIT_CONTENT, EXIT_OK, _load
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load
     from cmops.ids import UnsafeName
     from cmops.output import text as as_text
     from cmops.postfile import NewPost, fresh_id, path_for, render, slug
@@ -57,7 +57,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
         text = sys.stdin.read().strip()
     if not text.strip():
         raise click.BadParameter("the post needs some text", param_hint="--text")
-    root, calendar, _ = _load(ctx)
+    root, calendar, _ = load(ctx)
     unknown = [c for c in channels if c not in calendar.channels]
     if unknown:
         raise click.BadParameter(f"unknown channel(s): {', '.join(unknown)}",

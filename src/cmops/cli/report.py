@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from cmops.cli.params import at_option, state_options
 
 if TYPE_CHECKING:
     from cmops.model import Calendar
@@ -48,18 +51,16 @@ def build_site(root: Path, mkdocs_yml: Path, env: dict[str, str]) -> tuple[bool,
               help="Folder for the generated pages and data (default: report/ in the docs "
                    "folder of mkdocs.yml, i.e. docs/report). cmops owns it: files it did not "
                    "write this time are removed.")
-@click.option("--at", "at", metavar="ISO", help="Report as if it were this time (default: "
-                                                "now). The only time written into the pages.")
-@click.option("--state", "state", type=click.Path(path_type=Path), metavar="PATH",
-              help="Ledger directory (default: .cmops/state in the content repository); "
-                   "metric snapshots and the inbox are read from it too.")
-@click.option("--state-branch", "state_branch", metavar="NAME",
-              help="Read the ledger, snapshots and inbox from this git branch of origin "
-                   "(CI; e.g. cmops-state) instead of a local directory.")
+@at_option("Report as if it were this time (default: now). The only time written into the "
+           "pages.")
+@state_options("Ledger directory (default: .cmops/state in the content repository); metric "
+               "snapshots and the inbox are read from it too.",
+               "Read the ledger, snapshots and inbox from this git branch of origin (CI; e.g. "
+               "cmops-state) instead of a local directory.")
 @click.option("--build/--no-build", default=True, show_default=True,
               help="Build the site with mkdocs build --strict after writing the pages.")
 @click.pass_context
-def command(ctx: click.Context, out: Path | None, at: str | None, state: Path | None,
+def command(ctx: click.Context, out: Path | None, at: datetime | None, state: Path | None,
             state_branch: str | None, build: bool) -> None:
     """Write the stakeholder site and build it: dashboard, calendar, campaigns, log, analytics.
 
@@ -78,27 +79,24 @@ def command(ctx: click.Context, out: Path | None, at: str | None, state: Path | 
         cmops report --at 2026-11-24T09:00+01:00 --no-build
         cmops report --state-branch cmops-state        # in CI, before deploying site/
     """
-    from cmops import cli
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load, now_or, open_store
     from cmops.report import generate
     from cmops.report.sources import read_dir, read_git
     from cmops.report.writer import OutputError, read_settings, write_site
     from cmops.stores.git import GitStore
 
-    now = cli._parse_at(at)
-    root, calendar, report = cli._load(ctx)
+    now = now_or(at)
+    root, calendar, report = load(ctx)
     mkdocs_yml = root / "mkdocs.yml"
     if build and not mkdocs_yml.is_file():
         raise click.UsageError(f"no mkdocs.yml in {root}: nothing to build the site with; "
                                "pass --no-build to only write the pages")
     settings = read_settings(mkdocs_yml)
     target = out if out is not None else root / settings.docs_dir / "report"
-    store = cli._store(root, state, state_branch)
-    try:
+    with open_store(root, state, state_branch) as store:
         records = store.load()
         files = read_git(root, store.base) if isinstance(store, GitStore) \
             else read_dir(store.path)
-    finally:
-        store.close()
     started = time.monotonic()
     generated = generate(root, calendar, records, files, now, lang=settings.lang,
                          errors=len(report.errors), directory_urls=settings.directory_urls)
@@ -113,7 +111,7 @@ def command(ctx: click.Context, out: Path | None, at: str | None, state: Path | 
                f"{len(written.removed)} removed).")
     for problem in generated.site.sources.bad:
         click.echo(f"cmops: skipped {problem}", err=True)
-    code = cli.EXIT_OK if report.ok else cli.EXIT_CONTENT
+    code = EXIT_OK if report.ok else EXIT_CONTENT
     if build:
         docs = (root / settings.docs_dir).resolve()
         if not target.resolve().is_relative_to(docs):
@@ -123,7 +121,7 @@ def command(ctx: click.Context, out: Path | None, at: str | None, state: Path | 
         if not ok:
             click.echo(output.rstrip(), err=True)
             click.echo("cmops: mkdocs build --strict failed (above).", err=True)
-            ctx.exit(cli.EXIT_CONTENT)
+            ctx.exit(EXIT_CONTENT)
         site_dir = root / settings.site_dir
         inside = target.resolve().relative_to(docs) if target.resolve().is_relative_to(docs) \
             else Path("report")

@@ -37,17 +37,17 @@ def command(ctx: click.Context, url: str, post_id: str | None, no_image: bool,
     """
     from cmops.atomic import write_atomic
     from cmops.cards import CardError, link_for
-    from cmops.cli import EXIT_CONTENT, EXIT_OK, _load, _root
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load, repo_root
     from cmops.output import text as as_text
     from cmops.postfile import link_lines, with_link
     from cmops.validate import validate
 
     if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
         raise click.BadParameter("an http(s) URL without spaces", param_hint="URL")
-    root = _root(ctx)
+    root = repo_root(ctx)
     target = None
     if post_id is not None:
-        _, calendar, _ = _load(ctx)
+        _, calendar, _ = load(ctx)
         target = next((p for p in calendar.posts if p.id == post_id), None)
         if target is None:
             raise click.BadParameter(f"no such post: {post_id}", param_hint="--post")
