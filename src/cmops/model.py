@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cmops.text.limits import NETWORKS as _DECLARED
+
 if TYPE_CHECKING:
     from cmops.gate import Gate
 
-NETWORKS = ("outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "instagram",
-            "threads", "discord", "telegram")
+NETWORKS: tuple[str, ...] = tuple(_DECLARED)
+"""The networks a channel can be on, in the order of their declarations
+(:data:`cmops.text.limits.NETWORKS`)."""
 
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:

@@ -1,6 +1,7 @@
 """Network adapters, one module each, listed in one registry.
 
-``ADAPTERS`` maps a channel's ``network`` to the adapter class that speaks to it. Networks
+``ADAPTERS`` maps a channel's ``network`` to the adapter class that speaks to it, by the name
+the adapter's declaration (``rules``) gives. Networks
 whose adapter has not landed yet are absent: the publisher reports their items as not
 configured (nothing is sent, nothing is recorded, the next run tries again).
 """
@@ -34,17 +35,12 @@ from cmops.adapters.threads import ThreadsAdapter
 from cmops.adapters.x import XAdapter
 
 ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
-    "outbox": OutboxAdapter,
-    "mastodon": MastodonAdapter,
-    "bluesky": BlueskyAdapter,
-    "discord": DiscordAdapter,
-    "telegram": TelegramAdapter,
-    "x": XAdapter,
-    "linkedin": LinkedInAdapter,
-    "facebook": FacebookAdapter,
-    "instagram": InstagramAdapter,
-    "threads": ThreadsAdapter,
+    cls.rules.name: cls
+    for cls in (OutboxAdapter, MastodonAdapter, BlueskyAdapter, DiscordAdapter, TelegramAdapter,
+                XAdapter, LinkedInAdapter, FacebookAdapter, InstagramAdapter, ThreadsAdapter)
 }
+"""Keyed by the network each adapter declares (its ``rules``, an entry of
+:data:`cmops.text.limits.NETWORKS`), so a network's name is written once."""
 
 __all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "LinkCard", "MediaFile",
            "NotConfigured", "Outgoing", "PublishError", "Rejected", "Remote", "Transient"]

@@ -50,7 +50,6 @@ DOCS = {
                               "renew the token (warning).",
 }
 
-URL_FETCHING = ("instagram", "threads")
 TOKEN_WARNING_DAYS = 14
 
 
@@ -125,7 +124,7 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                 yield Finding(post.file, path, "text.hashtags", f"{hint} ({channel})",
                               Severity.WARNING)
             yield from _media(post, ctx, channel, ch.network, index, part.media)
-            if part.media and ch.network in URL_FETCHING and not ch.raw.get("media_base_url"):
+            if part.media and rules.fetches_media and not ch.raw.get("media_base_url"):
                 yield Finding(post.file, _field(post, channel, ch.network, "media")
                               if index == 0 else _part_path(post, channel, ch.network, index),
                               "media.no-public-url",

@@ -6,11 +6,10 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from cmops.model import NETWORKS, Post
+from cmops.model import Post
 from cmops.problems import Finding, Severity
 from cmops.rules.context import Context
-from cmops.text.limits import NETWORKS as LIMITS
-from cmops.text.limits import NetworkRules
+from cmops.text.limits import NETWORKS, NetworkRules
 
 DOCS = {
     "post.duplicate-id": "Two post files use the same id; the id is the post's identity for "
@@ -120,8 +119,8 @@ def _network_channels(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, 
         if not isinstance(channel, dict):
             continue
         network = channel.get("network")
-        if isinstance(network, str) and network in LIMITS:
-            yield str(name), channel, LIMITS[network]
+        if isinstance(network, str) and network in NETWORKS:
+            yield str(name), channel, NETWORKS[network]
 
 
 def check_channel_settings(rel: str, data: Mapping[str, Any]) -> Iterator[Finding]:

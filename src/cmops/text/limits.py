@@ -7,7 +7,8 @@ so. `check` turns the rules into the messages a user sees, such as "312/300 grap
 
 Each entry is also the one declaration of what cmops's adapter for that network can send
 (media kinds, counts and sizes, threads, link handling, first comment) and what it needs
-(secret roles, settings): validation refuses what the adapter cannot send, and each adapter
+(secret roles, required and optional settings), what it can edit, delete and read, and
+whether the network's API could: validation refuses what the adapter cannot send, and each adapter
 (``rules = NETWORKS[...]``) checks the same declaration before sending. Where the network
 takes more than the adapter sends (video on Bluesky, X, Instagram, Threads, LinkedIn,
 Facebook), the entry says what the adapter sends, and ``MediaRules.pending`` the rest.
@@ -139,7 +140,26 @@ class NetworkRules:
     """The secret roles the adapter reads from ``secrets:``, as the sets it accepts: a
     channel names every role of one of them (X: OAuth 1.0a's four, or an OAuth 2 token)."""
     settings: tuple[str, ...] = ()
-    """Channel settings the adapter cannot work without."""
+    """Channel settings the adapter cannot work without (their types: :data:`SETTING_TYPES`)."""
+    optional_settings: tuple[str, ...] = ()
+    """Channel settings of this network's own that a channel may have (beside the ones every
+    channel has: timezone, label, color, slots, token_expires, secrets)."""
+    fetches_media: bool = False
+    """Whether the network downloads the media itself from a public URL (the channel's
+    ``media_base_url``) instead of taking an upload."""
+    edits: bool = False
+    """Whether cmops's adapter can edit a published post (none can yet)."""
+    deletes: bool = False
+    """Whether cmops's adapter can delete a published post (none can yet)."""
+    api_edits: bool | None = None
+    """Whether the network's API offers editing a post, per platforms.md (None: the report
+    does not say)."""
+    api_deletes: bool | None = None
+    """Whether the network's API offers deleting a post, per platforms.md (None: the report
+    does not say)."""
+    reads: frozenset[str] = frozenset()
+    """What ``cmops collect`` reads from the network through the adapter, among
+    :data:`READS`."""
 
     @property
     def secret_roles(self) -> frozenset[str]:
@@ -202,10 +222,33 @@ class NetworkRules:
         return out
 
 
+SETTING_TYPES: dict[str, tuple[str, ...]] = {
+    "server": ("string",), "account": ("string",), "appview": ("string",),
+    "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
+    "media_base_url": ("string",),
+}
+"""The JSON types of the network-specific channel settings (as the channels schema has them)."""
+
+READS: dict[str, str] = {
+    "metrics": "counters of each post",
+    "followers": "the follower count",
+    "mentions": "mentions of the account",
+    "replies": "replies to its posts",
+    "quotes": "quotes of its posts",
+    "dms": "direct messages",
+    "answered": "whether the account answered a message",
+    "search": "public posts matching the listening terms",
+}
+"""What ``cmops collect`` can read from a network, and what each means (for the docs)."""
+
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _VIDEOS = ("video/mp4", "video/quicktime")
 _MB = 1_000_000
 _MIB = 1024 * 1024
+
+
+_SOCIAL_READS = frozenset({"metrics", "followers", "mentions", "replies", "quotes", "answered",
+                           "search"})
 
 
 def _threads_count(text: str) -> int:
@@ -215,6 +258,12 @@ def _threads_count(text: str) -> int:
 
 
 NETWORKS: dict[str, NetworkRules] = {
+    # The embedded local channel: written to disk, so only a sanity bound. Its reader
+    # answers with no counters and an empty inbox: it reads nothing.
+    "outbox": NetworkRules(
+        "outbox", 100_000, "graphemes", count_graphemes,
+        MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
+        threads=True, link="card", card_with_media=True, optional_settings=("path",)),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:
     # lexicon 2 MB, docs 1 MB: 1 MB kept. One embed per post: images or one video.
     "bluesky": NetworkRules(
@@ -222,15 +271,20 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(4, 1 * _MB, 300 * _MB, _IMAGES, alt_text=True,
                    max_videos=1, mix_images_and_video=False, pending=("video/mp4",)),
         secrets=(("identifier", "password"),),
-        threads=True, byte_limit=bluesky.MAX_BYTES, link="card"),
+        optional_settings=("server", "account", "appview"),
+        threads=True, byte_limit=bluesky.MAX_BYTES, link="card",
+        # putRecord on an existing rkey edits the post (2.7); DELETE costs 1 point (2.8).
+        api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
     # 99 MiB, alt text 1500; one video per post, not mixed with images (platforms.md 3.4, 3.6).
     "mastodon": NetworkRules(
         "mastodon", mastodon.DEFAULT_MAX_CHARS, "characters", mastodon.length,
         MediaRules(4, 16_777_216, 103_809_024, (*_IMAGES, *_VIDEOS, "video/webm"),
                    alt_text=True, alt_text_max=1500, max_videos=1, mix_images_and_video=False),
-        secrets=(("token",),), settings=("server",),
-        threads=True),
+        secrets=(("token",),), settings=("server",), optional_settings=("account", "max_chars"),
+        threads=True,
+        # delete 30 / 30 min (3.5); editing is not covered there.
+        api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
     # our stricter assumption (VERIFY). Threads: VERIFY (replies must be "summoned" since
@@ -241,21 +295,24 @@ NETWORKS: dict[str, NetworkRules] = {
                    alt_text_max=1000, max_videos=1, mix_images_and_video=False,
                    pending=_VIDEOS),
         secrets=(("api_key", "api_secret", "access_token", "access_secret"), ("token",)),
-        threads=True),
+        optional_settings=("server", "account"),
+        threads=True,
+        # edit_options{previous_post_id} (4.2); DELETE 50 / 15 min (4.5). Reads: paid tiers.
+        api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
     # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads.
     "linkedin": NetworkRules(
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
         MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True,
                    pending=("video/mp4",)),
-        secrets=(("token",),), settings=("account",),
-        threads=False, link="card"),
+        secrets=(("token",),), settings=("account",), optional_settings=("server",),
+        threads=False, link="card", reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
         MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
-        secrets=(("page_token",),), settings=("account",),
-        threads=False, link="card"),
+        secrets=(("page_token",),), settings=("account",), optional_settings=("server",),
+        threads=False, link="card", reads=frozenset({"metrics", "followers"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -264,14 +321,18 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(10, 8 * _MIB, None, ("image/jpeg",), alt_text=True, required=True,
                    pending=_VIDEOS),
         secrets=(("token",),), settings=("account",),
-        threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5),
+        optional_settings=("server", "media_base_url"), fetches_media=True,
+        threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5,
+        reads=frozenset({"metrics", "followers", "mentions"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8). Alt text not covered there.
     "threads": NetworkRules(
         "threads", 500, "characters", _threads_count,
         MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
         secrets=(("token",),), settings=("account",),
-        threads=True, max_links=5, hashtag_advice=1),
+        optional_settings=("server", "media_base_url"), fetches_media=True,
+        threads=True, max_links=5, hashtag_advice=1,
+        reads=frozenset({"metrics", "followers"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
     # one message, no threads (platforms.md 9).
@@ -286,16 +347,11 @@ NETWORKS: dict[str, NetworkRules] = {
         "telegram", telegram.MAX_TEXT, "UTF-16 units", telegram.length,
         MediaRules(10, None, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
                    alt_text=False),
-        secrets=(("token",),), settings=("chat_id",),
+        secrets=(("token",),), settings=("chat_id",), optional_settings=("server",),
         threads=True, media_text_limit=telegram.MAX_CAPTION,
         # A thread is a burst of messages in one chat: 20 a minute in a group [2nd]
         # (platforms.md 10), so a longer one would be throttled half-posted.
         max_thread=20),
-    # The embedded local channel: written to disk, so only a sanity bound.
-    "outbox": NetworkRules(
-        "outbox", 100_000, "graphemes", count_graphemes,
-        MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
-        threads=True, link="card", card_with_media=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
