@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
+from tests.fakes.pds import Pds, real_pds
 
 from cmops.cli import cli
 
@@ -57,3 +58,10 @@ def run() -> Runner:
 
 def json_out(result: Result) -> Any:
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
+    """The real Bluesky PDS (tests/fakes/pds.py), one per test module that asks for it."""
+    with real_pds(tmp_path_factory.mktemp("pds")) as server:
+        yield server

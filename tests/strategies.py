@@ -113,7 +113,7 @@ def schema_values(name: str) -> st.SearchStrategy[Any]:
 
 
 # A value that is almost right: the kinds of mistakes and attacks the issue lists.
-NEAR = st.one_of(
+NEAR: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from([None, True, 0, -1, 10**40, 1.5e308, float("inf"), "", " ", [], {},
                      "9999999w", "99999999999999999d", "999999999h", "0h", "366d", "8784h",
                      "9999-12-31T20:00-12:00", "0001-01-01T00:00+14:00", "1970-01-01T12:00Z",
@@ -221,7 +221,7 @@ def post_data(draw: st.DrawFn, pid: str, channels: list[str], campaigns: list[st
             ["calendar/media/pic.png", "calendar/media/notes.png", "calendar/media/none.png",
              "../outside.png", "calendar/media/a\x00b.png", "calendar/media/" + "a" * 300])),
             "alt": draw(TEXT)}]
-    if campaigns and draw(st.booleans()):
+    if bool(campaigns) and draw(st.booleans()):
         data["campaign"] = draw(st.sampled_from([*campaigns, "no-such-campaign"]))
     if draw(st.integers(0, 3)) == 0:
         data["link"] = draw(st.sampled_from(["https://example.org/a?b=c", "https://x.example/" +

@@ -140,7 +140,7 @@ def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
                                         "uri": "https://example.com/a?b=1"}]),
     ]
     # the card the client must build (lexicon app.bsky.embed.external), its image a blob
-    thumb = {"$type": "blob", "ref": {"$link": next(iter(fake.blobs))},
+    thumb: dict[str, Any] = {"$type": "blob", "ref": {"$link": next(iter(fake.blobs))},
              "mimeType": "image/png", "size": len(PNG)}
     assert record["embed"] == {"$type": "app.bsky.embed.external", "external": {
         "uri": "https://example.com/a?b=1", "title": "Le lancement",

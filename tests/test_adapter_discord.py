@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.discord import FakeDiscord, multipart
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.loopback import multipart
 
 from cmops.adapters import (
     ADAPTERS,

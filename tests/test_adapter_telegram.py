@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.discord import multipart
+from tests.fakes.loopback import multipart
 from tests.fakes.telegram import FakeTelegram
 
 from cmops.adapters import (

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from tests.fakes.discord import multipart
+from tests.fakes.loopback import multipart
 from tests.fakes.x import FakeX
 
 from cmops.adapters import (
@@ -134,6 +134,63 @@ def test_an_oauth2_user_token_is_a_bearer(fake: FakeX, tmp_path: Path) -> None:
     with pytest.raises(Rejected) as caught:
         wrong.publish(out("bad signature"))
     assert (str(caught.value), caught.value.status) == ("HTTP 401: Unauthorized", 401)
+
+
+def _signed(fake: FakeX, request: httpx.Request) -> httpx.Request:
+    """``request`` as cmops's OAuth1 signs it (the fake checks it with oauthlib)."""
+    s = fake.secrets
+    auth = OAuth1(s["api_key"], s["api_secret"], s["access_token"], s["access_secret"])
+    return next(auth.auth_flow(request))
+
+
+def _tampered(request: httpx.Request) -> httpx.Request:
+    fields = dict(p.split("=", 1) for p in request.headers["Authorization"][6:].split(", "))
+    sig = unquote(fields["oauth_signature"].strip('"'))
+    bad = ("B" if sig[0] == "A" else "A") + sig[1:]
+    header = request.headers["Authorization"].replace(
+        fields["oauth_signature"], '"' + bad.replace("+", "%2B").replace("/", "%2F")
+        .replace("=", "%3D") + '"')
+    assert header != request.headers["Authorization"]
+    request.headers["Authorization"] = header
+    return request
+
+
+def test_the_fake_verifies_signatures_independently(fake: FakeX) -> None:
+    """The fake checks OAuth 1.0a with oauthlib: a good signature passes, and a tampered
+    signature, query or form body is a 401, as X answers."""
+    with httpx.Client() as client:
+        good = _signed(fake, httpx.Request("POST", f"{fake.url}/2/tweets",
+                                           json={"text": "signed"}))
+        assert client.send(good).status_code == 201
+        assert client.send(_tampered(_signed(fake, httpx.Request(
+            "POST", f"{fake.url}/2/tweets", json={"text": "tampered"})))).status_code == 401
+        assert len(fake.tweets) == 1
+
+        me = _signed(fake, httpx.Request("GET", f"{fake.url}/2/users/me",
+                                         params={"user.fields": "public_metrics"}))
+        assert client.send(me).status_code == 200
+        moved = httpx.Request("GET", me.url.copy_set_param("user.fields", "id"),
+                              headers={"Authorization": me.headers["Authorization"]})
+        assert client.send(moved).status_code == 401
+
+        # A form body is signed (RFC 5849 §3.4.1.3.1): changing it breaks the signature.
+        # (The endpoint then refuses a non-JSON body with a 400: past the signature check.)
+        form = _signed(fake, httpx.Request("POST", f"{fake.url}/2/media/metadata",
+                                           data={"id": "1", "alt": "x"}))
+        assert client.send(form).status_code == 400
+        changed = httpx.Request("POST", form.url, content=form.content.replace(b"alt=x", b"alt=y"),
+                                headers={"Authorization": form.headers["Authorization"],
+                                         "Content-Type": form.headers["Content-Type"]})
+        assert client.send(changed).status_code == 401
+
+        # A multipart body is not signed: only the query and OAuth fields are.
+        upload = _signed(fake, httpx.Request(
+            "POST", f"{fake.url}/2/media/upload", data={"media_category": "tweet_image"},
+            files={"media": ("a.png", b"\x89PNG-a", "image/png")}))
+        assert client.send(upload).status_code == 200
+        assert client.send(_tampered(_signed(fake, httpx.Request(
+            "POST", f"{fake.url}/2/media/upload", data={"media_category": "tweet_image"},
+            files={"media": ("a.png", b"\x89PNG-a", "image/png")})))).status_code == 401
 
 
 def test_a_thread_replies_to_the_previous_part(adapter: XAdapter, fake: FakeX) -> None:

@@ -9,7 +9,6 @@ fail instead, so a CI that must run them cannot pass green without them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -17,103 +16,31 @@ import signal
 import struct
 import subprocess
 import sys
-import time
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.fakes.pds import Pds, xrpc
 
 from cmops.adapters import ChannelContext, Outgoing, Rejected, Transient
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.secrets import Redactor
 
-PDS_DIR = Path(__file__).parent / "pds"
-NODE = PDS_DIR / "node_modules/.node/bin/node"
-STAMP = PDS_DIR / "node_modules/.cmops-setup"
 POST = "app.bsky.feed.post"
 AT = "2026-11-24T09:00Z"
 
 
-def _installed() -> None:
-    if not STAMP.exists() or not NODE.exists():
-        message = ("the real Bluesky PDS is not installed: run scripts/pds-setup "
-                   "(about 80-100 s the first time, then cached)")
-        if os.environ.get("CMOPS_REQUIRE_PDS"):
-            pytest.fail(message)
-        pytest.skip(message)
-    lock = hashlib.sha256((PDS_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if f"lock-{lock}" not in STAMP.read_text():
-        pytest.fail("tests/pds/package-lock.json changed since scripts/pds-setup ran: run it "
-                    "again")
-
-
-@dataclass(frozen=True)
-class Pds:
-    url: str
-    did: str
-    friend: str
-    app_password: str
-
-
-def _xrpc(url: str, method: str, nsid: str, token: str | None = None, **kwargs: Any) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.request(method, f"{url}/xrpc/{nsid}", headers=headers, timeout=20,
-                             **kwargs)
-    assert response.is_success, (nsid, response.status_code, response.text)
-    return response.json() if response.headers.get("content-type", "").startswith(
-        "application/json") else response.content
-
-
-@pytest.fixture(scope="module")
-def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pds]:
-    _installed()
-    data = tmp_path_factory.mktemp("pds")
-    log_path = data / "pds.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PDS_", "LOG_"))}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([str(NODE), str(PDS_DIR / "start.mjs"), str(data / "data")],
-                                cwd=PDS_DIR, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            url = ""
-            deadline = time.monotonic() + 60
-            while not url:
-                lines = log_path.read_text().splitlines()
-                url = next((json.loads(x)["pds"] for x in lines if x.startswith('{"pds"')), "")
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the PDS did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.05)
-            accounts = {}
-            for handle in ("brand.test", "alice.test"):
-                accounts[handle] = _xrpc(url, "POST", "com.atproto.server.createAccount", json={
-                    "handle": handle, "email": f"{handle}@example.com",
-                    "password": f"{handle}-account-password"})
-            brand = accounts["brand.test"]
-            app = _xrpc(url, "POST", "com.atproto.server.createAppPassword",
-                        brand["accessJwt"], json={"name": "cmops"})
-            yield Pds(url, brand["did"], accounts["alice.test"]["did"], app["password"])
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def get_record(pds: Pds, uri: str) -> dict[str, Any]:
     repo, collection, rkey = uri.removeprefix("at://").split("/")
-    found: dict[str, Any] = _xrpc(pds.url, "GET", "com.atproto.repo.getRecord", params={
+    found: dict[str, Any] = xrpc(pds.url, "GET", "com.atproto.repo.getRecord", params={
         "repo": repo, "collection": collection, "rkey": rkey})
     return found
 
 
 def all_posts(pds: Pds) -> list[dict[str, Any]]:
-    listed = _xrpc(pds.url, "GET", "com.atproto.repo.listRecords", params={
+    listed = xrpc(pds.url, "GET", "com.atproto.repo.listRecords", params={
         "repo": pds.did, "collection": POST, "limit": 100})
     records: list[dict[str, Any]] = listed["records"]
     return records
@@ -212,7 +139,7 @@ def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None
         "description": "Tout sur le lancement : dates, lieux et horaires"}}
     assert (thumb["$type"], thumb["mimeType"], thumb["size"]) == ("blob", "image/png",
                                                                   len(png()))
-    assert _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+    assert xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
         "did": pds.did, "cid": thumb["ref"]["$link"]}) == png()
     root = {"uri": parts[0]["remote_id"], "cid": records[0]["cid"]}
     assert "reply" not in first
@@ -223,7 +150,7 @@ def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None
     assert third["embed"]["$type"] == "app.bsky.embed.images"
     assert image["alt"] == "Un carré rouge"
     assert (image["image"]["mimeType"], image["image"]["size"]) == ("image/png", len(png()))
-    blob = _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+    blob = xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
         "did": pds.did, "cid": image["image"]["ref"]["$link"]})
     assert blob == png()
     assert parts[0]["url"] == f"https://bsky.app/profile/brand.test/post/{parts[0]['dedupe']}"
@@ -253,7 +180,7 @@ def test_a_card_image_over_1_mb_is_shrunk_to_a_thumb_the_pds_accepts(repo: Path,
     big = get_record(pds, ledger(repo, "big-card/bsky")["parts"][0]["remote_id"])["value"]
     thumb = big["embed"]["external"]["thumb"]
     assert thumb["mimeType"] == "image/jpeg" and thumb["size"] <= 1_000_000
-    data = _xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
+    data = xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
         "did": pds.did, "cid": thumb["ref"]["$link"]})
     assert len(data) == thumb["size"] and data[:3] == b"\xff\xd8\xff"
     photo = get_record(pds, ledger(repo, "photo-link/bsky")["parts"][0]["remote_id"])["value"]

@@ -1,5 +1,5 @@
 """Reading against the real Bluesky PDS (``@atproto/pds`` on 127.0.0.1, the harness of
-:mod:`tests.test_bluesky_pds`): it has no AppView behind it, so every ``app.bsky.*`` read
+:mod:`tests.fakes.pds`): it has no AppView behind it, so every ``app.bsky.*`` read
 answers 502 ``UpstreamFailure``. cmops must record that as *unavailable*: counters and
 followers of None (never zero), no inbox items, the cursor kept, and no error.
 
@@ -13,14 +13,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.test_bluesky_pds import Pds
-from tests.test_bluesky_pds import pds as pds  # the module-scoped real PDS fixture
+from tests.fakes.pds import Pds
 
 from cmops.adapters import ChannelContext, Outgoing
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.adapters.reading import Counters
 from cmops.collect import collect
-from cmops.ledger import PartRecord, Record
+from cmops.ledger import PartRecord, PartState, Record, RecordState
 from cmops.listening import Listening
 from cmops.secrets import Redactor
 from cmops.stores.local import LocalStore
@@ -78,8 +77,8 @@ def test_collect_records_unavailable(pds: Pds, repo: Path, tmp_path: Path) -> No
     calendar, _ = load_calendar(repo, use_cache=False)
     store = LocalStore(repo / ".cmops/state")
     at = (NOW - timedelta(hours=5)).isoformat().replace("+00:00", "Z")
-    store.save(Record("teaser/bsky", "teaser", "bsky", "bluesky", state="published",
-                      publish_at=at, parts=[PartRecord("published", "d", at=at,
+    store.save(Record("teaser/bsky", "teaser", "bsky", "bluesky", state=RecordState.PUBLISHED,
+                      publish_at=at, parts=[PartRecord(PartState.PUBLISHED, "d", at=at,
                                                        remote_id=uri, url="u")]))
     built: list[BlueskyAdapter] = []
 

@@ -206,11 +206,11 @@ def test_next_occurrence_after_any_instant_is_arithmetic() -> None:
 def test_missed_occurrences_never_go_out_one_per_run_after_the_latest() -> None:
     """Old plan: once the latest occurrence was published, the one before it became the
     latest *unrecorded* one, and went out on the next run, then the one before…"""
-    from tests.test_plan import cal, utc
-    from tests.test_plan import post as plan_post
+    from tests.helpers import cal, plan_post, utc
 
     c = cal(plan_post("ev", "2026-11-01T12:00", repeat={"every": "1d"}, max_delay="30d"))
-    now, ledger, sent = utc("2026-11-05T13:00+01:00"), {}, []
+    now, sent = utc("2026-11-05T13:00+01:00"), []
+    ledger: dict[str, Recorded] = {}
     for _ in range(4):
         due = [i.key for i in build_plan(c, now, ledger=ledger).due()]
         sent += due

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import Runner, json_out
-from tests.test_adapter_contract import RIGS, build
+from tests.fakes.rigs import RIGS, build
 
 from cmops.adapters import ADAPTERS, MediaFile, Outgoing, Rejected
 from cmops.text.limits import NETWORKS, Attachment

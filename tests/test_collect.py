@@ -10,51 +10,17 @@ from pathlib import Path
 import pytest
 from tests.conftest import Runner
 from tests.fakes.mastodon_read import FakeMastodonRead
-
-from cmops.ledger import PartRecord, Record
-from cmops.stores.local import LocalStore
-
-TOKEN = "read-token-5a4b"
-AT = "2026-11-27T09:00:00+00:00"
+from tests.helpers import READ_AT as AT
+from tests.helpers import READ_TOKEN as TOKEN
+from tests.helpers import collect
+from tests.helpers import read_state as state
+from tests.helpers import setup_reading as setup
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeMastodonRead]:
     with FakeMastodonRead(TOKEN).running() as server:
         yield server
-
-
-def setup(root: Path, server: str) -> LocalStore:
-    (root / "calendar/channels.yaml").write_text(
-        "timezone: Europe/Paris\nchannels:\n  news:\n    network: outbox\n"
-        f"  masto:\n    network: mastodon\n    server: {server}\n"
-        "    secrets:\n      token: MASTO_TOKEN\n"
-        "  sky:\n    network: bluesky\n    secrets:\n      identifier: SKY_ID\n"
-        "      password: SKY_PASSWORD\n", "utf-8")
-    (root / "calendar/listening.yaml").write_text(
-        "crisis_keywords: [rappel, recall]\nthresholds:\n"
-        "  - {name: negative-burst, type: burst, count: 3, within: 60m}\n", "utf-8")
-    store = LocalStore(root / ".cmops/state")
-    for key, channel, network, remote in (("teaser/masto", "masto", "mastodon", "100"),
-                                          ("teaser/news", "news", "outbox", "teaser-p1-x"),
-                                          ("old/masto", "masto", "mastodon", "90")):
-        when = "2026-11-26T16:00:00Z" if key != "old/masto" else "2026-09-01T16:00:00Z"
-        store.save(Record(key, key.split("/")[0], channel, network, state="published",
-                          publish_at=when, parts=[PartRecord("published", "d", at=when,
-                                                             remote_id=remote,
-                                                             url=f"u/{remote}")]))
-    return store
-
-
-def collect(run: Runner, root: Path, at: str = AT) -> tuple[int, dict[str, object]]:
-    result = run("collect", "--at", at, "--format", "json", root=root,
-                 env={"MASTO_TOKEN": TOKEN})
-    return result.exit_code, json.loads(result.stdout)
-
-
-def state(root: Path, rel: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads((root / ".cmops/state" / rel).read_text("utf-8"))
-    return data
 
 
 def test_snapshots_inbox_and_cursor(run: Runner, repo: Path, fake: FakeMastodonRead) -> None:
@@ -88,9 +54,9 @@ def test_snapshots_inbox_and_cursor(run: Runner, repo: Path, fake: FakeMastodonR
     assert code == 0
     notes = [g for g in fake.gets if g.startswith("/api/v1/notifications")]
     assert len(notes) == 1 and "since_id=1002" in notes[0]
-    channels = {c["channel"]: c for c in out["channels"]}  # type: ignore[attr-defined]
+    channels = {c["channel"]: c for c in out["channels"]}
     assert channels["masto"]["new_items"] == 0
-    assert len(state(repo, "inbox/2026-11-27-masto.json")["items"]) == 3  # type: ignore[arg-type]
+    assert len(state(repo, "inbox/2026-11-27-masto.json")["items"]) == 3
 
 
 def test_unavailable_is_not_zero(run: Runner, repo: Path, fake: FakeMastodonRead) -> None:
@@ -99,15 +65,15 @@ def test_unavailable_is_not_zero(run: Runner, repo: Path, fake: FakeMastodonRead
     assert code == 0
     news = state(repo, "snapshots/2026-11-27/news.json")
     assert news["account"] == {"followers": None}
-    assert news["posts"][0]["available"] is False  # type: ignore[index]
-    assert news["posts"][0]["likes"] is None  # type: ignore[index]
-    assert set(news["unavailable"]) == {"metrics", "followers"}  # type: ignore[arg-type]
-    sky = {c["channel"]: c for c in out["channels"]}["sky"]  # type: ignore[attr-defined]
+    assert news["posts"][0]["available"] is False
+    assert news["posts"][0]["likes"] is None
+    assert set(news["unavailable"]) == {"metrics", "followers"}
+    sky = {c["channel"]: c for c in out["channels"]}["sky"]
     assert sky["error"] is None and set(sky["unavailable"]) == {"metrics", "followers", "inbox"}
     # The deleted status (404) is unavailable too, and an old post is outside the window.
     masto = state(repo, "snapshots/2026-11-27/masto.json")
-    assert [p["key"] for p in masto["posts"]] == ["teaser/masto"]  # type: ignore[attr-defined]
-    assert masto["posts"][0]["available"] is False  # type: ignore[index]
+    assert [p["key"] for p in masto["posts"]] == ["teaser/masto"]
+    assert masto["posts"][0]["available"] is False
 
 
 def test_pagination_follows_link_and_stops_at_cursor(run: Runner, repo: Path,
@@ -118,12 +84,12 @@ def test_pagination_follows_link_and_stops_at_cursor(run: Runner, repo: Path,
     code, _ = collect(run, repo)
     assert code == 0
     items = state(repo, "inbox/2026-11-27-masto.json")["items"]
-    assert len(items) == 45  # type: ignore[arg-type]
+    assert len(items) == 45
     assert state(repo, "cursors/masto.json")["inbox"] == "1044"
     fake.notify("mention", "one more", at="2026-11-27T08:55:00Z")
     fake.gets.clear()
     collect(run, repo, "2026-11-27T10:00:00+00:00")
-    assert len(state(repo, "inbox/2026-11-27-masto.json")["items"]) == 46  # type: ignore[arg-type]
+    assert len(state(repo, "inbox/2026-11-27-masto.json")["items"]) == 46
     assert len([g for g in fake.gets if g.startswith("/api/v1/notifications")]) == 1
 
 
@@ -134,7 +100,7 @@ def test_answer_is_found_later(run: Runner, repo: Path, fake: FakeMastodonRead) 
     fake.answer(dm, "2026-11-27T08:30:00Z")
     code, _ = collect(run, repo, "2026-11-28T09:00:00+00:00")
     assert code == 0
-    item = state(repo, "inbox/2026-11-28-masto.json")["items"][0]  # type: ignore[index]
+    item = state(repo, "inbox/2026-11-28-masto.json")["items"][0]
     assert item["replied_at"] == "2026-11-27T08:30:00Z"
     result = run("kpi", "--channel", "masto", "--from", "2026-11-27", "--to", "2026-11-28",
                  "--at", "2026-11-28T10:00:00+00:00", "--format", "json", root=repo)
@@ -150,7 +116,7 @@ def test_crisis_fires_once_per_episode(run: Runner, repo: Path,
                     at=f"2026-11-27T08:{minute}:00Z")
     code, out = collect(run, repo, "2026-11-27T08:40:00+00:00")
     assert code == 4
-    assert [s["rule"] for s in out["crisis"]] == ["negative-burst"]  # type: ignore[attr-defined]
+    assert [s["rule"] for s in out["crisis"]] == ["negative-burst"]
     # Still within the hour: the same episode, no second signal.
     code, out = collect(run, repo, "2026-11-27T08:50:00+00:00")
     assert (code, out["crisis"], out["open_episodes"]) == (
@@ -162,9 +128,9 @@ def test_crisis_fires_once_per_episode(run: Runner, repo: Path,
     for minute in (1, 2, 3):
         fake.notify("mention", "recall? this is dangerous", at=f"2026-11-27T10:0{minute}:00Z")
     code, out = collect(run, repo, "2026-11-27T10:05:00+00:00")
-    assert code == 4 and len(out["crisis"]) == 1  # type: ignore[arg-type]
+    assert code == 4 and len(out["crisis"]) == 1
     fired = state(repo, "crisis/state.json")["fired"]
-    assert [f["at"] for f in fired] == ["2026-11-27T08:40:00Z",  # type: ignore[attr-defined]
+    assert [f["at"] for f in fired] == ["2026-11-27T08:40:00Z",
                                         "2026-11-27T10:05:00Z"]
 
 

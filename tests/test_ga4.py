@@ -4,6 +4,7 @@ the store file, failures and redaction, and the table on each campaign page."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -17,9 +18,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.conftest import Runner
 from tests.fakes.ga4 import FakeGa4, Visit
-from tests.test_report import _generate, _page, make_content
+from tests.report_content import generate_site as _generate
+from tests.report_content import make_content
+from tests.report_content import page_text as _page
 
 from cmops import ga4
+from cmops.adapters.base import Rejected
 from cmops.collect import CollectResult, collect
 from cmops.listening import parse_listening
 from cmops.model import Calendar, Campaign
@@ -274,7 +278,7 @@ def test_plain_http_beyond_loopback_is_refused(ga: Run) -> None:
 
 
 def test_parse_rows_checks_headers_and_values() -> None:
-    good = {"dimensionHeaders": [{"name": n} for n in ga4.DIMENSIONS],
+    good: dict[str, Any] = {"dimensionHeaders": [{"name": n} for n in ga4.DIMENSIONS],
             "metricHeaders": [{"name": n, "type": "TYPE_INTEGER"} for n in ga4.METRICS],
             "rows": [{"dimensionValues": [{"value": "20261126"}, {"value": "w"},
                                           {"value": "bluesky"}],
@@ -321,7 +325,7 @@ def test_assertion_is_an_rs256_jwt_of_at_most_an_hour(
     account = ga4.ServiceAccount(EMAIL, _pem(keys[0]), key_id=KEY_ID)
     jwt = ga4.assertion(account, "https://oauth2.googleapis.com/token", 1_790_000_000)
     header, claims, _ = jwt.split(".")
-    decode = ga4.base64.urlsafe_b64decode
+    decode = base64.urlsafe_b64decode
     assert json.loads(decode(header + "==")) == {"alg": "RS256", "typ": "JWT", "kid": KEY_ID}
     assert json.loads(decode(claims + "==")) == {
         "iss": EMAIL, "scope": "https://www.googleapis.com/auth/analytics.readonly",
@@ -444,10 +448,10 @@ def test_the_fake_refuses_what_google_refuses(ga: Run, fake: FakeGa4) -> None:
                 ({"metrics": [{"name": "conversions"}]}, "not a valid metric"),
                 ({"dimensionFilter": {"filter": {"fieldName": "sessionSource"}}},
                  "invalid filter")):
-            with pytest.raises(ga4.Rejected, match=message):
+            with pytest.raises(Rejected, match=message):
                 client.run_report({**body, **change})
         client.token = "ya29.forged"
-        with pytest.raises(ga4.Rejected, match="UNAUTHENTICATED"):
+        with pytest.raises(Rejected, match="UNAUTHENTICATED"):
             client.run_report(body)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from tests.conftest import Runner, json_out
 from tests.fakes.mastodon import FakeMastodon
-from tests.test_publish import TOKEN, Clock, setup_repo
+from tests.helpers import TOKEN, Clock, setup_repo
 
 from cmops.adapters import ChannelContext, Outgoing
 from cmops.adapters.outbox import OutboxAdapter

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from tests.conftest import PROJECT, Runner, json_out
-from tests.test_workflows import lint_workflows, policy_problems, unmapped_secrets
+from tests.workflow_policy import lint_workflows, policy_problems, unmapped_secrets
 
 from cmops import __version__
 from cmops.cli.init import LOCAL_ACTION, TemplateError, render, scaffold_files, substitute

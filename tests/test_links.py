@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from tests.fakes.pages import FakeSite, Page, html
-from tests.test_adapter_contract import RIGS
+from tests.fakes.rigs import RIGS
 
 from cmops.model import Calendar, Campaign, Channel, Governance, Post
 from cmops.publish import Options, Publisher, Report, adapter_factory

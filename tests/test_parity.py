@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from tests.test_adapter_contract import RIGS
+from tests.fakes.rigs import RIGS
 
 import cmops.publish
 from cmops.adapters import ADAPTERS, Adapter, ChannelContext

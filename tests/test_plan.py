@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.helpers import PARIS, cal, utc
+from tests.helpers import plan_post as post
 
 from cmops import schedule
-from cmops.model import Calendar, Channel, Pause, Post
+from cmops.model import Calendar, Pause, Post
 from cmops.plan import Recorded, State, assign_slots, build_plan, item_key
-
-PARIS = "Europe/Paris"
-
-
-def cal(*posts: Post, channels: dict[str, dict[str, Any]] | None = None,
-        max_delay: str | None = "6h", pause: Pause | None = None) -> Calendar:
-    c = Calendar(timezone=PARIS, max_delay=max_delay, pause=pause)
-    for name, raw in (channels or {"news": {"network": "outbox"},
-                                   "bsky": {"network": "bluesky"}}).items():
-        c.channels[name] = Channel.from_raw(name, raw)
-    c.posts.extend(posts)
-    return c
-
-
-def post(pid: str, at: str | None, channels: tuple[str, ...] = ("news",), **raw: Any) -> Post:
-    data = {"id": pid, "publish_at": at, "channels": list(channels), "status": "ready",
-            "text": f"text of {pid}", **raw}
-    if at is None:
-        del data["publish_at"]
-    result = Post.from_raw(data, f"calendar/posts/{pid}.yaml")
-    assert result is not None
-    return result
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def states(plan_items: list[Any]) -> list[tuple[str, str]]:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from tests.conftest import Runner, json_out
+from tests.helpers import git, write_post
 
 from cmops.yamlsafe import load_bytes
-
-
-def write_post(root: Path, name: str, body: str) -> None:
-    path = root / "calendar" / "posts" / f"{name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if "\nstatus:" not in body:
-        body = body.replace("\n", "\nstatus: ready\n", 1)
-    path.write_text(body, encoding="utf-8")
 
 
 def three_posts(root: Path) -> None:
@@ -161,13 +153,6 @@ def test_pause_unknown_channel_is_refused_and_writes_nothing(run: Runner, repo: 
 
 
 # -- --base against a real temporary git repository ---------------------------------------
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True, env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
-                                          "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
-                                          "HOME": str(root), "PATH": "/usr/bin:/bin"}).stdout
-
 
 @pytest.fixture
 def gitrepo(repo: Path) -> Path:

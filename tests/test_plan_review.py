@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from tests.conftest import Runner, json_out
-from tests.test_plan_cli import git, write_post
+from tests.helpers import git, write_post
 
 AT = "2026-11-24T00:00Z"
 ZWSP = "\u200b"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.fakes.mastodon import FakeMastodon
+from tests.helpers import TOKEN, Clock, post, record, setup_repo, states
 
 from cmops.ledger import loads
 from cmops.publish import Options, Publisher, Report, adapter_factory
@@ -19,42 +20,10 @@ from cmops.stores.local import LocalStore
 from cmops.validate import load_calendar
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-TOKEN = "canary-9f8e7d6c5b4a"
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeMastodon]:
     with FakeMastodon(TOKEN).running() as server:
         yield server
-
-
-def setup_repo(root: Path, server: str) -> None:
-    (root / "calendar/channels.yaml").write_text(
-        "timezone: Europe/Paris\nchannels:\n  news:\n    network: outbox\n"
-        f"  masto:\n    network: mastodon\n    server: {server}\n"
-        "    secrets:\n      token: MASTO_TOKEN\n", "utf-8")
-
-
-def post(root: Path, pid: str, when: str = "2026-11-24T09:30", channels: str = "[masto]",
-         extra: str = "") -> None:
-    (root / f"calendar/posts/{pid}.yaml").write_text(
-        f"id: {pid}\nstatus: ready\nchannels: {channels}\npublish_at: {when}\n"
-        f"text: Hello from {pid}\n{extra}", "utf-8")
-
-
-class Clock:
-    """A fake monotonic clock that sleeping advances: retries take no real time."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 def run(root: Path, now: datetime = NOW, *, clock: Clock | None = None, budget: float = 600,
@@ -76,15 +45,6 @@ def run(root: Path, now: datetime = NOW, *, clock: Clock | None = None, budget: 
         store.close()
 
 
-def states(report: Report) -> dict[str, str]:
-    return {o.key: o.state for o in report.outcomes}
-
-
-def record(root: Path, key: str) -> dict[str, object]:
-    post_id, channel = key.split("/")
-    return json.loads((root / f".cmops/state/records/{post_id}/{channel}.json").read_text())
-
-
 def test_publishes_once_and_never_again(repo: Path, fake: FakeMastodon) -> None:
     setup_repo(repo, fake.url)
     post(repo, "a", channels="[masto, news]")
@@ -97,9 +57,9 @@ def test_publishes_once_and_never_again(repo: Path, fake: FakeMastodon) -> None:
     assert fake.texts() == ["Hello from a"]
     rec = record(repo, "a/masto")
     assert rec["state"] == "published"
-    assert rec["parts"][0]["remote_id"] == fake.statuses[0]["id"]  # type: ignore[index]
+    assert rec["parts"][0]["remote_id"] == fake.statuses[0]["id"]
     # the Idempotency-Key sent is the dedupe key written in the intent
-    assert fake.statuses[0]["idempotency_key"] == rec["parts"][0]["dedupe"]  # type: ignore[index]
+    assert fake.statuses[0]["idempotency_key"] == rec["parts"][0]["dedupe"]
 
 
 def test_not_a_second_early(repo: Path, fake: FakeMastodon) -> None:
@@ -155,7 +115,7 @@ def test_answer_lost_after_accept_is_adopted_from_the_account(repo: Path,
     assert states(result) == {"a/masto": "published"}
     assert len(fake.statuses) == 1
     assert [r["path"] for r in fake.requests].count("/api/v1/statuses") == 1  # not resent
-    attempts = [a["outcome"] for a in record(repo, "a/masto")["attempts"]]  # type: ignore[union-attr]
+    attempts = [a["outcome"] for a in record(repo, "a/masto")["attempts"]]
     assert attempts == ["maybe-sent", "reconciled"]
 
 
@@ -198,7 +158,7 @@ def test_rate_limit_longer_than_the_budget_defers_to_next_run(repo: Path,
     assert states(result) == {"a/masto": "pending"}
     assert not result.ok
     assert clock.slept == []
-    assert record(repo, "a/masto")["parts"][0]["state"] == "deferred"  # type: ignore[index]
+    assert record(repo, "a/masto")["parts"][0]["state"] == "deferred"
     # next run: a 429 is a definite "not accepted", so it is simply sent
     assert states(run(repo, NOW + timedelta(minutes=15))) == {"a/masto": "published"}
     assert len(fake.statuses) == 1
@@ -228,7 +188,7 @@ def test_retries_exhausted_leave_an_intent_reconciled_next_run(repo: Path,
     fake.clock = lambda: NOW - timedelta(hours=1)  # not in the listing: the key replay path
     result = run(repo)
     assert states(result) == {"a/masto": "pending"}
-    assert record(repo, "a/masto")["parts"][0]["state"] == "sending"  # type: ignore[index]
+    assert record(repo, "a/masto")["parts"][0]["state"] == "sending"
     later = run(repo, NOW + timedelta(minutes=20))
     assert states(later) == {"a/masto": "published"}
     assert len(fake.statuses) == 1
@@ -309,7 +269,7 @@ def test_connection_refused_is_retried_then_deferred(repo: Path) -> None:
     result = run(repo, clock=clock)
     assert states(result) == {"a/masto": "pending"}
     assert len(clock.slept) == 3
-    assert record(repo, "a/masto")["parts"][0]["state"] == "deferred"  # type: ignore[index]
+    assert record(repo, "a/masto")["parts"][0]["state"] == "deferred"
 
 
 def test_secret_canary_never_leaks(repo: Path, fake: FakeMastodon) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Runner, json_out
-from tests.test_publish import post
+from tests.helpers import post
 
 AT = "2026-11-24T09:00Z"
 

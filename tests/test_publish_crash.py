@@ -12,10 +12,11 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal, overload
 
 import pytest
 from tests.fakes.mastodon import FakeMastodon
-from tests.test_publish import TOKEN, post, setup_repo
+from tests.helpers import TOKEN, post, setup_repo
 
 AT = "2026-11-24T09:00Z"
 LATER = "2026-11-24T09:10Z"
@@ -25,6 +26,16 @@ LATER = "2026-11-24T09:10Z"
 def fake() -> Iterator[FakeMastodon]:
     with FakeMastodon(TOKEN).running() as server:
         yield server
+
+
+@overload
+def publish(root: Path, at: str, *args: str, crash: str | None = None,
+            background: Literal[False] = False) -> subprocess.CompletedProcess[str]: ...
+
+
+@overload
+def publish(root: Path, at: str, *args: str, crash: str | None = None,
+            background: Literal[True]) -> subprocess.Popen[str]: ...
 
 
 def publish(root: Path, at: str, *args: str, crash: str | None = None,

@@ -20,7 +20,7 @@ from cmops.adapters import ChannelContext, Rejected
 from cmops.adapters.bluesky import BlueskyAdapter
 from cmops.adapters.reading import Counters, Reader, ReplyChecker, Searcher
 from cmops.collect import collect
-from cmops.ledger import PartRecord, Record
+from cmops.ledger import PartRecord, PartState, Record, RecordState
 from cmops.listening import Listening
 from cmops.secrets import Redactor
 from cmops.stores.local import LocalStore
@@ -88,7 +88,8 @@ def test_counters_from_the_public_appview(sky: Sky, adapter: BlueskyAdapter) -> 
     found = adapter.metrics([sky.ours, gone, "not-a-uri"])
     assert found == {sky.ours: Counters(likes=12, comments=1, shares=4, quotes=1),
                      gone: None, "not-a-uri": None}
-    assert found[sky.ours] is not None and found[sky.ours].impressions is None
+    ours = found[sky.ours]
+    assert ours is not None and ours.impressions is None
     # Unauthenticated, to the AppView: the session never leaves the PDS.
     assert [r["method"] for r in sky.appview.requests] == [POSTS]
     assert "Authorization" not in sky.appview.requests[0]["headers"]
@@ -280,9 +281,10 @@ def test_collect_with_bluesky(sky: Sky, repo: Path, tmp_path: Path) -> None:
         "    secrets:\n      identifier: SKY_ID\n      password: SKY_PASSWORD\n", "utf-8")
     calendar, _ = load_calendar(repo, use_cache=False)
     store = LocalStore(repo / ".cmops/state")
-    store.save(Record("teaser/sky", "teaser", "sky", "bluesky", state="published",
+    store.save(Record("teaser/sky", "teaser", "sky", "bluesky", state=RecordState.PUBLISHED,
                       publish_at="2026-11-26T16:00:00Z", parts=[PartRecord(
-                          "published", "d", at="2026-11-26T16:00:00Z", remote_id=sky.ours,
+                          PartState.PUBLISHED, "d", at="2026-11-26T16:00:00Z",
+                          remote_id=sky.ours,
                           url="https://bsky.app/x")]))
     uris = script_inbox(sky)
     sky.index.post(MAX, "Halo: déçu", "2026-11-27T08:00:00.000Z")

@@ -11,16 +11,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-import tests.test_collect as tc
 from tests.conftest import Runner
 from tests.fakes.mastodon_read import ME, FakeMastodonRead
+from tests.helpers import READ_TOKEN, collect, read_state, setup_reading
 
 from cmops.adapters import ChannelContext
 from cmops.adapters.mastodon import MastodonAdapter
 from cmops.adapters.reading import Searcher
 from cmops.secrets import Redactor
 
-TOKEN = tc.TOKEN
+TOKEN = READ_TOKEN
 
 
 @pytest.fixture
@@ -97,22 +97,22 @@ def test_a_token_without_read_search_is_unavailable(fake: FakeMastodonRead,
 
 def test_collect_adds_keyword_items_once(run: Runner, repo: Path,
                                          fake: FakeMastodonRead) -> None:
-    tc.setup(repo, fake.url)
+    setup_reading(repo, fake.url)
     (repo / "calendar/listening.yaml").write_text(
         "brand_terms: [Halo]\nwatch_keywords: ['#lampe']\n", "utf-8")
     fake.notify("mention", "Bonjour", at="2026-11-27T07:00:00Z")
     fake.publish_public("Ma #lampe Halo est cassée, déçu", at="2026-11-27T08:00:00Z")
-    code, out = tc.collect(run, repo)
+    code, out = collect(run, repo)
     assert code == 0, out
-    masto = {c["channel"]: c for c in out["channels"]}["masto"]  # type: ignore[attr-defined]
+    masto = {c["channel"]: c for c in out["channels"]}["masto"]
     assert (masto["new_items"], masto["keyword_items"]) == (2, 1)
-    items = tc.state(repo, "inbox/2026-11-27-masto.json")["items"]
-    assert [i["kind"] for i in items] == ["mention", "keyword"]  # type: ignore[attr-defined]
-    assert items[1]["sentiment"] == "negative"  # type: ignore[index]
-    cursors = tc.state(repo, "cursors/masto.json")
+    items = read_state(repo, "inbox/2026-11-27-masto.json")["items"]
+    assert [i["kind"] for i in items] == ["mention", "keyword"]
+    assert items[1]["sentiment"] == "negative"
+    cursors = read_state(repo, "cursors/masto.json")
     assert cursors["search"] is not None
-    code, out = tc.collect(run, repo, "2026-11-27T10:00:00+00:00")
-    masto = {c["channel"]: c for c in out["channels"]}["masto"]  # type: ignore[attr-defined]
+    code, out = collect(run, repo, "2026-11-27T10:00:00+00:00")
+    masto = {c["channel"]: c for c in out["channels"]}["masto"]
     assert (code, masto["new_items"], masto["keyword_items"]) == (0, 0, 0)
     assert json.loads((repo / ".cmops/state/cursors/masto.json").read_text())["search"] == \
         cursors["search"]

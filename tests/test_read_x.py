@@ -131,7 +131,8 @@ def test_replied_reads_our_posts_since_the_oldest_message(adapter: XAdapter,
     answer = fake.answer("@ada thanks", m1)
     found = adapter.replied([m2, m1])
     assert found[m2] is None
-    assert found[m1] is not None and found[m1].isoformat().startswith(
+    when = found[m1]
+    assert when is not None and when.isoformat().startswith(
         answer["created_at"][:19])
     query = gets(fake, f"/2/users/{fake.user['id']}/tweets")[-1]
     assert query["since_id"] == [m1] and query["tweet.fields"] == [

@@ -34,7 +34,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.fakes.loopback import reply_json, running, serve
-from tests.test_publish import post
+from tests.helpers import post
 
 from cmops.adapters import ADAPTERS, Rejected
 from cmops.adapters.http import check

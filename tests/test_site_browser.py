@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 from tests.conftest import PROJECT
-from tests.test_report import AT, EVIL_AUTHOR, HOSTILE_NAME, HOSTILE_TEXT, XSS, make_content
+from tests.report_content import AT, EVIL_AUTHOR, HOSTILE_NAME, HOSTILE_TEXT, XSS, make_content
 
 from cmops.cli import cli
 
@@ -146,6 +146,30 @@ class Page:
                 return
             self.events.append(json.loads(self.ws.receive()))
         raise TimeoutError(event)
+
+    def wait_until(self, condition: str, timeout: float = 20) -> Any:
+        """Wait, in the page, until the JavaScript expression ``condition`` is truthy (checked
+        on every animation frame), and return its value; a TimeoutError names it if it never
+        becomes true. Survives a navigation: the check then runs again on the new document."""
+        deadline = time.monotonic() + timeout
+        script = f"""new Promise(resolve => {{
+          const end = performance.now() + {int(timeout * 1000)};
+          const check = () => {{
+            let value;
+            try {{ value = ({condition}); }} catch (e) {{ value = undefined; }}
+            if (value || performance.now() > end) resolve(value || null);
+            else requestAnimationFrame(check);
+          }};
+          check();
+        }})"""
+        while time.monotonic() < deadline:
+            try:
+                value = self.js(script)
+            except (AssertionError, RuntimeError):  # the document went away mid-wait
+                continue
+            if value:
+                return value
+        raise TimeoutError(f"never true: {condition}")
 
     def js(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
@@ -331,8 +355,9 @@ def test_month_grid_has_the_posts_on_their_days(tab: Page, base_url: str) -> Non
     # Following a chip leads to the post's detail.
     tab.js("document.querySelector('td[data-date=\"2026-11-26\"] a.cm-chip').click()")
     tab.wait_for("Page.frameNavigated")
-    time.sleep(0.2)
-    assert tab.js("location.pathname + location.hash") == \
+    assert tab.wait_until("document.readyState === 'complete' && "
+                          "location.pathname === '/report/posts/2026-11/' && "
+                          "location.pathname + location.hash") == \
         "/report/posts/2026-11/#p-halo-product-photo"
 
 
@@ -348,11 +373,11 @@ def test_post_detail_shows_text_per_network_media_and_alt_text(tab: Page,
     assert by_channel["bluesky-main"].startswith("Voici le Lumen Halo : 80 g, 12 h")
     query = (f"[...document.querySelectorAll('{post} figure.cm-media img')]"
              ".map(i => [i.alt, i.naturalWidth > 0, i.complete])")
-    deadline = time.monotonic() + 20  # lazy images load as they near the view: wait, on a
-    images = tab.js(query)            # loaded machine, rather than sample once
-    while not (images and all(i[1] and i[2] for i in images)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        images = tab.js(query)
+    # Lazy images load as they near the view: wait until every one has loaded, on a loaded
+    # machine, rather than sample once.
+    with contextlib.suppress(TimeoutError):
+        tab.wait_until(f"(imgs => imgs.length && imgs.every(i => i[1] && i[2]))({query})")
+    images = tab.js(query)
     alt = ("Un feu arrière rond et rouge, le Lumen Halo, fixé sous la selle d'un vélo de "
            "ville, allumé dans la pénombre.")
     assert images and all(i == [alt, True, True] for i in images)
@@ -453,16 +478,18 @@ def test_analytics_charts_are_drawn_from_snapshots(tab: Page, base_url: str) -> 
 
 def test_search_shows_hostile_text_without_running_it(tab: Page, base_url: str) -> None:
     visit(tab, base_url, "report/")
-    tab.js("""(async () => {
+    tab.js("""(() => {
       const input = document.querySelector('input[data-md-component=search-query]');
       input.focus(); input.value = 'alert'; input.dispatchEvent(new Event('input'));
-      for (let i = 0; i < 100; i++) {
-        if (document.querySelectorAll('.md-search-result__item').length) break;
-        await new Promise(r => setTimeout(r, 100));
-      }
     })()""")
+    with contextlib.suppress(TimeoutError):
+        tab.wait_until("document.querySelectorAll('.md-search-result__item').length")
     assert tab.js("document.querySelectorAll('.md-search-result__item').length") > 0
-    time.sleep(0.3)
+    # Whatever the results hold has had its chance to run: every image in them has loaded or
+    # failed (an onerror handler would have fired), and the page has painted twice since.
+    tab.wait_until("[...document.querySelectorAll('.md-search-result img')]"
+                   ".every(i => i.complete)")
+    tab.js("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     assert tab.js("window.__cmops_dialogs") == []
     assert tab.js("typeof window.__xss") == "undefined"
 

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import EXAMPLES, Runner, json_out
 
 from cmops import validate as validate_module
-from conftest import EXAMPLES, Runner, json_out
 
 BAD_POST = """id: bad
 channels: [news, nwes]

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import regex  # type: ignore[import-untyped, unused-ignore]
@@ -352,7 +352,7 @@ class FakeBluesky:
                           f"size is {rule['maxSize']}.")
 
     @contextmanager
-    def running(self) -> Iterator[FakeBluesky]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self
 

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.bluesky import FakeBluesky, XrpcError
@@ -245,7 +245,7 @@ class _Server:
         raise NotImplementedError
 
     @contextmanager
-    def running(self) -> Iterator[Any]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self
 

@@ -21,13 +21,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.loopback import reply_json, running, serve
+from tests.fakes.loopback import multipart, reply_json, running, serve
 
 KNOWN = {"content", "username", "avatar_url", "tts", "embeds", "allowed_mentions",
          "components", "attachments", "flags", "thread_name", "applied_tags", "poll"}
@@ -38,21 +36,6 @@ class DiscordError(Exception):
                  errors: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors
-
-
-def multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, str, bytes]]:
-    """name -> (filename, content type, bytes) of a multipart/form-data body."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
-    if not message.is_multipart():
-        raise ValueError("not multipart")
-    fields = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        fields[str(name)] = (part.get_filename(), part.get_content_type(),
-                             payload if isinstance(payload, bytes) else b"")
-    return fields
 
 
 class FakeDiscord:
@@ -181,6 +164,6 @@ class FakeDiscord:
         return payload, files
 
     @contextmanager
-    def running(self) -> Iterator[FakeDiscord]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self

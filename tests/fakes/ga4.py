@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 from cryptography.exceptions import InvalidSignature
@@ -96,7 +96,7 @@ class FakeGa4:
         return f"{self.url}/token"
 
     @contextmanager
-    def running(self) -> Iterator[FakeGa4]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self
 

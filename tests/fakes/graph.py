@@ -42,8 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.discord import multipart
-from tests.fakes.x import Loopback, Refusal
+from tests.fakes.loopback import Loopback, Refusal, multipart
 
 FB = "v23.0"
 THREADS = "v1.0"

@@ -35,7 +35,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
-from tests.fakes.x import Loopback, Refusal
+from tests.fakes.loopback import Loopback, Refusal
 
 POST_KEYS = {"author", "commentary", "visibility", "distribution", "lifecycleState",
              "isReshareDisabledByAuthor", "content", "contentLandingPage",
@@ -62,7 +62,7 @@ class FakeLinkedIn(Loopback):
         self.images: dict[str, bytes | None] = {}
         self.read_forbidden = False
         self.next_id = 7_140_000_000_000_000_000
-        self.stats: dict[str, dict[str, int]] = {}
+        self.stats: dict[str, dict[str, float]] = {}
         self.social: dict[str, dict[str, Any]] = {}
         self.followers = 0
 

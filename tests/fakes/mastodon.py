@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.loopback import reply_json, running, serve
@@ -275,6 +275,6 @@ class FakeMastodon:
         self._reply(h, 200, body, headers)
 
     @contextmanager
-    def running(self) -> Iterator[FakeMastodon]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 
 from tests.fakes.loopback import running, serve
 
@@ -64,6 +64,6 @@ class FakeSite:
                 h.wfile.write(page.body)  # the fetcher may stop reading at its size cap
 
     @contextmanager
-    def running(self) -> Iterator[FakeSite]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self

@@ -21,10 +21,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 
-from tests.fakes.discord import multipart
-from tests.fakes.loopback import reply_json, running, serve
+from tests.fakes.loopback import multipart, reply_json, running, serve
 
 COMMON = {"chat_id", "reply_parameters", "disable_notification", "protect_content",
           "message_thread_id", "business_connection_id", "reply_markup", "message_effect_id",
@@ -174,6 +173,6 @@ class FakeTelegram:
         return item
 
     @contextmanager
-    def running(self) -> Iterator[FakeTelegram]:
+    def running(self) -> Iterator[Self]:
         with running(self.server):
             yield self

@@ -24,26 +24,25 @@ Faults, consumed one per ``POST /2/tweets``: ``drop``, ``accept-then-drop``, ``5
 ``duplicate``, ``status:NNN``, ``echo`` (a 401 that repeats the Authorization header),
 ``slow:SECONDS``.
 
-``Loopback`` is the server skeleton the LinkedIn and Graph fakes share.
+OAuth 1.0a signatures are verified with ``oauthlib`` (RFC 5849), not with cmops's own signing
+code, so a signing bug in cmops cannot be mirrored by the fake: query parameters are signed
+always, body parameters only for an ``application/x-www-form-urlencoded`` body (never JSON or
+multipart, §3.4.1.3.1). A wrong key, token or signature is a 401, as X answers.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
+from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
-from tests.fakes.discord import multipart
-from tests.fakes.loopback import reply_json, running, serve
+from oauthlib.oauth1.rfc5849 import signature as rfc5849
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
+from tests.fakes.loopback import Loopback, Refusal, multipart
 
-from cmops.adapters.x import base_string, signature
 from cmops.text.twitter import extract_urls, weighted_length
 
 TWEET_KEYS = {"text", "media", "reply", "quote_tweet_id", "poll", "reply_settings",
@@ -53,68 +52,6 @@ TWEET_KEYS = {"text", "media", "reply", "quote_tweet_id", "poll", "reply_setting
 REPLY_KEYS = {"in_reply_to_tweet_id", "exclude_reply_user_ids", "auto_populate_reply_metadata"}
 MEDIA_KEYS = {"media_ids", "tagged_user_ids"}
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-class Loopback:
-    """A threaded HTTP server on 127.0.0.1 that records requests and hands them to
-    ``route``; ``publish_paths`` are the requests that consume a fault."""
-
-    publish_paths: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
-        self.faults: list[str] = []
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-        self.server = serve(self.handle)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
-              headers: dict[str, str] | None = None) -> None:
-        reply_json(h, status, body, headers)
-
-    def handle(self, h: BaseHTTPRequestHandler) -> None:
-        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
-        url = urlsplit(h.path)
-        request = {"method": h.command, "path": url.path, "query": parse_qs(url.query),
-                   "headers": dict(h.headers), "body": raw}
-        with self.lock:
-            self.requests.append(request)
-            publishing = h.command == "POST" and any(
-                re.fullmatch(p, url.path) for p in self.publish_paths)
-            fault = self.faults.pop(0) if self.faults and publishing else ""
-        if fault == "drop":
-            h.close_connection = True
-            return
-        if fault.startswith("slow:"):
-            time.sleep(float(fault.split(":")[1]))
-        try:
-            if fault:
-                self.fault(fault, request)
-            status, body, headers = self.route(request)
-        except Refusal as exc:
-            return self.reply(h, exc.status, exc.body, exc.headers)
-        if fault == "accept-then-drop":
-            h.close_connection = True
-            return
-        self.reply(h, status, body, headers)
-
-    def fault(self, fault: str, request: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
-        raise NotImplementedError
-
-    @contextmanager
-    def running(self) -> Iterator[Any]:
-        with running(self.server):
-            yield self
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Refusal:
@@ -187,21 +124,30 @@ class FakeX(Loopback):
         header = request["headers"].get("Authorization", "")
         if header == f"Bearer {self.bearer}":
             return
-        if header.startswith("OAuth "):
-            fields = {k: unquote(v.strip('"')) for k, v in
-                      (p.split("=", 1) for p in header[6:].split(", "))}
-            params = [(k, v) for k, vs in request["query"].items() for v in vs]
-            if request["headers"].get("Content-Type", "").startswith(
-                    "application/x-www-form-urlencoded"):
-                params += parse_qsl(request["body"].decode(), keep_blank_values=True)
-            params += [(k, v) for k, v in fields.items() if k != "oauth_signature"]
-            base = base_string(request["method"], self.url + request["path"], params)
-            if fields.get("oauth_consumer_key") == self.secrets["api_key"] and \
-                    fields.get("oauth_token") == self.secrets["access_token"] and \
-                    fields.get("oauth_signature") == signature(
-                        base, self.secrets["api_secret"], self.secrets["access_secret"]):
-                return
+        if header.startswith("OAuth ") and self._signed(request, header):
+            return
         raise problem(401, "Unauthorized", "Unauthorized")
+
+    def _signed(self, request: dict[str, Any], header: str) -> bool:
+        """RFC 5849 §3.2, by oauthlib: right consumer key and token, HMAC-SHA1 over the
+        method, URL, query, OAuth fields and (form bodies only) body parameters."""
+        try:
+            fields = {k: unescape(v) for k, v in parse_authorization_header(header)}
+        except ValueError:
+            return False
+        form = request["headers"].get("Content-Type", "").split(";")[0].strip() == \
+            "application/x-www-form-urlencoded"
+        params = rfc5849.collect_parameters(
+            uri_query=request["raw_query"], body=request["body"].decode() if form else None,
+            headers={"Authorization": header}, exclude_oauth_signature=True)
+        signed = SimpleNamespace(
+            http_method=request["method"], params=params,
+            uri=self.url + request["path"], signature=fields.get("oauth_signature", ""))
+        return fields.get("oauth_signature_method") == "HMAC-SHA1" and \
+            fields.get("oauth_consumer_key") == self.secrets["api_key"] and \
+            fields.get("oauth_token") == self.secrets["access_token"] and \
+            bool(rfc5849.verify_hmac_sha1(signed, self.secrets["api_secret"],
+                                          self.secrets["access_secret"]))
 
     def _json(self, request: dict[str, Any]) -> Any:
         if request["headers"].get("Content-Type", "").split(";")[0] != "application/json":
