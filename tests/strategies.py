@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from cmops.schemas import load_schema
+from cmops.text.limits import NETWORKS as DECLARED
 
 NOW = datetime(2027, 3, 5, 10, 0, tzinfo=UTC)
 """The instant every property plans, publishes and reports at."""
@@ -30,8 +31,7 @@ HOSTILE = ("\u2028\u2029\u0085\u009b\x00\x0b\x0c\r\t\u202e\u2066\u200b\u200d\u03
 TEXT = st.text(st.one_of(st.sampled_from(HOSTILE), st.characters(codec="utf-8")), max_size=60)
 LONG_TEXT = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 40))
 
-NETWORKS = ("outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "instagram",
-            "threads", "discord", "telegram")
+NETWORKS = tuple(DECLARED)
 CHANNEL_SETTINGS = {"mastodon": {"server": "https://mastodon.example"},
                     "telegram": {"chat_id": "@cmops"},
                     "linkedin": {"account": "urn:li:organization:1"},

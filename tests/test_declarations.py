@@ -101,9 +101,13 @@ def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> Non
         assert ("answered" in rules.reads) == hasattr(adapter, "replied"), name
         if rules.reads:
             assert all(hasattr(adapter, m) for m in ("metrics", "followers", "inbox")), name
-    # platforms.md §2.7/2.8 (Bluesky), §3.5 (Mastodon), §4.2/4.5 (X).
-    assert {n for n, r in NETWORKS.items() if r.api_edits} == {"bluesky", "x"}
-    assert {n for n, r in NETWORKS.items() if r.api_deletes} == {"bluesky", "mastodon", "x"}
+    # The sources cited beside each entry in text/limits.py.
+    assert {n for n, r in NETWORKS.items() if r.api_edits} == {
+        "bluesky", "mastodon", "x", "linkedin", "facebook", "discord", "telegram"}
+    assert {n for n, r in NETWORKS.items() if r.api_deletes} == {
+        "bluesky", "mastodon", "x", "linkedin", "facebook", "threads", "discord", "telegram"}
+    assert {n for n, r in NETWORKS.items() if r.api_edits is None} == {
+        "outbox", "instagram", "threads"}
 
 
 def _template_channels() -> dict[str, Any]:

@@ -60,7 +60,7 @@ def test_workflows_are_what_cmops_init_renders_for_this_repository() -> None:
              if (ROOT / rel).read_text("utf-8") != text]
     assert stale == [], ("the workflows are rendered from the templates in "
                          "src/cmops/templates/: edit those, then run "
-                         "python -m cmops.cli.init")
+                         "python tools/own_files.py")
 
 
 def test_publish_schedule_is_off_the_hour_and_dispatch_takes_the_three_inputs() -> None:

@@ -586,7 +586,7 @@ def cli_reference(group: click.Command | None = None, prog: str = "cmops") -> st
     root = group if group is not None else _cli_group()
     ctx = root.make_context(prog, [], resilient_parsing=True)
     lines = [
-        _header("the click commands in src/cmops/cli.py"),
+        _header("the click commands in src/cmops/cli/"),
         "",
         "# Command line",
         "",
@@ -706,9 +706,10 @@ def _setting(key: str) -> str:
 
 
 def _can(cmops: bool, api: bool | None) -> str:
-    """What cmops's adapter does, and what the network's API offers (per platforms.md)."""
+    """What cmops's adapter does, and what the network's API offers (the sources are cited
+    beside each declaration in ``src/cmops/text/limits.py``)."""
     api_says = {True: "the API offers it", False: "the API does not offer it",
-                None: "platforms.md does not say whether the API offers it"}[api]
+                None: "unknown whether the API offers it"}[api]
     return f"{'yes' if cmops else 'not by cmops yet'} ({api_says})"
 
 

@@ -1,6 +1,7 @@
 """Facebook Page, through the Graph API: ``/{page-id}/feed`` for text and links,
-``/{page-id}/photos`` for images (platforms.md §6). Also the Graph plumbing Instagram and
-Threads borrow: the pinned version, the token, and Graph's error codes.
+``/{page-id}/photos`` for images (platforms.md §6). The Graph plumbing it shares with
+Instagram and Threads (the pinned version, the token, Graph's error codes) is in
+``cmops/adapters/graph.py``.
 
 Setup: in Meta for Developers create an app (type Business), add "Facebook Login for
 Business", and get a Page access token with ``pages_manage_posts``, ``pages_read_engagement``

@@ -149,7 +149,7 @@ def own_files(root: Path) -> dict[str, str]:
 
 def write_own_files(root: Path) -> list[str]:
     """Rewrite this repository's workflows and action.yml from the templates (after editing
-    ``src/cmops/templates/``): ``python -m cmops.cli.init``. Returns the paths that
+    ``src/cmops/templates/``): ``python tools/own_files.py``. Returns the paths that
     changed."""
     changed = []
     for rel, text in own_files(root).items():
@@ -263,8 +263,3 @@ def command(ctx: click.Context, directory: Path, force: bool, package: str, time
         click.echo(f"  {rel}")
     click.echo("Next: cmops validate, cmops plan, then git init, commit and push; the README "
                "says how to set up GitHub.")
-
-
-if __name__ == "__main__":
-    for rel in write_own_files(Path.cwd()):
-        print(f"rewrote {rel}")

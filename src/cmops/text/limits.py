@@ -152,11 +152,10 @@ class NetworkRules:
     deletes: bool = False
     """Whether cmops's adapter can delete a published post (none can yet)."""
     api_edits: bool | None = None
-    """Whether the network's API offers editing a post, per platforms.md (None: the report
-    does not say)."""
+    """Whether the network's API offers editing a published post, per the source cited beside
+    the entry (platforms.md or the network's own reference); None: unknown."""
     api_deletes: bool | None = None
-    """Whether the network's API offers deleting a post, per platforms.md (None: the report
-    does not say)."""
+    """Whether the network's API offers deleting a published post, as for ``api_edits``."""
     reads: frozenset[str] = frozenset()
     """What ``cmops collect`` reads from the network through the adapter, among
     :data:`READS`."""
@@ -283,8 +282,9 @@ NETWORKS: dict[str, NetworkRules] = {
                    alt_text=True, alt_text_max=1500, max_videos=1, mix_images_and_video=False),
         secrets=(("token",),), settings=("server",), optional_settings=("account", "max_chars"),
         threads=True,
-        # delete 30 / 30 min (3.5); editing is not covered there.
-        api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
+        # delete 30 / 30 min (3.5); PUT /api/v1/statuses/:id edits since 3.5.0
+        # (docs.joinmastodon.org/methods/statuses/#edit).
+        api_edits=True, api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
     # our stricter assumption (VERIFY). Threads: VERIFY (replies must be "summoned" since
@@ -306,13 +306,19 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True,
                    pending=("video/mp4",)),
         secrets=(("token",),), settings=("account",), optional_settings=("server",),
-        threads=False, link="card", reads=frozenset({"metrics", "followers"})),
+        threads=False, link="card",
+        # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
+        # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
+        api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
         MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
         secrets=(("page_token",),), settings=("account",), optional_settings=("server",),
-        threads=False, link="card", reads=frozenset({"metrics", "followers"})),
+        threads=False, link="card",
+        # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
+        # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post).
+        api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -323,6 +329,9 @@ NETWORKS: dict[str, NetworkRules] = {
         secrets=(("token",),), settings=("account",),
         optional_settings=("server", "media_base_url"), fetches_media=True,
         threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5,
+        # Edit and delete unknown: Meta's IG Media reference offers neither a caption edit nor
+        # a delete that we could confirm (third parties report DELETE /{ig-media-id} for
+        # Facebook-Login accounts only).
         reads=frozenset({"metrics", "followers", "mentions"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8). Alt text not covered there.
@@ -332,7 +341,9 @@ NETWORKS: dict[str, NetworkRules] = {
         secrets=(("token",),), settings=("account",),
         optional_settings=("server", "media_base_url"), fetches_media=True,
         threads=True, max_links=5, hashtag_advice=1,
-        reads=frozenset({"metrics", "followers"})),
+        # DELETE /{threads-media-id}, 100 a day, threads_delete permission
+        # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented.
+        api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
     # one message, no threads (platforms.md 9).
@@ -340,7 +351,10 @@ NETWORKS: dict[str, NetworkRules] = {
         "discord", 2000, "UTF-16 units", utf16_len,
         MediaRules(10, None, None, (*_IMAGES, *_VIDEOS), alt_text=False),
         secrets=(("webhook_url",),),
-        threads=False),
+        threads=False,
+        # PATCH and DELETE /webhooks/{id}/{token}/messages/{message.id}, "Edit/Delete Webhook
+        # Message" (discord.com/developers/docs/resources/webhook).
+        api_edits=True, api_deletes=True),
     # Bot API: text 4096, caption 1024, albums of up to 10, no alt text; a reply chain
     # (reply_parameters) serves as a thread (platforms.md 10).
     "telegram": NetworkRules(
@@ -351,7 +365,10 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=True, media_text_limit=telegram.MAX_CAPTION,
         # A thread is a burst of messages in one chat: 20 a minute in a group [2nd]
         # (platforms.md 10), so a longer one would be throttled half-posted.
-        max_thread=20),
+        max_thread=20,
+        # editMessageText / editMessageCaption; deleteMessage within 48 h of sending
+        # (core.telegram.org/bots/api#updating-messages).
+        api_edits=True, api_deletes=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
