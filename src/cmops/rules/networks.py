@@ -44,6 +44,16 @@ DOCS = {
                           "declaration before it sends.",
     "media.network-size": "A media file larger than the channel's network accepts.",
     "media.alt-too-long": "Alt text longer than the network accepts.",
+    "media.video-duration": "A video shorter or longer than the channel's network takes, "
+                            "read from the file itself.",
+    "media.video-aspect": "A video whose aspect ratio (as displayed, rotation applied) is "
+                          "outside the range the channel's network takes.",
+    "media.video-dimensions": "A video wider or taller than the channel's network takes.",
+    "media.video-fps": "A video with more frames a second than the channel's network takes.",
+    "media.video-codec": "A video encoded with a codec the channel's network does not state "
+                         "it takes (H.264 is 'AVC').",
+    "media.video-unreadable": "A video whose duration, size or codec cannot be read from the "
+                              "file, on a network that limits them: never sent on a guess.",
     "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
                            "needs media_base_url for a post with media.",
     "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "

@@ -68,6 +68,18 @@ class MediaRules:
     pending: tuple[str, ...] = ()
     """Types the network itself takes that cmops cannot send there yet (video needs each
     network's own upload flow): refused, with a message that says so."""
+    min_video_seconds: float | None = None
+    max_video_seconds: float | None = None
+    video_aspect: tuple[float, float] | None = None
+    """The range of a video's width / height the network takes (as displayed, rotation
+    applied); None: any."""
+    max_video_fps: float | None = None
+    max_video_width: int | None = None
+    """The larger side's cap in pixels where the network states one (after rotation, the
+    width is the displayed width)."""
+    video_codecs: tuple[str, ...] = ()
+    """Video codecs the network takes, as MediaInfo names them ("AVC" for H.264, "HEVC");
+    empty: the network states none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,22 @@ class Attachment:
     cannot be read)."""
     size: int
     alt: str | None = None
+    video: VideoFacts | None = None
+    """A video's facts, read from the file itself; None for an image, or a video whose
+    metadata could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFacts:
+    """What a video file says of itself (read at the edge with MediaInfo)."""
+
+    seconds: float | None
+    width: int | None
+    """As displayed: a 90 or 270 degree rotation already applied."""
+    height: int | None
+    fps: float | None
+    codec: str | None
+    """MediaInfo's name of the first video track's format: "AVC" (H.264), "HEVC", "VP9"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +246,61 @@ class NetworkRules:
                     size, most = f"{item.size} bytes", f"{limit} bytes"
                 out.append(Refusal("media.network-size", n, f"'{item.path}' is {size}; {who} "
                                    f"takes at most {most}"))
+            if item.mime.startswith("video/") and item.mime in rules.mime_types:
+                out += self.video_refusals(item, n, who)
+        return out
+
+    def video_refusals(self, item: Attachment, n: int, who: str) -> list[Refusal]:
+        """What ``item`` (a video) breaks among the network's stated video limits: duration,
+        aspect ratio, frame rate, size in pixels, codec. A limit the file's metadata cannot
+        answer is refused too (never sent on a guess)."""
+        rules, out = self.media, list[Refusal]()
+        facts = item.video
+        stated = (rules.min_video_seconds, rules.max_video_seconds, rules.video_aspect,
+                  rules.max_video_fps, rules.max_video_width)
+        if all(x is None for x in stated) and not rules.video_codecs:
+            return out
+        if facts is None:
+            return [Refusal("media.video-unreadable", n, f"cannot read '{item.path}' as a "
+                            f"video (duration, size, codec), which {who} needs checked")]
+
+        def refuse(rule: str, message: str) -> None:
+            out.append(Refusal(rule, n, f"'{item.path}' {message}"))
+
+        if rules.min_video_seconds is not None or rules.max_video_seconds is not None:
+            if facts.seconds is None:
+                refuse("media.video-unreadable", f"has no readable duration; {who} limits it")
+            elif rules.min_video_seconds is not None and facts.seconds < rules.min_video_seconds:
+                refuse("media.video-duration", f"lasts {facts.seconds:.1f} s; {who} takes at "
+                       f"least {rules.min_video_seconds:g} s")
+            elif rules.max_video_seconds is not None and facts.seconds > rules.max_video_seconds:
+                refuse("media.video-duration", f"lasts {facts.seconds:.1f} s; {who} takes at "
+                       f"most {rules.max_video_seconds:g} s")
+        if rules.video_aspect is not None or rules.max_video_width is not None:
+            if not facts.width or not facts.height:
+                refuse("media.video-unreadable", f"has no readable width and height; {who} "
+                       "limits them")
+            else:
+                ratio = facts.width / facts.height
+                low, high = rules.video_aspect or (0.0, float("inf"))
+                if not low - 0.005 <= ratio <= high + 0.005:
+                    refuse("media.video-aspect", f"is {facts.width}x{facts.height} (aspect "
+                           f"{ratio:.2f}); {who} takes an aspect ratio between {low:.2f} and "
+                           f"{high:.2f}")
+                if rules.max_video_width is not None and \
+                        max(facts.width, facts.height) > rules.max_video_width:
+                    refuse("media.video-dimensions", f"is {facts.width}x{facts.height}; {who}"
+                           f" takes at most {rules.max_video_width} pixels a side")
+        if rules.max_video_fps is not None:
+            if facts.fps is None:
+                refuse("media.video-unreadable", f"has no readable frame rate; {who} limits "
+                       "it")
+            elif facts.fps > rules.max_video_fps + 0.01:
+                refuse("media.video-fps", f"runs at {facts.fps:g} frames a second; {who} "
+                       f"takes at most {rules.max_video_fps:g}")
+        if rules.video_codecs and facts.codec not in rules.video_codecs:
+            refuse("media.video-codec", f"is encoded as {facts.codec or 'an unknown codec'};"
+                   f" {who} takes {', '.join(rules.video_codecs)}")
         return out
 
 
