@@ -463,7 +463,7 @@ class Publisher:
                     tuple(MediaFile(media_file(self.root, m.path), m.path, m.alt)
                           for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None, previous, root,
-                    self.now(), card)
+                    self.now(), card, time_left=self.left())
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:

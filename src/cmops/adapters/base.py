@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
@@ -112,6 +113,9 @@ class Outgoing:
     card: LinkCard | None = None
     """The link's card, on networks that take one (``NetworkRules.link == "card"``) and only
     on the first part; elsewhere the link is already in ``text``."""
+    time_left: float | None = None
+    """Seconds the run has left when this part is handed over; an adapter that waits (for a
+    video to be processed) stops waiting before then: see :func:`wait_for`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,35 @@ class ChannelContext:
     redactor: Redactor
     transport: httpx.BaseTransport | None = None
     timeout: float = 30.0
+
+
+T = TypeVar("T")
+
+WAIT_MARGIN = 15.0
+"""Seconds kept back from the run's time left when waiting, to record the outcome."""
+
+
+def wait_for(what: str, check: Callable[[], T | None], *, every: float, most: float,
+             out: Outgoing | None = None, sleep: Callable[[float], None] = time.sleep,
+             clock: Callable[[], float] = time.monotonic) -> T:
+    """Call ``check`` every ``every`` seconds until it answers something other than None,
+    for at most ``most`` seconds and never past the run's time left (``out.time_left``,
+    less :data:`WAIT_MARGIN`). ``check`` raises :class:`Rejected` when the network says the
+    media failed. Waiting too long raises :class:`Transient` with ``maybe_sent=False``
+    (nothing was posted yet: the next run uploads again)."""
+    limit = most
+    if out is not None and out.time_left is not None:
+        limit = min(limit, max(0.0, out.time_left - WAIT_MARGIN))
+    start = clock()
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        waited = clock() - start
+        if waited + every > limit:
+            raise Transient(f"{what} still not ready after {waited:.0f} s; not posted, the "
+                            "next run tries again", maybe_sent=False)
+        sleep(every)
 
 
 def _attachment(media: MediaFile) -> Attachment:
