@@ -39,10 +39,17 @@ class Measure:
 
 
 Measurer = Callable[[Rendered, Calendar], Sequence[Measure]]
+MediaNote = Callable[[str, str], "str | None"]
+"""(media path, network) -> how the file reaches that network where cmops changes it
+(``JPEG 812 KB (converted)``, see :func:`cmops.prepare.note`), else None."""
 
 
 def no_measures(rendered: Rendered, calendar: Calendar) -> Sequence[Measure]:
     return ()
+
+
+def no_media_notes(path: str, network: str) -> str | None:
+    return None
 
 
 @dataclass(slots=True)
@@ -57,6 +64,7 @@ class PlanView:
     changes: list[PostChange] = field(default_factory=list)
     base: str | None = None
     measurer: Measurer = no_measures
+    media_note: MediaNote = no_media_notes
     _rendered: dict[tuple[str, str], Rendered] = field(default_factory=dict)
 
     def rendered(self, item: Item) -> Rendered:
@@ -110,7 +118,9 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "lang": rendered.lang,
         "link": rendered.link,
         "parts": [{"text": part.text,
-                   "media": [{"path": m.path, "alt": m.alt} for m in part.media]}
+                   "media": [{"path": m.path, "alt": m.alt,
+                              "prepared": view.media_note(m.path, item.network)}
+                             for m in part.media]}
                   for part in rendered.parts],
         "measures": [{"unit": m.unit, "count": m.count, "limit": m.limit, "part": m.part,
                       "ok": m.ok} for m in view.measures(item)],
@@ -217,6 +227,8 @@ def as_text(view: PlanView) -> str:
                 url = f" {item.recorded.url}" if item.recorded and item.recorded.url else ""
                 lines.append(f"      {_MARK[item.state]:<11} {item.channel:<18} "
                              f"{'; '.join(extra)}{detail}{url}")
+                lines.extend(f"      {'':<11} {'':<18} {path} → {note}"
+                             for path, note in _media_notes(view, item, rendered))
             for version_items, rendered in view.versions(items):
                 lines.append(f"      ┌ {', '.join(i.channel for i in version_items)}")
                 lines.extend(f"      │ {line}" for line in output_text(rendered).splitlines())
@@ -315,6 +327,12 @@ def _backtick_runs(line: str) -> list[str]:
     return runs
 
 
+def _media_notes(view: PlanView, item: Item, rendered: Rendered) -> list[tuple[str, str]]:
+    """Each media file of the item that cmops changes for its network, with how."""
+    paths = dict.fromkeys(m.path for part in rendered.parts for m in part.media)
+    return [(path, note) for path in paths if (note := view.media_note(path, item.network))]
+
+
 def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> list[str]:
     """One distinct output of a post: the channels that receive it, its length against each
     channel's limit, every part, media with alt text, and the link."""
@@ -327,8 +345,10 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
             block += [f"Part {index + 1} of {len(rendered.parts)}:", ""]
         block.append(_md_block(part.text))
         for media in part.media:
+            sent = "".join(f"; {_md_inline(i.channel)} gets {_md_inline(note)}" for i in items
+                           if (note := view.media_note(media.path, i.network)))
             block.append(f"- media {_md_code(media.path)} — alt: "
-                         f"{_md_inline(media.alt or '(missing)')}")
+                         f"{_md_inline(media.alt or '(missing)')}{sent}")
         block.append("")
     card = getattr(rendered, "card", None)
     if card is not None:

@@ -43,6 +43,8 @@ from cmops.adapters import (
     Remote,
     Transient,
 )
+from cmops.atomic import write_atomic
+from cmops.cache import digest
 from cmops.cards import CardError, FetchedCard
 from cmops.cards import fallback as fallback_card
 from cmops.cards import fetch as fetch_card
@@ -60,11 +62,13 @@ from cmops.ledger import (
 )
 from cmops.model import Calendar
 from cmops.plan import Item, State, build_plan
+from cmops.prepare import EXTENSIONS, Unpreparable, prepare_file
 from cmops.render import Card, Rendered, render
 from cmops.retry import Backoff
 from cmops.rules.media import sniff
 from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
+from cmops.text.limits import NETWORKS
 from cmops.times import iso, parse_iso
 from cmops.workspace import OutsideRepository, media_file
 
@@ -72,6 +76,8 @@ _T = TypeVar("_T")
 
 HEARTBEAT = "runs/heartbeat.json"
 HEARTBEAT_EVERY = timedelta(hours=1)
+PREPARED_DIR = ".cmops/cache/media"
+"""Where images prepared for a network are written (git-ignored), named by their hash."""
 
 
 def heartbeat_time(data: bytes | None) -> datetime | None:
@@ -249,6 +255,7 @@ class Publisher:
         self.lease = timedelta(seconds=options.budget + 300)
         self._fetched: dict[str, FetchedCard] = {}
         self._warnings: dict[str, list[str]] = {}
+        self._prepared: dict[tuple[str, str], Path] = {}
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -393,7 +400,34 @@ class Publisher:
                 media_file(self.root, path)
             except OutsideRepository as exc:
                 raise ValueError(f"not sent: {exc}") from None
+        for path in [m.path for part in rendered.parts for m in part.media]:
+            self._prepared_path(item.network, path)  # what cannot be prepared is not sent
         return rendered
+
+    def _prepared_path(self, network: str, rel: str) -> Path:
+        """The file the adapter reads for media ``rel`` on ``network``: the image prepared
+        for it (:mod:`cmops.prepare`: converted, shrunk, turned upright without its
+        metadata), written once under :data:`PREPARED_DIR` and named by its hash; the
+        repository's own file when nothing changes (a video, an image that already fits,
+        a network that fetches the file from its public URL). Raises ValueError (so the
+        item is reported invalid and nothing is sent) for an image that cannot be
+        prepared."""
+        key = (network, rel)
+        if key not in self._prepared:
+            path = media_file(self.root, rel)
+            rules = NETWORKS.get(network)
+            try:
+                prepared = prepare_file(path, rules) if rules else None
+            except (Unpreparable, OSError) as exc:
+                raise ValueError(f"not sent: '{rel}' cannot be prepared for {network}: "
+                                 f"{exc}") from None
+            if prepared is not None and prepared.changed:
+                path = self.root / PREPARED_DIR / \
+                    f"{digest(prepared.data)}{EXTENSIONS[prepared.mime]}"
+                if not path.is_file():
+                    write_atomic(path, prepared.data, durable=False)
+            self._prepared[key] = path
+        return self._prepared[key]
 
     def _card(self, item: Item, card: Card) -> LinkCard:
         """The card as sent. A card written in the post is sent as written; a bare link's
@@ -460,7 +494,7 @@ class Publisher:
                 out = Outgoing(
                     item.key, item.post.id, item.channel, index, len(rendered.parts),
                     part.text, state.dedupe,
-                    tuple(MediaFile(media_file(self.root, m.path), m.path, m.alt)
+                    tuple(MediaFile(self._prepared_path(item.network, m.path), m.path, m.alt)
                           for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None, previous, root,
                     self.now(), card, time_left=self.left())

@@ -12,6 +12,8 @@ from io import BytesIO
 
 from PIL import Image
 
+from cmops.prepare import flatten
+
 MAX_SIDE = 2000
 """Longest side of a re-encoded image: more than any card shows."""
 
@@ -28,7 +30,7 @@ def fit(data: bytes, mime: str, *, max_bytes: int | None = None,
     try:
         with Image.open(BytesIO(data)) as opened:
             opened.load()
-            image = _flat(opened)
+            image = flatten(opened)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageError(f"cannot read the image: {exc}") from None
     as_jpeg = types is None or "image/jpeg" in types
@@ -46,12 +48,3 @@ def fit(data: bytes, mime: str, *, max_bytes: int | None = None,
             return out.getvalue(), "image/jpeg" if as_jpeg else "image/png"
         side, quality = max(16, int(side * 0.75)), max(60, quality - 5)
     raise ImageError(f"cannot bring the image under {max_bytes} bytes")
-
-
-def _flat(image: Image.Image) -> Image.Image:
-    """RGB, transparency laid on white (JPEG has no alpha)."""
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return image.convert("RGB")

@@ -311,6 +311,8 @@ class FakeBluesky:
             if set(image) - {"image", "alt", "aspectRatio"} or not isinstance(
                     image.get("alt"), str):
                 raise bad("Record/embed/images/0 must have the property \"alt\"")
+            if "aspectRatio" in image:
+                self._check_aspect(image["aspectRatio"], bad)
             blob = image.get("image", {})
             stored = self.blobs.get(blob.get("ref", {}).get("$link"))
             if stored is None or blob.get("$type") != "blob":
@@ -320,6 +322,19 @@ class FakeBluesky:
             if len(stored[1]) > MAX_IMAGE:
                 raise bad(f"This file is too large. It is {len(stored[1])} but the maximum "
                           f"size is {MAX_IMAGE}.")
+
+    @staticmethod
+    def _check_aspect(ratio: Any, bad: Any) -> None:
+        """Lexicon app.bsky.embed.defs#aspectRatio: an object of exactly ``width`` and
+        ``height``, both required integers of at least 1 (bluesky-social/atproto,
+        lexicons/app/bsky/embed/defs.json; docs.bsky.app/docs/advanced-guides/posts)."""
+        if not isinstance(ratio, dict) or set(ratio) != {"width", "height"}:
+            raise bad("Record/embed/images/0/aspectRatio must have the properties \"width\" "
+                      "and \"height\"")
+        for key in ("width", "height"):
+            value = ratio[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(f"Record/embed/images/0/aspectRatio/{key} can not be less than 1")
 
     def _check_external(self, embed: dict[str, Any], bad: Any) -> None:
         """A link card, checked against lexicon app.bsky.embed.external (tests/vectors):

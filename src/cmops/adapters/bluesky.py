@@ -52,6 +52,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.bluesky_read import BlueskyReader, _error
 from cmops.adapters.http import client, send
+from cmops.prepare import dimensions
 from cmops.text.bluesky import detect_facets
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.thumbs import ImageError, fit
@@ -217,13 +218,25 @@ class BlueskyAdapter(BlueskyReader):
             record["reply"] = {"root": root, "parent": parent}
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": [
-                {"image": self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
-                                     headers={"Content-Type": mime})["blob"], "alt": alt}
-                for data, mime, alt in images]}
+                self._image(data, mime, alt) for data, mime, alt in images]}
         elif out.card:
             record["embed"] = {"$type": "app.bsky.embed.external",
                                "external": self._external(out.card)}
         return record
+
+    def _image(self, data: bytes, mime: str, alt: str) -> dict[str, Any]:
+        """One ``app.bsky.embed.images#image``: the uploaded blob, its alt text, and its
+        ``aspectRatio`` (width and height as integers of at least 1, lexicon
+        app.bsky.embed.defs#aspectRatio) so that apps lay the post out before the image
+        loads (docs.bsky.app/docs/advanced-guides/posts#images-embeds). The bytes are the
+        image prepared for Bluesky (:mod:`cmops.prepare`), so its size is the one sent;
+        left out only where Pillow cannot read a size (the field is optional)."""
+        image = {"image": self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
+                                     headers={"Content-Type": mime})["blob"], "alt": alt}
+        size = dimensions(data)
+        if size is not None:
+            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        return image
 
     def _external(self, card: LinkCard) -> dict[str, Any]:
         """The card as the client must build it (lexicon app.bsky.embed.external: uri,

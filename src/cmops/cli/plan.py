@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import click
 
@@ -40,6 +41,7 @@ def command(ctx: click.Context, at: datetime | None, until: datetime | None, day
         cmops plan --days 7
         cmops plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
+    from cmops import prepare
     from cmops.cli.common import (
         EXIT_CONTENT,
         EXIT_OK,
@@ -61,7 +63,8 @@ def command(ctx: click.Context, at: datetime | None, until: datetime | None, day
     result = build_plan(calendar, now, horizon=end, ledger=ledger_view(root),
                         since=now - timedelta(days=1))
     view = PlanView(result, calendar, result.window(now - timedelta(days=1), end, channels),
-                    now - timedelta(days=1), end, measurer=measurer())
+                    now - timedelta(days=1), end, measurer=measurer(),
+                    media_note=partial(prepare.note, root))
     if base:
         from cmops.diff import diff_calendars
         from cmops.gitfiles import GitError, files_at, resolve_ref

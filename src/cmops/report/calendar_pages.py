@@ -186,14 +186,30 @@ def _text_block(text: str, lang: str | None) -> Markup:
     return Markup('<div class="cm-text"{}>{}</div>').format(attr, safe_text(text))
 
 
-def _media(page: Page, rendered: Rendered, index: int) -> Markup:
+def _prepared(page: Page, path: str, channels: list[str]) -> Markup:
+    """How cmops changes the file for each network among ``channels`` (converted, shrunk,
+    metadata removed), one line per distinct change."""
+    by_note: dict[str, list[str]] = {}
+    for channel in channels:
+        info = page.site.channels.get(channel)
+        note = page.site.media_note(path, info.network) if info else None
+        if note:
+            by_note.setdefault(note, []).append(_label(page, channel))
+    return Markup("").join(
+        Markup('<br><span class="cm-prepared">{}</span>').format(safe_text(page.labels(
+            "media_prepared", channels=", ".join(names), how=note)))
+        for note, names in by_note.items())
+
+
+def _media(page: Page, rendered: Rendered, index: int, channels: list[str]) -> Markup:
     labels = page.labels
     out = []
     for media in rendered.parts[index].media:
         alt = media.alt or ""
         name = page.site.media.get(media.path)
-        caption = Markup("<figcaption><strong>{}:</strong> {}</figcaption>").format(
-            safe_text(labels("alt")), safe_text(alt or labels("alt_missing")))
+        caption = Markup("<figcaption><strong>{}:</strong> {}{}</figcaption>").format(
+            safe_text(labels("alt")), safe_text(alt or labels("alt_missing")),
+            _prepared(page, media.path, channels))
         if name is None:
             out.append(Markup('<figure class="cm-media cm-missing"><p>{}</p>{}</figure>').format(
                 safe_text(labels("media_not_shown", path=media.path)), caption))
@@ -213,7 +229,8 @@ def _render(page: Page, group: RenderGroup) -> Markup:
         title = (Markup('<p class="cm-part">{}</p>').format(
             safe_text(labels("thread_part", n=i + 1))) if len(rendered.parts) > 1 else Markup())
         parts.append(Markup("<li>{}{}{}</li>").format(
-            title, _text_block(part.text, rendered.lang), _media(page, rendered, i)))
+            title, _text_block(part.text, rendered.lang),
+            _media(page, rendered, i, group.channels)))
     links = Markup()
     if group.links:
         distinct = {link for _, link in group.links}

@@ -31,7 +31,8 @@ _EN: dict[str, str] = {
     "evening": "Evening", "night": "Night", "prev": "Previous month", "next": "Next month",
     "state": "State", "channel": "Channel", "when": "When", "link": "Link", "post": "Post",
     "campaign": "Campaign", "text": "Text", "media": "Media", "alt": "Alt text",
-    "alt_missing": "(no alt text)", "media_not_shown": "{path} (not shown: not an image in "
+    "alt_missing": "(no alt text)", "media_prepared": "{channels}: {how}",
+    "media_not_shown": "{path} (not shown: not an image in "
     "the repository)", "thread_part": "Part {n}", "labels": "Labels", "lang": "Language",
     "window": "Window", "owner": "Owner", "description": "About", "results": "Results",
     "timeline": "Timeline", "today": "today", "error": "Error", "attempts": "Sends",
@@ -94,7 +95,8 @@ _FR: dict[str, str] = {
     "prev": "Mois précédent", "next": "Mois suivant", "state": "État", "channel": "Canal",
     "when": "Quand", "link": "Lien", "post": "Publication", "campaign": "Campagne",
     "text": "Texte", "media": "Médias", "alt": "Texte alternatif",
-    "alt_missing": "(pas de texte alternatif)", "media_not_shown": "{path} (non affiché : "
+    "alt_missing": "(pas de texte alternatif)",
+    "media_prepared": "{channels} : {how}", "media_not_shown": "{path} (non affiché : "
     "pas une image du dépôt)", "thread_part": "Partie {n}", "labels": "Étiquettes",
     "lang": "Langue", "window": "Période", "owner": "Responsable", "description": "Objet",
     "results": "Résultats", "timeline": "Chronologie", "today": "aujourd'hui",

@@ -7,7 +7,7 @@ post's detail is a section of its month's ``posts/YYYY-MM`` page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -135,6 +135,9 @@ class Site:
     sources: Sources
     media: Mapping[str, str | None]
     """Repository media path -> file name under the report's media/ (None: not shown)."""
+    media_note: Callable[[str, str], str | None] = field(default=lambda path, network: None)
+    """(media path, network) -> how cmops changes the file for that network ("JPEG 812 KB
+    (converted)", :func:`cmops.prepare.note`), else None."""
     errors: int = 0
     invalid: list[str] = field(default_factory=list)
     drafts: int = 0

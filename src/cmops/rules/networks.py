@@ -41,8 +41,13 @@ DOCS = {
     "media.network-type": "A media type the channel's network does not accept, or that "
                           "cmops cannot send there yet (video on Bluesky, X, Instagram, "
                           "Threads, LinkedIn and Facebook): the adapter checks the same "
-                          "declaration before it sends.",
-    "media.network-size": "A media file larger than the channel's network accepts.",
+                          "declaration before it sends. A PNG, JPEG or WebP image is "
+                          "converted to JPEG when published instead (not a GIF, which may be "
+                          "animated, nor for Instagram and Threads, which fetch the file "
+                          "itself).",
+    "media.network-size": "A media file larger than the channel's network accepts. An image "
+                          "(not a GIF) is shrunk to fit when published instead, except for "
+                          "Instagram and Threads, which fetch the file itself.",
     "media.alt-too-long": "Alt text longer than the network accepts.",
     "media.video-duration": "A video shorter or longer than the channel's network takes, "
                             "read from the file itself.",
@@ -156,7 +161,7 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
         attachments.append(Attachment(item.path, info.mime if known and info else None,
                                       info.size if known and info else 0, item.alt))
     for refusal in NETWORKS[network].media_refusals(attachments, f"{channel} ({network})",
-                                                    first=index == 0):
+                                                    first=index == 0, prepares=True):
         if refusal.rule == "media.required":
             path = _field(post, channel, network, "text")
         elif refusal.index is None:

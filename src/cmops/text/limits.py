@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cmops.prepare import cannot_fix
 from cmops.text import bluesky, linkedin, mastodon, telegram, twitter
 from cmops.text.graphemes import clusters, count_graphemes, is_emoji_cluster, utf8_len, utf16_len
 
@@ -80,6 +81,9 @@ class MediaRules:
     video_codecs: tuple[str, ...] = ()
     """Video codecs the network takes, as MediaInfo names them ("AVC" for H.264, "HEVC");
     empty: the network states none."""
+    max_image_side_sum: int | None = None
+    """An image's width plus height at most (Telegram's sendPhoto); a larger image is
+    scaled down when it is prepared (:mod:`cmops.prepare`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +209,16 @@ class NetworkRules:
             extra = (Measure(utf8_len(text), self.byte_limit, "UTF-8 bytes"),)
         return Measure(self.count(text), limit, self.unit, extra)
 
-    def media_refusals(self, media: Sequence[Attachment], who: str, *, first: bool = True
-                       ) -> list[Refusal]:
+    def media_refusals(self, media: Sequence[Attachment], who: str, *, first: bool = True,
+                       prepares: bool = False) -> list[Refusal]:
         """What this network's adapter cannot send among ``media`` (one message's
         attachments; ``first``: the post itself, not a later thread part). The one check
-        behind both validation and the adapters, so the two cannot disagree."""
+        behind both validation and the adapters, so the two cannot disagree.
+
+        ``prepares``: the files are the repository's, which the publisher prepares for the
+        network before the adapter sees them (:mod:`cmops.prepare`), so an image that
+        preparation converts or shrinks is not refused (validation). Without it the files
+        are the ones sent, checked as they are (an adapter, handed prepared files)."""
         rules, out = self.media, []
         if rules.required and first and not media:
             out.append(Refusal("media.required", None,
@@ -233,19 +242,27 @@ class NetworkRules:
                                    f"characters; {who} takes at most {rules.alt_text_max}"))
             if item.mime is None:
                 continue  # not a supported type at all: the media rules say so
+            image = item.mime.startswith("image/")
+            if image and prepares and not self.fetches_media and \
+                    not cannot_fix(item.mime, item.size, rules):
+                continue  # converted or shrunk when published (cmops.prepare)
+            unfixable = cannot_fix(item.mime, item.size, rules) if image else None
+            also = f"; {unfixable}" if unfixable and prepares and not self.fetches_media \
+                else ""
             if item.mime not in rules.mime_types:
                 why = f"{self.name} does, but cmops cannot send it there yet; " \
                     if item.mime in rules.pending else ""
                 out.append(Refusal("media.network-type", n, f"{who} does not take "
-                                   f"{item.mime} ({why}it takes {kinds(rules.mime_types)})"))
-            limit = rules.max_image_bytes if item.mime.startswith("image/") \
-                else rules.max_video_bytes
+                                   f"{item.mime} ({why}it takes {kinds(rules.mime_types)})"
+                                   f"{also}"))
+                also = ""
+            limit = rules.max_image_bytes if image else rules.max_video_bytes
             if limit is not None and item.size > limit:
                 size, most = f"{item.size / 1_000_000:.1f} MB", f"{limit / 1_000_000:.1f} MB"
                 if size == most:
                     size, most = f"{item.size} bytes", f"{limit} bytes"
                 out.append(Refusal("media.network-size", n, f"'{item.path}' is {size}; {who} "
-                                   f"takes at most {most}"))
+                                   f"takes at most {most}{also}"))
             if item.mime.startswith("video/") and item.mime in rules.mime_types:
                 out += self.video_refusals(item, n, who)
         return out
@@ -442,8 +459,12 @@ NETWORKS: dict[str, NetworkRules] = {
     # (reply_parameters) serves as a thread (platforms.md 10).
     "telegram": NetworkRules(
         "telegram", telegram.MAX_TEXT, "UTF-16 units", telegram.length,
-        MediaRules(10, None, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
-                   alt_text=False),
+        # sendPhoto: "The photo must be at most 10 MB in size. The photo's width and height
+        # must not exceed 10000 in total. Width and height ratio must be at most 20"
+        # (core.telegram.org/bots/api#sendphoto). A larger image is scaled down when
+        # prepared; the ratio is not checked (validation does not read an image's size).
+        MediaRules(10, 10 * _MB, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
+                   alt_text=False, max_image_side_sum=10_000),
         secrets=(("token",),), settings=("chat_id",), optional_settings=("server",),
         threads=True, media_text_limit=telegram.MAX_CAPTION,
         # A thread is a burst of messages in one chat: 20 a minute in a group [2nd]
