@@ -100,6 +100,16 @@ def test_transparency_is_laid_on_white_in_a_jpeg() -> None:
     assert decoded(prepared.data).convert("RGB").getpixel((4, 4)) == (255, 255, 255)
 
 
+def test_a_cmyk_jpeg_loses_its_cmyk_profile_when_converted_to_rgb() -> None:
+    cmyk = Image.new("CMYK", (300, 300), (0, 255, 255, 0))
+    source = encode(cmyk, "JPEG", icc_profile=b"\x00" * 128 + b"CMYK-profile")
+    prepared = prepare(source, "image/jpeg", replace(BLUESKY, max_image_bytes=2000))
+    out = decoded(prepared.data)
+    assert prepared.converted and out.mode == "RGB" and "icc_profile" not in out.info
+    stripped = prepare(source, "image/jpeg", BLUESKY)  # fits: nothing to strip, as it is
+    assert stripped.data is source
+
+
 def test_a_3_mb_png_is_shrunk_under_bluesky_s_1_mb() -> None:
     source = noisy_png()
     prepared = prepare(source, "image/png", BLUESKY)

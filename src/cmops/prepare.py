@@ -149,7 +149,8 @@ def prepare(data: bytes, mime: str, rules: MediaRules, *, max_pixels: int = MAX_
             if fits(mime, len(stripped), rules):
                 return Prepared(stripped, mime, *image.size, converted=False, stripped=True)
     out_mime = "image/jpeg" if "image/jpeg" in rules.mime_types else (target(rules) or "")
-    encoded, size = _shrink(image, out_mime, rules, icc)
+    # A CMYK profile would be wrong on the RGB pixels a conversion makes.
+    encoded, size = _shrink(image, out_mime, rules, None if image.mode == "CMYK" else icc)
     return Prepared(encoded, out_mime, *size, converted=True, stripped=False)
 
 
