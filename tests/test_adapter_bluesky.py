@@ -204,7 +204,12 @@ def test_images_are_uploaded_with_alt_text(adapter: BlueskyAdapter, fake: FakeBl
     ({f"{i}.png": PNG for i in range(5)}, r"5 media attached; bsky \(bluesky\) takes at most 4"),
     ({"big.jpg": b"\xff" * 1_000_001},
      r"'media/big.jpg' is 1000001 bytes; bsky \(bluesky\) takes at most 1000000 bytes"),
-    ({"clip.mp4": b"\x00" * 10}, r"does not take video/mp4 \(bluesky does, but cmops cannot"),
+    ({"clip.mov": b"\x00" * 10}, r"does not take video/quicktime \(it takes PNG, JPEG, GIF, "
+                                  r"WebP images, MP4 videos\)"),
+    ({"a.png": PNG, "clip.mp4": b"\x00" * 10},
+     r"bsky \(bluesky\) takes images or a video in one post, not both"),
+    ({"a.mp4": b"\x00" * 10, "b.mp4": b"\x00" * 10},
+     r"2 videos attached; bsky \(bluesky\) takes at most 1 in one post"),
     ({"notes.txt": b"hello"}, r"does not take text/plain \(it takes PNG, JPEG, GIF, WebP"),
 ])
 def test_media_is_checked_before_anything_is_sent(adapter: BlueskyAdapter, fake: FakeBluesky,

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -24,7 +25,14 @@ from typing import Any
 import pytest
 from tests.fakes.pds import Pds, xrpc
 
-from cmops.adapters import ChannelContext, Outgoing, Rejected, Transient
+from cmops.adapters import (
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Transient,
+)
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.secrets import Redactor
 
@@ -237,3 +245,37 @@ def test_duplicate_record_key_and_record_not_found(pds: Pds, tmp_path: Path) -> 
     texts = [p["value"]["text"] for p in all_posts(pds)]
     assert texts.count("Deux fois la même clé") == 1
     assert "jamais envoyé" not in texts
+
+
+@pytest.mark.parametrize("where", ["the PDS itself", "nothing listening"])
+def test_a_video_through_a_server_with_no_video_service_says_so(pds: Pds, tmp_path: Path,
+                                                                where: str) -> None:
+    """The local PDS has no video service (app.bsky.video.* is not among its methods):
+    pointing video_service at it, or at a port nothing answers on, names the problem and
+    posts nothing. ``localhost``, as atproto allows a port in a did:web only there."""
+    port = pds.url.rpartition(":")[2]
+    if where == "nothing listening":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = str(probe.getsockname()[1])
+    service = f"http://localhost:{port}"
+    ctx = ChannelContext("bsky", "bluesky", {"server": pds.url, "video_service": service},
+                         {"identifier": "brand.test", "password": pds.app_password}, tmp_path,
+                         Redactor())
+    adapter = BlueskyAdapter(ctx)
+    now = datetime.now(UTC)
+    clip = Path(__file__).parent / "media" / "landscape-2s.mp4"
+    part = Outgoing("vid/bsky", "vid", "bsky", 0, 1, "Une vidéo",
+                    adapter.new_dedupe("vid/bsky", 0, now), published_at=now,
+                    media=(MediaFile(clip, "media/landscape-2s.mp4", "Une mire"),))
+    before = len(all_posts(pds))
+    try:
+        with pytest.raises(NotConfigured) as caught:
+            adapter.publish(part)
+    finally:
+        adapter.close()
+    assert str(caught.value).startswith(
+        f"bluesky channel bsky: no video service at {service} (a self-hosted PDS has none; "
+        "set video_service): ")
+    assert pds.app_password not in str(caught.value)
+    assert len(all_posts(pds)) == before

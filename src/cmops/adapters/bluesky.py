@@ -11,6 +11,11 @@ in channels.yaml::
 
 One session per adapter (login is limited to 30 per 5 minutes), refreshed on ``ExpiredToken``.
 
+A video goes through a video service (``video_service:``, default https://video.bsky.app; a
+self-hosted PDS has none of its own), which processes it before the post is written (upload
+limits checked first, the job polled until done; the post embeds the video with its alt text
+and aspect ratio).
+
 Reading (``cmops collect``): counters (likes, replies, reposts, quotes; Bluesky gives no
 impressions), followers and reply threads come from the public AppView, ``appview:`` in the
 channel (default ``https://public.api.bsky.app``, unauthenticated). Notifications (mentions,
@@ -51,6 +56,7 @@ from cmops.adapters.base import (
     refuse_unsendable,
 )
 from cmops.adapters.bluesky_read import BlueskyReader, _error
+from cmops.adapters.bluesky_video import VIDEO_SERVICE, VideoService
 from cmops.adapters.http import client, send
 from cmops.prepare import dimensions
 from cmops.text.bluesky import detect_facets
@@ -105,6 +111,9 @@ class BlueskyAdapter(BlueskyReader):
         self._ctx, self._appview_url = ctx, appview.rstrip("/")
         self._appview: httpx.Client | None = None
         self._via_pds = self._appview_url == server.rstrip("/")
+        self.server = self.pds = server.rstrip("/")
+        """The PDS the session lives on (the DID document's, once logged in)."""
+        self.video = VideoService(ctx, ctx.settings.get("video_service", VIDEO_SERVICE))
         self.unavailable: dict[str, str] = {}
         """What this run could not read (metrics, followers, inbox, search, replies) and why."""
 
@@ -164,6 +173,21 @@ class BlueskyAdapter(BlueskyReader):
         self.redact.add(self.access)
         self.redact.add(self.refresh)
         self.did, self.handle = session["did"], session.get("handle") or session["did"]
+        services = (session.get("didDoc") or {}).get("service") or []
+        self.pds = next((s["serviceEndpoint"] for s in services if isinstance(s, dict)
+                         and str(s.get("id", "")).endswith("#atproto_pds")
+                         and isinstance(s.get("serviceEndpoint"), str)), self.server)
+
+    def _service_auth(self, aud: str, lxm: str, exp: int | None) -> str:
+        """A token the PDS signs for another service (``com.atproto.server.getServiceAuth``),
+        bound to one method ``lxm``; ``exp`` in epoch seconds (default: a minute)."""
+        params: dict[str, str | int] = {"aud": aud, "lxm": lxm}
+        if exp is not None:
+            params["exp"] = exp
+        token = str(self._xrpc("GET", "com.atproto.server.getServiceAuth",
+                               params=params)["token"])
+        self.redact.add(token)
+        return token
 
     def _login(self) -> None:
         if not self.access:
@@ -216,7 +240,11 @@ class BlueskyAdapter(BlueskyReader):
             parent = self._strong_ref(out.reply_to)
             root = self._strong_ref(out.root) if out.root else parent
             record["reply"] = {"root": root, "parent": parent}
-        if images:
+        if images and images[0][1].startswith("video/"):  # one video, alone (declaration)
+            record["embed"] = self.video.embed(out.media[0], out, did=self.did,
+                                               pds_url=self.pds,
+                                               service_auth=self._service_auth)
+        elif images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": [
                 self._image(data, mime, alt) for data, mime, alt in images]}
         elif out.card:
@@ -303,5 +331,6 @@ class BlueskyAdapter(BlueskyReader):
 
     def close(self) -> None:
         self.http.close()
+        self.video.close()
         if self._appview is not None:
             self._appview.close()

@@ -1,0 +1,241 @@
+"""Video through the adapters that send it by upload (issue 18): Bluesky through its video
+service, against strict loopback fakes of the PDS and of video.bsky.app; what each service
+received, the post it ended in, and each way the processing can go wrong."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.fakes.bluesky import FakeBluesky, FakeVideoService
+
+from cmops.adapters import (
+    ChannelContext,
+    MediaFile,
+    NotConfigured,
+    Outgoing,
+    Rejected,
+    Transient,
+)
+from cmops.adapters.bluesky import BlueskyAdapter, tid
+from cmops.adapters.bluesky_video import did_web, video_size
+from cmops.secrets import Redactor
+
+MEDIA = Path(__file__).parent / "media"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+MICROS = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+PASSWORD = "app-pass-7f3k-q9zx"
+LIMITS, UPLOAD, STATUS = ("app.bsky.video.getUploadLimits", "app.bsky.video.uploadVideo",
+                          "app.bsky.video.getJobStatus")
+AUTH, CREATE = "com.atproto.server.getServiceAuth", "com.atproto.repo.createRecord"
+
+
+@pytest.fixture
+def pds() -> Iterator[FakeBluesky]:
+    with FakeBluesky(password=PASSWORD).running() as server:
+        yield server
+
+
+@pytest.fixture
+def video(pds: FakeBluesky) -> Iterator[FakeVideoService]:
+    with FakeVideoService(pds).running() as server:
+        yield server
+
+
+def bluesky(pds: FakeBluesky, tmp_path: Path, service: str,
+            redactor: Redactor | None = None) -> BlueskyAdapter:
+    ctx = ChannelContext("bsky", "bluesky", {"network": "bluesky", "server": pds.url,
+                                             "video_service": service},
+                         {"identifier": "brand.test", "password": PASSWORD}, tmp_path,
+                         redactor or Redactor(), timeout=5)
+    adapter = BlueskyAdapter(ctx)
+    adapter.video.sleep = lambda seconds: None
+    return adapter
+
+
+@pytest.fixture
+def adapter(pds: FakeBluesky, video: FakeVideoService,
+            tmp_path: Path) -> Iterator[BlueskyAdapter]:
+    a = bluesky(pds, tmp_path, video.url)
+    yield a
+    a.close()
+
+
+def clip(name: str = "vertical-3s.mp4", alt: str | None = "A clock counting to three"
+         ) -> MediaFile:
+    return MediaFile(MEDIA / name, f"media/{name}", alt)
+
+
+def out(text: str, *media: MediaFile, time_left: float | None = None) -> Outgoing:
+    return Outgoing("p/bsky", "p", "bsky", 0, 1, text, tid(MICROS, 5), media=media,
+                    published_at=NOW, time_left=time_left)
+
+
+def claims(request: dict[str, Any]) -> dict[str, Any]:
+    body = request["headers"]["Authorization"].removeprefix("Bearer ").split(".")[1]
+    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return found
+
+
+def test_a_video_goes_through_the_video_service_then_into_the_post(
+        adapter: BlueskyAdapter, pds: FakeBluesky, video: FakeVideoService) -> None:
+    remote = adapter.publish(out("our new clip", clip()))
+    assert video.calls() == [LIMITS, UPLOAD, STATUS, STATUS, STATUS]
+    assert pds.calls() == ["com.atproto.server.createSession", AUTH, AUTH, CREATE]
+    limits, upload = video.requests[0], video.requests[1]
+    assert (claims(limits)["aud"], claims(limits)["lxm"]) == (video.did, LIMITS)
+    assert (claims(upload)["aud"], claims(upload)["lxm"]) == (
+        did_web(pds.endpoint), "com.atproto.repo.uploadBlob")
+    assert claims(upload)["exp"] > datetime.now(UTC).timestamp() + 25 * 60  # 30-minute token
+    assert upload["query"] == {"did": [pds.did], "name": ["vertical-3s.mp4"]}
+    assert upload["headers"]["Content-Type"] == "video/mp4"
+    assert upload["body"] == (MEDIA / "vertical-3s.mp4").read_bytes()
+    embed = pds.records[remote.id.rpartition("/")[2]]["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video"
+    assert embed["alt"] == "A clock counting to three"
+    assert embed["aspectRatio"] == {"width": 360, "height": 640}  # as displayed
+    assert embed["video"]["mimeType"] == "video/mp4"
+    assert pds.blobs[embed["video"]["ref"]["$link"]][1] == upload["body"]
+
+
+def test_a_video_without_alt_text_has_no_alt_field(adapter: BlueskyAdapter,
+                                                   pds: FakeBluesky) -> None:
+    remote = adapter.publish(out("landscape", clip("landscape-2s.mp4", None)))
+    embed = pds.records[remote.id.rpartition("/")[2]]["value"]["embed"]
+    assert "alt" not in embed
+    assert embed["aspectRatio"] == {"width": 320, "height": 180}
+
+
+def test_a_video_already_processed_is_taken_from_the_earlier_job(
+        adapter: BlueskyAdapter, pds: FakeBluesky, video: FakeVideoService) -> None:
+    adapter.publish(out("first", clip()))
+    video.requests.clear()
+    second = Outgoing("q/bsky", "q", "bsky", 0, 1, "again", tid(MICROS + 7000, 5),
+                      media=(clip(),), published_at=NOW)
+    remote = adapter.publish(second)
+    assert video.calls() == [LIMITS, UPLOAD]  # 409 already_exists, its job already done
+    first_blob = next(iter(pds.records.values()))["value"]["embed"]["video"]
+    assert pds.records[remote.id.rpartition("/")[2]]["value"]["embed"]["video"] == first_blob
+
+
+def test_upload_limits_reached_are_refused_with_the_services_message(
+        adapter: BlueskyAdapter, pds: FakeBluesky, video: FakeVideoService) -> None:
+    video.limits = {"canUpload": False, "remainingDailyVideos": 0,
+                    "message": "You have reached your daily upload limit"}
+    with pytest.raises(Rejected, match="the video service takes no upload now: You have "
+                                       "reached your daily upload limit"):
+        adapter.publish(out("clip", clip()))
+    assert video.calls() == [LIMITS]
+    assert pds.records == {}
+
+
+def test_a_failed_job_is_rejected_with_its_error(adapter: BlueskyAdapter, pds: FakeBluesky,
+                                                 video: FakeVideoService) -> None:
+    video.fail = ("encoding_failure", "Video could not be encoded")
+    with pytest.raises(Rejected, match=r"could not process the video \(job job0001\): "
+                                       "encoding_failure Video could not be encoded"):
+        adapter.publish(out("clip", clip()))
+    assert pds.records == {}
+
+
+def test_a_file_that_is_not_mp4_fails_at_the_service(adapter: BlueskyAdapter,
+                                                     pds: FakeBluesky, tmp_path: Path) -> None:
+    # Named .mp4 so the declaration lets it through; its content is not a video.
+    (tmp_path / "fake.mp4").write_bytes(b"\x00" * 64)
+    with pytest.raises(Rejected, match="validation_failure the file is not an MP4 video"):
+        adapter.publish(out("clip", MediaFile(tmp_path / "fake.mp4", "media/fake.mp4", None)))
+    assert pds.records == {}
+
+
+def test_a_slow_job_is_transient_within_the_runs_time_left(
+        adapter: BlueskyAdapter, pds: FakeBluesky, video: FakeVideoService) -> None:
+    video.steps = ["JOB_STATE_ENCODING"] * 1000
+    ticks = iter(range(0, 10_000, 2))  # every poll costs 2 s of the fake clock
+    adapter.video.monotonic = lambda: float(next(ticks))
+    slept: list[float] = []
+    adapter.video.sleep = slept.append
+    with pytest.raises(Transient, match=r"video media/vertical-3s.mp4 \(job job0001\) still "
+                                        "not ready") as caught:
+        adapter.publish(out("clip", clip(), time_left=35.0))  # 20 s after the margin
+    assert caught.value.maybe_sent is False
+    assert pds.records == {}
+    assert slept and set(slept) == {1.5}
+    assert 5 <= video.calls().count(STATUS) <= 11  # stopped by time_left, not WAIT_MOST
+
+
+@pytest.mark.parametrize("token", ["forged", "expired"])
+def test_the_fake_refuses_a_bad_service_token(video: FakeVideoService, token: str) -> None:
+    import httpx
+    from tests.fakes.bluesky import jwt
+
+    bearer = "a.b.c" if token == "forged" else jwt(
+        {"iss": "did:plc:x", "aud": video.did, "lxm": LIMITS, "exp": 1})
+    answer = httpx.get(f"{video.url}/xrpc/{LIMITS}",
+                       headers={"Authorization": f"Bearer {bearer}"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == ("InvalidToken" if token == "forged" else "ExpiredToken")
+
+
+def test_the_fake_refuses_a_token_for_another_method(video: FakeVideoService) -> None:
+    import httpx
+    from tests.fakes.bluesky import jwt
+
+    bearer = jwt({"iss": "did:plc:x", "aud": video.did, "lxm": UPLOAD, "exp": 2**40})
+    answer = httpx.get(f"{video.url}/xrpc/{LIMITS}",
+                       headers={"Authorization": f"Bearer {bearer}"})
+    assert (answer.status_code, answer.json()["error"]) == (401, "AuthRequired")
+
+
+def test_a_server_that_is_no_video_service_is_named(pds: FakeBluesky, tmp_path: Path) -> None:
+    # The fake PDS answers 501 MethodNotImplemented to app.bsky.video.*, as a bare PDS does.
+    adapter = bluesky(pds, tmp_path, pds.endpoint)
+    with pytest.raises(NotConfigured, match=rf"bluesky channel bsky: no video service at "
+                                            rf"{pds.endpoint} \(a self-hosted PDS has none; "
+                                            r"set video_service\): HTTP 501 "
+                                            "MethodNotImplemented"):
+        adapter.publish(out("clip", clip()))
+    assert pds.records == {}
+
+
+def test_nothing_listening_at_the_video_service_is_named(pds: FakeBluesky,
+                                                         tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    adapter = bluesky(pds, tmp_path, f"http://localhost:{port}")
+    with pytest.raises(NotConfigured, match=f"no video service at http://localhost:{port} "):
+        adapter.publish(out("clip", clip()))
+
+
+def test_video_service_must_be_a_url(pds: FakeBluesky, tmp_path: Path) -> None:
+    with pytest.raises(NotConfigured, match="bluesky video_service must be an http"):
+        bluesky(pds, tmp_path, "video.bsky.app")
+
+
+def test_service_tokens_never_reach_an_error(adapter: BlueskyAdapter,
+                                             video: FakeVideoService) -> None:
+    video.limits = {"canUpload": False, "message": "no"}
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(out("clip", clip()))
+    token = video.requests[0]["headers"]["Authorization"].removeprefix("Bearer ")
+    assert token not in adapter.redact(f"x {token} y")
+    assert token not in str(caught.value)
+
+
+def test_video_size_applies_rotation(tmp_path: Path) -> None:
+    assert video_size(MEDIA / "vertical-3s.mp4") == (360, 640)
+    assert video_size(MEDIA / "square-60fps-1s.mp4") == (64, 64)
+    (tmp_path / "x.mp4").write_bytes(b"\x00" * 32)
+    assert video_size(tmp_path / "x.mp4") is None
+
+
+def test_did_web_encodes_a_port() -> None:
+    assert did_web("https://video.bsky.app") == "did:web:video.bsky.app"
+    assert did_web("http://localhost:2583/") == "did:web:localhost%3A2583"
