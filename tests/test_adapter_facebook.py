@@ -1,5 +1,6 @@
-"""The Facebook Page adapter against a strict loopback Graph API: feed and photo posts, Graph
-error codes (throttling, token), and a lost answer looked up in the Page's feed."""
+"""The Facebook Page adapter against a strict loopback Graph API: feed, photo and video posts
+(resumable chunks, processing), Graph error codes (throttling, token), and a lost answer
+looked up in the Page's feed."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 from tests.fakes.graph import FakeGraph
+from tests.fakes.loopback import multipart
 
 from cmops.adapters import (
     ADAPTERS,
@@ -143,3 +146,82 @@ def test_threads_and_bad_settings_are_refused(adapter: FacebookAdapter, fake: Fa
     with pytest.raises(NotConfigured, match="page_token"):
         FacebookAdapter(ChannelContext("fb", "facebook", {"account": "1"}, {}, tmp_path,
                                        Redactor()))
+
+
+VIDEO = Path(__file__).parent / "media" / "landscape-2s.mp4"
+
+
+def test_a_video_goes_up_in_the_chunks_graph_asks_for_and_is_posted_once_ready(
+        adapter: FacebookAdapter, fake: FakeGraph) -> None:
+    fake.video_chunk, fake.video_polls = 5_000, 2
+    naps: list[float] = []
+    adapter.sleep = naps.append
+    remote = adapter.publish(out("Launch (video)", media=(
+        MediaFile(VIDEO, "media/clip.mp4", "alt is not sent"),)))
+    [video] = fake.videos
+    size = VIDEO.stat().st_size
+    assert fake.videos[video]["bytes"] == VIDEO.read_bytes()
+    path = f"/v23.0/{fake.account}/videos"
+    posts = [r for r in fake.requests if r["method"] == "POST"]
+    assert [r["path"] for r in posts] == [path] * 5
+    assert form(posts[0]) == {"upload_phase": ["start"], "file_size": [str(size)],
+                              "access_token": [fake.token]}
+    transfers = [multipart(r["headers"]["Content-Type"], r["body"]) for r in posts[1:4]]
+    assert [(t["start_offset"][2], len(t["video_file_chunk"][2])) for t in transfers] == [
+        (b"0", 5_000), (b"5000", 5_000), (b"10000", size - 10_000)]
+    assert form(posts[4]) == {"upload_phase": ["finish"], "description": ["Launch (video)"],
+                              "upload_session_id": [fake.videos[video]["session"]],
+                              "access_token": [fake.token]}
+    reads = [r for r in fake.requests if r["method"] == "GET"]
+    assert [(r["path"], r["query"]["fields"]) for r in reads] == [
+        (f"/v23.0/{video}", ["status"])] * 3
+    assert naps == [5.0, 5.0]
+    assert remote == Remote(video, f"https://www.facebook.com/{fake.account}/videos/{video}")
+    assert fake.posts[0]["message"] == "Launch (video)" and fake.posts[0]["video"] == video
+
+
+def test_a_video_facebook_cannot_process_is_rejected(adapter: FacebookAdapter,
+                                                     fake: FakeGraph) -> None:
+    fake.video_fails = True
+    adapter.sleep = lambda seconds: None
+    with pytest.raises(Rejected, match=r"could not process media/clip.mp4 \(Video format is "
+                       r"not supported\); not posted"):
+        adapter.publish(out("v", media=(MediaFile(VIDEO, "media/clip.mp4", None),)))
+    assert fake.posts == []
+
+
+def test_a_finished_video_still_processing_when_the_run_must_stop_counts_as_sent(
+        adapter: FacebookAdapter, fake: FakeGraph) -> None:
+    """Unlike an unfinished upload, a finished one is published by Facebook on its own:
+    raising Transient(maybe_sent=False) here would upload and post it a second time."""
+    fake.video_polls = 100
+    adapter.sleep = lambda seconds: None
+    remote = adapter.publish(out("v", media=(MediaFile(VIDEO, "media/clip.mp4", None),),
+                                 time_left=18.0))
+    [video] = fake.videos
+    assert remote.id == video and fake.videos[video]["status"] == "processing"
+    assert [r["method"] for r in fake.requests].count("GET") == 1
+
+
+def test_the_fake_refuses_a_wrong_offset_a_short_chunk_and_an_early_finish(
+        fake: FakeGraph) -> None:
+    fake.video_chunk = 4
+    path = f"/v23.0/{fake.account}/videos"
+    with httpx.Client(base_url=fake.url) as http:
+        start = http.post(path, data={"upload_phase": "start", "file_size": "10",
+                                      "access_token": fake.token}).json()
+        assert (start["start_offset"], start["end_offset"]) == ("0", "4")
+        session = start["upload_session_id"]
+
+        def transfer(offset: str, chunk: bytes) -> httpx.Response:
+            return http.post(path, data={"upload_phase": "transfer", "access_token": fake.token,
+                                         "upload_session_id": session, "start_offset": offset},
+                             files={"video_file_chunk": ("v.mp4", chunk)})
+
+        assert transfer("4", b"0123").json()["error"]["message"] == (
+            "(#100) expected 4 bytes at start_offset 0")
+        assert transfer("0", b"012").status_code == 400
+        assert transfer("0", b"0123").json() == {"start_offset": "4", "end_offset": "8"}
+        finish = http.post(path, data={"upload_phase": "finish", "access_token": fake.token,
+                                       "upload_session_id": session})
+        assert finish.json()["error"]["message"] == "(#100) upload incomplete: 4 of 10 bytes"

@@ -1,6 +1,7 @@
 """The LinkedIn adapter against a strict loopback Posts API: headers, little-text commentary,
-the URN from ``x-restli-id``, images with alt text, daily-quota 429s, and a 422
-``DUPLICATE_POST`` reconciled to the URN it names (or to a human when that URN is a ghost)."""
+the URN from ``x-restli-id``, images with alt text, a video through the Videos API (parts,
+ETags, processing), daily-quota 429s, and a 422 ``DUPLICATE_POST`` reconciled to the URN it
+names (or to a human when that URN is a ghost)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from tests.fakes.linkedin import FakeLinkedIn
@@ -103,15 +105,93 @@ def test_images_are_initialized_uploaded_and_described(adapter: LinkedInAdapter,
         "media": {"id": list(fake.images)[2], "altText": "Red"}}
 
 
-def test_threads_and_videos_are_refused_before_sending(adapter: LinkedInAdapter,
-                                                       fake: FakeLinkedIn,
-                                                       tmp_path: Path) -> None:
+def test_threads_and_a_video_with_images_are_refused_before_sending(
+        adapter: LinkedInAdapter, fake: FakeLinkedIn, tmp_path: Path) -> None:
     with pytest.raises(Rejected, match="no threads"):
         adapter.publish(out("2/2", reply_to=Remote("urn:li:share:1")))
-    (tmp_path / "v.mp4").write_bytes(b"mp4")
-    with pytest.raises(Rejected, match=r"does not take video/mp4 \(linkedin does, but cmops"):
-        adapter.publish(out("v", media=(MediaFile(tmp_path / "v.mp4", "media/v.mp4", None),)))
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n-a")
+    with pytest.raises(Rejected, match="images or a video"):
+        adapter.publish(out("v", media=(MediaFile(VIDEO, "media/v.mp4", None),
+                                        MediaFile(tmp_path / "a.png", "media/a.png", None))))
     assert fake.requests == []
+
+
+VIDEO = Path(__file__).parent / "media" / "vertical-3s.mp4"
+"""3 s: LinkedIn's shortest (landscape-2s.mp4 is under its minimum)."""
+
+
+def test_a_video_is_uploaded_in_parts_finalized_with_the_etags_and_posted_when_available(
+        adapter: LinkedInAdapter, fake: FakeLinkedIn) -> None:
+    fake.part_size, fake.video_polls = 10_000, 2
+    naps: list[float] = []
+    adapter.sleep = naps.append
+    remote = adapter.publish(out("Watch (this)", media=(
+        MediaFile(VIDEO, "media/v.mp4", None),)))
+    [video] = fake.videos
+    size = VIDEO.stat().st_size
+    assert fake.videos[video]["bytes"] == VIDEO.read_bytes()
+    assert json.loads(fake.requests[0]["body"]) == {"initializeUploadRequest": {
+        "owner": fake.author, "fileSizeBytes": size, "uploadCaptions": False,
+        "uploadThumbnail": False}}
+    puts = [r for r in fake.requests if r["method"] == "PUT"]
+    assert [r["path"] for r in puts] == [f"/video-upload/{video}/{n}" for n in range(4)]
+    assert [len(r["body"]) for r in puts] == [10_000, 10_000, 10_000, size - 30_000]
+    etags = [part[0] for _, part in sorted(fake.videos[video]["parts"].items())]
+    assert json.loads(fake.requests[5]["body"]) == {"finalizeUploadRequest": {
+        "video": video, "uploadToken": fake.videos[video]["token"], "uploadedPartIds": etags}}
+    assert [r["path"] for r in fake.requests[6:]] == [
+        f"/rest/videos/{quote(video, safe='')}"] * 3 + ["/rest/posts"]
+    assert naps == [5.0, 5.0]
+    assert json.loads(fake.requests[-1]["body"])["content"] == {"media": {"id": video}}
+    assert remote.id == fake.posts[0]["id"]
+
+
+def test_a_video_linkedin_cannot_process_is_rejected_and_not_posted(
+        adapter: LinkedInAdapter, fake: FakeLinkedIn) -> None:
+    fake.video_fails = True
+    adapter.sleep = lambda seconds: None
+    with pytest.raises(Rejected, match=r"could not process media/v.mp4 \(status "
+                       r"PROCESSING_FAILED\); not posted"):
+        adapter.publish(out("v", media=(MediaFile(VIDEO, "media/v.mp4", None),)))
+    assert fake.posts == []
+
+
+def test_a_video_still_processing_when_the_run_must_stop_is_not_posted(
+        adapter: LinkedInAdapter, fake: FakeLinkedIn) -> None:
+    fake.video_polls = 100
+    adapter.sleep = lambda seconds: None
+    with pytest.raises(Transient, match="still not ready") as caught:
+        adapter.publish(out("v", media=(MediaFile(VIDEO, "media/v.mp4", None),),
+                            time_left=18.0))
+    assert caught.value.maybe_sent is False
+    assert fake.posts == [] and fake.requests[-1]["method"] == "GET"
+
+
+def test_the_fake_refuses_a_short_part_a_wrong_etag_and_an_unprocessed_video(
+        fake: FakeLinkedIn) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {fake.token}", "LinkedIn-Version": "202603",
+               "X-Restli-Protocol-Version": "2.0.0"}
+    with httpx.Client(base_url=fake.url, headers=headers) as http:
+        value = http.post("/rest/videos", params={"action": "initializeUpload"}, json={
+            "initializeUploadRequest": {"owner": fake.author, "fileSizeBytes": 10,
+                                        "uploadCaptions": False, "uploadThumbnail": False}}
+                          ).json()["value"]
+        url = value["uploadInstructions"][0]["uploadUrl"]
+        assert http.put(url, content=b"short").status_code == 400
+        assert http.put(url, content=b"0123456789").headers["ETag"]
+        finalize = {"finalizeUploadRequest": {"video": value["video"], "uploadToken": "",
+                                              "uploadedPartIds": ["not-the-etag"]}}
+        answer = http.post("/rest/videos", params={"action": "finalizeUpload"}, json=finalize)
+        assert (answer.status_code, answer.json()["message"]) == (
+            400, "uploadedPartIds do not match the uploaded parts in order")
+        post = {"author": fake.author, "commentary": "v", "visibility": "PUBLIC",
+                "distribution": {"feedDistribution": "MAIN_FEED"},
+                "lifecycleState": "PUBLISHED", "content": {"media": {"id": value["video"]}}}
+        answer = http.post("/rest/posts", json=post)
+        assert (answer.status_code, answer.json()["message"]) == (
+            422, f"{value['video']} is not AVAILABLE")
 
 
 def test_a_429_without_a_header_waits_for_the_daily_reset(adapter: LinkedInAdapter,

@@ -5,6 +5,14 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
 - Facebook: ``POST /{v}/{page}/feed`` (``message``, ``link``, ``attached_media[n]``),
   ``POST /{v}/{page}/photos`` (multipart ``source``, ``caption``, ``published``),
   ``GET /{v}/{page}/feed`` (``since``, ``limit``, ``after``; newest first).
+  ``POST /{v}/{page}/videos`` with Graph's resumable phases (developers.facebook.com/docs/
+  graph-api/video-uploads): ``start`` (``file_size``) opens a session and asks for the first
+  ``video_chunk`` bytes; each ``transfer`` must carry the asked ``start_offset`` and exactly the
+  asked bytes as a multipart ``video_file_chunk``, and is answered with the next offsets (equal
+  once all is there); ``finish`` (``description``, ``title``) needs every byte.
+  ``GET /{v}/{video}?fields=status`` answers ``status.video_status`` ``processing`` for
+  ``video_polls`` reads, then ``ready`` (the post appears in the feed with the description as
+  its message) or, when ``video_fails``, ``error`` with ``processing_phase.errors``.
 - Instagram: ``POST /{v}/{ig}/media`` (``image_url`` must lie under ``public_base``, the fake's
   stand-in for the public web; ``caption`` ≤ 2200; ``alt_text``; carousel items and
   ``CAROUSEL`` containers), ``GET /{v}/{container}?fields=status_code`` (``IN_PROGRESS`` for
@@ -70,6 +78,10 @@ class FakeGraph(Loopback):
         self.posts: list[dict[str, Any]] = []
         """Published posts (feed posts, IG media, Threads posts), oldest first."""
         self.photos: dict[str, dict[str, Any]] = {}
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.video_chunk = 1024 * 1024
+        self.video_polls = 0
+        self.video_fails = False
         self.containers: dict[str, dict[str, Any]] = {}
         self.polls = 0
         self.quota_used = 0
@@ -175,6 +187,63 @@ class FakeGraph(Loopback):
         return {"id": photo, "post_id": self._publish(message=params.get("caption", ""),
                                                       photo=photo)["id"]}
 
+    def _post_videos(self, params: dict[str, Any], version: str) -> Any:
+        phase = params.get("upload_phase")
+        if phase == "start":
+            self._known(params, {"upload_phase", "file_size"})
+            if not str(params.get("file_size", "")).isdigit() or int(params["file_size"]) < 1:
+                raise graph_error(400, 100, "(#100) file_size must be a positive integer")
+            size, started = int(params["file_size"]), self._id()
+            session = self._id()
+            self.videos[started] = {"session": session, "size": size, "bytes": b"",
+                                    "status": "uploading", "reads": 0}
+            return {"upload_session_id": session, "video_id": started, "start_offset": "0",
+                    "end_offset": str(min(self.video_chunk, size))}
+        entry = next((e for e in self.videos.values()
+                      if e["session"] == params.get("upload_session_id")), None)
+        if entry is None:
+            raise graph_error(400, 100, "(#100) Invalid upload_session_id")
+        got = len(entry["bytes"])
+        if phase == "transfer":
+            self._known(params, {"upload_phase", "upload_session_id", "start_offset",
+                                 "video_file_chunk"})
+            chunk, want = params.get("video_file_chunk"), min(got + self.video_chunk,
+                                                              entry["size"]) - got
+            # The error code Graph gives a wrong offset is not documented: code 100 here.
+            if params.get("start_offset") != str(got) or not isinstance(chunk, bytes) or \
+                    len(chunk) != want:
+                raise graph_error(400, 100, f"(#100) expected {want} bytes at start_offset "
+                                  f"{got}")
+            entry["bytes"] += chunk
+            got += len(chunk)
+            return {"start_offset": str(got),
+                    "end_offset": str(min(got + self.video_chunk, entry["size"]))}
+        if phase == "finish":
+            self._known(params, {"upload_phase", "upload_session_id", "description", "title"})
+            if got != entry["size"] or entry["status"] != "uploading":
+                raise graph_error(400, 100, f"(#100) upload incomplete: {got} of "
+                                  f"{entry['size']} bytes")
+            entry.update(status="processing", description=params.get("description", ""))
+            return {"success": True}
+        raise graph_error(400, 100, "(#100) upload_phase must be start, transfer or finish")
+
+    def _video_status(self, video: str, params: dict[str, Any]) -> Any:
+        entry = self.videos[video]
+        if params.get("fields") != "status":
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        if entry["status"] == "processing":
+            entry["reads"] += 1
+            if entry["reads"] > self.video_polls:
+                entry["status"] = "error" if self.video_fails else "ready"
+                if not self.video_fails:
+                    self._publish(message=entry["description"], video=video)
+        phase: dict[str, Any] = {"status": {"ready": "complete", "error": "error"}.get(
+            entry["status"], "in_progress")}
+        if entry["status"] == "error":
+            phase["errors"] = [{"message": "Video format is not supported"}]
+        return {"id": video, "status": {"video_status": entry["status"],
+                                        "processing_phase": phase}}
+
     def _publish(self, **fields: Any) -> dict[str, Any]:
         post = {"id": f"{self.account}_{self._id()}", "created": self.next_id, **fields}
         self.posts.append(post)
@@ -257,6 +326,8 @@ class FakeGraph(Loopback):
                          for p in reversed(self.posts) if "caption" in p][:limit]}
 
     def _read(self, node: str, params: dict[str, Any]) -> Any:
+        if node in self.videos:
+            return self._video_status(node, params)
         container = self.containers.get(node)
         if container is not None:
             container["reads"] += 1

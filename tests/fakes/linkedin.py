@@ -15,6 +15,17 @@ one kind: ``media``, ``multiImage`` (2-20 images), or ``article`` (Posts API, "A
 ``read_forbidden`` makes reads a 403. Errors are ``{status, code, message,
 serviceErrorCode}``.
 
+Videos (learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api):
+``POST /rest/videos?action=initializeUpload`` takes exactly ``owner`` (the author),
+``fileSizeBytes``, ``uploadCaptions`` and ``uploadThumbnail`` and answers the video URN, an
+``uploadToken`` and ``uploadInstructions`` cutting the file into ``part_size`` parts (4 MB, as
+LinkedIn does; tests make it small); each part must be PUT whole to its URL, exactly
+``lastByte - firstByte + 1`` bytes, and answers an ``ETag``; ``action=finalizeUpload`` wants
+the same token and every ETag in order, then the video is ``PROCESSING`` for ``video_polls``
+reads of ``GET /rest/videos/{urn}`` and ``AVAILABLE`` after (``PROCESSING_FAILED`` when
+``video_fails``). A post's ``content.media`` may name a video only once it is AVAILABLE, alone
+(not in a ``multiImage``).
+
 Reads for ``cmops collect``: ``GET /rest/organizationalEntityShareStatistics`` (``q=
 organizationalEntity``, the configured organization, ``shares=List(…)``/``ugcPosts=List(…)``
 of known posts; ``stats[urn]`` is a post's ``totalShareStatistics``, a post without one is not
@@ -65,6 +76,10 @@ class FakeLinkedIn(Loopback):
         self.stats: dict[str, dict[str, float]] = {}
         self.social: dict[str, dict[str, Any]] = {}
         self.followers = 0
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.part_size = 4 * 1024 * 1024
+        self.video_polls = 0
+        self.video_fails = False
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
         if fault in ("500", "503"):
@@ -83,6 +98,8 @@ class FakeLinkedIn(Loopback):
         path, method, headers = request["path"], request["method"], request["headers"]
         if path.startswith("/upload/") and method == "PUT":
             return self._put(path.removeprefix("/upload/"), request)
+        if path.startswith("/video-upload/") and method == "PUT":
+            return self._put_part(path.removeprefix("/video-upload/"), request)
         if headers.get("Authorization") != f"Bearer {self.token}":
             raise error(401, "INVALID_ACCESS_TOKEN", "Invalid access token")
         if not re.fullmatch(r"20\d{4}", headers.get("LinkedIn-Version", "")):
@@ -92,6 +109,15 @@ class FakeLinkedIn(Loopback):
         if (method, path) == ("POST", "/rest/images") and \
                 request["query"] == {"action": ["initializeUpload"]}:
             return 200, {"value": self._initialize(self._json(request))}, {}
+        if (method, path) == ("POST", "/rest/videos") and \
+                request["query"] == {"action": ["initializeUpload"]}:
+            return 200, {"value": self._initialize_video(self._json(request))}, {}
+        if (method, path) == ("POST", "/rest/videos") and \
+                request["query"] == {"action": ["finalizeUpload"]}:
+            self._finalize(self._json(request))
+            return 200, None, {}
+        if method == "GET" and path.startswith("/rest/videos/"):
+            return 200, self._video_status(unquote(path.removeprefix("/rest/videos/"))), {}
         if (method, path) == ("POST", "/rest/posts"):
             urn = self._create(self._json(request))
             return 201, None, {"x-restli-id": urn}
@@ -138,6 +164,67 @@ class FakeLinkedIn(Loopback):
         self.images[image] = request["body"]
         return 201, None, {}
 
+    # -- videos -----------------------------------------------------------------------------
+    def _initialize_video(self, body: Any) -> dict[str, Any]:
+        request = body.get("initializeUploadRequest") if isinstance(body, dict) else None
+        if not isinstance(request, dict) or set(body) != {"initializeUploadRequest"} or \
+                set(request) != {"owner", "fileSizeBytes", "uploadCaptions",
+                                 "uploadThumbnail"} or request["owner"] != self.author or \
+                not isinstance(request["fileSizeBytes"], int) or request["fileSizeBytes"] < 1:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unexpected initializeUpload {body}")
+        size = request["fileSizeBytes"]
+        video = f"urn:li:video:C5F10AQ{len(self.videos):08d}"
+        ranges = [(first, min(first + self.part_size, size) - 1)
+                  for first in range(0, size, self.part_size)]
+        token = f"token-{len(self.videos)}" if len(ranges) > 1 else ""
+        self.videos[video] = {"size": size, "ranges": ranges, "token": token, "parts": {},
+                              "status": "WAITING_UPLOAD", "reads": 0, "bytes": b""}
+        return {"uploadUrlsExpireAt": int(time.time() * 1000) + 86_400_000, "video": video,
+                "uploadToken": token,
+                "uploadInstructions": [{"uploadUrl": f"{self.url}/video-upload/{video}/{n}",
+                                        "firstByte": first, "lastByte": last}
+                                       for n, (first, last) in enumerate(ranges)]}
+
+    def _put_part(self, target: str, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        video, _, n = target.rpartition("/")
+        entry = self.videos.get(video)
+        if entry is None or not n.isdigit() or int(n) >= len(entry["ranges"]) or \
+                request["headers"].get("Authorization") != f"Bearer {self.token}":
+            raise error(400, "BAD_UPLOAD", "Upload refused")
+        first, last = entry["ranges"][int(n)]
+        if len(request["body"]) != last - first + 1:
+            raise error(400, "BAD_UPLOAD", f"part {n} must be bytes {first}-{last}, got "
+                        f"{len(request['body'])} bytes")
+        etag = f"/ambry-video/signedId/{video[-8:]}-{n}-{len(request['body'])}"
+        entry["parts"][int(n)] = (etag, request["body"])
+        return 200, None, {"ETag": etag}
+
+    def _finalize(self, body: Any) -> None:
+        request = body.get("finalizeUploadRequest") if isinstance(body, dict) else None
+        if not isinstance(request, dict) or set(request) != {"video", "uploadToken",
+                                                             "uploadedPartIds"}:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unexpected finalizeUpload {body}")
+        entry = self.videos.get(request["video"])
+        if entry is None or entry["status"] != "WAITING_UPLOAD" or \
+                request["uploadToken"] != entry["token"]:
+            raise error(400, "BAD_REQUEST", "Unknown video, or upload token mismatch")
+        parts = [entry["parts"].get(n) for n in range(len(entry["ranges"]))]
+        if None in parts or request["uploadedPartIds"] != [p[0] for p in parts if p]:
+            raise error(400, "BAD_REQUEST", "uploadedPartIds do not match the uploaded parts "
+                        "in order")
+        entry["bytes"] = b"".join(p[1] for p in parts if p)
+        entry["status"] = "PROCESSING"
+
+    def _video_status(self, urn: str) -> dict[str, Any]:
+        entry = self.videos.get(urn)
+        if entry is None:
+            raise error(404, "NOT_FOUND", f"{urn} not found")
+        if entry["status"] == "PROCESSING":
+            entry["reads"] += 1
+            if entry["reads"] > self.video_polls:
+                entry["status"] = "PROCESSING_FAILED" if self.video_fails else "AVAILABLE"
+        return {"id": urn, "owner": self.author, "status": entry["status"]}
+
     def _create(self, body: Any) -> str:
         if not isinstance(body, dict) or set(body) - POST_KEYS:
             raise error(422, "UNPROCESSABLE_ENTITY", f"Unrecognized field(s) {sorted(body)}")
@@ -154,7 +241,10 @@ class FakeLinkedIn(Loopback):
             # LinkedIn itself answers 201 and truncates; the fake refuses so a test sees it.
             raise error(422, "UNPROCESSABLE_ENTITY", "unescaped reserved character")
         for image in _images(body.get("content")):
-            if self.images.get(image["id"]) is None:
+            if image["id"].startswith("urn:li:video:"):
+                if self.videos.get(image["id"], {}).get("status") != "AVAILABLE":
+                    raise error(422, "UNPROCESSABLE_ENTITY", f"{image['id']} is not AVAILABLE")
+            elif self.images.get(image["id"]) is None:
                 raise error(422, "UNPROCESSABLE_ENTITY", f"{image['id']} was not uploaded")
         for post in self.posts:
             if post["commentary"] == commentary:
@@ -231,7 +321,8 @@ def _images(content: Any) -> list[dict[str, Any]]:
         images = [content["media"]]
     elif "multiImage" in content and set(content["multiImage"]) == {"images"}:
         images = content["multiImage"]["images"]
-        if not 2 <= len(images) <= 20:
+        if not 2 <= len(images) <= 20 or any(
+                str(i.get("id", "")).startswith("urn:li:video:") for i in images):
             raise error(422, "UNPROCESSABLE_ENTITY", "multiImage takes 2 to 20 images")
     else:
         raise error(422, "UNPROCESSABLE_ENTITY", f"unsupported content {sorted(content)}")

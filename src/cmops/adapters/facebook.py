@@ -1,7 +1,7 @@
 """Facebook Page, through the Graph API: ``/{page-id}/feed`` for text and links,
-``/{page-id}/photos`` for images (platforms.md §6). The Graph plumbing it shares with
-Instagram and Threads (the pinned version, the token, Graph's error codes) is in
-``cmops/adapters/graph.py``.
+``/{page-id}/photos`` for images, ``/{page-id}/videos`` for one video (platforms.md §6). The
+Graph plumbing it shares with Instagram and Threads (the pinned version, the token, Graph's
+error codes) is in ``cmops/adapters/graph.py``.
 
 Setup: in Meta for Developers create an app (type Business), add "Facebook Login for
 Business", and get a Page access token with ``pages_manage_posts``, ``pages_read_engagement``
@@ -26,24 +26,45 @@ Messenger are not read in this version, so the inbox is unavailable on every tok
 Exactly-once: an attempt whose answer was lost is looked up in the Page's feed since the
 attempt, by its exact message. The feed is read eventually-consistently, so not finding it
 proves nothing: the item then goes to a human.
+
+A video goes up with Graph's resumable protocol on ``graph-video.facebook.com``
+(developers.facebook.com/docs/graph-api/video-uploads): ``upload_phase=start`` with
+``file_size`` gives an upload session, the video's id and the first chunk's
+``start_offset``/``end_offset``; each ``transfer`` sends ``video_file_chunk`` (exactly those
+bytes, streamed from the file) and is answered with the next offsets, until they meet;
+``finish`` with ``description`` (the post's text) publishes it once Facebook has processed it.
+The video's ``status.video_status`` is then read until ``ready`` (``error``: rejected). A
+video still processing when the run must stop is recorded as sent: Facebook publishes it on
+its own, so uploading again would post it twice. The current Video API guide
+(developers.facebook.com/docs/video-api/guides/publishing) prefers the app-scoped Resumable
+Upload API (``/{app-id}/uploads``, then ``fbuploader_video_file_chunk``), which needs an app
+id and a user token that a Page channel does not hold; the Page's own resumable protocol
+above needs only the Page token. Reels (``/{page-id}/video_reels``, 9:16, 3-90 s,
+developers.facebook.com/docs/video-api/guides/reels-publishing) are not sent.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import mimetypes
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    MediaFile,
     NotConfigured,
     Outgoing,
     Rejected,
     Remote,
+    Transient,
     refuse_unsendable,
+    wait_for,
 )
 from cmops.adapters.graph import (
     GRAPH_VERSION,
@@ -60,6 +81,42 @@ from cmops.text.limits import NETWORKS, NetworkRules
 MAX_PAGES = 3
 ENGAGEMENT = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
               "shares")
+VIDEO_SERVER = "https://graph-video.facebook.com"
+"""Where videos must be sent ("instead of the regular Graph API URL"), unless the channel's
+``server`` points elsewhere (a test)."""
+VIDEO_POLL = 5.0
+VIDEO_WAIT = 600.0
+
+
+class _Slice(io.RawIOBase):
+    """Bytes ``start`` to ``end`` (exclusive) of an open file, as a file httpx streams into a
+    multipart body (it seeks to 0, measures by seeking to the end, then reads)."""
+
+    def __init__(self, file: io.BufferedReader, start: int, end: int) -> None:
+        super().__init__()
+        self.file, self.start, self.end, self.at = file, start, end, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.at
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.at, os.SEEK_END: self.end - self.start}
+        self.at = max(0, min(base[whence] + offset, self.end - self.start))
+        return self.at
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.end - self.start - self.at
+        size = left if size < 0 else min(size, left)
+        self.file.seek(self.start + self.at)
+        data = self.file.read(size)
+        self.at += len(data)
+        return data
 
 
 def _summary(data: Any, edge: str) -> int | None:
@@ -82,8 +139,13 @@ class FacebookAdapter:
                                 "{page_token: …}")
         server = ctx.settings.get("server", "https://graph.facebook.com")
         self.graph = Graph(ctx, server, token)
+        self.video = Graph(ctx, VIDEO_SERVER if server == "https://graph.facebook.com"
+                           else server, token)
         self.reading = GraphReading(self.graph)
         self.page = f"/{GRAPH_VERSION}/{page}"
+        self.page_id = str(page)
+        self.sleep: Callable[[float], None] = time.sleep
+        """How the adapter waits between reads of a video's status (tests replace it)."""
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -104,6 +166,8 @@ class FacebookAdapter:
         refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("a Facebook Page post has no threads: send one post")
+        if len(out.media) == 1 and self._is_video(out.media[0]):
+            return self._video(out.media[0], out)
         if len(out.media) == 1:
             found = self._photo(out.media[0], out.text, True)
             post = str(found.get("post_id") or found["id"])
@@ -116,6 +180,52 @@ class FacebookAdapter:
                 data[f"attached_media[{i}]"] = json.dumps({"media_fbid": str(photo["id"])})
             post = str(self.graph.post(f"{self.page}/feed", data)["id"])
         return Remote(post, f"https://www.facebook.com/{post}")
+
+    @staticmethod
+    def _is_video(media: MediaFile) -> bool:
+        return (mimetypes.guess_type(media.path.name)[0] or "").startswith("video/")
+
+    def _video(self, media: MediaFile, out: Outgoing) -> Remote:
+        """Upload in the chunks Graph asks for, finish with the text, wait for processing."""
+        path = f"{self.page}/videos"
+        start = self.video.post(path, {"upload_phase": "start",
+                                       "file_size": str(media.path.stat().st_size)})
+        session, video = str(start["upload_session_id"]), str(start["video_id"])
+        offset, end = int(start["start_offset"]), int(start["end_offset"])
+        with media.path.open("rb") as file:
+            while offset < end:
+                chunk = _Slice(file, offset, end)
+                got = self.video.post(path, {"upload_phase": "transfer",
+                                             "upload_session_id": session,
+                                             "start_offset": str(offset)},
+                                      {"video_file_chunk": (media.path.name, chunk,
+                                                            "application/octet-stream")})
+                if int(got["start_offset"]) <= offset:
+                    raise Transient(f"Facebook did not take the chunk of {media.rel} at byte "
+                                    f"{offset}; not posted", maybe_sent=False)
+                offset, end = int(got["start_offset"]), int(got["end_offset"])
+        self.video.post(path, {"upload_phase": "finish", "upload_session_id": session,
+                               "description": out.text})
+        remote = Remote(video, f"https://www.facebook.com/{self.page_id}/videos/{video}")
+
+        def ready() -> Remote | None:
+            status = (self.graph.get(f"/{GRAPH_VERSION}/{video}", {"fields": "status"})
+                      .get("status") or {})
+            if status.get("video_status") == "error":
+                errors = (status.get("processing_phase") or {}).get("errors") or []
+                why = "; ".join(str(e.get("message", "")) for e in errors
+                                if isinstance(e, dict)) or "no reason given"
+                raise Rejected(self.graph.redact(f"Facebook could not process {media.rel} "
+                                                 f"({why}); not posted"))
+            return remote if status.get("video_status") == "ready" else None
+
+        try:
+            return wait_for(f"Facebook's processing of {media.rel}", ready, every=VIDEO_POLL,
+                            most=VIDEO_WAIT, out=out, sleep=self.sleep)
+        except Transient:
+            # Finished (processing slow, or its status unreadable now): Facebook publishes
+            # the video once processed. Sending it again would post it twice: it is sent.
+            return remote
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         params = {"fields": "id,message,created_time", "limit": "100",
@@ -140,6 +250,7 @@ class FacebookAdapter:
 
     def close(self) -> None:
         self.graph.close()
+        self.video.close()
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:

@@ -1,5 +1,5 @@
 """LinkedIn, through the Posts API: ``POST /rest/posts`` as a person or an organization, images
-through the Images API with alt text (platforms.md §5).
+through the Images API with alt text, one video through the Videos API (platforms.md §5).
 
 Setup: create an app at linkedin.com/developers, add the "Share on LinkedIn" product (scope
 ``w_member_social``) or, for a company page, "Community Management API"
@@ -26,13 +26,25 @@ Exactly-once: LinkedIn refuses a repeated post with a 422 ``DUPLICATE_POST`` tha
 existing post's URN: that answer goes to reconciliation, which records the URN if it resolves
 and hands the item to a human if it is a "ghost" (404). An attempt whose answer was lost is
 settled by reading the author's recent posts for the same commentary.
+
+A video (learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api):
+``POST /rest/videos?action=initializeUpload`` with the file's size gives the video's URN and
+``uploadInstructions`` (an upload URL per part, with its ``firstByte``/``lastByte``; parts of
+4 MB); each part is PUT as LinkedIn cut it, streamed from the file, and its ``ETag`` kept;
+``action=finalizeUpload`` sends the ETags in order; ``GET /rest/videos/{urn}`` is polled until
+``AVAILABLE`` (``PROCESSING_FAILED``: rejected), and only then is the post written with
+``content.media.id`` the video's URN. A video that is still processing when the run must stop
+leaves nothing posted: the next run uploads it again.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -42,12 +54,14 @@ from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
     LinkCard,
+    MediaFile,
     NotConfigured,
     Outgoing,
     Rejected,
     Remote,
     Transient,
     refuse_unsendable,
+    wait_for,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
@@ -66,6 +80,23 @@ _AUTHOR = re.compile(r"^urn:li:(organization|person):[A-Za-z0-9_-]+$")
 _DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 
+VIDEO_POLL = 5.0
+VIDEO_WAIT = 600.0
+"""Seconds between reads of a video's status, and the longest wait for its processing."""
+STREAM_CHUNK = 64 * 1024
+
+
+def _part(path: Path, first: int, last: int) -> Iterator[bytes]:
+    """Bytes ``first`` to ``last`` (inclusive) of ``path``, read as they are sent."""
+    with path.open("rb") as file:
+        file.seek(first)
+        left = last - first + 1
+        while left > 0:
+            data = file.read(min(STREAM_CHUNK, left))
+            if not data:
+                raise Rejected(f"{path.name} is shorter than LinkedIn's upload instructions")
+            left -= len(data)
+            yield data
 
 def _url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
@@ -106,6 +137,8 @@ class LinkedInAdapter(LinkedInReading):
         self.duplicates: dict[str, str] = {}
         """Dedupe key -> the URN LinkedIn named when it refused the part as a duplicate."""
 
+        self.sleep: Callable[[float], None] = time.sleep
+        """How the adapter waits between reads of a video's status (tests replace it)."""
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people; LinkedIn takes no key
 
@@ -124,6 +157,8 @@ class LinkedInAdapter(LinkedInReading):
         for media in out.media:
             mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
             if mime not in IMAGE_TYPES:
+            if mime == "video/mp4":  # one video, alone: the declaration refused anything else
+                return [{"id": self._video(media, out)}]
                 raise Rejected(f"{media.rel}: LinkedIn posts take JPG, PNG or GIF images here")
             images.append({"id": self._image(media.path.read_bytes()),
                            **({"altText": media.alt} if media.alt else {})})
@@ -139,6 +174,42 @@ class LinkedInAdapter(LinkedInReading):
         return str(value["image"])
 
     def _article(self, card: LinkCard) -> dict[str, str]:
+    def _video(self, media: MediaFile, out: Outgoing) -> str:
+        """Upload through the Videos API and wait until LinkedIn has processed it: the URN."""
+        value = self._send("POST", "/rest/videos", params={"action": "initializeUpload"},
+                           json={"initializeUploadRequest": {
+                               "owner": self.author, "fileSizeBytes": media.path.stat().st_size,
+                               "uploadCaptions": False, "uploadThumbnail": False}}
+                           ).json()["value"]
+        video = str(value["video"])
+        etags: list[str] = []
+        for part in value["uploadInstructions"]:
+            first, last = int(part["firstByte"]), int(part["lastByte"])
+            response = self._send("PUT", str(part["uploadUrl"]),
+                                  content=_part(media.path, first, last),
+                                  headers={"Content-Type": "application/octet-stream",
+                                           "Content-Length": str(last - first + 1)})
+            etag = response.headers.get("etag")
+            if not etag:
+                raise Transient(f"LinkedIn took part {len(etags) + 1} of {media.rel} without "
+                                "an ETag, which finalizing needs; not posted", maybe_sent=False)
+            etags.append(etag)
+        self._send("POST", "/rest/videos", params={"action": "finalizeUpload"},
+                   json={"finalizeUploadRequest": {
+                       "video": video, "uploadToken": str(value.get("uploadToken", "")),
+                       "uploadedPartIds": etags}})
+
+        def available() -> str | None:
+            found = self._send("GET", f"/rest/videos/{quote(video, safe='')}").json()
+            status = found.get("status")
+            if status == "PROCESSING_FAILED":
+                raise Rejected(f"LinkedIn could not process {media.rel} (status "
+                               "PROCESSING_FAILED); not posted")
+            return video if status == "AVAILABLE" else None
+
+        return wait_for(f"LinkedIn's processing of {media.rel}", available, every=VIDEO_POLL,
+                        most=VIDEO_WAIT, out=out, sleep=self.sleep)
+
         """The Posts API's article content: LinkedIn does not scrape the URL, so the client
         sends the title, description and a thumbnail (an image URN, uploaded first; JPG, PNG
         or GIF: other types are re-encoded)."""

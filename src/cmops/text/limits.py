@@ -406,20 +406,30 @@ NETWORKS: dict[str, NetworkRules] = {
         # edit_options{previous_post_id} (4.2); DELETE 50 / 15 min (4.5). Reads: paid tiers.
         api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
-    # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads.
+    # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads. Video: one MP4
+    # per post (content.media; multiImage takes images only), 75 KB-500 MB, 3 s-30 min,
+    # aspect 1:2.4-2.4:1, 10-60 fps (learn.microsoft.com/en-us/linkedin/marketing/
+    # community-management/shares/videos-api, "Video Specifications"). Duration, aspect and
+    # fps are not declared yet: no video's facts are read at publish time, and a declared
+    # limit with unread facts refuses every video.
     "linkedin": NetworkRules(
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
-        MediaRules(20, None, None, ("image/png", "image/jpeg", "image/gif"), alt_text=True,
-                   pending=("video/mp4",)),
+        MediaRules(20, None, 500 * _MB, ("image/png", "image/jpeg", "image/gif", "video/mp4"),
+                   alt_text=True, max_videos=1, mix_images_and_video=False),
         secrets=(("token",),), settings=("account",), optional_settings=("server",),
         threads=False, link="card",
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
         # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
         api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
+    # Video: one per post through /{page-id}/videos (its own post, not attached_media),
+    # resumable upload "up to 10GB and 4 hours long", aspect "between 9x16 and 16x9"
+    # (developers.facebook.com/docs/graph-api/video-uploads); duration and aspect not declared
+    # yet (no video's facts are read at publish time).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
-        MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
+        MediaRules(None, None, 10 * 1000 * _MB, (*_IMAGES, *_VIDEOS), alt_text=False,
+                   max_videos=1, mix_images_and_video=False),
         secrets=(("page_token",),), settings=("account",), optional_settings=("server",),
         threads=False, link="card",
         # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
