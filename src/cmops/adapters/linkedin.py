@@ -79,7 +79,6 @@ MAX_PAGES = 4
 _AUTHOR = re.compile(r"^urn:li:(organization|person):[A-Za-z0-9_-]+$")
 _DUPLICATE = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
-
 VIDEO_POLL = 5.0
 VIDEO_WAIT = 600.0
 """Seconds between reads of a video's status, and the longest wait for its processing."""
@@ -97,6 +96,7 @@ def _part(path: Path, first: int, last: int) -> Iterator[bytes]:
                 raise Rejected(f"{path.name} is shorter than LinkedIn's upload instructions")
             left -= len(data)
             yield data
+
 
 def _url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}"
@@ -136,9 +136,9 @@ class LinkedInAdapter(LinkedInReading):
             "X-Restli-Protocol-Version": "2.0.0"})
         self.duplicates: dict[str, str] = {}
         """Dedupe key -> the URN LinkedIn named when it refused the part as a duplicate."""
-
         self.sleep: Callable[[float], None] = time.sleep
         """How the adapter waits between reads of a video's status (tests replace it)."""
+
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people; LinkedIn takes no key
 
@@ -156,9 +156,9 @@ class LinkedInAdapter(LinkedInReading):
         images = []
         for media in out.media:
             mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
-            if mime not in IMAGE_TYPES:
             if mime == "video/mp4":  # one video, alone: the declaration refused anything else
                 return [{"id": self._video(media, out)}]
+            if mime not in IMAGE_TYPES:
                 raise Rejected(f"{media.rel}: LinkedIn posts take JPG, PNG or GIF images here")
             images.append({"id": self._image(media.path.read_bytes()),
                            **({"altText": media.alt} if media.alt else {})})
@@ -173,7 +173,6 @@ class LinkedInAdapter(LinkedInReading):
                    headers={"Content-Type": "application/octet-stream"})
         return str(value["image"])
 
-    def _article(self, card: LinkCard) -> dict[str, str]:
     def _video(self, media: MediaFile, out: Outgoing) -> str:
         """Upload through the Videos API and wait until LinkedIn has processed it: the URN."""
         value = self._send("POST", "/rest/videos", params={"action": "initializeUpload"},
@@ -210,6 +209,7 @@ class LinkedInAdapter(LinkedInReading):
         return wait_for(f"LinkedIn's processing of {media.rel}", available, every=VIDEO_POLL,
                         most=VIDEO_WAIT, out=out, sleep=self.sleep)
 
+    def _article(self, card: LinkCard) -> dict[str, str]:
         """The Posts API's article content: LinkedIn does not scrape the URL, so the client
         sends the title, description and a thumbnail (an image URN, uploaded first; JPG, PNG
         or GIF: other types are re-encoded)."""
