@@ -1,6 +1,7 @@
 """Video through the adapters that send it by upload (issue 18): Bluesky through its video
-service, against strict loopback fakes of the PDS and of video.bsky.app; what each service
-received, the post it ended in, and each way the processing can go wrong."""
+service (strict loopback fakes of the PDS and of video.bsky.app), Mastodon through
+/api/v2/media with its processing polls; what each service received, the post it ended in,
+and each way the processing can go wrong."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from tests.fakes.bluesky import FakeBluesky, FakeVideoService
+from tests.fakes.loopback import multipart
+from tests.fakes.mastodon import FakeMastodon
 
 from cmops.adapters import (
     ChannelContext,
@@ -24,6 +27,7 @@ from cmops.adapters import (
 )
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.adapters.bluesky_video import did_web, video_size
+from cmops.adapters.mastodon import MastodonAdapter
 from cmops.secrets import Redactor
 
 MEDIA = Path(__file__).parent / "media"
@@ -239,3 +243,88 @@ def test_video_size_applies_rotation(tmp_path: Path) -> None:
 def test_did_web_encodes_a_port() -> None:
     assert did_web("https://video.bsky.app") == "did:web:video.bsky.app"
     assert did_web("http://localhost:2583/") == "did:web:localhost%3A2583"
+
+
+# -- Mastodon ------------------------------------------------------------------------------
+@pytest.fixture
+def masto_fake() -> Iterator[FakeMastodon]:
+    with FakeMastodon().running() as server:
+        yield server
+
+
+@pytest.fixture
+def masto(masto_fake: FakeMastodon, tmp_path: Path) -> Iterator[MastodonAdapter]:
+    ctx = ChannelContext("masto", "mastodon", {"network": "mastodon", "server": masto_fake.url},
+                         {"token": masto_fake.token}, tmp_path, Redactor(), timeout=5)
+    adapter = MastodonAdapter(ctx)
+    adapter.sleep = lambda seconds: None
+    yield adapter
+    adapter.close()
+
+
+def toot(adapter: MastodonAdapter, text: str, *media: MediaFile,
+         time_left: float | None = None) -> Outgoing:
+    return Outgoing("p/masto", "p", "masto", 0, 1, text,
+                    adapter.new_dedupe("p/masto", 0, NOW), media=media, published_at=NOW,
+                    time_left=time_left)
+
+
+def test_mastodon_video_waits_for_processing_then_posts(masto: MastodonAdapter,
+                                                        masto_fake: FakeMastodon) -> None:
+    masto_fake.video_polls = 4
+    slept: list[float] = []
+    masto.sleep = slept.append
+    remote = masto.publish(toot(masto, "une vidéo", clip()))
+    upload = next(r for r in masto_fake.requests if r["path"] == "/api/v2/media")
+    fields = multipart(upload["headers"]["Content-Type"], upload["body"])
+    assert fields["file"] == ("vertical-3s.mp4", "video/mp4",
+                              (MEDIA / "vertical-3s.mp4").read_bytes())
+    assert fields["description"][2] == b"A clock counting to three"
+    [media] = masto_fake.media.values()
+    # 202 on upload, four 206, then 200: only then the status, with that media id
+    assert (media["type"], media["polls"]) == ("video", 5)
+    assert slept == [3.0] * 4
+    [status] = masto_fake.statuses
+    assert (status["id"], status["media_ids"]) == (remote.id, [media["id"]])
+
+
+def test_mastodon_video_whose_processing_fails_is_rejected(masto: MastodonAdapter,
+                                                           masto_fake: FakeMastodon) -> None:
+    masto_fake.video_polls = 2
+    masto_fake.failing.add("900")
+    with pytest.raises(Rejected, match=r"media media/vertical-3s.mp4: the server could not "
+                                       r"process it \(HTTP 422: Error processing thumbnail "
+                                       r"for uploaded media\)"):
+        masto.publish(toot(masto, "une vidéo", clip()))
+    assert masto_fake.statuses == []
+
+
+def test_mastodon_slow_video_is_transient_within_the_runs_time_left(
+        masto: MastodonAdapter, masto_fake: FakeMastodon) -> None:
+    masto_fake.video_polls = 10_000
+    ticks = iter(range(0, 100_000, 3))
+    masto.monotonic = lambda: float(next(ticks))
+    with pytest.raises(Transient, match=r"media media/vertical-3s.mp4 \(id 900\) still not "
+                                        "ready after") as caught:
+        masto.publish(toot(masto, "une vidéo", clip(), time_left=75.0))
+    assert caught.value.maybe_sent is False
+    assert masto_fake.statuses == []
+    polls = masto_fake.media["900"]["polls"]
+    assert 15 <= polls <= 21  # about 60 s of the run's 75 (less the margin), not 600 s
+
+
+def test_mastodon_video_over_the_instance_limit(masto: MastodonAdapter,
+                                                masto_fake: FakeMastodon,
+                                                tmp_path: Path) -> None:
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as file:  # sparse: 100 MiB of nothing after a real MP4 header
+        file.write((MEDIA / "landscape-2s.mp4").read_bytes())
+        file.truncate(103_809_025)
+    with pytest.raises(Rejected, match=r"'media/big.mp4' is 103809025 bytes; masto "
+                                       r"\(mastodon\) takes at most 103809024 bytes"):
+        masto.publish(toot(masto, "trop grande", MediaFile(big, "media/big.mp4", None)))
+    assert masto_fake.requests == []
+    masto_fake.video_size_limit = 10_000  # a smaller instance: its own 422, said as it is
+    with pytest.raises(Rejected, match="HTTP 422: Validation failed: File file size must be "
+                                       "less than 10000 bytes"):
+        masto.publish(toot(masto, "trop grande ici", clip()))

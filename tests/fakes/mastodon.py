@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.loopback import reply_json, running, serve
+from tests.fakes.loopback import multipart, reply_json, running, serve
 from tests.fakes.mastodon_html import to_html
 
 _URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,:;!?)'\]]")
@@ -59,6 +59,9 @@ KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spo
 ACCOUNT = "1"
 STATUSES_QUERY = {"max_id", "since_id", "min_id", "limit", "only_media", "exclude_replies",
                   "exclude_reblogs", "pinned", "tagged"}
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "video/mp4",
+               "video/quicktime", "video/webm"}
+"""Among the types Mastodon's MediaAttachment accepts (platforms.md 3.4)."""
 SCOPES = {"write:statuses", "write:media", "read:statuses", "profile"}
 OUT_OF_SCOPE = {"error": "This action is outside the authorized scopes"}
 
@@ -76,6 +79,14 @@ class FakeMastodon:
         self.media: dict[str, dict[str, Any]] = {}
         self.processing_polls = 0
         """How many GET /api/v1/media/:id answer 206 (still processing) before 200."""
+        self.video_polls = 1
+        """The same for a video, which Mastodon always processes after answering (202):
+        docs.joinmastodon.org/methods/media/#v2 ("202 Accepted: MediaAttachment was created
+        successfully, but the full-size file is still processing")."""
+        self.failing: set[str] = set()
+        """Media ids whose processing fails: GET answers 422 ``check_processing``'s error."""
+        self.image_size_limit, self.video_size_limit = 16_777_216, 103_809_024
+        """/api/v2/instance ``configuration.media_attachments`` defaults (platforms.md 3.4)."""
         self.requests: list[dict[str, Any]] = []
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """The server's clock, which stamps ``created_at``."""
@@ -187,25 +198,40 @@ class FakeMastodon:
                 "visibility": "public", "language": status["language"], "sensitive": False,
                 "spoiler_text": "", "content": to_html(status["content"], self.url),
                 "reblog": None, "account": {"id": ACCOUNT, "acct": "brand"},
-                "media_attachments": [{k: v for k, v in self.media[m].items() if k != "polls"}
-                                      for m in status["media_ids"]]}
+                "media_attachments": [self._public(self.media[m]) for m in status["media_ids"]]}
 
     def _upload(self, h: BaseHTTPRequestHandler, raw: bytes) -> None:
+        """``POST /api/v2/media`` (docs.joinmastodon.org/methods/media/#v2): an image is
+        answered 200 once processed (202 here while ``processing_polls`` says so), a video
+        always 202 with ``url`` null; a file over the instance's size limit is a 422."""
         kind = h.headers.get("Content-Type", "")
         if not kind.startswith("multipart/form-data") or b'name="file"' not in raw:
             return self._reply(h, 422, {"error": "Validation failed: File can't be blank"})
-        description = None
-        marker = b'name="description"\r\n\r\n'
-        if marker in raw:
-            description = raw.split(marker, 1)[1].split(b"\r\n--", 1)[0].decode()
+        fields = multipart(kind, raw)
+        _, mime, data = fields["file"]
+        video = mime.startswith("video/")
+        if mime not in MEDIA_TYPES:
+            return self._reply(h, 422, {"error": "Validation failed: File content type is "
+                                                 "invalid, File is invalid"})
+        limit = self.video_size_limit if video else self.image_size_limit
+        if len(data) > limit:
+            size = f"{limit // 1_048_576} MB" if limit % 1_048_576 == 0 else f"{limit} bytes"
+            return self._reply(h, 422, {"error": "Validation failed: File file size must be "
+                                                 f"less than {size}"})
+        description = fields["description"][2].decode() if "description" in fields else None
         with self.lock:
             media_id = str(900 + len(self.media))
-            self.media[media_id] = {"id": media_id, "description": description, "polls": 0,
-                                    "url": None if self.processing_polls else
+            waits = self.video_polls if video else self.processing_polls
+            self.media[media_id] = {"id": media_id, "type": "video" if video else "image",
+                                    "description": description, "polls": 0, "waits": waits,
+                                    "url": None if video or waits else
                                     f"{self.url}/media/{media_id}.png"}
-            item = dict(self.media[media_id])
-        del item["polls"]
+            item = self._public(self.media[media_id])
         self._reply(h, 202 if item["url"] is None else 200, item)
+
+    @staticmethod
+    def _public(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k not in ("polls", "waits")}
 
     def handle_get(self, h: BaseHTTPRequestHandler) -> None:
         if self.latency:
@@ -232,9 +258,13 @@ class FakeMastodon:
                 if item is None:
                     return self._reply(h, 404, {"error": "Record not found"})
                 item["polls"] += 1
-                if item["url"] is None and item["polls"] > self.processing_polls:
-                    item["url"] = f"{self.url}/media/{item['id']}.png"
-                answer = {k: v for k, v in item.items() if k != "polls"}
+                if item["id"] in self.failing:  # Api::V1::MediaController#check_processing
+                    return self._reply(h, 422, {"error": "Error processing thumbnail for "
+                                                         "uploaded media"})
+                if item["url"] is None and item["polls"] > item["waits"]:
+                    item["url"] = f"{self.url}/media/{item['id']}." + (
+                        "mp4" if item["type"] == "video" else "png")
+                answer = self._public(item)
             return self._reply(h, 200 if answer["url"] else 206, answer)
         self._reply(h, 404, {"error": "Record not found"})
 

@@ -6,6 +6,11 @@ a status whose answer was lost; ``cmops collect`` also needs ``read:notification
 ``read:search``); put its access token in a secret and name it in channels.yaml
 (``secrets: {token: MASTODON_TOKEN}``, ``server: https://your.instance``).
 
+Media go up through ``POST /api/v2/media``, their alt text as ``description``. A video is
+converted after the upload is answered (202): ``GET /api/v1/media/:id`` is polled every 3 s
+for up to 10 minutes, never past the run's time left, until it answers 200 with a ``url``
+(206: still processing; 422: processing failed, refused). Only then is the status sent.
+
 Exactly-once: every status carries an ``Idempotency-Key`` (the part's dedupe key), which the
 server honours for about an hour (docs.joinmastodon.org/methods/statuses). The key alone is not
 enough: a server that created the status and then failed before storing the key (a 5xx or a
@@ -24,6 +29,7 @@ import hashlib
 import mimetypes
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
@@ -40,6 +46,7 @@ from cmops.adapters.base import (
     Remote,
     Transient,
     refuse_unsendable,
+    wait_for,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.mastodon_read import MastodonReader
@@ -47,8 +54,14 @@ from cmops.adapters.reading import parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.mastodon import length as status_length
 
-MEDIA_POLLS = 30
 MEDIA_POLL_SECONDS = 1.0
+MEDIA_WAIT_MOST = 30.0
+"""Seconds an image may take to be processed."""
+VIDEO_POLL_SECONDS = 3.0
+VIDEO_WAIT_MOST = 600.0
+"""A video is transcoded after the upload is answered (202), which takes minutes for a long
+one on a busy instance; the docs give no figure. A slower one is tried again by the next run
+(nothing was posted), and the run's time left bounds the wait first (``wait_for``)."""
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 """Mastodon keeps keys for up to an hour; replay only well inside it."""
 CLOCK_SKEW = timedelta(minutes=2)
@@ -89,6 +102,9 @@ class MastodonAdapter(MastodonReader):
         """Statuses this run published or adopted: never adopted for another part."""
         self._fresh: set[str] = set()
         """Dedupe keys chosen in this run and not sent yet: nothing can carry them."""
+        self.sleep: Callable[[float], None] = time.sleep
+        """How the adapter waits between media polls (tests replace it)."""
+        self.monotonic: Callable[[], float] = time.monotonic
 
     def _limit(self) -> int | None:
         """The instance's own character limit (``/api/v2/instance``), read once; None when
@@ -104,16 +120,25 @@ class MastodonAdapter(MastodonReader):
             self.max_chars = value if isinstance(value, int) and value > 0 else None
         return self.max_chars
 
-    def _wait_processed(self, media_id: str) -> None:
+    def _wait_processed(self, media_id: str, name: str, video: bool, out: Outgoing) -> None:
         """Media upload answers 202 while the server converts the file; a status may only
-        attach it once ``GET /api/v1/media/:id`` answers 200 (206 means still processing)."""
-        for _ in range(MEDIA_POLLS):
-            answer = send(self.redact, lambda: self.http.get(f"/api/v1/media/{media_id}"))
-            if answer.status_code == 200 and answer.json().get("url"):
-                return
-            time.sleep(MEDIA_POLL_SECONDS)
-        raise Transient(f"media {media_id} still processing after "
-                        f"{MEDIA_POLLS * MEDIA_POLL_SECONDS:.0f} s", maybe_sent=False)
+        attach it once ``GET /api/v1/media/:id`` answers 200 (206 means still processing,
+        422 that processing failed: docs.joinmastodon.org/methods/media/#get)."""
+        def processed() -> bool | None:
+            try:
+                answer = send(self.redact, lambda: self.http.get(f"/api/v1/media/{media_id}"))
+            except Rejected as exc:
+                raise Rejected(f"media {name}: the server could not process it ({exc})",
+                               exc.status) from None
+            except Transient as exc:  # a failed look at the media: nothing was posted
+                raise Transient(str(exc), retry_after=exc.retry_after, maybe_sent=False,
+                                status=exc.status) from None
+            return True if answer.status_code == 200 and answer.json().get("url") else None
+
+        wait_for(f"media {name} (id {media_id})", processed,
+                 every=VIDEO_POLL_SECONDS if video else MEDIA_POLL_SECONDS,
+                 most=VIDEO_WAIT_MOST if video else MEDIA_WAIT_MOST, out=out,
+                 sleep=self.sleep, clock=self.monotonic)
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         dedupe = hashlib.sha256(f"cmops|{key}|{part}|{now.isoformat()}".encode()).hexdigest()
@@ -131,7 +156,7 @@ class MastodonAdapter(MastodonReader):
                 "/api/v2/media", files=files, data=data))  # noqa: B023 (called at once)
             media_id = str(response.json()["id"])
             if response.status_code == 202 or not response.json().get("url"):
-                self._wait_processed(media_id)
+                self._wait_processed(media_id, media.rel, mime.startswith("video/"), out)
             ids.append(media_id)
         return ids
 
