@@ -67,7 +67,7 @@ def video_post(repo: Path, channel: str) -> None:
 
 
 @pytest.mark.parametrize(("channel", "network"), [
-    ("insta", "instagram"), ("xch", "x"), ("bsky", "bluesky"), ("th", "threads"),
+    ("insta", "instagram"), ("xch", "x"), ("th", "threads"),
     ("li", "linkedin"), ("fb", "facebook")])
 def test_validate_and_plan_refuse_a_video_the_adapter_cannot_send(
         run: Runner, repo: Path, channel: str, network: str) -> None:

@@ -1,6 +1,7 @@
 """Video through the adapters that send it by upload (issue 18): Bluesky through its video
 service (strict loopback fakes of the PDS and of video.bsky.app), Mastodon through
-/api/v2/media with its processing polls; what each service received, the post it ended in,
+/api/v2/media with its processing polls, Telegram (sendVideo) and Discord (a webhook
+attachment) within their size limits; what each service received, the post it ended in,
 and each way the processing can go wrong."""
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 import pytest
 from tests.fakes.bluesky import FakeBluesky, FakeVideoService
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.loopback import multipart
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.telegram import FakeTelegram
 
 from cmops.adapters import (
     ChannelContext,
@@ -27,7 +30,9 @@ from cmops.adapters import (
 )
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.adapters.bluesky_video import did_web, video_size
+from cmops.adapters.discord import DiscordAdapter
 from cmops.adapters.mastodon import MastodonAdapter
+from cmops.adapters.telegram import TelegramAdapter
 from cmops.secrets import Redactor
 
 MEDIA = Path(__file__).parent / "media"
@@ -328,3 +333,127 @@ def test_mastodon_video_over_the_instance_limit(masto: MastodonAdapter,
     with pytest.raises(Rejected, match="HTTP 422: Validation failed: File file size must be "
                                        "less than 10000 bytes"):
         masto.publish(toot(masto, "trop grande ici", clip()))
+
+
+def sparse(path: Path, size: int) -> MediaFile:
+    """A file of ``size`` bytes that costs no disk: a real MP4's start, then nothing."""
+    with path.open("wb") as file:
+        file.write((MEDIA / "landscape-2s.mp4").read_bytes())
+        file.truncate(size)
+    return MediaFile(path, f"media/{path.name}", None)
+
+
+# -- Telegram ------------------------------------------------------------------------------
+@pytest.fixture
+def tg_fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram().running() as server:
+        yield server
+
+
+@pytest.fixture
+def tg(tg_fake: FakeTelegram, tmp_path: Path) -> Iterator[TelegramAdapter]:
+    adapter = TelegramAdapter(ChannelContext(
+        "tg", "telegram", {"network": "telegram", "chat_id": "@cmops_news",
+                           "server": tg_fake.url}, {"token": tg_fake.token}, tmp_path,
+        Redactor(), timeout=5))
+    yield adapter
+    adapter.close()
+
+
+def tg_out(text: str, *media: MediaFile) -> Outgoing:
+    return Outgoing("p/tg", "p", "tg", 0, 1, text, "p/tg#0", media=media, published_at=NOW)
+
+
+def test_telegram_sends_a_video_with_send_video(tg: TelegramAdapter,
+                                                tg_fake: FakeTelegram) -> None:
+    remote = tg.publish(tg_out("Regardez 🎬", clip()))
+    [request] = tg_fake.requests
+    assert request["method"] == "sendVideo"
+    fields = multipart(request["headers"]["Content-Type"], request["body"])
+    assert fields["video"] == ("vertical-3s.mp4", "video/mp4",
+                               (MEDIA / "vertical-3s.mp4").read_bytes())
+    assert fields["caption"][2].decode() == "Regardez 🎬"
+    [message] = tg_fake.messages
+    assert message["video"]["file_size"] == (MEDIA / "vertical-3s.mp4").stat().st_size
+    assert remote.url == f"https://t.me/cmops_news/{message['message_id']}"
+
+
+def test_telegram_refuses_a_video_over_50_mb_before_sending(tg: TelegramAdapter,
+                                                            tg_fake: FakeTelegram,
+                                                            tmp_path: Path) -> None:
+    big = sparse(tmp_path / "big.mp4", 50_000_001)
+    with pytest.raises(Rejected, match=r"'media/big.mp4' is 50000001 bytes; tg \(telegram\) "
+                                       r"takes at most 50000000 bytes"):
+        tg.publish(tg_out("trop grande", big))
+    assert tg_fake.requests == []
+    tg.publish(tg_out("juste", sparse(tmp_path / "fits.mp4", 50_000_000)))
+    assert tg_fake.messages[0]["video"]["file_size"] == 50_000_000
+
+
+def test_telegram_fake_answers_413_over_its_limit(tg: TelegramAdapter,
+                                                  tg_fake: FakeTelegram) -> None:
+    tg_fake.max_file = 10_000
+    with pytest.raises(Rejected, match="HTTP 413: Request Entity Too Large"):
+        tg.publish(tg_out("clip", clip()))
+    assert tg_fake.messages == []
+
+
+# -- Discord -------------------------------------------------------------------------------
+@pytest.fixture
+def dc_fake() -> Iterator[FakeDiscord]:
+    with FakeDiscord().running() as server:
+        yield server
+
+
+@pytest.fixture
+def dc(dc_fake: FakeDiscord, tmp_path: Path) -> Iterator[DiscordAdapter]:
+    adapter = DiscordAdapter(ChannelContext("disc", "discord", {"network": "discord"},
+                                            {"webhook_url": dc_fake.url}, tmp_path,
+                                            Redactor(), timeout=5))
+    yield adapter
+    adapter.close()
+
+
+def dc_out(text: str, *media: MediaFile) -> Outgoing:
+    return Outgoing("p/disc", "p", "disc", 0, 1, text, "p/disc#0", media=media,
+                    published_at=NOW)
+
+
+def test_discord_sends_a_video_as_an_attachment(dc: DiscordAdapter,
+                                                dc_fake: FakeDiscord) -> None:
+    dc.publish(dc_out("La vidéo", clip("landscape-2s.mp4", None)))
+    [message] = dc_fake.messages
+    assert message["attachments"] == [{
+        "id": "0", "filename": "landscape-2s.mp4", "description": None,
+        "content_type": "video/mp4", "size": (MEDIA / "landscape-2s.mp4").stat().st_size}]
+    assert dc_fake.files["landscape-2s.mp4"] == (MEDIA / "landscape-2s.mp4").read_bytes()
+
+
+def test_discord_refuses_a_file_over_10_mib_before_sending(dc: DiscordAdapter,
+                                                           dc_fake: FakeDiscord,
+                                                           tmp_path: Path) -> None:
+    big = sparse(tmp_path / "big.mp4", 10 * 1024 * 1024 + 1)
+    with pytest.raises(Rejected, match=r"'media/big.mp4' is 10485761 bytes; disc \(discord\) "
+                                       r"takes at most 10485760 bytes"):
+        dc.publish(dc_out("trop grande", big))
+    assert dc_fake.requests == []
+
+
+def test_discord_refuses_files_over_25_mib_together(dc: DiscordAdapter, dc_fake: FakeDiscord,
+                                                    tmp_path: Path) -> None:
+    files = [sparse(tmp_path / f"{n}.mp4", 9 * 1024 * 1024) for n in range(3)]
+    with pytest.raises(Rejected, match=r"the attachments of disc \(discord\) total 27.0 MiB; "
+                                       "a Discord message takes at most 25 MiB"):
+        dc.publish(dc_out("trois", *files))
+    assert dc_fake.requests == []
+
+
+def test_discord_fake_answers_413_over_its_limits(dc: DiscordAdapter,
+                                                  dc_fake: FakeDiscord) -> None:
+    dc_fake.file_limit = 10_000
+    with pytest.raises(Rejected, match="HTTP 413: Request entity too large"):
+        dc.publish(dc_out("clip", clip()))
+    dc_fake.file_limit, dc_fake.request_limit = 10 * 1024 * 1024, 20_000
+    with pytest.raises(Rejected, match="HTTP 413: Request entity too large"):
+        dc.publish(dc_out("clip", clip()))
+    assert dc_fake.messages == []

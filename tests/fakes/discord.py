@@ -7,6 +7,10 @@ only (Discord itself ignores unknown ones: refusing them catches misspellings); 
 most 2000 characters; something to send. With ``?wait=true`` it answers 200 and the message,
 without it 204 and no body. Errors have Discord's shape ``{"message", "code"}``: an unknown
 webhook is a 404 (10015), a wrong token a 401 (50027), a bad body a 400 (50035 or 50006).
+Files: each at most ``file_limit`` (10 MiB, "the default limit", developers/reference.mdx
+"Uploading Files"), the whole request at most 25 MiB (resources/message.mdx); beyond either,
+413 with code 40005 "Request entity too large" (topics/opcodes-and-status-codes.mdx; the 413
+as discord-api-docs#6058 reports it for webhooks).
 ``GET`` of the webhook URL returns the webhook object (with the guild and channel ids).
 
 Faults, consumed one per execute: ``drop``, ``accept-then-drop``, ``500``/``502``/``503``,
@@ -45,6 +49,7 @@ class FakeDiscord:
         self.guild_id, self.channel_id = "900000000000000001", "900000000000000002"
         self.messages: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
+        self.file_limit, self.request_limit = 10 * 1024 * 1024, 25 * 1024 * 1024
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -106,6 +111,8 @@ class FakeDiscord:
             raise DiscordError(404, 10015, "Unknown Webhook")
         if parts[3] != self.token:
             raise DiscordError(401, 50027, "Invalid Webhook Token")
+        if len(raw) > self.request_limit:
+            raise DiscordError(413, 40005, "Request entity too large")
         if h.command == "GET":
             return {"id": self.webhook_id, "type": 1, "guild_id": self.guild_id,
                     "channel_id": self.channel_id, "name": "cmops", "avatar": None,
@@ -142,6 +149,8 @@ class FakeDiscord:
                 for name, (filename, mime, data) in fields.items():
                     if not name.startswith("files[") or filename is None:
                         raise ValueError(f"unexpected form field {name}")
+                    if len(data) > self.file_limit:
+                        raise DiscordError(413, 40005, "Request entity too large")
                     index = int(name.removeprefix("files[").removesuffix("]"))
                     meta = described.get(index, {})
                     if len(meta.get("description", "")) > 1024:

@@ -5,7 +5,11 @@
 ``multipart/form-data`` (files attached by name, albums of 2-10 naming them as
 ``attach://<name>``). Known parameters only (the real API ignores unknown ones: refusing them
 catches misspellings), the configured chat only, text 1-4096 and captions up to 1024 UTF-16
-units, replies to messages that exist. Every answer is ``{"ok": true, "result": …}`` or
+units, replies to messages that exist. Files within "10 MB max size for photos, 50 MB for
+other files" (core.telegram.org/bots/api#sending-files, read as decimal MB): the docs give no
+error for a larger one; a 413 ``Request Entity Too Large`` for an upload over 50 MB is what
+clients report, and a photo over 10 MB is answered here with a 400 (its wording unknown, made
+up). Every answer is ``{"ok": true, "result": …}`` or
 ``{"ok": false, "error_code", "description"}``; a 429 carries ``parameters.retry_after``.
 
 Faults, consumed one per ``send*`` call: ``drop``, ``accept-then-drop``, ``500``/``502``/
@@ -54,6 +58,7 @@ class FakeTelegram:
                  username: str = "cmops_news", chat_id: int = -1001234567890) -> None:
         self.token, self.username, self.chat_id = token, username, chat_id
         self.messages: list[dict[str, Any]] = []
+        self.max_photo, self.max_file = 10_000_000, 50_000_000
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -93,7 +98,11 @@ class FakeTelegram:
                 raise BotError(401, "Unauthorized")
             if method not in PARAMS:
                 raise BotError(404, "Not Found")
-            result = self._send(method, self._params(h, method, raw))
+            params = self._params(h, method, raw)
+            for value in params.values():
+                if isinstance(value, bytes) and len(value) > self.max_file:
+                    raise BotError(413, "Request Entity Too Large")
+            result = self._send(method, params)
         except BotError as exc:
             body: dict[str, Any] = {"ok": False, "error_code": exc.status,
                                     "description": exc.description}
@@ -161,10 +170,12 @@ class FakeTelegram:
                 self.messages.append(item)
         return items if method == "sendMediaGroup" else items[0]
 
-    @staticmethod
-    def _media(base: dict[str, Any], kind: str, data: Any, caption: Any) -> dict[str, Any]:
+    def _media(self, base: dict[str, Any], kind: str, data: Any, caption: Any
+               ) -> dict[str, Any]:
         if kind not in ("photo", "video") or not isinstance(data, bytes):
             raise BotError(400, f"Bad Request: there is no {kind} in the request")
+        if kind == "photo" and len(data) > self.max_photo:
+            raise BotError(400, "Bad Request: photo is over 10 MB")
         if caption is not None and utf16(caption) > 1024:
             raise BotError(400, "Bad Request: message caption is too long")
         item = {**base, kind: {"file_id": f"file-{len(data)}", "file_size": len(data)}}

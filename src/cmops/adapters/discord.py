@@ -9,7 +9,9 @@ Copy Webhook URL. The URL holds the webhook's token, so it is the secret::
 
 Messages are sent with ``?wait=true`` (otherwise Discord answers 204 with no message id) and
 ``allowed_mentions: {parse: []}``, so a post can never ping @everyone or a role. Images go as
-multipart ``files[n]`` with their alt text as the attachment ``description``.
+multipart ``files[n]`` with their alt text as the attachment ``description``; videos go the
+same way. Each file is at most 10 MiB (the default upload limit: a webhook cannot count on a
+server's Boost tier), all of them at most 25 MiB.
 
 Exactly-once: webhooks take no idempotency key and cannot list what they sent, so an attempt
 whose answer was lost cannot be checked here: a human looks at the channel and settles it with
@@ -39,6 +41,11 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.text.limits import NETWORKS, NetworkRules
+
+MAX_REQUEST = 25 * 1024 * 1024
+"""'The maximum request size when sending a message is 25 MiB' (discord-api-docs
+resources/message.mdx, Create Message limitations): each file is within 10 MiB (the
+declaration), and all of them together within this."""
 
 
 class DiscordAdapter:
@@ -75,6 +82,11 @@ class DiscordAdapter:
         refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("Discord webhooks cannot post threads: send one message")
+        total = sum(m.path.stat().st_size for m in out.media)
+        if total > MAX_REQUEST:
+            raise Rejected(f"not sent: the attachments of {out.channel} (discord) total "
+                           f"{total / 1024 / 1024:.1f} MiB; a Discord message takes at most "
+                           "25 MiB: attach fewer or smaller files")
         # The post's link is in the text (cmops.render): Discord unfurls it into its preview.
         payload: dict[str, Any] = {"content": out.text, "allowed_mentions": {"parse": []}}
         if out.media:

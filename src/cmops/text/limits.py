@@ -462,10 +462,13 @@ NETWORKS: dict[str, NetworkRules] = {
         api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
-    # one message, no threads (platforms.md 9).
+    # one message, no threads (platforms.md 9). Files: "The default limit is `10 MiB`" per
+    # file, higher only with Nitro or a server's Boost tier, which a webhook cannot know
+    # (discord-api-docs developers/reference.mdx "Uploading Files"); a message's request at
+    # most 25 MiB (resources/message.mdx), checked by the adapter.
     "discord": NetworkRules(
         "discord", 2000, "UTF-16 units", utf16_len,
-        MediaRules(10, None, None, (*_IMAGES, *_VIDEOS), alt_text=False),
+        MediaRules(10, 10 * _MIB, 10 * _MIB, (*_IMAGES, *_VIDEOS), alt_text=False),
         secrets=(("webhook_url",),),
         threads=False,
         # PATCH and DELETE /webhooks/{id}/{token}/messages/{message.id}, "Edit/Delete Webhook
@@ -479,7 +482,11 @@ NETWORKS: dict[str, NetworkRules] = {
         # must not exceed 10000 in total. Width and height ratio must be at most 20"
         # (core.telegram.org/bots/api#sendphoto). A larger image is scaled down when
         # prepared; the ratio is not checked (validation does not read an image's size).
-        MediaRules(10, 10 * _MB, None, ("image/png", "image/jpeg", "image/webp", "video/mp4"),
+        # Videos (sendVideo, or InputMediaVideo in an album): "Telegram clients support MPEG4
+        # videos"; a multipart upload is at most "50 MB for other files"
+        # (core.telegram.org/bots/api#sendvideo, #sending-files), read as decimal MB.
+        MediaRules(10, 10 * _MB, 50 * _MB, ("image/png", "image/jpeg", "image/webp",
+                                            "video/mp4"),
                    alt_text=False, max_image_side_sum=10_000),
         secrets=(("token",),), settings=("chat_id",), optional_settings=("server",),
         threads=True, media_text_limit=telegram.MAX_CAPTION,
