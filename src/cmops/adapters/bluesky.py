@@ -216,10 +216,14 @@ class BlueskyAdapter(BlueskyReader):
     # -- building the record ------------------------------------------------------------
     def _images(self, out: Outgoing) -> list[tuple[bytes, str, str]]:
         """The images' bytes, type and alt text (kinds, number and sizes were checked against
-        the declaration by refuse_unsendable)."""
-        return [(media.path.read_bytes(),
-                 mimetypes.guess_type(media.path.name)[0] or "application/octet-stream",
-                 media.alt or "") for media in out.media]
+        the declaration by refuse_unsendable). A video's bytes are read when it is uploaded
+        (up to 300 MB: not held twice), so its entry has none."""
+        found = []
+        for media in out.media:
+            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
+            data = b"" if mime.startswith("video/") else media.path.read_bytes()
+            found.append((data, mime, media.alt or ""))
+        return found
 
     @staticmethod
     def _strong_ref(remote: Remote) -> dict[str, str]:
