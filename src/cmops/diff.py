@@ -85,10 +85,12 @@ def output_text(rendered: Rendered) -> str:
     """A rendered post as one reviewable block: each part's text, its media with alt text,
     and the link (what a reviewer approves, in the order it goes out)."""
     lines: list[str] = []
-    many = len(rendered.parts) > 1
+    posts = sum(part.kind != "comment" for part in rendered.parts)
     for index, part in enumerate(rendered.parts):
-        if many:
-            lines.append(f"[part {index + 1}/{len(rendered.parts)}]")
+        if part.kind == "comment":
+            lines.append("[first comment]")
+        elif posts > 1:
+            lines.append(f"[part {index + 1}/{posts}]")
         lines.extend(part.text.splitlines() or [""])
         for media in part.media:
             lines.append(f"[media] {media.path} | alt: {media.alt or '(none)'}")

@@ -97,11 +97,15 @@ class Variant:
     text: str | None = None
     media: tuple[Media, ...] | None = None
     thread: tuple[Part, ...] | None = None
+    first_comment: str | None = None
+    """The first comment here instead of the post's; "" drops it on this network or
+    channel."""
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Variant:
         media = Media.list_from(raw["media"]) if "media" in raw else None
-        return cls(_str(raw, "text"), media, _parts(raw.get("thread")))
+        return cls(_str(raw, "text"), media, _parts(raw.get("thread")),
+                   _str(raw, "first_comment"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,8 @@ class Post:
     queue: str | None = None
     repeat: Repeat | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    first_comment: str | None = None
+    """Posted by the account as the first comment under the post, right after it."""
 
     @property
     def queued(self) -> bool:
@@ -174,6 +180,7 @@ class Post:
             queue=_str(raw, "queue"),
             repeat=Repeat.from_raw(raw.get("repeat")),
             raw=raw,
+            first_comment=_str(raw, "first_comment") or None,
         )
 
 

@@ -117,7 +117,7 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "queued": item.queued,
         "lang": rendered.lang,
         "link": rendered.link,
-        "parts": [{"text": part.text,
+        "parts": [{"text": part.text, "kind": part.kind,
                    "media": [{"path": m.path, "alt": m.alt,
                               "prepared": view.media_note(m.path, item.network)}
                              for m in part.media]}
@@ -178,6 +178,14 @@ def _measure_text(measures: Sequence[Measure]) -> str:
                      + (f" (part {m.part + 1})" if m.part else "") for m in worst)
 
 
+def _comment_text(view: PlanView, item: Item, rendered: Rendered) -> str:
+    """``first comment 40/300 graphemes``: its length against the network's limit."""
+    index = len(rendered.parts) - 1
+    found = [m for m in view.measures(item) if m.part == index]
+    return "first comment" + (" " + _measure_text(found).replace(
+        f" (part {index + 1})", "") if found else "")
+
+
 def _summary_line(view: PlanView) -> str:
     counts = view.summary()
     order = ("due", "scheduled", "invalid", "expired", "paused", "standby", "published",
@@ -215,8 +223,10 @@ def as_text(view: PlanView) -> str:
             for item in items:
                 rendered = view.rendered(item)
                 extra = []
-                if len(rendered.parts) > 1:
-                    extra.append(f"thread of {len(rendered.parts)}")
+                if len(rendered.posts) > 1:
+                    extra.append(f"thread of {len(rendered.posts)}")
+                if rendered.comment is not None:
+                    extra.append(_comment_text(view, item, rendered))
                 media = sum(len(p.media) for p in rendered.parts)
                 if media:
                     extra.append(f"{media} media")
@@ -340,9 +350,12 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
                         + _measure_text(view.measures(i)) for i in items if view.measures(i))
     names = ", ".join(_md_code(i.channel) for i in items)
     block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
+    posts = len(rendered.posts)
     for index, part in enumerate(rendered.parts):
-        if len(rendered.parts) > 1:
-            block += [f"Part {index + 1} of {len(rendered.parts)}:", ""]
+        if part.kind == "comment":
+            block += ["First comment:", ""]
+        elif posts > 1:
+            block += [f"Part {index + 1} of {posts}:", ""]
         block.append(_md_block(part.text))
         for media in part.media:
             sent = "".join(f"; {_md_inline(i.channel)} gets {_md_inline(note)}" for i in items

@@ -63,7 +63,7 @@ from cmops.ledger import (
 from cmops.model import Calendar
 from cmops.plan import Item, State, build_plan
 from cmops.prepare import EXTENSIONS, Unpreparable, prepare_file
-from cmops.render import Card, Rendered, render
+from cmops.render import COMMENT, Card, Rendered, render
 from cmops.retry import Backoff
 from cmops.rules.media import sniff
 from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
@@ -486,18 +486,23 @@ class Publisher:
         sends = 0
         previous: Remote | None = None
         root: Remote | None = None
+        posts = len(rendered.posts)
         for index, part in enumerate(rendered.parts):
             state = record.parts[index]
             if state.state != "published":
                 card = self._card(item, rendered.card) if index == 0 and rendered.card \
                     else None
+                comment = part.kind == COMMENT
                 out = Outgoing(
-                    item.key, item.post.id, item.channel, index, len(rendered.parts),
+                    item.key, item.post.id, item.channel, index, posts,
                     part.text, state.dedupe,
                     tuple(MediaFile(self._prepared_path(item.network, m.path), m.path, m.alt)
                           for m in part.media),
-                    rendered.lang, rendered.link if index == 0 else None, previous, root,
-                    self.now(), card, time_left=self.left())
+                    rendered.lang, rendered.link if index == 0 else None,
+                    # The first comment answers the main post (the root), never the last
+                    # thread part; a thread part answers the part before it.
+                    root if comment else previous, root,
+                    self.now(), card, time_left=self.left(), comment=comment)
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:

@@ -12,8 +12,12 @@ from cmops.model import Calendar, Link, Media, Part, Post
 from cmops.text.limits import NETWORKS
 from cmops.utm import Utm, find_urls, tag_text, tag_url, utm_for
 
-__all__ = ["Card", "Rendered", "RenderedPart", "Utm", "find_urls", "render", "resolve",
-           "tag_text", "tag_url", "utm_for"]
+__all__ = ["COMMENT", "Card", "Rendered", "RenderedPart", "Utm", "find_urls", "first_comment",
+           "render", "resolve", "tag_text", "tag_url", "utm_for"]
+
+COMMENT = "comment"
+"""The kind of the part that is the post's first comment (the last part, when there is one)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedPart:
@@ -21,6 +25,9 @@ class RenderedPart:
 
     text: str
     media: tuple[Media, ...] = ()
+    kind: str = "post"
+    """``post`` (the main post or a thread part) or :data:`COMMENT` (the account's first
+    comment under the main post, always the last part)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,16 @@ class Rendered:
     def text(self) -> str:
         return self.parts[0].text
 
+    @property
+    def posts(self) -> tuple[RenderedPart, ...]:
+        """The main post and its thread parts, without the first comment."""
+        return tuple(p for p in self.parts if p.kind != COMMENT)
+
+    @property
+    def comment(self) -> RenderedPart | None:
+        """The first comment, sent after the post as a comment on (or reply to) it."""
+        return self.parts[-1] if self.parts[-1].kind == COMMENT else None
+
 
 def resolve(post: Post, channel: str, network: str) -> tuple[str, tuple[Media, ...],
                                                             tuple[Part, ...]]:
@@ -73,6 +90,17 @@ def resolve(post: Post, channel: str, network: str) -> tuple[str, tuple[Media, .
         if variant.thread is not None:
             thread = variant.thread
     return text, media, thread
+
+
+def first_comment(post: Post, channel: str, network: str) -> str | None:
+    """The first comment after variants (the channel's beats the network's, which beats the
+    post's); None when there is none, or a variant drops it with ``first_comment: ""``."""
+    text = post.first_comment
+    for name in (network, channel):
+        variant = post.variants.get(name)
+        if variant is not None and variant.first_comment is not None:
+            text = variant.first_comment
+    return text or None
 
 
 def _written(texts: list[str], url: str) -> bool:
@@ -104,13 +132,17 @@ def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
     campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
-    has_links = bool(post.link) or "://" in text or any("://" in p.text for p in thread)
+    comment = first_comment(post, channel, network)
+    has_links = bool(post.link) or "://" in text or any("://" in p.text for p in thread) \
+        or "://" in (comment or "")
     utm = utm_for(post, campaign, channel, network) if has_links else None
     texts = [text, *(p.text for p in thread)]
     as_card = _place_link(post.link, network, texts, media, calendar) if post.link else False
     parts = [RenderedPart(tag_text(texts[0], utm), media)]
     parts.extend(RenderedPart(tag_text(t, utm), p.media) for t, p in zip(texts[1:], thread,
                                                                           strict=True))
+    if comment is not None:
+        parts.append(RenderedPart(tag_text(comment, utm), (), COMMENT))
     link = card = None
     if post.link:
         link = tag_url(post.link.url, utm) if utm else post.link.url

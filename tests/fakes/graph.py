@@ -153,6 +153,8 @@ class FakeGraph(Loopback):
                 return 200, handler(params, parts[0]), {}
         if len(parts) == 2 and method == "GET":
             return 200, self._read(parts[1], params), {}
+        if len(parts) == 3 and parts[2] == "comments" and parts[0] == FB:
+            return 200, self._comments(method, parts[1], params), {}
         raise graph_error(400, 100, f"Unsupported {method} request. Object with ID "
                           f"'{parts[-1]}' does not exist", "GraphMethodException")
 
@@ -261,6 +263,55 @@ class FakeGraph(Loopback):
         return {"data": [{"id": p["id"], "message": p.get("message", p.get("caption")),
                           "created_time": "2026-11-24T09:00:00+0000"} for p in page],
                 "paging": paging}
+
+    # -- comments (first comments, Facebook and Instagram) ------------------------------------
+    def _comments(self, method: str, node: str, params: dict[str, Any]) -> Any:
+        """``POST /{post-id}/comments`` (Facebook: developers.facebook.com/docs/graph-api/
+        reference/object/comments) and ``POST /{ig-media-id}/comments`` (Instagram:
+        developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/
+        comments): ``message`` required and non-empty, on a post this account published
+        (anything else is Graph's code 100 "does not exist"); answered ``{"id"}``. The
+        comment is the account's (the Page, with a Page token). ``GET`` lists them oldest
+        first: Instagram's fields ``id,text,timestamp,username``, Facebook's
+        ``id,message,created_time,from`` (``filter``/``order``/``limit`` taken)."""
+        post = next((p for p in self.posts if p["id"] == node), None)
+        if post is None:
+            raise graph_error(400, 100, f"Object with ID '{node}' does not exist, cannot be "
+                              "loaded due to missing permissions, or does not support this "
+                              "operation", "GraphMethodException", error_subcode=33)
+        instagram = "caption" in post
+        if method == "POST":
+            self._known(params, {"message"})
+            if not str(params.get("message", "")).strip():
+                raise graph_error(400, 100, "(#100) The parameter message is required")
+            comment = {"id": f"{node}_{self._id()}" if not instagram else self._id(),
+                       "message": params["message"], "at": self.clock()}
+            post.setdefault("comments", []).append(comment)
+            return {"id": comment["id"]}
+        fields = set(params.get("fields", "id").split(","))
+        allowed = {"id", "text", "timestamp", "username", "from"} if instagram else \
+            {"id", "message", "created_time", "from"}
+        self._known({k: v for k, v in params.items() if k != "fields"},
+                    {"limit", "filter", "order", "after"})
+        if fields - allowed:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        stamp = "%Y-%m-%dT%H:%M:%S+0000"
+        every = {"id": lambda c: c["id"], "text": lambda c: c["message"],
+                 "message": lambda c: c["message"],
+                 "timestamp": lambda c: c["at"].astimezone(UTC).strftime(stamp),
+                 "created_time": lambda c: c["at"].astimezone(UTC).strftime(stamp),
+                 "username": lambda c: "cmops",
+                 "from": lambda c: {"id": self.account, "name": "cmops"} if not instagram
+                 else {"id": "17800000000000000", "username": "cmops"}}
+        comments = post.get("comments", [])
+        if params.get("order") == "reverse_chronological":
+            comments = list(reversed(comments))
+        return {"data": [{f: every[f](c) for f in sorted(fields)}
+                         for c in comments][:int(params.get("limit", "25"))]}
+
+    def comments(self) -> list[tuple[str, str]]:
+        """(post id, message) of every comment posted, in order."""
+        return [(p["id"], c["message"]) for p in self.posts for c in p.get("comments", [])]
 
     # -- Instagram --------------------------------------------------------------------------
     def _image(self, url: Any) -> None:

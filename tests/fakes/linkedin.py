@@ -134,6 +134,12 @@ class FakeLinkedIn(Loopback):
             return 200, self._find(request["query"]), {}
         if (method, path) == ("GET", "/rest/organizationalEntityShareStatistics"):
             return 200, self._statistics(request["query"]), {}
+        if path.startswith("/rest/socialActions/") and path.endswith("/comments"):
+            target = unquote(path.removeprefix("/rest/socialActions/").removesuffix(
+                "/comments"))
+            if method == "POST":
+                return 201, self._comment(target, self._json(request)), {}
+            return 200, self._comments(target, request["query"]), {}
         if method == "GET" and path.startswith("/rest/socialActions/"):
             return 200, self._social(unquote(path.removeprefix("/rest/socialActions/"))), {}
         if method == "GET" and path.startswith("/rest/networkSizes/"):
@@ -297,6 +303,51 @@ class FakeLinkedIn(Loopback):
                         elements.append({key: urn, "organizationalEntity": self.author,
                                          "totalShareStatistics": self.stats[urn]})
         return {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}
+
+    def _comment(self, target: str, body: Any) -> dict[str, Any]:
+        """Comments API, "Create a Comment" (learn.microsoft.com/en-us/linkedin/marketing/
+        community-management/shares/comments-api): ``POST /rest/socialActions/{share or
+        ugcPost URN}/comments`` with ``actor`` (the authenticated author), ``object`` (the
+        same URN) and ``message.text`` (non-empty); the target must be a post of the author.
+        Answers 201 with the comment, its URN in ``$URN``."""
+        post = next((p for p in self.posts if p["id"] == target), None)
+        if post is None:
+            raise error(404, "NOT_FOUND", f"{target} not found")
+        if not isinstance(body, dict) or set(body) - {"actor", "object", "message",
+                                                      "content", "parentComment"}:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unrecognized field(s) in {body}")
+        if body.get("actor") != self.author:
+            raise error(403, "ACCESS_DENIED", f"actor {body.get('actor')} is not the member "
+                        "or an organization this token may act for")
+        if body.get("object") != target:
+            raise error(400, "ILLEGAL_ARGUMENT", "object must be the URN the comment is on")
+        message = body.get("message")
+        if not isinstance(message, dict) or not str(message.get("text", "")).strip():
+            raise error(422, "UNPROCESSABLE_ENTITY", "message.text is required")
+        self.next_id += 1
+        activity = target.rsplit(":", 1)[1]
+        comment = {"id": str(self.next_id),
+                   "$URN": f"urn:li:comment:(urn:li:activity:{activity},{self.next_id})",
+                   "actor": self.author, "object": target, "message": message,
+                   "created": {"actor": self.author, "time": int(time.time() * 1000)}}
+        post.setdefault("comments", []).append(comment)
+        return comment
+
+    def _comments(self, target: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        """"Get Comments on Shares": ``GET /rest/socialActions/{URN}/comments`` (``start``,
+        ``count``), oldest first; an unknown post is a 404."""
+        post = next((p for p in self.posts if p["id"] == target), None)
+        if post is None:
+            raise error(404, "NOT_FOUND", f"{target} not found")
+        start, count = int(query.get("start", ["0"])[0]), int(query.get("count", ["10"])[0])
+        found = post.get("comments", [])
+        return {"paging": {"start": start, "count": count, "total": len(found)},
+                "elements": found[start:start + count]}
+
+    def comments(self) -> list[tuple[str, str]]:
+        """(post URN, text) of every comment posted, in order."""
+        return [(p["id"], c["message"]["text"]) for p in self.posts
+                for c in p.get("comments", [])]
 
     def _social(self, urn: str) -> dict[str, Any]:
         if urn not in self.social:

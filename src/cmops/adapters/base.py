@@ -100,6 +100,8 @@ class Outgoing:
     channel: str
     part: int
     parts: int
+    """Messages in the post: the main post and its thread parts (a first comment is not
+    counted; it comes after them, with ``part == parts``)."""
     text: str
     dedupe: str
     """The idempotency key / record key chosen when the intent was written; every retry and
@@ -116,6 +118,9 @@ class Outgoing:
     time_left: float | None = None
     """Seconds the run has left when this part is handed over; an adapter that waits (for a
     video to be processed) stops waiting before then: see :func:`wait_for`."""
+    comment: bool = False
+    """The account's first comment under the post: ``reply_to`` is then the main post (the
+    root), never the last thread part."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +187,9 @@ def refuse_unsendable(rules: NetworkRules, out: Outgoing) -> None:
     who = f"{out.channel} ({rules.name})"
     problems = [f"{who} has no threads: send one post"] \
         if out.parts > 1 and not rules.threads else []
+    if out.comment and not rules.first_comment:
+        problems.append(f"{who} takes no first comment from cmops: give it a variant with "
+                        "first_comment: \"\"")
     attachments = [_attachment(m) for m in out.media]
     problems += [f"'{a.path}' is not a supported image or video" for a in attachments
                  if a.mime is None]

@@ -75,7 +75,7 @@ from cmops.adapters.graph import (
     how_to_resolve,
     insight_values,
 )
-from cmops.adapters.reading import Counters, InboxItem
+from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 
 MAX_PAGES = 3
@@ -117,6 +117,44 @@ class _Slice(io.RawIOBase):
         data = self.file.read(size)
         self.at += len(data)
         return data
+
+
+def _comments(adapter: FacebookAdapter, out: Outgoing) -> tuple[str, str]:
+    """The comments edge of the post ``out`` goes under, and the Page's id."""
+    if out.reply_to is None:
+        raise Rejected("a first comment needs the post it goes under")
+    version, page = adapter.page.rsplit("/", 1)
+    return f"{version}/{out.reply_to.id}/comments", page
+
+
+def first_comment(adapter: FacebookAdapter, out: Outgoing) -> Remote:
+    """The Page's first comment under its post: ``POST /{post-id}/comments`` with
+    ``message``, answered ``{"id": …}``; with a Page token the Page is the commenter
+    (developers.facebook.com/docs/graph-api/reference/object/comments, "Publishing")."""
+    refuse_unsendable(adapter.rules, out)
+    edge, _ = _comments(adapter, out)
+    found = adapter.graph.post(edge, {"message": out.text})
+    return Remote(str(found["id"]), out.reply_to.url if out.reply_to else None)
+
+
+def find_comment(adapter: FacebookAdapter, out: Outgoing, sent_at: datetime
+                 ) -> Remote | None:
+    """An unconfirmed first comment: the post's comments (``GET /{post-id}/comments``,
+    ``filter=stream`` so none is left out by the default filtering, newest first) holding
+    the Page's own comment (``from.id``) with its text, made since the attempt. Not there:
+    it did not go out, and sending it is safe (the reference states no delay before a new
+    comment is listed: VERIFY)."""
+    edge, page = _comments(adapter, out)
+    since = sent_at - LOOKBACK
+    comments = adapter.graph.get(edge, {
+        "fields": "id,message,created_time,from", "filter": "stream",
+        "order": "reverse_chronological", "limit": "100"}).get("data") or []
+    for comment in comments:
+        created = parse_time(comment.get("created_time"))
+        if comment.get("message") == out.text and (comment.get("from") or {}).get(
+                "id") == page and created is not None and created >= since:
+            return Remote(str(comment["id"]), out.reply_to.url if out.reply_to else None)
+    return None
 
 
 def _summary(data: Any, edge: str) -> int | None:
@@ -163,6 +201,8 @@ class FacebookAdapter:
         return self.graph.post(f"{self.page}/photos", data, files)
 
     def publish(self, out: Outgoing) -> Remote:
+        if out.comment:
+            return first_comment(self, out)
         refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("a Facebook Page post has no threads: send one post")
@@ -228,6 +268,8 @@ class FacebookAdapter:
             return remote
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        if out.comment:
+            return find_comment(self, out, sent_at)
         params = {"fields": "id,message,created_time", "limit": "100",
                   "since": str(int((sent_at - LOOKBACK).timestamp()))}
         try:

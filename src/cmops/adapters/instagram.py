@@ -210,6 +210,14 @@ class InstagramAdapter(ContainerAdapter):
     def unavailable(self) -> dict[str, str]:
         return self.reading.unavailable
 
+    def publish(self, out: Outgoing) -> Remote:
+        return first_comment(self, out) if out.comment else super().publish(out)
+
+    def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        if out.comment:
+            return find_comment(self, out, sent_at, now)
+        return super().reconcile(out, sent_at, now)
+
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         out: dict[str, Counters | None] = {}
@@ -271,6 +279,39 @@ class InstagramAdapter(ContainerAdapter):
                 break
             params["after"] = str(after)
         return items, newest
+
+
+def first_comment(adapter: ContainerAdapter, out: Outgoing) -> Remote:
+    """The account's first comment under its post: ``POST /{ig-media-id}/comments`` with
+    ``message``, answered ``{"id": …}`` (developers.facebook.com/docs/instagram-platform/
+    instagram-graph-api/reference/ig-media/comments; needs ``instagram_manage_comments``).
+    The docs state no length limit of their own: the caption's rules are checked."""
+    refuse_unsendable(adapter.rules, out)
+    if out.reply_to is None:
+        raise Rejected("a first comment needs the post it goes under")
+    found = adapter.graph.post(f"/{adapter.version}/{out.reply_to.id}/comments",
+                               {"message": out.text})
+    return Remote(str(found["id"]), out.reply_to.url)
+
+
+def find_comment(adapter: ContainerAdapter, out: Outgoing, sent_at: datetime,
+                 now: datetime) -> Remote | None:
+    """An unconfirmed first comment: the post's comments (``GET /{ig-media-id}/comments``,
+    fields ``id,text,timestamp``, the same reference) holding its text, made since the
+    attempt. The commenter's ``from.id`` is IG-scoped, not documented to equal the account
+    id, so text and time decide. Not there: it did not go out, and sending it is safe (the
+    docs state no delay before a new comment is listed: VERIFY)."""
+    if out.reply_to is None:
+        return None
+    since, until = sent_at - LOOKBACK, now + LOOKBACK
+    comments = adapter.graph.get(f"/{adapter.version}/{out.reply_to.id}/comments", {
+        "fields": "id,text,timestamp", "limit": "50"}).get("data") or []
+    for comment in comments:
+        created = _time(comment.get("timestamp"))
+        if comment.get("text") == out.text and created is not None \
+                and since <= created <= until:
+            return Remote(str(comment["id"]), out.reply_to.url)
+    return None
 
 
 def _int(value: Any) -> int | None:

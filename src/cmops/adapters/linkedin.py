@@ -225,6 +225,8 @@ class LinkedInAdapter(LinkedInReading):
         return article
 
     def publish(self, out: Outgoing) -> Remote:
+        if out.comment:
+            return first_comment(self, out)
         refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("LinkedIn has no threads: send one post")
@@ -259,6 +261,8 @@ class LinkedInAdapter(LinkedInReading):
         return Remote(urn, _url(urn))
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
+        if out.comment:
+            return find_comment(self, out, sent_at)
         how = (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
                "(or --as retry to send it again)")
         urn = self.duplicates.get(out.dedupe)
@@ -301,6 +305,64 @@ class LinkedInAdapter(LinkedInReading):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _comments_path(out: Outgoing) -> str:
+    if out.reply_to is None or not _DUPLICATE.fullmatch(out.reply_to.id):
+        raise Rejected("a first comment needs the share or ugcPost URN of the post it goes "
+                       f"under (got {out.reply_to.id if out.reply_to else None!r})")
+    return f"/rest/socialActions/{quote(out.reply_to.id, safe='')}/comments"
+
+
+def first_comment(adapter: LinkedInAdapter, out: Outgoing) -> Remote:
+    """The author's first comment under its post: ``POST /rest/socialActions/{post URN}/
+    comments`` with ``actor`` (the channel's account), ``object`` (the post's URN) and
+    ``message.text`` (learn.microsoft.com/en-us/linkedin/marketing/community-management/
+    shares/comments-api, "Create a Comment"; w_member_social or w_organization_social).
+    The comment is named by the answer's ``$URN`` (else ``x-restli-id``, else its ``id``).
+    The text is plain (comments are not in the little text format); the docs state no
+    length limit: the post's is checked."""
+    refuse_unsendable(adapter.rules, out)
+    path = _comments_path(out)
+    target = out.reply_to.id if out.reply_to else ""
+    response = adapter._send("POST", path, json={"actor": adapter.author, "object": target,
+                                                 "message": {"text": out.text}})
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        body = {}
+    found = (body.get("$URN") if isinstance(body, dict) else None) or \
+        response.headers.get("x-restli-id") or \
+        (body.get("id") if isinstance(body, dict) else None)
+    if not found:
+        raise Transient("LinkedIn answered without the comment's id", maybe_sent=True,
+                        status=response.status_code)
+    return Remote(str(found), _url(target))
+
+
+def find_comment(adapter: LinkedInAdapter, out: Outgoing, sent_at: datetime
+                 ) -> Remote | None:
+    """An unconfirmed first comment: the post's comments (``GET /rest/socialActions/{post
+    URN}/comments``, the same page, "Get Comments on Shares") holding the author's own
+    (``actor``) with its text, created since the attempt (``created.time``, milliseconds).
+    Not there: it did not go out, and sending it is safe."""
+    since = (sent_at - LOOKBACK).timestamp() * 1000
+    for start in range(0, MAX_PAGES * PAGE, PAGE):
+        elements = adapter._send("GET", _comments_path(out), params={
+            "start": start, "count": PAGE}).json().get("elements") or []
+        for comment in elements:
+            created = (comment.get("created") or {}).get("time")
+            if comment.get("actor") == adapter.author and isinstance(created, int) \
+                    and created >= since \
+                    and (comment.get("message") or {}).get("text") == out.text:
+                found = comment.get("$URN") or comment.get("id")
+                return Remote(str(found), _url(out.reply_to.id if out.reply_to else ""))
+        if len(elements) < PAGE:
+            return None
+    target = out.reply_to.id if out.reply_to else "?"
+    raise CannotTell(f"more than {MAX_PAGES * PAGE} comments under {target}: too many to "
+                     "look through; check the post, then run cmops resolve "
+                     f"{out.post_id} --channel {out.channel}")
 
 
 def _message(response: httpx.Response) -> str:

@@ -90,6 +90,7 @@ class OutboxAdapter:
             if out.card else None,
             "media": [{"path": m.rel, "alt": m.alt} for m in out.media],
             "in_reply_to": out.reply_to.id if out.reply_to else None,
+            "comment": out.comment,
             "published_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
         write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode() + b"\n")

@@ -13,7 +13,7 @@ from datetime import date
 
 from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
-from cmops.render import RenderedPart, render, resolve
+from cmops.render import COMMENT, RenderedPart, first_comment, render, resolve
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check
 
@@ -61,6 +61,10 @@ DOCS = {
                               "file, on a network that limits them: never sent on a guess.",
     "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
                            "needs media_base_url for a post with media.",
+    "first-comment.unsupported": "A post has first_comment: but one of its channels' "
+                                 "networks takes no first comment from cmops (Telegram, "
+                                 "Discord); give that network or channel a variant with "
+                                 "first_comment: \"\" to leave it out there.",
     "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "
                               "renew the token (warning).",
 }
@@ -78,7 +82,10 @@ def _field(post: Post, channel: str, network: str, name: str) -> Path:
     return (name,)
 
 
-def _part_path(post: Post, channel: str, network: str, index: int) -> Path:
+def _part_path(post: Post, channel: str, network: str, index: int,
+               kind: str = "post") -> Path:
+    if kind == COMMENT:
+        return _field(post, channel, network, "first_comment")
     if index == 0:
         return _field(post, channel, network, "text")
     return (*_field(post, channel, network, "thread"), index - 1, "text")
@@ -90,9 +97,12 @@ def _parts(post: Post, channel: str, network: str, calendar: Calendar
     ``link:``) is sent exactly as written after variants (UTM tags only touch links), so that
     case skips the rendering."""
     text, media, thread = resolve(post, channel, network)
-    if post.link or "://" in text or any("://" in p.text for p in thread):
+    comment = first_comment(post, channel, network)
+    if post.link or "://" in text or any("://" in p.text for p in thread) \
+            or "://" in (comment or ""):
         return render(post, channel, calendar).parts
-    return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread))
+    return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread),
+            *((RenderedPart(comment, (), COMMENT),) if comment is not None else ()))
 
 
 def checked_parts(post: Post, channel: str, calendar: Calendar) -> tuple[RenderedPart, ...]:
@@ -112,20 +122,29 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
             continue
         rules = NETWORKS[ch.network]
         parts = _parts(post, channel, ch.network, calendar)
+        posts = sum(p.kind != COMMENT for p in parts)
         limit = ch.raw.get("max_chars") if isinstance(ch.raw.get("max_chars"), int) else None
-        if len(parts) > 1 and not rules.threads:
+        if posts > 1 and not rules.threads:
             yield Finding(post.file, _field(post, channel, ch.network, "thread"),
                           "text.no-threads",
                           f"{channel} ({ch.network}) has no threads: add a variant for "
                           f"{ch.network} or {channel} with thread: []", at_key=True)
-        elif rules.max_thread is not None and len(parts) > rules.max_thread:
+        elif rules.max_thread is not None and posts > rules.max_thread:
             yield Finding(post.file, _field(post, channel, ch.network, "thread"),
                           "text.thread-too-long",
-                          f"a thread of {len(parts)} posts; {channel} ({ch.network}) takes at "
+                          f"a thread of {posts} posts; {channel} ({ch.network}) takes at "
                           f"most {rules.max_thread} in a row", at_key=True)
         for index, part in enumerate(parts):
-            path = _part_path(post, channel, ch.network, index)
-            where = f" (part {index + 1})" if len(parts) > 1 else ""
+            path = _part_path(post, channel, ch.network, index, part.kind)
+            where = f" (part {index + 1})" if posts > 1 else ""
+            if part.kind == COMMENT:
+                where = " (first comment)"
+                if not rules.first_comment:
+                    yield Finding(post.file, path, "first-comment.unsupported",
+                                  f"{channel} ({ch.network}) takes no first comment: add a "
+                                  f"variant for {ch.network} or {channel} with "
+                                  'first_comment: ""', at_key=True)
+                    continue
             if not part.text.strip() and not part.media:
                 yield Finding(post.file, path, "text.empty",
                               f"nothing to send on {channel}{where}: the text is empty and "

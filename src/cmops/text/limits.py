@@ -167,7 +167,8 @@ class NetworkRules:
     Bluesky, a post is media or an article on LinkedIn, a photo post has no link card on
     Facebook), a post with media gets the link in its text instead."""
     first_comment: bool = False
-    """Whether cmops can post a first comment under the post (none can yet)."""
+    """Whether cmops can post a first comment under the post (``first_comment:``): a reply to
+    the main post where the network has replies, a comment on it where it has comments."""
     secrets: tuple[tuple[str, ...], ...] = ()
     """The secret roles the adapter reads from ``secrets:``, as the sets it accepts: a
     channel names every role of one of them (X: OAuth 1.0a's four, or an OAuth 2 token)."""
@@ -363,7 +364,8 @@ NETWORKS: dict[str, NetworkRules] = {
     "outbox": NetworkRules(
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
-        threads=True, link="card", card_with_media=True, optional_settings=("path",)),
+        threads=True, link="card", card_with_media=True, optional_settings=("path",),
+        first_comment=True),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:
     # lexicon 2 MB, docs 1 MB: 1 MB kept. One embed per post: images or one video. Video:
     # lexicon app.bsky.embed.video takes video/mp4 "up to 300mb, formerly limited to 100mb"
@@ -377,7 +379,7 @@ NETWORKS: dict[str, NetworkRules] = {
                    max_videos=1, mix_images_and_video=False),
         secrets=(("identifier", "password"),),
         optional_settings=("server", "account", "appview", "video_service"),
-        threads=True, byte_limit=bluesky.MAX_BYTES, link="card",
+        threads=True, byte_limit=bluesky.MAX_BYTES, link="card", first_comment=True,
         # putRecord on an existing rkey edits the post (2.7); DELETE costs 1 point (2.8).
         api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
@@ -387,7 +389,7 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(4, 16_777_216, 103_809_024, (*_IMAGES, *_VIDEOS, "video/webm"),
                    alt_text=True, alt_text_max=1500, max_videos=1, mix_images_and_video=False),
         secrets=(("token",),), settings=("server",), optional_settings=("account", "max_chars"),
-        threads=True,
+        threads=True, first_comment=True,
         # delete 30 / 30 min (3.5); PUT /api/v1/statuses/:id edits since 3.5.0
         # (docs.joinmastodon.org/methods/statuses/#edit).
         api_edits=True, api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
@@ -402,7 +404,7 @@ NETWORKS: dict[str, NetworkRules] = {
                    pending=_VIDEOS),
         secrets=(("api_key", "api_secret", "access_token", "access_secret"), ("token",)),
         optional_settings=("server", "account"),
-        threads=True,
+        threads=True, first_comment=True,
         # edit_options{previous_post_id} (4.2); DELETE 50 / 15 min (4.5). Reads: paid tiers.
         api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
@@ -417,7 +419,7 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(20, None, 500 * _MB, ("image/png", "image/jpeg", "image/gif", "video/mp4"),
                    alt_text=True, max_videos=1, mix_images_and_video=False),
         secrets=(("token",),), settings=("account",), optional_settings=("server",),
-        threads=False, link="card",
+        threads=False, link="card", first_comment=True,
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
         # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
         api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
@@ -431,7 +433,7 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(None, None, 10 * 1000 * _MB, (*_IMAGES, *_VIDEOS), alt_text=False,
                    max_videos=1, mix_images_and_video=False),
         secrets=(("page_token",),), settings=("account",), optional_settings=("server",),
-        threads=False, link="card",
+        threads=False, link="card", first_comment=True,
         # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
         # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post).
         api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
@@ -444,7 +446,7 @@ NETWORKS: dict[str, NetworkRules] = {
                    pending=_VIDEOS),
         secrets=(("token",),), settings=("account",),
         optional_settings=("server", "media_base_url"), fetches_media=True,
-        threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5,
+        threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5, first_comment=True,
         # Edit and delete unknown: Meta's IG Media reference offers neither a caption edit nor
         # a delete that we could confirm (third parties report DELETE /{ig-media-id} for
         # Facebook-Login accounts only).
@@ -456,7 +458,7 @@ NETWORKS: dict[str, NetworkRules] = {
         MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
         secrets=(("token",),), settings=("account",),
         optional_settings=("server", "media_base_url"), fetches_media=True,
-        threads=True, max_links=5, hashtag_advice=1,
+        threads=True, max_links=5, hashtag_advice=1, first_comment=True,
         # DELETE /{threads-media-id}, 100 a day, threads_delete permission
         # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented.
         api_deletes=True, reads=frozenset({"metrics", "followers"})),
