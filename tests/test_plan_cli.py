@@ -35,7 +35,7 @@ def test_json_plan_is_the_documented_contract(run: Runner, repo: Path) -> None:
     assert early["local"] == "2026-11-24T09:00:00+01:00"
     assert early["zone"] == "Europe/Paris"
     assert early["network"] == "bluesky"
-    assert early["parts"] == [{"text": "Early one.", "media": []}]
+    assert early["parts"] == [{"text": "Early one.", "kind": "post", "media": []}]
     assert data["summary"]["due"] == 3 and data["summary"]["expired"] == 1
     assert data["summary"]["drafts"] == 1  # the base calendar's draft is counted, not planned
     expired = next(i for i in data["items"] if i["key"] == "old/news")
