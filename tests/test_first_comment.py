@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from tests.fakes.graph import FakeGraph
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import TOKEN, Clock, record, states
+from tests.report_content import generate_site
 
 from cmops.adapters import ChannelContext, Outgoing, Rejected, Remote
 from cmops.adapters.facebook import FacebookAdapter
@@ -161,6 +163,20 @@ def test_the_plan_shows_it_under_the_post(repo: Path) -> None:
     parts = json.loads(as_json(view))["items"][0]["parts"]
     assert [(p["kind"], p["text"]) for p in parts] == [("post", "Hello from a"),
                                                        ("comment", "Sources below")]
+
+
+def test_the_site_shows_it_under_the_post(repo: Path) -> None:
+    channels(repo)
+    write(repo, "a", "first_comment: Sources below\n", "[masto]")
+    site = generate_site(repo, NOW)
+    page = next(text.decode() for name, text in site.files.items()
+                if name.startswith("posts/") and b"Sources below" in text)
+    assert re.search(r'<p class="cm-part">First comment</p>.*Sources below', page, re.S)
+    assert "Part 1" not in page
+    data = json.loads(site.files["data/calendar.json"])
+    post = next(p for p in data["posts"] if p["id"] == "a")
+    assert [(p["kind"], p["text"]) for p in post["renders"][0]["parts"]] == [
+        ("post", "Hello from a"), ("comment", "Sources below")]
 
 
 # -- publishing: outbox, Mastodon, Bluesky ---------------------------------------------------

@@ -226,8 +226,10 @@ def _render(page: Page, group: RenderGroup) -> Markup:
     tags = Markup(" ").join(channel_tag(page.site, c) for c in group.channels)
     parts = []
     for i, part in enumerate(rendered.parts):
-        title = (Markup('<p class="cm-part">{}</p>').format(
-            safe_text(labels("thread_part", n=i + 1))) if len(rendered.parts) > 1 else Markup())
+        name = labels("first_comment") if part.kind == "comment" else \
+            labels("thread_part", n=i + 1) if len(rendered.posts) > 1 else None
+        title = Markup('<p class="cm-part">{}</p>').format(safe_text(name)) if name \
+            else Markup()
         parts.append(Markup("<li>{}{}{}</li>").format(
             title, _text_block(part.text, rendered.lang),
             _media(page, rendered, i, group.channels)))

@@ -58,7 +58,7 @@ def calendar_json(site: Site) -> bytes:
             "labels": list(post.labels), "page": view.page, "anchor": view.anchor,
             "renders": [{"channels": list(g.channels), "lang": g.rendered.lang,
                          "links": dict(g.links),
-                         "parts": [{"text": p.text, "media": [
+                         "parts": [{"text": p.text, "kind": p.kind, "media": [
                              {"path": m.path, "alt": m.alt} for m in p.media]}
                              for p in g.rendered.parts]} for g in view.renders]})
     return _dump({

@@ -33,7 +33,8 @@ _EN: dict[str, str] = {
     "campaign": "Campaign", "text": "Text", "media": "Media", "alt": "Alt text",
     "alt_missing": "(no alt text)", "media_prepared": "{channels}: {how}",
     "media_not_shown": "{path} (not shown: not an image in "
-    "the repository)", "thread_part": "Part {n}", "labels": "Labels", "lang": "Language",
+    "the repository)", "thread_part": "Part {n}",
+    "first_comment": "First comment", "labels": "Labels", "lang": "Language",
     "window": "Window", "owner": "Owner", "description": "About", "results": "Results",
     "timeline": "Timeline", "today": "today", "error": "Error", "attempts": "Sends",
     "network": "Network", "no_posts": "No post.", "status_active": "running",
@@ -97,7 +98,8 @@ _FR: dict[str, str] = {
     "text": "Texte", "media": "Médias", "alt": "Texte alternatif",
     "alt_missing": "(pas de texte alternatif)",
     "media_prepared": "{channels} : {how}", "media_not_shown": "{path} (non affiché : "
-    "pas une image du dépôt)", "thread_part": "Partie {n}", "labels": "Étiquettes",
+    "pas une image du dépôt)", "thread_part": "Partie {n}",
+    "first_comment": "Premier commentaire", "labels": "Étiquettes",
     "lang": "Langue", "window": "Période", "owner": "Responsable", "description": "Objet",
     "results": "Résultats", "timeline": "Chronologie", "today": "aujourd'hui",
     "error": "Erreur", "attempts": "Envois", "network": "Réseau", "no_posts": "Aucune "
