@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cmops.probe import video_facts
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import sniff
 
@@ -121,7 +122,8 @@ def media_file(root: Path, rel: str) -> Path:
 
 
 def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
-    """Facts about each media path a post names: resolved strictly inside ``root``."""
+    """Facts about each media path a post names: resolved strictly inside ``root``; a video
+    is read for its duration, size, frame rate and codec."""
     real_root = root.resolve()
     out: dict[str, MediaInfo] = {}
     for rel in set(paths):
@@ -147,5 +149,7 @@ def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
         except OSError:  # missing, a directory, a name too long…
             out[rel] = MediaInfo(exists=False)
             continue
-        out[rel] = MediaInfo(exists=True, size=size, mime=sniff(head))
+        mime = sniff(head)
+        video = video_facts(full) if mime and mime.startswith("video/") else None
+        out[rel] = MediaInfo(exists=True, size=size, mime=mime, video=video)
     return out

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
+from cmops.probe import video_facts
 from cmops.rules.media import sniff
 from cmops.secrets import Redactor
 from cmops.text.limits import Attachment, NetworkRules
@@ -173,10 +174,13 @@ def _attachment(media: MediaFile) -> Attachment:
     by_name = mimetypes.guess_type(media.path.name)[0]
     try:
         with media.path.open("rb") as file:
-            return Attachment(media.rel, sniff(file.read(16)) or by_name,
-                              os.fstat(file.fileno()).st_size, media.alt)
+            mime = sniff(file.read(16)) or by_name
+            size = os.fstat(file.fileno()).st_size
     except OSError:
         return Attachment(media.rel, by_name, 0, media.alt)
+    # A video is read for the same facts validation judged (duration, size, codec...).
+    video = video_facts(media.path) if mime and mime.startswith("video/") else None
+    return Attachment(media.rel, mime, size, media.alt, video=video)
 
 
 def refuse_unsendable(rules: NetworkRules, out: Outgoing) -> None:

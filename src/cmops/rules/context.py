@@ -9,6 +9,7 @@ from functools import cached_property
 
 from cmops import schedule
 from cmops.model import Calendar
+from cmops.text.limits import VideoFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,9 @@ class MediaInfo:
     size: int = 0
     mime: str | None = None
     """Type sniffed from the file's first bytes; None when not a supported type."""
+    video: VideoFacts | None = None
+    """A video's facts read from the file (:func:`cmops.probe.video_facts`); None for an
+    image, or a video whose metadata cannot be read."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ DOCS = {
     "media.outside-repo": "A media path leaves the repository (absolute, '..', or a symlink "
                           "pointing out).",
     "media.type": "A media file is not a supported image or video (PNG, JPEG, GIF, WebP, MP4, "
-                  "MOV), judged by its content, not its name.",
+                  "MOV, WebM), judged by its content, not its name.",
     "media.size": "A media file is larger than any network accepts.",
     "media.alt-required": "An image has no alt text (a description for people using screen "
                           "readers).",
@@ -95,7 +95,7 @@ def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Fi
     if info.mime is None:
         yield Finding(post.file, (*path, "path"), "media.type",
                       f"'{item.path}' is not a supported image or video (PNG, JPEG, GIF, WebP, "
-                      "MP4, MOV)")
+                      "MP4, MOV, WebM)")
         return
     is_image = info.mime in IMAGE_TYPES
     limit = MAX_IMAGE_BYTES if is_image else MAX_VIDEO_BYTES
@@ -127,6 +127,10 @@ def sniff(head: bytes) -> str | None:
         return "image/gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
-    if head[4:8] == b"ftyp":
-        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    if head[4:8] == b"ftyp":  # ISO base media: QuickTime's major brand is "qt  "
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        # EBML, WebM's container. Matroska (.mkv) opens the same way, its DocType only comes
+        # after the first 16 bytes; the probe's codec check and the network judge further.
+        return "video/webm"
     return None

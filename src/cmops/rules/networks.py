@@ -178,7 +178,8 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
         info = ctx.media.get(item.path)
         known = info is not None and info.exists and info.inside
         attachments.append(Attachment(item.path, info.mime if known and info else None,
-                                      info.size if known and info else 0, item.alt))
+                                      info.size if known and info else 0, item.alt,
+                                      video=info.video if known and info else None))
     for refusal in NETWORKS[network].media_refusals(attachments, f"{channel} ({network})",
                                                     first=index == 0, prepares=True):
         if refusal.rule == "media.required":
