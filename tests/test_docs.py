@@ -64,6 +64,34 @@ def test_write_all_writes_only_what_changed(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.tmp")), "atomic writes leave no temporary file"
 
 
+def test_readme_network_table_follows_the_declarations(tmp_path: Path) -> None:
+    from cmops.text.limits import NETWORKS
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert docgen.readme_with_table(readme) == readme, \
+        f"README.md's network table is out of date with the declarations; {REGENERATE}"
+    table = readme.split(docgen.TABLE_START)[1].split(docgen.TABLE_END)[0]
+    rows = {cells[0].strip("`"): cells[1:] for line in table.splitlines()
+            if line.startswith("| `") for cells in [line.strip("| ").split(" | ")]}
+    assert rows == {name: ["yes" if any(m.startswith("video/") for m in r.media.mime_types)
+                           else "not yet" if any(m.startswith("video/") for m in r.media.pending)
+                           else "no", "yes" if r.first_comment else "no"]
+                    for name, r in NETWORKS.items()}
+    # A README whose table drifted (one cell flipped) fails --check; regenerating fixes it.
+    docs = tmp_path / "docs"
+    docgen.write_all(docs)
+    name, (video, comment) = next(iter(rows.items()))
+    row = f"| `{name}` | {video} | {comment} |"
+    flipped = f"| `{name}` | {video} | {'no' if comment == 'yes' else 'yes'} |"
+    (tmp_path / "README.md").write_text(readme.replace(row, flipped, 1), "utf-8")
+    assert docgen.main([str(docs), "--check"]) == 1
+    assert docgen.write_all(docs) == [tmp_path / "README.md"]
+    assert (tmp_path / "README.md").read_text("utf-8") == readme
+    assert docgen.main([str(docs), "--check"]) == 0
+    (tmp_path / "README.md").write_text(readme.replace(docgen.TABLE_START, ""), "utf-8")
+    assert docgen.main([str(docs), "--check"]) == 1  # the markers are gone
+
+
 def test_every_generated_page_says_it_is_generated(generated: dict[str, str]) -> None:
     for rel, text in generated.items():
         first = text.splitlines()[0]

@@ -4,7 +4,9 @@
 * ``docs/reference/rules.md``: every validation rule id, from :data:`cmops.rules.RULE_DOCS`
   and the checks the loader makes before the rules run (YAML, schema, files);
 * ``docs/reference/cli.md``: every command of the ``cmops`` click group, its options and the
-  exit codes.
+  exit codes;
+* the network table of ``README.md`` (between its ``networks:start`` and ``networks:end``
+  markers): whether cmops sends video and posts a first comment on each network.
 
 The functions building the text are pure (data in, Markdown out); :func:`write_all` writes
 the files, atomically and only when their content changed. Regenerate with::
@@ -763,6 +765,50 @@ def networks_reference() -> str:
     return _page(lines)
 
 
+README = "README.md"
+"""Beside the docs folder; only its network table (between the markers) is generated."""
+TABLE_START = "<!-- networks:start -->"
+TABLE_END = "<!-- networks:end -->"
+
+
+def readme_networks_table() -> list[str]:
+    """The README's table: per network, whether cmops sends it video (a ``video/`` type in
+    its declared media; "not yet" where the network takes video cmops cannot send there) and
+    whether it posts a first comment (``NetworkRules.first_comment``)."""
+    from cmops.text.limits import NETWORKS
+
+    rows = []
+    for name, rules in sorted(NETWORKS.items()):
+        video = "yes" if any(m.startswith("video/") for m in rules.media.mime_types) else \
+            "not yet" if any(m.startswith("video/") for m in rules.media.pending) else "no"
+        rows.append([f"`{name}`", video, "yes" if rules.first_comment else "no"])
+    return [f"<!-- Generated from src/cmops/text/limits.py by tools/docgen.py: run "
+            f"`{REGENERATE}` -->",
+            *_table(["network", "video sent", "first comment"], rows)]
+
+
+def readme_with_table(text: str) -> str:
+    """``text`` (the README) with the network table between :data:`TABLE_START` and
+    :data:`TABLE_END` generated afresh; ValueError when the markers are missing."""
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{README} has no {TABLE_START} … {TABLE_END} markers around its "
+                         "network table")
+    body = "\n".join(readme_networks_table())
+    return f"{text[:start]}{TABLE_START}\n{body}\n{text[end:]}"
+
+
+def _readme(docs_dir: Path) -> tuple[Path, str, str] | None:
+    """The README beside ``docs_dir``, its text and its text as generated now; None when
+    there is no README there (a docs folder elsewhere)."""
+    path = docs_dir.resolve().parent / README
+    try:
+        current = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    return path, current, readme_with_table(current)
+
+
 def generate() -> dict[str, str]:
     """Each generated page (path relative to the docs folder) and its Markdown."""
     builders: dict[str, Callable[[], str]] = {
@@ -782,6 +828,13 @@ def stale(docs_dir: Path) -> list[Path]:
             current = None
         if current != text.encode("utf-8"):
             out.append(path)
+    try:
+        readme = _readme(docs_dir)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return [*out, docs_dir.resolve().parent / README]
+    if readme is not None and readme[1] != readme[2]:
+        out.append(readme[0])
     return out
 
 
@@ -799,6 +852,10 @@ def write_all(docs_dir: Path) -> list[Path]:
             pass
         write_atomic(path, data)
         written.append(path)
+    readme = _readme(docs_dir)  # ValueError: no markers, nothing to replace
+    if readme is not None and readme[1] != readme[2]:
+        write_atomic(readme[0], readme[2].encode("utf-8"))
+        written.append(readme[0])
     return written
 
 
@@ -822,7 +879,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in out_of_date:
             print(f"{path} is out of date; regenerate with: {REGENERATE}", file=sys.stderr)
         return 1 if out_of_date else 0
-    written = write_all(docs_dir)
+    try:
+        written = write_all(docs_dir)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     for path in written:
         print(f"wrote {path}")
     if not written:
