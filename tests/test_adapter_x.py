@@ -1,10 +1,12 @@
 """The X adapter against a strict loopback X API v2: OAuth 1.0a signing (checked against the
-published example), exact requests, images with alt text, threads, rate limits, and the
-"duplicate content" 403 settled by reading the timeline, never by rewording."""
+published example), exact requests, images with alt text, videos and GIFs through the chunked
+upload (segments, processing status, failures, the run's time left), threads, rate limits, and
+the "duplicate content" 403 settled by reading the timeline, never by rewording."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,9 +92,26 @@ def make(fake: FakeX, tmp_path: Path, secrets: dict[str, str] | None = None) -> 
                                    secrets, tmp_path, redactor, timeout=5.0))
 
 
+class Clock:
+    """The adapter's sleep and monotonic clock: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, list[float]()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
-def adapter(fake: FakeX, tmp_path: Path) -> Iterator[XAdapter]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def adapter(fake: FakeX, tmp_path: Path, clock: Clock) -> Iterator[XAdapter]:
     a = make(fake, tmp_path)
+    a.sleep, a.monotonic = clock.sleep, lambda: clock.now
     yield a
     a.close()
 
@@ -202,31 +221,175 @@ def test_a_thread_replies_to_the_previous_part(adapter: XAdapter, fake: FakeX) -
 
 def test_images_are_uploaded_with_alt_text(adapter: XAdapter, fake: FakeX,
                                            tmp_path: Path) -> None:
-    (tmp_path / "a.png").write_bytes(b"\x89PNG-a")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n-a")
     (tmp_path / "b.gif").write_bytes(b"GIF89a-b")
     adapter.publish(out("pictures", media=(
         MediaFile(tmp_path / "a.png", "media/a.png", "A red light"),
         MediaFile(tmp_path / "b.gif", "media/b.gif", None))))
+    ids = list(fake.media)
     assert [(r["method"], r["path"]) for r in fake.requests] == [
         ("POST", "/2/media/upload"), ("POST", "/2/media/metadata"),
-        ("POST", "/2/media/upload"), ("POST", "/2/tweets")]
+        # A GIF goes through the chunked upload, processed asynchronously (best-practices).
+        ("POST", "/2/media/upload/initialize"), ("POST", f"/2/media/upload/{ids[1]}/append"),
+        ("POST", f"/2/media/upload/{ids[1]}/finalize"), ("GET", "/2/media/upload"),
+        ("GET", "/2/media/upload"), ("POST", "/2/tweets")]
     upload = fake.requests[0]
     fields = multipart(upload["headers"]["Content-Type"], upload["body"])
-    assert fields == {"media": ("a.png", "image/png", b"\x89PNG-a"),
+    assert fields == {"media": ("a.png", "image/png", b"\x89PNG\r\n\x1a\n-a"),
                       "media_category": (None, "text/plain", b"tweet_image")}
-    ids = list(fake.media)
     assert json.loads(fake.requests[1]["body"]) == {
         "id": ids[0], "metadata": {"alt_text": {"text": "A red light"}}}
-    assert json.loads(fake.requests[3]["body"]) == {"text": "pictures",
-                                                    "media": {"media_ids": ids}}
+    assert json.loads(fake.requests[2]["body"]) == {
+        "media_type": "image/gif", "total_bytes": 8, "media_category": "tweet_gif"}
+    assert json.loads(fake.requests[-1]["body"]) == {"text": "pictures",
+                                                     "media": {"media_ids": ids}}
     assert [m["category"] for m in fake.media.values()] == ["tweet_image", "tweet_gif"]
+    assert fake.media[ids[1]]["bytes"] == b"GIF89a-b"
     assert all("oauth_signature" in r["headers"]["Authorization"] for r in fake.requests)
 
 
-def test_videos_are_refused_before_anything_is_sent(adapter: XAdapter, fake: FakeX,
-                                                    tmp_path: Path) -> None:
+MEDIA = Path(__file__).parent / "media"
+
+
+def video(tmp_path: Path, alt: str | None = None) -> MediaFile:
+    shutil.copy(MEDIA / "vertical-3s.mp4", tmp_path / "v.mp4")
+    return MediaFile(tmp_path / "v.mp4", "media/v.mp4", alt)
+
+
+def test_a_video_goes_up_in_segments_and_waits_for_processing(
+        adapter: XAdapter, fake: FakeX, tmp_path: Path, clock: Clock) -> None:
+    adapter.chunk = 10_000  # vertical-3s.mp4 (34,083 bytes) in four segments
+    remote = adapter.publish(out("a video", media=(video(tmp_path, "A test pattern"),)))
+    [media_id] = list(fake.media)
+    data = (MEDIA / "vertical-3s.mp4").read_bytes()
+    assert [(r["method"], r["path"]) for r in fake.requests] == [
+        ("POST", "/2/media/upload/initialize"),
+        *[("POST", f"/2/media/upload/{media_id}/append")] * 4,
+        ("POST", f"/2/media/upload/{media_id}/finalize"),
+        ("GET", "/2/media/upload"), ("GET", "/2/media/upload"),
+        ("POST", "/2/media/metadata"), ("POST", "/2/tweets")]
+    assert json.loads(fake.requests[0]["body"]) == {
+        "media_type": "video/mp4", "total_bytes": len(data), "media_category": "tweet_video"}
+    segments = [multipart(r["headers"]["Content-Type"], r["body"]) for r in fake.requests[1:5]]
+    assert [s["segment_index"][2] for s in segments] == [b"0", b"1", b"2", b"3"]
+    assert [len(s["media"][2]) for s in segments] == [10_000, 10_000, 10_000, 4_083]
+    assert fake.media[media_id]["bytes"] == data
+    assert [r["query"] for r in fake.requests[6:8]] == [
+        {"command": ["STATUS"], "media_id": [media_id]}] * 2
+    assert clock.sleeps == [1.0, 1.0]  # check_after_secs of finalize, then of in_progress
+    assert json.loads(fake.requests[8]["body"]) == {
+        "id": media_id, "metadata": {"alt_text": {"text": "A test pattern"}}}
+    assert json.loads(fake.requests[-1]["body"]) == {"text": "a video",
+                                                     "media": {"media_ids": [media_id]}}
+    assert remote.id == fake.tweets[0]["id"]
+    assert all("oauth_signature" in r["headers"]["Authorization"] for r in fake.requests)
+
+
+def test_processing_is_polled_after_check_after_secs(adapter: XAdapter, fake: FakeX,
+                                                    tmp_path: Path, clock: Clock) -> None:
+    fake.check_after, fake.processing_polls = 5, 2
+    adapter.publish(out("patience", media=(video(tmp_path),)))
+    polls = [r for r in fake.requests if r["method"] == "GET"]
+    assert len(polls) == 3
+    assert sum(clock.sleeps) == 1 + 5 + 5
+
+
+def test_failed_processing_is_rejected_with_x_reason(adapter: XAdapter, fake: FakeX,
+                                                     tmp_path: Path) -> None:
+    fake.processing_error = "Unsupported video codec"
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(out("doomed", media=(video(tmp_path),)))
+    assert str(caught.value) == "X could not process 'media/v.mp4': Unsupported video codec"
+    assert fake.tweets == []
+
+
+def test_processing_longer_than_the_run_has_left_is_not_sent(
+        adapter: XAdapter, fake: FakeX, tmp_path: Path, clock: Clock) -> None:
+    fake.processing_polls = 10**6
+    with pytest.raises(Transient) as caught:
+        adapter.publish(out("slow", media=(video(tmp_path),), time_left=60.0))
+    assert caught.value.maybe_sent is False
+    assert "X's processing of 'media/v.mp4' still not ready after" in str(caught.value)
+    assert clock.now <= 60.0 - 15.0  # the run keeps its margin to record the outcome
+    assert fake.tweets == []
+
+
+def test_a_failed_segment_is_sent_again_once(adapter: XAdapter, fake: FakeX,
+                                             tmp_path: Path, clock: Clock) -> None:
+    adapter.chunk = 10_000
+    fake.append_faults = ["503"]
+    adapter.publish(out("retried", media=(video(tmp_path),)))
+    appends = [multipart(r["headers"]["Content-Type"], r["body"])["segment_index"][2]
+               for r in fake.requests if r["path"].endswith("/append")]
+    assert appends == [b"0", b"0", b"1", b"2", b"3"]
+    assert clock.sleeps[0] == 1.0
+    [media_id] = list(fake.media)
+    assert fake.media[media_id]["bytes"] == (MEDIA / "vertical-3s.mp4").read_bytes()
+
+
+def test_a_segment_failing_twice_is_transient_and_not_sent(adapter: XAdapter, fake: FakeX,
+                                                           tmp_path: Path) -> None:
+    fake.append_faults = ["503", "503"]
+    with pytest.raises(Transient) as caught:
+        adapter.publish(out("unlucky", media=(video(tmp_path),)))
+    assert (caught.value.maybe_sent, caught.value.status) == (False, 503)
+    assert not any(r["path"].endswith("/finalize") for r in fake.requests)
+    assert fake.tweets == []
+
+
+def test_the_fake_holds_the_chunked_upload_to_its_order(fake: FakeX) -> None:
+    """The fake's own contract: append only after initialize and contiguously from 0,
+    finalize only with every byte, STATUS only after finalize, a post only once processed."""
+    auth = {"Authorization": f"Bearer {fake.bearer}"}
+
+    def append(client: httpx.Client, media_id: str, index: str, data: bytes) -> int:
+        return client.post(f"/2/media/upload/{media_id}/append", data={"segment_index": index},
+                           files={"media": ("blob", data, "application/octet-stream")}
+                           ).status_code
+
+    mp4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 10
+    with httpx.Client(base_url=fake.url, headers=auth) as client:
+        assert append(client, "1880000000000000999", "0", mp4) == 400  # never initialized
+        assert client.post("/2/media/upload/initialize", json={
+            "media_type": "video/mp4", "total_bytes": 22, "media_category": "tweet_video",
+            "command": "INIT"}).status_code == 400  # no such property
+        media_id = client.post("/2/media/upload/initialize", json={
+            "media_type": "video/mp4", "total_bytes": len(mp4),
+            "media_category": "tweet_video"}).json()["data"]["id"]
+        assert append(client, media_id, "1", mp4[11:]) == 400  # skips segment 0
+        status = {"command": "STATUS", "media_id": media_id}
+        assert client.get("/2/media/upload", params=status).status_code == 400
+        assert append(client, media_id, "0", mp4[:11]) == 200
+        assert client.post(f"/2/media/upload/{media_id}/finalize").status_code == 400  # short
+        assert append(client, media_id, "1", mp4[11:] + b"!") == 400  # over total_bytes
+        assert append(client, media_id, "1", mp4[11:]) == 200
+        done = client.post(f"/2/media/upload/{media_id}/finalize").json()["data"]
+        assert done["processing_info"] == {"state": "pending", "check_after_secs": 1}
+        assert append(client, media_id, "2", b"late") == 400  # finalized
+        post = {"text": "too soon", "media": {"media_ids": [media_id]}}
+        assert client.post("/2/tweets", json=post).status_code == 400
+        assert client.get("/2/media/upload", params=status).json()["data"][
+            "processing_info"]["state"] == "in_progress"
+        assert client.get("/2/media/upload", params=status).json()["data"][
+            "processing_info"] == {"state": "succeeded"}
+        assert client.post("/2/tweets", json=post).status_code == 201
+        # Bytes that are no MP4 fail processing, as X's InvalidMedia.
+        other = client.post("/2/media/upload/initialize", json={
+            "media_type": "video/mp4", "total_bytes": 4,
+            "media_category": "tweet_video"}).json()["data"]["id"]
+        assert append(client, other, "0", b"junk") == 200
+        assert client.post(f"/2/media/upload/{other}/finalize").status_code == 200
+        for _ in range(2):
+            info = client.get("/2/media/upload", params={
+                "command": "STATUS", "media_id": other}).json()["data"]["processing_info"]
+        assert info == {"state": "failed", "error": {
+            "code": 1, "name": "InvalidMedia", "message": "file is invalid"}}
+
+
+def test_a_video_x_would_refuse_is_never_uploaded(adapter: XAdapter, fake: FakeX,
+                                                  tmp_path: Path) -> None:
     (tmp_path / "v.mp4").write_bytes(b"\x00\x00\x00\x18ftyp")
-    with pytest.raises(Rejected, match=r"does not take video/mp4 \(x does, but cmops cannot"):
+    with pytest.raises(Rejected, match=r"cannot read 'media/v.mp4' as a video"):
         adapter.publish(out("video", media=(MediaFile(tmp_path / "v.mp4", "media/v.mp4",
                                                       None),)))
     assert fake.requests == []

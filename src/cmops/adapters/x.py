@@ -15,15 +15,17 @@ An OAuth 2 user token (scopes ``tweet.write tweet.read users.read media.write``)
 ``secrets: {token: X_USER_TOKEN}``, but it lasts two hours unless refreshed, which this
 adapter does not do.
 
-What X does not allow: no idempotency key, and identical text is refused with a 403
-"duplicate content". Since 2026-02 self-serve apps may only reply when "summoned", so threads
-may be refused (VERIFY). Videos need the chunked upload, which is not implemented: they are
-refused before anything is sent. Every read is paid, and the free tier has none: there,
-reconciliation cannot read the timeline, and ``cmops collect`` records counters, followers
-and mentions as unavailable ("X free tier: no metrics"), never as zero. With read access,
-counters come from ``public_metrics`` (impressions only when X includes them), followers
-from ``/2/users/me``, mentions from ``/2/users/:id/mentions``, listening from
-``/2/tweets/search/recent`` (the last 7 days; Basic tier and above); DMs are not read.
+What X does not allow: no idempotency key, and identical text is refused with a 403 "duplicate
+content". Since 2026-02 self-serve apps may only reply when "summoned", so threads may be
+refused (VERIFY). Videos (MP4, MOV) and GIFs go through the chunked upload (initialize, append
+in 4 MiB segments read one at a time from the file, finalize, then poll the processing status
+within the run's time left); images through the simple upload. Every read is paid, and the
+free tier has none: there, reconciliation cannot read the timeline, and ``cmops collect``
+records counters, followers and mentions as unavailable ("X free tier: no metrics"), never as
+zero. With read access, counters come from ``public_metrics`` (impressions only when X
+includes them), followers from ``/2/users/me``, mentions from ``/2/users/:id/mentions``,
+listening from ``/2/tweets/search/recent`` (the last 7 days; Basic tier and above); DMs are
+not read.
 
 Exactly-once: an attempt whose answer was lost is settled by reading the account's posts
 since the attempt for the same text. A "duplicate content" 403 is never a rejection and the
@@ -37,6 +39,7 @@ import base64
 import hashlib
 import hmac
 import html
+import itertools
 import mimetypes
 import re
 import secrets
@@ -51,15 +54,18 @@ import httpx
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    MediaFile,
     NotConfigured,
     Outgoing,
     Rejected,
     Remote,
     Transient,
     refuse_unsendable,
+    wait_for,
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.x_read import XReading
+from cmops.rules.media import sniff
 from cmops.secrets import redact_known
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.twitter import extract_urls
@@ -69,6 +75,19 @@ LOOKBACK = timedelta(minutes=2)
 """Read posts from a little before the attempt: clocks differ."""
 MAX_PAGES = 5
 _TCO = re.compile(r"https?://t\.co/\S+")
+CHUNKED = {"video/mp4": "tweet_video", "video/quicktime": "tweet_video",
+           "image/gif": "tweet_gif"}
+"""Types sent through the chunked upload, with their ``media_category``: every video
+("Use the chunked upload flow for all videos") and GIFs, which X processes asynchronously
+only there (docs.x.com/x-api/media/quickstart/best-practices)."""
+CHUNK = 4 * 1024 * 1024
+"""Bytes per appended segment: "Keep each segment at or below 5 MB (server maximum is 8 MB)"
+(docs.x.com/x-api/media/append-media-upload). Read from the file one at a time."""
+MAX_SEGMENTS = 1000
+"""``segment_index`` is 0 to 999 (openapi.json v2.167, ``AppendMediaUploadRequest``)."""
+PROCESSING_MOST = 600.0
+"""Seconds a video may take to be processed before the run gives up (nothing posted yet);
+X states no bound. The run's time left bounds it first."""
 
 
 def _pct(value: str) -> str:
@@ -161,6 +180,12 @@ class XAdapter(XReading):
         self.user_id = ""
         self.duplicates: set[str] = set()
         """Dedupe keys of parts X called duplicates in this run."""
+        self.sleep: Callable[[float], None] = time.sleep
+        """How the adapter waits between status polls and before a chunk's retry (tests
+        replace it, and ``monotonic`` with it)."""
+        self.monotonic: Callable[[], float] = time.monotonic
+        self.chunk = CHUNK
+        """Bytes per appended segment (the benchmark and tests may change it)."""
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people; X takes no key
@@ -171,17 +196,93 @@ class XAdapter(XReading):
     def _upload(self, out: Outgoing) -> list[str]:
         ids = []
         for media in out.media:
-            # Images only (video needs the chunked upload): refuse_unsendable checked it.
-            mime = mimetypes.guess_type(media.path.name)[0] or "application/octet-stream"
-            category = "tweet_gif" if mime == "image/gif" else "tweet_image"
-            files = {"media": (media.path.name, media.path.read_bytes(), mime)}
-            data = self._call("POST", "/2/media/upload", files=files,
-                              data={"media_category": category})["data"]
-            ids.append(str(data["id"]))
+            # Types, count and size were checked by refuse_unsendable, from the content.
+            with media.path.open("rb") as file:
+                head = file.read(16)
+            mime = sniff(head) or mimetypes.guess_type(media.path.name)[0] \
+                or "application/octet-stream"
+            if mime in CHUNKED:
+                ids.append(self._chunked(media, mime, CHUNKED[mime], out))
+            else:
+                files = {"media": (media.path.name, media.path.read_bytes(), mime)}
+                ids.append(str(self._call("POST", "/2/media/upload", files=files, data={
+                    "media_category": "tweet_image"})["data"]["id"]))
             if media.alt:
+                # /2/media/metadata states no media type for alt_text (openapi.json
+                # CreateMediaMetadataMetadataAltText); v1.1 took it for images and GIFs only:
+                # on a video, VERIFY against the live API.
                 self._call("POST", "/2/media/metadata", json={
                     "id": ids[-1], "metadata": {"alt_text": {"text": media.alt}}})
         return ids
+
+    def _chunked(self, media: MediaFile, mime: str, category: str, out: Outgoing) -> str:
+        """initialize, append, finalize, then wait for processing (docs.x.com/x-api/media/
+        quickstart/media-upload-chunked; paths from openapi.json v2.167: the quickstart's
+        ``command=INIT`` form is gone: "Do not send command=INIT to POST /2/media/upload")."""
+        size = media.path.stat().st_size
+        if size > self.chunk * MAX_SEGMENTS:
+            raise Rejected(f"'{media.rel}' is {size} bytes; cmops sends at most "
+                           f"{MAX_SEGMENTS} segments of {self.chunk} bytes to X")
+        media_id = str(self._call("POST", "/2/media/upload/initialize", json={
+            "media_type": mime, "total_bytes": size, "media_category": category})["data"]["id"])
+        with media.path.open("rb") as file:
+            for index in itertools.count():
+                chunk = file.read(self.chunk)  # one segment in memory at a time, never the file
+                if not chunk:
+                    break
+                self._append(media_id, index, chunk)
+        done = self._call("POST", f"/2/media/upload/{media_id}/finalize")["data"]
+        if done.get("processing_info"):
+            self._processed(media, media_id, done["processing_info"], out)
+        return media_id
+
+    def _append(self, media_id: str, index: int, chunk: bytes) -> None:
+        """One segment; a 5xx or a lost answer is retried once ("Failed chunks can be
+        retried individually"; sending a segment_index again replaces it)."""
+        def call() -> httpx.Response:
+            return self.http.post(f"/2/media/upload/{media_id}/append",
+                                  data={"segment_index": str(index)},
+                                  files={"media": ("blob", chunk, "application/octet-stream")})
+
+        try:
+            send(self.redact, call)
+        except Transient as exc:
+            if exc.status == 429:
+                raise
+            self.sleep(1.0)
+            send(self.redact, call)
+
+    def _processed(self, media: MediaFile, media_id: str, first: dict[str, Any],
+                   out: Outgoing) -> None:
+        """Poll ``GET /2/media/upload?command=STATUS`` after ``check_after_secs`` each time,
+        until ``succeeded``; ``failed`` is Rejected with X's reason. The reason is read from
+        ``processing_info.error`` as v1.1 documented it (``{code, name, message}``); the v2
+        schema lists no such field, so its absence is said, not guessed."""
+        info: dict[str, Any] | None = first
+        ticks = [0]
+
+        def check() -> str | None:
+            nonlocal info
+            if ticks[0] > 0:
+                ticks[0] -= 1
+                return None
+            if info is None:
+                info = self._call("GET", "/2/media/upload", params={
+                    "command": "STATUS", "media_id": media_id})["data"].get(
+                    "processing_info") or {"state": "succeeded"}
+            state = info.get("state")
+            if state == "succeeded":
+                return media_id
+            if state == "failed":
+                error = info.get("error") or {}
+                why = error.get("message") or error.get("name") or "X gave no reason"
+                raise Rejected(self.redact(f"X could not process '{media.rel}': {why}"))
+            ticks[0] = max(1, int(info.get("check_after_secs") or 1)) - 1
+            info = None
+            return None
+
+        wait_for(f"X's processing of '{media.rel}'", check, every=1.0, most=PROCESSING_MOST,
+                 out=out, sleep=self.sleep, clock=self.monotonic)
 
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
@@ -189,7 +290,11 @@ class XAdapter(XReading):
         if out.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to.id}
         if out.media:
-            body["media"] = {"media_ids": self._upload(out)}
+            try:
+                body["media"] = {"media_ids": self._upload(out)}
+            except Transient as exc:  # before the post: nothing can have been published
+                raise Transient(str(exc), retry_after=exc.retry_after, maybe_sent=False,
+                                status=exc.status) from None
 
         def call() -> httpx.Response:
             response = self.http.post("/2/tweets", json=body)

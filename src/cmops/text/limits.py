@@ -399,9 +399,17 @@ NETWORKS: dict[str, NetworkRules] = {
     # 2026-02).
     "x": NetworkRules(
         "x", twitter.V3.max_weighted_length, "weighted characters", twitter.weighted_length,
-        MediaRules(4, 5 * _MB, 512 * _MB, _IMAGES, alt_text=True,
+        # Video through the chunked upload (docs.x.com/x-api/media/quickstart/best-practices,
+        # "Advanced"): 0.5 s at least, at most 20 minutes for a default account (125 for
+        # Premium, which cmops cannot know: the default kept), 60 fps at most, 32x32 to
+        # 1280x1024 (the larger side capped at 1280: the page's own 720x1280 portrait
+        # advice), aspect 1:3 to 3:1; H.264 is the only codec it names. Its 8 GB default
+        # size contradicts the media introduction's 512 MB: the stricter kept. GIFs: 15 MB
+        # there, but one image size is declared, so GIFs stay at the images' 5 MB.
+        MediaRules(4, 5 * _MB, 512 * _MB, (*_IMAGES, *_VIDEOS), alt_text=True,
                    alt_text_max=1000, max_videos=1, mix_images_and_video=False,
-                   pending=_VIDEOS),
+                   min_video_seconds=0.5, max_video_seconds=1200, video_aspect=(1 / 3, 3.0),
+                   max_video_fps=60, max_video_width=1280, video_codecs=("AVC",)),
         secrets=(("api_key", "api_secret", "access_token", "access_secret"), ("token",)),
         optional_settings=("server", "account"),
         threads=True, first_comment=True,
