@@ -1,5 +1,7 @@
-"""The Threads adapter against the loopback Graph API: text containers, images from public
-URLs, replies for threads, the link limit, and reconciliation by container status."""
+"""The Threads adapter against the loopback Graph API: text containers, images and videos
+from public URLs with their alt text, replies for threads, the link limit, video processing
+(waited for, or refused with the container's reason), and reconciliation by container
+status."""
 
 from __future__ import annotations
 
@@ -55,15 +57,20 @@ def test_a_thread_is_text_containers_replying_in_turn(adapter: ThreadsAdapter,
     assert ADAPTERS["threads"] is ThreadsAdapter
 
 
-def test_images_come_from_the_public_url(adapter: ThreadsAdapter, fake: FakeGraph) -> None:
-    a = MediaFile(Path("a.jpg"), "media/a.jpg", "alt not sent")
+def test_images_come_from_the_public_url_with_alt_text(adapter: ThreadsAdapter,
+                                                       fake: FakeGraph) -> None:
+    a = MediaFile(Path("a.jpg"), "media/a.jpg", "A red light")
+    b = MediaFile(Path("b.jpg"), "media/b.jpg", None)
     adapter.publish(out("pic", media=(a,)))
-    adapter.publish(out("two", media=(a, a)))
+    adapter.publish(out("two", media=(a, b)))
     bodies = posted(fake)
-    assert bodies[0] == {"media_type": ["IMAGE"], "text": ["pic"],
+    assert bodies[0] == {"media_type": ["IMAGE"], "text": ["pic"], "alt_text": ["A red light"],
                          "image_url": ["https://media.example.org/media/a.jpg"]}
-    assert bodies[1] == bodies[2] == {"media_type": ["IMAGE"], "is_carousel_item": ["true"],
-                                      "image_url": ["https://media.example.org/media/a.jpg"]}
+    assert bodies[1] == {"media_type": ["IMAGE"], "is_carousel_item": ["true"],
+                         "alt_text": ["A red light"],
+                         "image_url": ["https://media.example.org/media/a.jpg"]}
+    assert bodies[2] == {"media_type": ["IMAGE"], "is_carousel_item": ["true"],
+                         "image_url": ["https://media.example.org/media/b.jpg"]}
     assert bodies[3]["media_type"] == ["CAROUSEL"] and len(bodies[3]["children"][0].split(
         ",")) == 2
 
@@ -81,3 +88,44 @@ def test_a_lost_publish_is_found_by_its_text(adapter: ThreadsAdapter, fake: Fake
         adapter.publish(out("hello"))
     found = adapter.reconcile(out("hello"), datetime.now(UTC), datetime.now(UTC))
     assert found is not None and found.id == fake.posts[0]["id"]
+
+
+CLIP = Path(__file__).parent / "media" / "vertical-3s.mp4"
+
+
+def test_a_video_carries_its_alt_text_alone_or_in_a_carousel(adapter: ThreadsAdapter,
+                                                              fake: FakeGraph) -> None:
+    fake.video_container_polls = 2
+    clip = MediaFile(CLIP, "media/clip.mp4", "A spinning test card")
+    a = MediaFile(Path("a.jpg"), "media/a.jpg", None)
+    adapter.publish(out("watch", media=(clip,)))
+    adapter.publish(out("both", media=(a, clip)))
+    bodies = posted(fake)
+    video = {"media_type": ["VIDEO"], "alt_text": ["A spinning test card"],
+             "video_url": ["https://media.example.org/media/clip.mp4"]}
+    assert bodies[0] == {**video, "text": ["watch"]}
+    assert bodies[2] == {**video, "is_carousel_item": ["true"]}
+    assert bodies[3]["media_type"] == ["CAROUSEL"]
+    statuses = [r["query"]["fields"][-1] for r in fake.requests if r["method"] == "GET"
+                and "fields" in r["query"] and "status" in r["query"]["fields"][-1]]
+    assert set(statuses) == {"status,error_message"}
+    assert [p["text"] for p in fake.posts] == ["watch", "both"]
+
+
+def test_a_failed_video_is_refused_with_threads_reason(adapter: ThreadsAdapter,
+                                                       fake: FakeGraph) -> None:
+    fake.container_error = "INVALID_DURATION"
+    with pytest.raises(Rejected, match=r"container ERROR: INVALID_DURATION\)"):
+        adapter.publish(out("watch", media=(MediaFile(CLIP, "media/clip.mp4", None),)))
+    assert fake.posts == []
+
+
+def test_reels_and_stories_are_not_threads_and_alt_text_needs_media(
+        adapter: ThreadsAdapter, fake: FakeGraph) -> None:
+    clip = MediaFile(CLIP, "media/clip.mp4", None)
+    with pytest.raises(Rejected, match="Threads has no reels"):
+        adapter.publish(out("x", media=(clip,), format="reel"))
+    with pytest.raises(Rejected, match="alt_text is for images and videos only"):
+        adapter.graph.post(f"/v1.0/{fake.account}/threads",
+                           {"media_type": "TEXT", "text": "x", "alt_text": "y"})
+    assert fake.containers == {}

@@ -27,6 +27,11 @@ def _str(raw: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _int(raw: Mapping[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _strs(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key)
     if not isinstance(value, list):
@@ -40,13 +45,18 @@ class Media:
     alt: str | None
     index: int
     """Position in the post's media list (for error locations)."""
+    cover: str | None = None
+    """An Instagram reel's cover image: a path in the repository."""
+    thumb_offset: int | None = None
+    """An Instagram reel's cover frame, in milliseconds, when there is no cover."""
 
     @classmethod
     def list_from(cls, raw: Any) -> tuple[Media, ...]:
         if not isinstance(raw, list):
             return ()
         # Alt text written as a folded block (alt: >) ends with a newline nobody meant.
-        return tuple(cls(m["path"], (_str(m, "alt") or "").strip() or None, i)
+        return tuple(cls(m["path"], (_str(m, "alt") or "").strip() or None, i,
+                         _str(m, "cover"), _int(m, "thumb_offset"))
                      for i, m in enumerate(raw)
                      if isinstance(m, dict) and isinstance(m.get("path"), str))
 
@@ -100,12 +110,18 @@ class Variant:
     first_comment: str | None = None
     """The first comment here instead of the post's; "" drops it on this network or
     channel."""
+    format: str | None = None
+    """``feed``, ``reel`` or ``story``: meaningful on Instagram only (validated)."""
+    share_to_feed: bool | None = None
+    """An Instagram reel shown in the feed too (true) or in Reels only (false)."""
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Variant:
         media = Media.list_from(raw["media"]) if "media" in raw else None
+        share = raw.get("share_to_feed")
         return cls(_str(raw, "text"), media, _parts(raw.get("thread")),
-                   _str(raw, "first_comment"))
+                   _str(raw, "first_comment"), _str(raw, "format"),
+                   share if isinstance(share, bool) else None)
 
 
 @dataclass(frozen=True, slots=True)

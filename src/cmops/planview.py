@@ -222,7 +222,7 @@ def as_text(view: PlanView) -> str:
             lines.append(f"  {time}  {post_id}{occ}{campaign}")
             for item in items:
                 rendered = view.rendered(item)
-                extra = []
+                extra = [] if rendered.format == "feed" else [rendered.format]  # reel, story
                 if len(rendered.posts) > 1:
                     extra.append(f"thread of {len(rendered.posts)}")
                 if rendered.comment is not None:
@@ -350,6 +350,8 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
                         + _measure_text(view.measures(i)) for i in items if view.measures(i))
     names = ", ".join(_md_code(i.channel) for i in items)
     block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
+    if rendered.format != "feed":  # an Instagram reel or story
+        block += [f"As a {rendered.format}:", ""]
     posts = len(rendered.posts)
     for index, part in enumerate(rendered.parts):
         if part.kind == "comment":

@@ -496,13 +496,14 @@ class Publisher:
                 out = Outgoing(
                     item.key, item.post.id, item.channel, index, posts,
                     part.text, state.dedupe,
-                    tuple(MediaFile(self._prepared_path(item.network, m.path), m.path, m.alt)
-                          for m in part.media),
+                    tuple(MediaFile(self._prepared_path(item.network, m.path), m.path, m.alt,
+                                    m.cover, m.thumb_offset) for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None,
                     # The first comment answers the main post (the root), never the last
                     # thread part; a thread part answers the part before it.
                     root if comment else previous, root,
-                    self.now(), card, time_left=self.left(), comment=comment)
+                    self.now(), card, time_left=self.left(), comment=comment,
+                    format=rendered.format, share_to_feed=rendered.share_to_feed)
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:

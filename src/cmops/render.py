@@ -58,6 +58,9 @@ class Rendered:
     """The card sent beside the text; None where the link went into the text instead (the
     network builds its preview from the text, or the post has media and the network takes
     one embed)."""
+    format: str = "feed"
+    """``feed``, ``reel`` or ``story`` (a variant's ``format:``; Instagram only)."""
+    share_to_feed: bool | None = None
 
     @property
     def text(self) -> str:
@@ -101,6 +104,19 @@ def first_comment(post: Post, channel: str, network: str) -> str | None:
         if variant is not None and variant.first_comment is not None:
             text = variant.first_comment
     return text or None
+
+
+def post_format(post: Post, channel: str, network: str) -> tuple[str, bool | None]:
+    """The variants' ``format`` (default ``feed``) and ``share_to_feed``, the channel's
+    beating the network's."""
+    kind, share = "feed", None
+    for name in (network, channel):
+        variant = post.variants.get(name)
+        if variant is not None and variant.format is not None:
+            kind = variant.format
+        if variant is not None and variant.share_to_feed is not None:
+            share = variant.share_to_feed
+    return kind, share
 
 
 def _written(texts: list[str], url: str) -> bool:
@@ -149,4 +165,4 @@ def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
         if as_card:
             card = Card(link, post.link.title, post.link.description, post.link.image)
     return Rendered(post.id, channel, network, tuple(parts), link,
-                    post.lang or calendar.lang, card)
+                    post.lang or calendar.lang, card, *post_format(post, channel, network))

@@ -15,10 +15,14 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
   its message) or, when ``video_fails``, ``error`` with ``processing_phase.errors``.
 - Instagram: ``POST /{v}/{ig}/media`` (``image_url`` must lie under ``public_base``, the fake's
   stand-in for the public web; ``caption`` ≤ 2200; ``alt_text``; carousel items and
-  ``CAROUSEL`` containers), ``GET /{v}/{container}?fields=status_code`` (``IN_PROGRESS`` for
-  ``polls`` reads, then ``FINISHED``), ``POST /{v}/{ig}/media_publish``, permalinks,
+  ``CAROUSEL`` containers; ``REELS``, ``STORIES`` and video carousel items from ``video_url``:
+  see ``_post_media``), ``GET /{v}/{container}?fields=status_code,status`` (``IN_PROGRESS``
+  for ``polls`` reads, ``video_container_polls`` for a video, then ``FINISHED``, or ``ERROR``
+  with ``container_error``); publishing an unfinished container is code 9007 "Media ID is
+  not available" (subcode 2207027), ``POST /{v}/{ig}/media_publish``, permalinks,
   ``content_publishing_limit`` (``quota_used`` of 50) and ``GET /{v}/{ig}/media``.
-- Threads: ``POST /v1.0/{user}/threads`` (``TEXT``/``IMAGE``/``CAROUSEL``, text ≤ 500, at most
+- Threads: ``POST /v1.0/{user}/threads`` (``TEXT``/``IMAGE``/``VIDEO``/``CAROUSEL``,
+  ``alt_text`` on images and videos only, ``status,error_message`` reads, text ≤ 500, at most
   5 links, ``reply_to_id`` naming a published post), ``threads_publish``, ``status`` reads,
   permalinks and ``GET /v1.0/{user}/threads`` (developers.facebook.com/documentation/threads/
   retrieve-and-discover-posts/retrieve-posts: the user's posts, replies left out, newest
@@ -84,6 +88,10 @@ class FakeGraph(Loopback):
         self.video_fails = False
         self.containers: dict[str, dict[str, Any]] = {}
         self.polls = 0
+        self.video_container_polls = 0
+        self.container_error: str | None = None
+        """Set: every video container ends ``ERROR`` with this reason (Instagram's ``status``
+        subcode text, Threads' ``error_message``)."""
         self.quota_used = 0
         self.read_forbidden = False
         self.next_id = 18_000_000_000_000_000
@@ -320,25 +328,94 @@ class FakeGraph(Loopback):
                               error_subcode=2207052)
 
     def _post_media(self, params: dict[str, Any], version: str) -> Any:
-        self._known(params, {"image_url", "caption", "alt_text", "is_carousel_item",
-                             "media_type", "children"})
+        """IG User Media (developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+        reference/ig-user/media): an image (no ``media_type``), ``REELS`` (``video_url``;
+        ``cover_url``, ``thumb_offset``, ``share_to_feed`` are theirs alone; no
+        ``alt_text``: "Reels and stories are not supported"), ``STORIES`` (``image_url``
+        or ``video_url``, refused here with a caption: a story shows none), a carousel
+        item (``is_carousel_item``: an image, or ``media_type=VIDEO`` with ``video_url``)
+        and ``CAROUSEL``."""
+        self._known(params, {"image_url", "video_url", "caption", "alt_text",
+                             "is_carousel_item", "media_type", "children", "cover_url",
+                             "thumb_offset", "share_to_feed"})
         if len(params.get("caption", "")) > 2200:
             raise graph_error(400, 100, "(#100) The caption is too long", error_subcode=2207010)
-        if params.get("media_type") == "CAROUSEL":
+        kind = params.get("media_type")
+        item = params.get("is_carousel_item") == "true"
+        reel_only = {"cover_url", "thumb_offset", "share_to_feed"} & set(params)
+        if kind not in (None, "IMAGE", "REELS", "STORIES", "VIDEO", "CAROUSEL") or \
+                (kind == "VIDEO" and not item):
+            raise graph_error(400, 100, f"(#100) media_type {kind!r} is not valid here "
+                              "(a single video is REELS; VIDEO is for carousel items)")
+        if reel_only and kind != "REELS":
+            raise graph_error(400, 100, f"(#100) Param {sorted(reel_only)[0]} is only for "
+                              "REELS")
+        if kind in ("REELS", "STORIES", "VIDEO") and "alt_text" in params:
+            raise graph_error(400, 100, "(#100) alt_text is only supported on images")
+        if kind == "CAROUSEL":
             children = params.get("children", "").split(",")
             if not 2 <= len(children) <= 10 or any(
                     not self.containers.get(c, {}).get("item") for c in children):
                 raise graph_error(400, 100, "(#100) children must be 2-10 carousel items")
             return {"id": self._container(caption=params.get("caption"), children=children)}
+        if kind == "STORIES":
+            if "caption" in params or item or ("image_url" in params) == (
+                    "video_url" in params):
+                raise graph_error(400, 100, "(#100) a story takes image_url or video_url, "
+                                  "and no caption")
+            url = params.get("video_url") or params.get("image_url")
+            self._image(url)
+            return {"id": self._container(story=url, video="video_url" in params)}
+        if kind in ("REELS", "VIDEO"):
+            if "image_url" in params or (kind == "REELS" and item):
+                raise graph_error(400, 100, "(#100) a video container takes video_url only")
+            self._image(params.get("video_url"))
+            if "cover_url" in params:
+                self._image(params["cover_url"])
+            offset = params.get("thumb_offset")
+            if offset is not None and not str(offset).isdigit():
+                raise graph_error(400, 100, "(#100) thumb_offset must be milliseconds (an "
+                                  "integer >= 0)")
+            if params.get("share_to_feed", "true") not in ("true", "false"):
+                raise graph_error(400, 100, "(#100) share_to_feed must be true or false")
+            return {"id": self._container(video_url=params["video_url"], video=True,
+                                          caption=params.get("caption"), item=item,
+                                          reel={k: params[k] for k in reel_only})}
+        if "video_url" in params:
+            raise graph_error(400, 100, "(#100) video_url needs media_type REELS, STORIES or "
+                              "VIDEO")
         self._image(params.get("image_url"))
         return {"id": self._container(image_url=params["image_url"], alt=params.get(
-            "alt_text"), caption=params.get("caption"), item=params.get(
-            "is_carousel_item") == "true")}
+            "alt_text"), caption=params.get("caption"), item=item)}
 
     def _container(self, **fields: Any) -> str:
         container = self._id()
         self.containers[container] = {"status": "IN_PROGRESS", "reads": 0, **fields}
         return container
+
+    def _container_status(self, node: str, container: dict[str, Any],
+                          params: dict[str, Any]) -> Any:
+        """An IG Container's ``status_code`` and ``status`` (the error subcode when ERROR)
+        or a Threads container's ``status`` and ``error_message`` (developers.facebook.com/
+        docs/threads/troubleshooting). An image finishes after ``polls`` reads, a video
+        after ``video_container_polls``, then ends ``FINISHED`` or, with
+        ``container_error`` set, ``ERROR`` with that reason."""
+        threads = "text" in container
+        allowed = {"id", "status", "error_message"} if threads else \
+            {"id", "status_code", "status"}
+        fields = set(params.get("fields", "id").split(","))
+        if fields - allowed:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        container["reads"] += 1
+        polls = self.video_container_polls if container.get("video") else self.polls
+        if container["status"] == "IN_PROGRESS" and container["reads"] > polls:
+            failed = self.container_error is not None and container.get("video")
+            container["status"] = "ERROR" if failed else "FINISHED"
+        error = self.container_error if container["status"] == "ERROR" else None
+        every = {"id": node, "status_code": container["status"], "status":
+                 (container["status"] if threads else error or container["status"]),
+                 "error_message": error}
+        return {f: every[f] for f in sorted(fields) if every[f] is not None}
 
     def _post_media_publish(self, params: dict[str, Any], version: str) -> Any:
         self._known(params, {"creation_id"})
@@ -381,12 +458,7 @@ class FakeGraph(Loopback):
             return self._video_status(node, params)
         container = self.containers.get(node)
         if container is not None:
-            container["reads"] += 1
-            if container["status"] == "IN_PROGRESS" and container["reads"] > self.polls:
-                container["status"] = "FINISHED"
-            field = "status" if "status" in params.get("fields", "").split(",") \
-                else "status_code"
-            return {field: container["status"], "id": node}
+            return self._container_status(node, container, params)
         for post in self.posts:
             if post["id"] == node:
                 link = f"https://www.threads.net/@cmops/post/T{node}" if "text" in post \
@@ -397,8 +469,12 @@ class FakeGraph(Loopback):
 
     # -- Threads ----------------------------------------------------------------------------
     def _post_threads(self, params: dict[str, Any], version: str) -> Any:
-        self._known(params, {"media_type", "text", "image_url", "reply_to_id",
-                             "is_carousel_item", "children"})
+        """Threads Posts (developers.facebook.com/docs/threads/posts): ``TEXT``, ``IMAGE``
+        (``image_url``), ``VIDEO`` (``video_url``), items of a ``CAROUSEL``
+        (``is_carousel_item``); ``alt_text`` on images and videos only
+        (developers.facebook.com/docs/threads/posts/accessibility)."""
+        self._known(params, {"media_type", "text", "image_url", "video_url", "alt_text",
+                             "reply_to_id", "is_carousel_item", "children"})
         text = params.get("text", "")
         if len(text.encode()) > 500 and len(text) > 500:
             raise graph_error(400, 100, "(#100) The text is too long")
@@ -408,12 +484,19 @@ class FakeGraph(Loopback):
         if reply is not None and not any(p["id"] == reply for p in self.posts):
             raise graph_error(400, 100, f"(#100) reply_to_id {reply} does not exist")
         kind = params.get("media_type")
-        if kind == "TEXT" and "image_url" not in params and text:
+        if "alt_text" in params and kind not in ("IMAGE", "VIDEO"):
+            raise graph_error(400, 100, "(#100) alt_text is for images and videos only")
+        item = params.get("is_carousel_item") == "true"
+        if kind == "TEXT" and not {"image_url", "video_url"} & set(params) and text:
             return {"id": self._container(text=text, reply_to=reply)}
-        if kind == "IMAGE":
+        if kind == "IMAGE" and "video_url" not in params:
             self._image(params.get("image_url"))
             return {"id": self._container(text=text, reply_to=reply, image_url=params[
-                "image_url"], item=params.get("is_carousel_item") == "true")}
+                "image_url"], alt=params.get("alt_text"), item=item)}
+        if kind == "VIDEO" and "image_url" not in params:
+            self._image(params.get("video_url"))
+            return {"id": self._container(text=text, reply_to=reply, video_url=params[
+                "video_url"], alt=params.get("alt_text"), item=item, video=True)}
         if kind == "CAROUSEL":
             children = params.get("children", "").split(",")
             if not 2 <= len(children) <= 20 or any(

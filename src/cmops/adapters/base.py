@@ -74,6 +74,10 @@ class MediaFile:
     path: Path
     rel: str
     alt: str | None
+    cover: str | None = None
+    """A reel's cover image (a repository path, fetched from the channel's public URL)."""
+    thumb_offset: int | None = None
+    """A reel's cover frame, in milliseconds from the start, when no cover is given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,11 @@ class Outgoing:
     comment: bool = False
     """The account's first comment under the post: ``reply_to`` is then the main post (the
     root), never the last thread part."""
+    format: str = "feed"
+    """``feed``, ``reel`` or ``story`` (the variant's ``format:``; only Instagram takes
+    reels and stories)."""
+    share_to_feed: bool | None = None
+    """A reel shown in the feed as well as in Reels; None: the network's default."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ give its id. When neither can tell, a human decides.
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -46,6 +47,7 @@ from cmops.adapters.base import (
     Remote,
     Transient,
     refuse_unsendable,
+    wait_for,
 )
 from cmops.adapters.graph import (
     GRAPH_VERSION,
@@ -62,6 +64,10 @@ from cmops.text.limits import NETWORKS, NetworkRules
 
 POLLS = 10
 POLL_SECONDS = 3.0
+VIDEO_POLL = 20.0
+VIDEO_WAIT = 300.0
+"""How long a video container is waited for (the Content Publishing guide: no more than 5
+minutes); a slower one is a Transient with nothing published, tried again next run."""
 TAG_FIELDS = "id,caption,timestamp,username,permalink"
 FIRST_TAGS = 20
 """Tagged posts read on the first run (no cursor yet)."""
@@ -80,6 +86,9 @@ class ContainerAdapter:
     create_edge: ClassVar[str] = "media"
     publish_edge: ClassVar[str] = "media_publish"
     status_field: ClassVar[str] = "status_code"
+    reason_field: ClassVar[str] = "status"
+    """The container's field saying why it failed (IG Container: ``status``, "if
+    status_code is ERROR, this value will be an error subcode")."""
     text_field: ClassVar[str] = "caption"
 
     def __init__(self, ctx: ChannelContext, sleep: Callable[[float], None] = time.sleep
@@ -106,11 +115,12 @@ class ContainerAdapter:
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people: containers are drafts
 
-    def public_url(self, media: MediaFile) -> str:
+    def public_url(self, media: MediaFile | str) -> str:
         if self.media_base is None:
-            raise NotConfigured(f"{self.network} fetches images from a public URL: set the "
+            raise NotConfigured(f"{self.network} fetches media from a public URL: set the "
                                 "channel's media_base_url (https://…)")
-        return self.media_base + quote(media.rel.lstrip("/"))
+        rel = media if isinstance(media, str) else media.rel
+        return self.media_base + quote(rel.lstrip("/"))
 
     def image(self, media: MediaFile, item: bool) -> dict[str, str]:
         fields = {"image_url": self.public_url(media)}
@@ -120,19 +130,65 @@ class ContainerAdapter:
             fields["is_carousel_item"] = "true"
         return fields
 
+    def item(self, media: MediaFile) -> dict[str, str]:
+        """A carousel item: an image, or a video (``media_type=VIDEO``; IG User Media:
+        "VIDEO" is for carousel items, a single video is a reel)."""
+        if is_video(media):
+            return {"media_type": "VIDEO", "video_url": self.public_url(media),
+                    "is_carousel_item": "true"}
+        return self.image(media, True)
+
     def fields(self, out: Outgoing) -> dict[str, str]:
-        """The container for a post: one image, or a carousel of items."""
+        """The container for a post: one image, a reel (every single video: Instagram
+        publishes feed videos as Reels), a story, or a carousel of images and videos."""
         if not out.media:
-            raise Rejected("Instagram cannot post text alone: add an image")
+            raise Rejected("Instagram cannot post text alone: add an image or a video")
         if out.reply_to is not None:
             raise Rejected("Instagram has no threads: send one post")
+        if out.format in ("story", "reel") and len(out.media) != 1:
+            raise Rejected(f"an Instagram {out.format} is one image or video, not "
+                           f"{len(out.media)}")
+        first = out.media[0]
+        if out.format == "story":
+            # IG User Media, media_type=STORIES: image_url or video_url; a story shows no
+            # caption, so none is sent (validation warns that its text is not shown).
+            key = "video_url" if is_video(first) else "image_url"
+            return {"media_type": "STORIES", key: self.public_url(first)}
+        if out.format == "reel" and not is_video(first):
+            raise Rejected(f"an Instagram reel is a video: '{first.rel}' is an image")
+        if len(out.media) == 1 and is_video(first):
+            return self.reel(out, first)
         if len(out.media) == 1:
-            return {**self.image(out.media[0], False), "caption": out.text}
+            return {**self.image(first, False), "caption": out.text}
         return {"media_type": "CAROUSEL", "caption": out.text, "children": self.children(out)}
 
+    def reel(self, out: Outgoing, video: MediaFile) -> dict[str, str]:
+        """``media_type=REELS`` with ``video_url``, and the optional ``share_to_feed``,
+        ``cover_url`` and ``thumb_offset`` (milliseconds into the video; ignored by Instagram
+        when a cover is given) (developers.facebook.com/docs/instagram-platform/
+        instagram-graph-api/reference/ig-user/media). No alt text: "Reels and stories are
+        not supported" for ``alt_text``."""
+        fields = {"media_type": "REELS", "video_url": self.public_url(video),
+                  "caption": out.text}
+        if out.share_to_feed is not None:
+            fields["share_to_feed"] = "true" if out.share_to_feed else "false"
+        if video.cover:
+            fields["cover_url"] = self.public_url(video.cover)
+        if video.thumb_offset is not None:
+            fields["thumb_offset"] = str(video.thumb_offset)
+        return fields
+
     def children(self, out: Outgoing) -> str:
-        return ",".join(str(self.graph.post(f"{self.account}/{self.create_edge}",
-                                            self.image(m, True))["id"]) for m in out.media)
+        """The carousel's items, each its own container; a video item is waited for
+        until processed before the carousel is made of it."""
+        made = []
+        for media in out.media:
+            child = str(self.graph.post(f"{self.account}/{self.create_edge}",
+                                        self.item(media))["id"])
+            if is_video(media):
+                self.wait(child, out, video=True)
+            made.append(child)
+        return ",".join(made)
 
     def before(self, out: Outgoing) -> None:
         """Checks before anything is created (Instagram: the 24-hour publishing quota)."""
@@ -144,19 +200,41 @@ class ContainerAdapter:
             raise Transient(f"Instagram's publishing quota is used up ({used}/{total} posts in "
                             "24 hours)", maybe_sent=False, status=429, retry_after=3600.0)
 
-    def wait(self, container: str) -> None:
-        for attempt in range(POLLS):
-            status = self.graph.get(f"/{self.version}/{container}",
-                                    {"fields": self.status_field}).get(self.status_field)
+    def wait(self, container: str, out: Outgoing, *, video: bool) -> None:
+        """Until the container is ``FINISHED``: images briefly (every ``poll_seconds``,
+        :data:`POLLS` checks), videos every :data:`VIDEO_POLL` s for at most
+        :data:`VIDEO_WAIT` s ("query a container's status once per minute, for no more than
+        5 minutes", Content Publishing guide), never past the run's time left. ``ERROR``
+        or ``EXPIRED`` is a refusal naming the container's own reason (Instagram's
+        ``status``, an error subcode; Threads' ``error_message``)."""
+        def check() -> bool | None:
+            found = self.graph.get(f"/{self.version}/{container}",
+                                   {"fields": f"{self.status_field},{self.reason_field}"})
+            status = found.get(self.status_field)
             if status == "FINISHED":
-                return
+                return True
             if status in ("ERROR", "EXPIRED"):
-                raise Rejected(f"{self.network} could not prepare the post (container "
-                               f"{status}): is every image reachable at its public URL?")
-            if attempt < POLLS - 1:
-                self.sleep(self.poll_seconds)
-        raise Transient(f"{self.network} was still preparing the post after {POLLS} checks",
-                        maybe_sent=False)
+                reason = found.get(self.reason_field)
+                because = f": {reason}" if reason else ""
+                raise Rejected(self.graph.redact(
+                    f"{self.network} could not prepare the post (container {status}"
+                    f"{because}): is every file reachable at its public URL, and within "
+                    f"{self.network}'s media specs?")[:400])
+            return None
+
+        slept, start = [0.0], time.monotonic()
+
+        def sleep(seconds: float) -> None:
+            self.sleep(seconds)
+            slept[0] += seconds
+
+        def clock() -> float:  # real time, or the time asked to sleep where that is more
+            return max(time.monotonic() - start, slept[0])
+
+        every = VIDEO_POLL if video else max(self.poll_seconds, 0.001)
+        most = VIDEO_WAIT if video else every * (POLLS - 1)
+        wait_for(f"{self.network}'s processing of container {container}", check,
+                 every=every, most=most, out=out, sleep=sleep, clock=clock)
 
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
@@ -164,7 +242,7 @@ class ContainerAdapter:
         self.before(out)
         container = str(self.graph.post(f"{self.account}/{self.create_edge}", fields)["id"])
         self.containers[out.dedupe] = container
-        self.wait(container)
+        self.wait(container, out, video=any(is_video(m) for m in out.media))
         media = str(self.graph.post(f"{self.account}/{self.publish_edge}",
                                     {"creation_id": container})["id"])
         return Remote(media, self.permalink(media))
@@ -312,6 +390,12 @@ def find_comment(adapter: ContainerAdapter, out: Outgoing, sent_at: datetime,
                 and since <= created <= until:
             return Remote(str(comment["id"]), out.reply_to.url)
     return None
+
+
+def is_video(media: MediaFile) -> bool:
+    """By the file's name (its content was judged when validated and again before sending,
+    :func:`refuse_unsendable`)."""
+    return (mimetypes.guess_type(media.rel)[0] or "").startswith("video/")
 
 
 def _int(value: Any) -> int | None:

@@ -14,9 +14,11 @@ public URL::
       media_base_url: https://media.example.org/
       secrets: {token: THREADS_TOKEN}
 
-What Threads does not allow: more than 5 links in a post (validation stops it first), more
-than 250 published posts in 24 hours; alt text is not covered by the reference, so none is
-sent. Reading (``cmops collect``): views, likes, replies, reposts and quotes per post and the
+Videos are ``VIDEO`` containers (``video_url``), alone or as carousel items, waited for
+like Instagram's (up to 5 minutes, within the run's time left); every image and video carries
+its alt text (``alt_text``). What Threads does not allow: more than 5 links in a post
+(validation stops it first), more than 250 published posts in 24 hours, reels or stories.
+Reading (``cmops collect``): views, likes, replies, reposts and quotes per post and the
 follower count come from insights, which need ``threads_manage_insights`` (without it they
 are recorded as unavailable, never as zero); replies and mentions are not read in this
 version, so the inbox is unavailable.
@@ -33,9 +35,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Remote
+from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote
 from cmops.adapters.graph import LOOKBACK, Unreadable, how_to_resolve, insight_values
-from cmops.adapters.instagram import ContainerAdapter
+from cmops.adapters.instagram import ContainerAdapter, is_video
 from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 
@@ -50,6 +52,9 @@ class ThreadsAdapter(ContainerAdapter):
     create_edge: ClassVar[str] = "threads"
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"
+    reason_field: ClassVar[str] = "error_message"
+    """Why a container failed (developers.facebook.com/docs/threads/troubleshooting:
+    ``GET /{container}?fields=status,error_message``)."""
     text_field: ClassVar[str] = "text"
 
     @property
@@ -57,18 +62,32 @@ class ThreadsAdapter(ContainerAdapter):
         return self.reading.unavailable
 
     def fields(self, out: Outgoing) -> dict[str, str]:
+        if out.format != "feed":
+            raise Rejected(f"Threads has no {out.format}s: only Instagram takes format: "
+                           f"{out.format}")
         reply = {"reply_to_id": out.reply_to.id} if out.reply_to else {}
         if not out.media:
             return {"media_type": "TEXT", "text": out.text, **reply}
         if len(out.media) == 1:
-            return {"media_type": "IMAGE", **self.image(out.media[0], False),
-                    "text": out.text, **reply}
+            return {**self.one(out.media[0], False), "text": out.text, **reply}
         return {"media_type": "CAROUSEL", "children": self.children(out), "text": out.text,
                 **reply}
 
-    def image(self, media: MediaFile, item: bool) -> dict[str, str]:
-        fields = super().image(media, item)
-        return {"media_type": "IMAGE", **fields} if item else fields
+    def one(self, media: MediaFile, item: bool) -> dict[str, str]:
+        """An ``IMAGE`` or ``VIDEO`` container (alone, or a carousel item), with its
+        ``alt_text`` ("For images and videos only", developers.facebook.com/docs/threads/
+        posts/accessibility)."""
+        video = is_video(media)
+        fields = {"media_type": "VIDEO" if video else "IMAGE",
+                  "video_url" if video else "image_url": self.public_url(media)}
+        if media.alt:
+            fields["alt_text"] = media.alt
+        if item:
+            fields["is_carousel_item"] = "true"
+        return fields
+
+    def item(self, media: MediaFile) -> dict[str, str]:
+        return self.one(media, True)
 
     def before(self, out: Outgoing) -> None:
         """The 250-post quota is enforced by ``threads_publish`` itself."""
