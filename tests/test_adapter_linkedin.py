@@ -64,7 +64,7 @@ def test_a_post_is_escaped_little_text_with_the_urn_from_the_header(
     headers = sent["headers"]
     assert (headers["Authorization"], headers["LinkedIn-Version"],
             headers["X-Restli-Protocol-Version"], headers["Content-Type"]) == (
-        f"Bearer {fake.token}", "202601", "2.0.0", "application/json")
+        f"Bearer {fake.token}", "202603", "2.0.0", "application/json")
     assert json.loads(sent["body"]) == {
         "author": fake.author,
         "commentary": "Hello \\(world\\) {hashtag|\\#|launch} \\@x 1\\*2\\_3\\~",

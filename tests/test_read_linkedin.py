@@ -76,7 +76,7 @@ def test_page_followers_from_network_sizes(adapter: LinkedInAdapter,
     [request] = [r for r in fake.requests if r["path"].startswith("/rest/networkSizes/")]
     assert unquote(request["path"]) == f"/rest/networkSizes/{fake.author}"
     assert request["query"] == {"edgeType": ["COMPANY_FOLLOWED_BY_MEMBER"]}
-    assert request["headers"]["LinkedIn-Version"] == "202601"
+    assert request["headers"]["LinkedIn-Version"] == "202603"
 
 
 def test_a_token_that_cannot_read_is_unavailable(adapter: LinkedInAdapter,

@@ -26,7 +26,7 @@ from cmops.problems import Finding, Problem, Severity, cap
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import media_paths
-from cmops.rules.networks import token_warnings
+from cmops.rules.networks import dated_findings
 from cmops.workspace import (
     KNOWN_OTHER,
     YAML_SUFFIXES,
@@ -251,7 +251,7 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
     results, problems = _check(root, use_cache)
     if today is not None:  # date-dependent warnings stay out of the cache
         calendar = build_calendar(results, with_posts=False)
-        problems.extend(_locate_all(root, token_warnings(calendar, today)))
+        problems.extend(_locate_all(root, dated_findings(calendar, today)))
         problems.sort(key=Problem.sort_key)
     if check_links:
         from cmops.linkcheck import check_links as probe

@@ -62,6 +62,11 @@ def error(status: int, code: str, message: str) -> Refusal:
                             "serviceErrorCode": 100})
 
 
+ACTIVE_VERSIONS = ("202512", "202612")
+"""The versions this fake serves, as the migrations page had them on 2026-12-05
+(learn.microsoft.com/linkedin/marketing/integrations/migrations: 202511 sunset on
+2026-11-16; monthly releases up to the current month)."""
+
 class FakeLinkedIn(Loopback):
     publish_paths = ("/rest/posts",)
 
@@ -102,8 +107,13 @@ class FakeLinkedIn(Loopback):
             return self._put_part(path.removeprefix("/video-upload/"), request)
         if headers.get("Authorization") != f"Bearer {self.token}":
             raise error(401, "INVALID_ACCESS_TOKEN", "Invalid access token")
-        if not re.fullmatch(r"20\d{4}", headers.get("LinkedIn-Version", "")):
-            raise error(426, "NONEXISTENT_VERSION", "Requested version  is not active")
+        version = headers.get("LinkedIn-Version", "")
+        if not re.fullmatch(r"20\d{4}", version) or not \
+                ACTIVE_VERSIONS[0] <= version <= ACTIVE_VERSIONS[1]:
+            # A sunset (or not yet released) version: "HTTP 426 ... when the version passed
+            # in the version header has been sunset" (marketing/versioning).
+            raise error(426, "NONEXISTENT_VERSION", f"Requested version {version} is not "
+                        "active")
         if headers.get("X-Restli-Protocol-Version") != "2.0.0":
             raise error(400, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version must be 2.0.0")
         if (method, path) == ("POST", "/rest/images") and \

@@ -67,11 +67,11 @@ from cmops.adapters.base import (
     wait_for,
 )
 from cmops.adapters.graph import (
-    GRAPH_VERSION,
     LOOKBACK,
     Graph,
     GraphReading,
     Unreadable,
+    graph_version,
     how_to_resolve,
     insight_values,
 )
@@ -180,7 +180,8 @@ class FacebookAdapter:
         self.video = Graph(ctx, VIDEO_SERVER if server == "https://graph.facebook.com"
                            else server, token)
         self.reading = GraphReading(self.graph)
-        self.page = f"/{GRAPH_VERSION}/{page}"
+        self.version = graph_version(ctx)
+        self.page = f"/{self.version}/{page}"
         self.page_id = str(page)
         self.sleep: Callable[[float], None] = time.sleep
         """How the adapter waits between reads of a video's status (tests replace it)."""
@@ -249,7 +250,7 @@ class FacebookAdapter:
         remote = Remote(video, f"https://www.facebook.com/{self.page_id}/videos/{video}")
 
         def ready() -> Remote | None:
-            status = (self.graph.get(f"/{GRAPH_VERSION}/{video}", {"fields": "status"})
+            status = (self.graph.get(f"/{self.version}/{video}", {"fields": "status"})
                       .get("status") or {})
             if status.get("video_status") == "error":
                 errors = (status.get("processing_phase") or {}).get("errors") or []
@@ -299,7 +300,7 @@ class FacebookAdapter:
         out: dict[str, Counters | None] = {}
         for remote in remotes:
             data = self.reading.read(
-                f"/{GRAPH_VERSION}/{remote}", {"fields": ENGAGEMENT}, "metrics",
+                f"/{self.version}/{remote}", {"fields": ENGAGEMENT}, "metrics",
                 "Facebook: the Page token cannot read engagement (pages_read_engagement)",
                 gone=True)
             if data is Unreadable.GONE:
@@ -319,7 +320,7 @@ class FacebookAdapter:
         if self.reading.noted("impressions"):
             return None  # refused once in this run: not asked again
         found = self.reading.read(
-            f"/{GRAPH_VERSION}/{remote}/insights", {"metric": "post_impressions"},
+            f"/{self.version}/{remote}/insights", {"metric": "post_impressions"},
             "impressions", "Facebook: no post impressions for this Page or token",
             gone=True, note_gone=True)
         if isinstance(found, Unreadable):

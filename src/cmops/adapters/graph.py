@@ -14,18 +14,35 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 import httpx
 
+from cmops import apiversions
 from cmops.adapters.base import ChannelContext, NotConfigured, Outgoing, Rejected, Transient
 from cmops.adapters.http import client, send
+from cmops.apiversions import GRAPH as GRAPH_VERSIONS
 from cmops.retry import wait_from_headers
 
-GRAPH_VERSION = "v23.0"
-"""The one place the Graph API version is pinned (Facebook and Instagram)."""
+GRAPH_VERSION = GRAPH_VERSIONS.default
+"""The Graph API version Facebook and Instagram call unless a channel sets ``version:``
+(pinned, with its published end, in :mod:`cmops.apiversions`)."""
+
+
+def graph_version(ctx: ChannelContext, today: date | None = None) -> str:
+    """The Graph API version a channel calls: its ``version:`` setting or the default. A
+    version that is not one, or whose published end has passed, is refused before anything
+    is sent: past its end Graph serves calls from another version instead, silently."""
+    version = apiversions.version_of(ctx.network, dict(ctx.settings)) or GRAPH_VERSION
+    if not GRAPH_VERSIONS.valid(version):
+        raise NotConfigured(f"channel {ctx.name}: '{version}' is not a Graph API version "
+                            f"(like {GRAPH_VERSION})")
+    end = apiversions.ending(ctx.network, version, today or datetime.now(UTC).date())
+    if end is not None and end.past:
+        raise NotConfigured(end.message(ctx.name, "version" in ctx.settings))
+    return version
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80004, 80005, 80006, 80008})
 TRANSIENT_CODES = frozenset({1, 2})
 """Graph's "unknown error" and "service temporarily unavailable"."""

@@ -50,6 +50,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cmops import apiversions
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -65,14 +66,15 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
+from cmops.apiversions import LINKEDIN as LINKEDIN_VERSIONS
 from cmops.secrets import redact_known
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.linkedin import to_little_text
 from cmops.thumbs import ImageError, fit
 
-VERSION = "202601"
-"""The ``LinkedIn-Version`` pinned here (versions are sunset about a year after release); a
-channel may set ``version: YYYYMM``."""
+VERSION = LINKEDIN_VERSIONS.default
+"""The ``LinkedIn-Version`` sent unless the channel sets ``version: YYYYMM``; versions are
+sunset about a year after release, and :mod:`cmops.apiversions` dates each one."""
 LOOKBACK = timedelta(minutes=2)
 PAGE = 50
 MAX_PAGES = 4
@@ -126,8 +128,12 @@ class LinkedInAdapter(LinkedInReading):
                                 "urn:li:organization:<id> or urn:li:person:<id>")
         if not token:
             raise NotConfigured(f"channel {ctx.name}: linkedin needs secrets: {{token: …}}")
-        if not re.fullmatch(r"20\d{4}", version):
-            raise NotConfigured(f"channel {ctx.name}: linkedin version must be YYYYMM")
+        if not LINKEDIN_VERSIONS.valid(version):
+            raise NotConfigured(f"channel {ctx.name}: linkedin version must be YYYYMM (like "
+                                f"{VERSION})")
+        end = apiversions.ending("linkedin", version, datetime.now(UTC).date())
+        if end is not None and end.past:  # LinkedIn answers 426 to every call: say why first
+            raise NotConfigured(end.message(ctx.name, "version" in ctx.settings))
         self.redact = ctx.redactor
         self.redact.add(token)
         self.author = author

@@ -38,16 +38,17 @@ def repo_root(ctx: click.Context) -> Path:
 
 
 def load(ctx: click.Context, *, use_cache: bool = True) -> tuple[Path, Calendar, Report]:
-    """The repository root, its calendar and validation report; token warnings and a
+    """The repository root, its calendar and validation report; token and API-version
+    warnings and a
     summary of the calendar's errors go to stderr."""
     from cmops.validate import load_calendar
 
     root = repo_root(ctx)
     calendar, report = load_calendar(root, use_cache=use_cache)
-    from cmops.rules.networks import token_warnings
+    from cmops.rules.networks import dated_findings
 
-    for warning in token_warnings(calendar, datetime.now(UTC).date()):
-        click.echo(f"warning: {warning.message} [{warning.rule}]", err=True)
+    for finding in dated_findings(calendar, datetime.now(UTC).date()):
+        click.echo(f"{finding.severity.value}: {finding.message} [{finding.rule}]", err=True)
     if not report.ok:
         click.echo(f"cmops: the calendar has {len(report.errors)} error(s); items from invalid "
                    "posts are left out. Run cmops validate to see them.", err=True)

@@ -8,12 +8,14 @@ same function the publisher sends from, then measured with the network's countin
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterator
 from datetime import date
 
+from cmops import apiversions
 from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
-from cmops.render import COMMENT, RenderedPart, first_comment, render, resolve
+from cmops.render import COMMENT, RenderedPart, first_comment, post_format, render, resolve
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check
 
@@ -61,10 +63,17 @@ DOCS = {
                               "file, on a network that limits them: never sent on a guess.",
     "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
                            "needs media_base_url for a post with media.",
+    "channel.api-version": "The API version a LinkedIn, Facebook or Instagram channel uses "
+                           "(its version: setting, or cmops's default) ends within 60 days "
+                           "(warning), has ended (error: every post would fail or be served "
+                           "by another version), or is not a version of that API (error).",
     "first-comment.unsupported": "A post has first_comment: but one of its channels' "
                                  "networks takes no first comment from cmops (Telegram, "
                                  "Discord); give that network or channel a variant with "
                                  "first_comment: \"\" to leave it out there.",
+    "variant.format": "A variant's format: reel or story is for Instagram channels only, "
+                      "and is one image or video (a video for a reel); a story shows no "
+                      "text, so text given for it is a warning (it is not sent).",
     "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "
                               "renew the token (warning).",
 }
@@ -112,6 +121,29 @@ def checked_parts(post: Post, channel: str, calendar: Calendar) -> tuple[Rendere
     return _parts(post, channel, ch.network if ch and ch.network else "outbox", calendar)
 
 
+def _format_findings(post: Post, channel: str, network: str, text: str,
+                     media: tuple[Media, ...]) -> Iterator[Finding]:
+    """A variant's ``format: reel`` or ``story``: Instagram only, one medium (a video for a
+    reel); a story shows no text, so text given for one is a warning."""
+    kind, _share = post_format(post, channel, network)
+    if kind == "feed":
+        return
+    where = _field(post, channel, network, "format")
+    if network != "instagram":
+        yield Finding(post.file, where, "variant.format", f"{channel} ({network}) takes no "
+                      f"{kind}: format: {kind} is for Instagram channels only")
+    elif len(media) != 1:
+        yield Finding(post.file, where, "variant.format", f"an Instagram {kind} is one image "
+                      f"or video; {channel} has {len(media)}")
+    elif kind == "reel" and not (mimetypes.guess_type(media[0].path)[0] or "").startswith(
+            "video/"):
+        yield Finding(post.file, where, "variant.format", f"an Instagram reel is a video: "
+                      f"'{media[0].path}' is not one")
+    elif kind == "story" and text.strip():
+        yield Finding(post.file, where, "variant.format", f"an Instagram story shows no "
+                      f"text: the text for {channel} is not sent", Severity.WARNING)
+
+
 def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
     calendar = ctx.calendar
     if post.status == "draft":
@@ -134,6 +166,8 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                           "text.thread-too-long",
                           f"a thread of {posts} posts; {channel} ({ch.network}) takes at "
                           f"most {rules.max_thread} in a row", at_key=True)
+        yield from _format_findings(post, channel, ch.network, parts[0].text,
+                                    parts[0].media)
         for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index, part.kind)
             where = f" (part {index + 1})" if posts > 1 else ""
@@ -210,3 +244,35 @@ def token_warnings(calendar: Calendar, today: date) -> Iterator[Finding]:
                           "channel.token-expiring",
                           f"the token of {name} {when} ({text}): renew it and update the "
                           "secret and token_expires", Severity.WARNING)
+
+
+def version_warnings(calendar: Calendar, today: date) -> Iterator[Finding]:
+    """Channels whose API version (set, or cmops's default) ends within 60 days or has
+    ended; like :func:`token_warnings` it needs today's date, so it runs outside the cached
+    rules."""
+    for name, ch in sorted(calendar.channels.items()):
+        network = ch.network or "outbox"
+        versioning = apiversions.BY_NETWORK.get(network)
+        if versioning is None:
+            continue
+        configured = "version" in ch.raw
+        version = apiversions.version_of(network, dict(ch.raw))
+        where = ("channels", name, "version" if configured else "network")
+        if version is None:
+            continue
+        if not versioning.valid(version):
+            yield Finding(calendar.channels_file, where, "channel.api-version",
+                          f"{name}: '{version}' is not a {versioning.api} (like "
+                          f"{versioning.default})")
+            continue
+        end = apiversions.ending(network, version, today)
+        if end is not None:
+            yield Finding(calendar.channels_file, where, "channel.api-version",
+                          end.message(name, configured),
+                          Severity.ERROR if end.past else Severity.WARNING)
+
+
+def dated_findings(calendar: Calendar, today: date) -> Iterator[Finding]:
+    """Every finding that depends on today's date: tokens and API versions near their end."""
+    yield from token_warnings(calendar, today)
+    yield from version_warnings(calendar, today)

@@ -325,7 +325,7 @@ class NetworkRules:
 SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "server": ("string",), "account": ("string",), "appview": ("string",),
     "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
-    "media_base_url": ("string",),
+    "media_base_url": ("string",), "version": ("string",),
     "video_service": ("string",),
 }
 """The JSON types of the network-specific channel settings (as the channels schema has them)."""
@@ -426,7 +426,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
         MediaRules(20, None, 500 * _MB, ("image/png", "image/jpeg", "image/gif", "video/mp4"),
                    alt_text=True, max_videos=1, mix_images_and_video=False),
-        secrets=(("token",),), settings=("account",), optional_settings=("server",),
+        secrets=(("token",),), settings=("account",), optional_settings=("server", "version"),
         threads=False, link="card", first_comment=True,
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
         # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
@@ -440,7 +440,8 @@ NETWORKS: dict[str, NetworkRules] = {
         "facebook", 63206, "characters", utf16_len,
         MediaRules(None, None, 10 * 1000 * _MB, (*_IMAGES, *_VIDEOS), alt_text=False,
                    max_videos=1, mix_images_and_video=False),
-        secrets=(("page_token",),), settings=("account",), optional_settings=("server",),
+        secrets=(("page_token",),), settings=("account",),
+        optional_settings=("server", "version"),
         threads=False, link="card", first_comment=True,
         # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
         # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post).
@@ -450,20 +451,40 @@ NETWORKS: dict[str, NetworkRules] = {
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
     "instagram": NetworkRules(
         "instagram", 2200, "characters", utf16_len,
-        MediaRules(10, 8 * _MIB, None, ("image/jpeg",), alt_text=True, required=True,
-                   pending=_VIDEOS),
+        # Video (developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+        # reference/ig-user/media, "Reel specifications"): MOV or MP4, HEVC or H.264,
+        # 3 s to 15 min, 23-60 fps, at most 1920 columns, aspect 0.01:1 to 10:1 (9:16
+        # advised); the file size is given as 300 MB there and 1 GB in newer copies: 300 MB
+        # kept (the stricter). Every single video goes out as a reel, and carousel video
+        # items are held to the same figures. Stories (3-60 s, 100 MB in the same page) are
+        # not declared apart: a story longer than 60 s is refused by Instagram itself
+        # (container ERROR). No alt text on video ("Reels and stories are not supported").
+        # The minimum of 23 fps has no field here: VERIFY.
+        MediaRules(10, 8 * _MIB, 300 * _MB, ("image/jpeg", *_VIDEOS), alt_text=True,
+                   required=True, min_video_seconds=3, max_video_seconds=900,
+                   video_aspect=(0.01, 10.0), max_video_fps=60, max_video_width=1920,
+                   video_codecs=("AVC", "HEVC")),
         secrets=(("token",),), settings=("account",),
-        optional_settings=("server", "media_base_url"), fetches_media=True,
+        optional_settings=("server", "media_base_url", "version"), fetches_media=True,
         threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5, first_comment=True,
         # Edit and delete unknown: Meta's IG Media reference offers neither a caption edit nor
         # a delete that we could confirm (third parties report DELETE /{ig-media-id} for
         # Facebook-Login accounts only).
         reads=frozenset({"metrics", "followers", "mentions"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
-    # 5 links fail; one topic tag per post [2nd] (platforms.md 8). Alt text not covered there.
+    # 5 links fail; one topic tag per post [2nd] (platforms.md 8).
     "threads": NetworkRules(
         "threads", 500, "characters", _threads_count,
-        MediaRules(None, None, None, _IMAGES, alt_text=False, pending=_VIDEOS),
+        # alt_text "for images and videos only", no maximum stated
+        # (developers.facebook.com/docs/threads/posts/accessibility). Video, as the Threads
+        # media specifications are transcribed by Ayrshare and others [2nd] (Meta's own page
+        # not read: VERIFY): MOV or MP4, HEVC or H.264, 23-60 fps, at most 1920 columns,
+        # aspect 0.01:1 to 10:1, at most 5 minutes (more than 0 s), 1 GB.
+        # A carousel holds 2 to 20 items (developers.facebook.com/docs/threads/posts,
+        # "Carousel posts"; the fake enforces it).
+        MediaRules(20, None, 1000 * _MB, (*_IMAGES, *_VIDEOS), alt_text=True,
+                   max_video_seconds=300, video_aspect=(0.01, 10.0), max_video_fps=60,
+                   max_video_width=1920, video_codecs=("AVC", "HEVC")),
         secrets=(("token",),), settings=("account",),
         optional_settings=("server", "media_base_url"), fetches_media=True,
         threads=True, max_links=5, hashtag_advice=1, first_comment=True,
