@@ -144,3 +144,26 @@ def test_the_linkedin_fake_answers_426_outside_its_window(tmp_path: Path) -> Non
             "X-Restli-Protocol-Version": "2.0.0"})
         assert answer.status_code == 426
         assert "202511 is not active" in answer.text
+
+
+def test_instagram_calls_the_channels_version_and_threads_keeps_its_own(tmp_path: Path
+                                                                        ) -> None:
+    from cmops.adapters.instagram import InstagramAdapter
+    from cmops.adapters.threads import ThreadsAdapter
+
+    insta = InstagramAdapter(ChannelContext(
+        "ig", "instagram", {"network": "instagram", "account": "17841400000000000",
+                            "version": "v24.0"}, {"token": "t"}, tmp_path, Redactor()))
+    threads = ThreadsAdapter(ChannelContext(
+        "th", "threads", {"network": "threads", "account": "1"}, {"token": "t"}, tmp_path,
+        Redactor()))
+    try:
+        assert insta.account == "/v24.0/17841400000000000"
+        assert threads.account == "/v1.0/1"
+    finally:
+        insta.close()
+        threads.close()
+    with pytest.raises(NotConfigured, match="v19.0 ended"):
+        InstagramAdapter(ChannelContext(
+            "ig", "instagram", {"network": "instagram", "account": "1", "version": "v19.0"},
+            {"token": "t"}, tmp_path, Redactor()))

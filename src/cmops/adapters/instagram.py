@@ -55,11 +55,13 @@ from cmops.adapters.graph import (
     Graph,
     GraphReading,
     Unreadable,
+    graph_version,
     how_to_resolve,
     insight_values,
 )
 from cmops.adapters.reading import Author, Counters, InboxItem
 from cmops.adapters.reading import parse_time as _time
+from cmops.apiversions import BY_NETWORK as VERSIONED
 from cmops.text.limits import NETWORKS, NetworkRules
 
 POLLS = 10
@@ -82,7 +84,8 @@ class ContainerAdapter:
     reconcile_by: ClassVar[str] = "lookup"
     rules: ClassVar[NetworkRules] = NETWORKS["instagram"]
     host: ClassVar[str] = "https://graph.facebook.com"
-    version: ClassVar[str] = GRAPH_VERSION
+    default_version: ClassVar[str] = GRAPH_VERSION
+    """The API version called where the network has no ``version:`` setting (Threads)."""
     create_edge: ClassVar[str] = "media"
     publish_edge: ClassVar[str] = "media_publish"
     status_field: ClassVar[str] = "status_code"
@@ -106,6 +109,8 @@ class ContainerAdapter:
         self.graph = Graph(ctx, ctx.settings.get("server", self.host), token)
         self.reading = GraphReading(self.graph)
         """The reading side (Instagram and Threads readers), built on the same client."""
+        self.version = graph_version(ctx) if ctx.network in VERSIONED \
+            else self.default_version
         self.account = f"/{self.version}/{account}"
         self.sleep = sleep
         self.poll_seconds = float(ctx.settings.get("poll_seconds", POLL_SECONDS))

@@ -48,7 +48,7 @@ class ThreadsAdapter(ContainerAdapter):
     network: ClassVar[str] = "threads"
     rules: ClassVar[NetworkRules] = NETWORKS["threads"]
     host: ClassVar[str] = "https://graph.threads.net"
-    version: ClassVar[str] = "v1.0"
+    default_version: ClassVar[str] = "v1.0"
     create_edge: ClassVar[str] = "threads"
     publish_edge: ClassVar[str] = "threads_publish"
     status_field: ClassVar[str] = "status"
