@@ -15,6 +15,12 @@ each image itself, so the repository's media must be served publicly (a site or 
       media_base_url: https://media.example.org/    # + the media path, e.g. media/a.jpg
       secrets: {token: IG_TOKEN}
 
+A single video goes out as a reel (``REELS``: Instagram publishes feed videos as Reels), with
+the variant's ``share_to_feed`` and the media item's ``cover`` or ``thumb_offset``; several
+images or videos as a carousel; a variant's ``format: story`` makes a story (one image or
+video, no caption). Instagram prepares a video before it can be published: cmops checks
+every 20 s for up to 5 minutes, within the run's time left, then leaves it for the next run.
+
 What Instagram does not allow: text-only posts, replies or threads, alt text on anything but
 images; 50 published posts per 24 hours (checked before each post). Reading (``cmops
 collect``): likes and comments per post, ``views`` and ``shares`` insights (``impressions``
