@@ -15,6 +15,7 @@ from tests.conftest import Runner, json_out
 from tests.fakes.rigs import RIGS, build
 
 from cmops.adapters import ADAPTERS, MediaFile, Outgoing, Rejected
+from cmops.probe import video_facts
 from cmops.text.limits import NETWORKS, Attachment
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(40)
@@ -58,52 +59,71 @@ def test_first_comments_are_declared_where_cmops_sends_them() -> None:
         "discord", "telegram"]
 
 
-def video_post(repo: Path, channel: str) -> None:
+MEDIA = Path(__file__).parent / "media"
+
+
+def video_post(repo: Path, channel: str, video: bytes = MP4) -> None:
     (repo / "calendar/channels.yaml").write_text(
         (repo / "calendar/channels.yaml").read_text("utf-8") + EXTRA_CHANNELS, "utf-8")
-    (repo / "calendar/media/clip.mp4").write_bytes(MP4)
+    (repo / "calendar/media/clip.mp4").write_bytes(video)
     (repo / "calendar/posts/clip.yaml").write_text(
         f"id: clip\npublish_at: 2027-03-02T09:30\nchannels: [{channel}]\nstatus: ready\n"
         "text: Our rear light, blinking\nmedia:\n  - path: calendar/media/clip.mp4\n"
         "    alt: A rear light blinking under a saddle\n", "utf-8")
 
 
+VIDEO_LIMITED = [name for name, rules in NETWORKS.items() if rules.media.max_video_seconds]
+
+
 @pytest.mark.parametrize(("channel", "network"), [
-    ("insta", "instagram"), ("xch", "x"), ("th", "threads"),
+    ("insta", "instagram"), ("xch", "x"), ("th", "threads"), ("bsky", "bluesky"),
     ("li", "linkedin"), ("fb", "facebook")])
-def test_validate_and_plan_refuse_a_video_the_adapter_cannot_send(
+def test_validate_and_plan_refuse_a_video_whose_facts_cannot_be_read(
         run: Runner, repo: Path, channel: str, network: str) -> None:
+    # A network that limits duration, size or codec gets no video on a guess: an MP4 header
+    # with nothing behind it is refused, by validate and by plan alike.
+    assert network in VIDEO_LIMITED
     video_post(repo, channel)
     result = run("validate", root=repo)
     assert result.exit_code == 1
-    kinds = {"instagram": "JPEG images", "linkedin": "PNG, JPEG, GIF images"}.get(
-        network, "PNG, JPEG, GIF, WebP images")
     assert result.output.splitlines()[0] == (
-        f"calendar/posts/clip.yaml:7:11: error: media[0].path: {channel} ({network}) does not "
-        f"take video/mp4 ({network} does, but cmops cannot send it there yet; it takes "
-        f"{kinds}) [media.network-type]")
+        f"calendar/posts/clip.yaml:7:11: error: media[0].path: cannot read "
+        f"'calendar/media/clip.mp4' as a video (duration, size, codec), which {channel} "
+        f"({network}) needs checked [media.video-unreadable]")
     plan = run("plan", "--at", "2027-03-01T00:00Z", "--format", "json", root=repo)
     [item] = json_out(plan)["items"]
     assert item["state"] == "invalid"
-    assert "media.network-type" in item["reason"]
+    assert "media.video-unreadable" in item["reason"]
 
 
-@pytest.mark.parametrize("channel", ["masto", "tg", "hook", "news"])
+def test_a_video_longer_than_the_network_takes_is_refused(run: Runner, repo: Path) -> None:
+    video_post(repo, "bsky", (MEDIA / "long-200s.mp4").read_bytes())
+    result = run("validate", root=repo)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "calendar/posts/clip.yaml:7:11: error: media[0].path: 'calendar/media/clip.mp4' "
+        "lasts 200.0 s; bsky (bluesky) takes at most 180 s [media.video-duration]")
+
+
+@pytest.mark.parametrize("channel", ["masto", "tg", "hook", "news", "bsky", "xch", "insta",
+                                     "th", "li", "fb"])
 def test_a_video_passes_where_the_adapter_sends_it(run: Runner, repo: Path,
                                                    channel: str) -> None:
-    video_post(repo, channel)
+    # A real 3 s, 360x640, 30 fps H.264 clip: within every network's declared limits.
+    video_post(repo, channel, (MEDIA / "vertical-3s.mp4").read_bytes())
     result = run("validate", root=repo)
     assert result.exit_code == 0, result.output
 
 
 def refused_media(network: str, tmp_path: Path) -> tuple[MediaFile, ...]:
-    """Media the network's declaration refuses: a video where cmops cannot send one yet,
-    otherwise one image more than a post takes."""
+    """Media the network's declaration refuses: one image more than a post takes or, where
+    there is no count limit, one video more than a post takes."""
     rules = NETWORKS[network].media
-    if "video/mp4" not in rules.mime_types:
-        (tmp_path / "clip.mp4").write_bytes(MP4)
-        return (MediaFile(tmp_path / "clip.mp4", "media/clip.mp4", "A clip"),)
-    assert rules.max_count is not None, f"{network}: nothing to refuse"
+    if rules.max_count is None:
+        assert rules.max_videos is not None, f"{network}: nothing to refuse"
+        (tmp_path / "clip.mp4").write_bytes((MEDIA / "vertical-3s.mp4").read_bytes())
+        return tuple(MediaFile(tmp_path / "clip.mp4", "media/clip.mp4", "A clip")
+                     for _ in range(rules.max_videos + 1))
     (tmp_path / "a.png").write_bytes(PNG)
     return tuple(MediaFile(tmp_path / "a.png", "media/a.png", "A light")
                  for _ in range(rules.max_count + 1))
@@ -115,8 +135,9 @@ def test_the_adapter_refuses_what_its_declaration_refuses_before_sending(
     rig = RIGS[network]
     media = refused_media(network, tmp_path)
     declared = NETWORKS[network].media_refusals(
-        [Attachment(m.rel, "video/mp4" if m.rel.endswith(".mp4") else "image/png", len(MP4),
-                    m.alt) for m in media], f"{network}-main ({network})")
+        [Attachment(m.rel, "video/mp4" if m.rel.endswith(".mp4") else "image/png",
+                    m.path.stat().st_size, m.alt, video_facts(m.path)) for m in media],
+        f"{network}-main ({network})")
     assert declared
     with rig.fake() as fake:
         adapter = build(network, fake, tmp_path)

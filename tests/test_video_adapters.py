@@ -152,13 +152,16 @@ def test_a_failed_job_is_rejected_with_its_error(adapter: BlueskyAdapter, pds: F
     assert pds.records == {}
 
 
-def test_a_file_that_is_not_mp4_fails_at_the_service(adapter: BlueskyAdapter,
-                                                     pds: FakeBluesky, tmp_path: Path) -> None:
-    # Named .mp4 so the declaration lets it through; its content is not a video.
+def test_a_file_that_is_not_a_video_is_refused_before_any_upload(
+        adapter: BlueskyAdapter, pds: FakeBluesky, video: FakeVideoService,
+        tmp_path: Path) -> None:
+    # Named .mp4, but MediaInfo finds no video in it: Bluesky limits duration, so the
+    # declaration refuses it before the video service is asked anything.
     (tmp_path / "fake.mp4").write_bytes(b"\x00" * 64)
-    with pytest.raises(Rejected, match="validation_failure the file is not an MP4 video"):
+    with pytest.raises(Rejected, match=r"cannot read 'media/fake.mp4' as a video"):
         adapter.publish(out("clip", MediaFile(tmp_path / "fake.mp4", "media/fake.mp4", None)))
     assert pds.records == {}
+    assert video.calls() == []
 
 
 def test_a_slow_job_is_transient_within_the_runs_time_left(

@@ -371,12 +371,12 @@ NETWORKS: dict[str, NetworkRules] = {
     # lexicon app.bsky.embed.video takes video/mp4 "up to 300mb, formerly limited to 100mb"
     # (maxSize 300,000,000; bluesky-social/atproto d6296a1), uploadVideo's input is video/mp4,
     # sent through the video service (docs.bsky.app/docs/tutorials/video); its alt has no
-    # stated maximum. The 3-minute cap (Bluesky's announcement, March 2025) is not declared
-    # yet: the adapters' check has no duration to judge it by until video facts reach it.
+    # stated maximum. Videos up to 3 minutes (Bluesky's announcement, March 2025), read from
+    # the file (cmops.probe) by validation and the publisher alike.
     "bluesky": NetworkRules(
         "bluesky", bluesky.MAX_GRAPHEMES, "graphemes", count_graphemes,
         MediaRules(4, 1 * _MB, 300 * _MB, (*_IMAGES, "video/mp4"), alt_text=True,
-                   max_videos=1, mix_images_and_video=False),
+                   max_videos=1, mix_images_and_video=False, max_video_seconds=180),
         secrets=(("identifier", "password"),),
         optional_settings=("server", "account", "appview", "video_service"),
         threads=True, byte_limit=bluesky.MAX_BYTES, link="card", first_comment=True,
@@ -419,13 +419,14 @@ NETWORKS: dict[str, NetworkRules] = {
     # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads. Video: one MP4
     # per post (content.media; multiImage takes images only), 75 KB-500 MB, 3 s-30 min,
     # aspect 1:2.4-2.4:1, 10-60 fps (learn.microsoft.com/en-us/linkedin/marketing/
-    # community-management/shares/videos-api, "Video Specifications"). Duration, aspect and
-    # fps are not declared yet: no video's facts are read at publish time, and a declared
-    # limit with unread facts refuses every video.
+    # community-management/shares/videos-api, "Video Specifications"); the 10 fps floor and
+    # the 75 KB floor are left to LinkedIn (MediaRules states maxima and a duration floor).
     "linkedin": NetworkRules(
         "linkedin", linkedin.MAX_LENGTH, "characters (escaped)", linkedin.text_length,
         MediaRules(20, None, 500 * _MB, ("image/png", "image/jpeg", "image/gif", "video/mp4"),
-                   alt_text=True, max_videos=1, mix_images_and_video=False),
+                   alt_text=True, max_videos=1, mix_images_and_video=False,
+                   min_video_seconds=3, max_video_seconds=30 * 60,
+                   video_aspect=(1 / 2.4, 2.4), max_video_fps=60),
         secrets=(("token",),), settings=("account",), optional_settings=("server", "version"),
         threads=False, link="card", first_comment=True,
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
@@ -434,12 +435,12 @@ NETWORKS: dict[str, NetworkRules] = {
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     # Video: one per post through /{page-id}/videos (its own post, not attached_media),
     # resumable upload "up to 10GB and 4 hours long", aspect "between 9x16 and 16x9"
-    # (developers.facebook.com/docs/graph-api/video-uploads); duration and aspect not declared
-    # yet (no video's facts are read at publish time).
+    # (developers.facebook.com/docs/graph-api/video-uploads).
     "facebook": NetworkRules(
         "facebook", 63206, "characters", utf16_len,
         MediaRules(None, None, 10 * 1000 * _MB, (*_IMAGES, *_VIDEOS), alt_text=False,
-                   max_videos=1, mix_images_and_video=False),
+                   max_videos=1, mix_images_and_video=False, max_video_seconds=4 * 3600,
+                   video_aspect=(9 / 16, 16 / 9)),
         secrets=(("page_token",),), settings=("account",),
         optional_settings=("server", "version"),
         threads=False, link="card", first_comment=True,
