@@ -163,7 +163,20 @@ def test_instagram_calls_the_channels_version_and_threads_keeps_its_own(tmp_path
     finally:
         insta.close()
         threads.close()
-    with pytest.raises(NotConfigured, match="v19.0 ended"):
+    with pytest.raises(NotConfigured, match=r"v19\.0 ended"):
         InstagramAdapter(ChannelContext(
             "ig", "instagram", {"network": "instagram", "account": "1", "version": "v19.0"},
             {"token": "t"}, tmp_path, Redactor()))
+
+
+def test_the_graph_fake_serves_its_window() -> None:
+    from tests.fakes.graph import GRAPH_WINDOW, FakeGraph
+
+    with FakeGraph(account="123").running() as fake:
+        newer = httpx.get(f"{fake.url}/v99.0/123/feed", params={"access_token": fake.token})
+        assert newer.status_code == 400 and "Unsupported version v99.0" in newer.text
+        # Past its end a version is served by the oldest usable one: the silent change the
+        # adapters refuse to make (test_the_publisher_refuses_an_ended_or_malformed_version).
+        httpx.get(f"{fake.url}/v20.0/123/feed", params={"access_token": fake.token})
+        assert fake.defaulted == ["v20.0"]
+        assert GRAPH_WINDOW[0] == "v21.0"

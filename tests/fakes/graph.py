@@ -57,6 +57,9 @@ from urllib.parse import parse_qsl
 from tests.fakes.loopback import Loopback, Refusal, multipart
 
 FB = "v23.0"
+GRAPH_WINDOW = ("v21.0", "v26.0")
+"""The Graph API versions usable on 2026-12-05 (developers.facebook.com/docs/graph-api/
+changelog/versions: v20.0 expired on 2026-09-24, v26.0 released on 2026-07-29)."""
 THREADS = "v1.0"
 _LINK = re.compile(r"https?://\S+")
 THREADS_FIELDS = {"id", "media_product_type", "media_type", "media_url", "permalink", "owner",
@@ -78,6 +81,8 @@ class FakeGraph(Loopback):
                  account: str = "17841400000000000",
                  public_base: str = "https://media.example.org/") -> None:
         super().__init__()
+        self.defaulted: list[str] = []
+        """Expired versions called, each served by the oldest usable one."""
         self.token, self.account, self.public_base = token, account, public_base
         self.posts: list[dict[str, Any]] = []
         """Published posts (feed posts, IG media, Threads posts), oldest first."""
@@ -147,6 +152,7 @@ class FakeGraph(Loopback):
     def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         params = self._params(request)
         parts = request["path"].strip("/").split("/")
+        parts[0] = self._version(parts[0])
         method = request["method"]
         if method == "GET" and self.read_forbidden and len(parts) == 3:
             raise graph_error(403, 10, "(#10) Application does not have permission for this "
@@ -165,6 +171,26 @@ class FakeGraph(Loopback):
             return 200, self._comments(method, parts[1], params), {}
         raise graph_error(400, 100, f"Unsupported {method} request. Object with ID "
                           f"'{parts[-1]}' does not exist", "GraphMethodException")
+
+    def _version(self, version: str) -> str:
+        """The Graph API version that serves a call. "Once a version is no longer usable, any
+        calls made to it will be defaulted to the next oldest usable version"
+        (developers.facebook.com/docs/graph-api/guides/versioning), so an expired one is
+        served by the oldest in :data:`GRAPH_WINDOW` and noted in ``defaulted``; one newer
+        than the newest released is refused (the real error code for it is not documented:
+        VERIFY). Threads' ``v1.0`` is its own API's only version."""
+        found = re.fullmatch(r"v(\d+)\.0", version)
+        if found is None or version == THREADS:
+            return version
+        oldest, newest = (int(v[1:-2]) for v in GRAPH_WINDOW)
+        number = int(found.group(1))
+        if number > newest:
+            raise graph_error(400, 100, f"Unsupported version {version}: the latest Graph API "
+                              f"version is {GRAPH_WINDOW[1]}", "GraphMethodException")
+        if number < oldest:
+            self.defaulted.append(version)
+            return GRAPH_WINDOW[0]
+        return version
 
     @staticmethod
     def _known(params: dict[str, Any], allowed: set[str]) -> None:
