@@ -249,7 +249,7 @@ def test_validation_refuses_only_what_preparation_cannot_fix(repo: Path) -> None
     found = {(p.file, p.rule): p.message for p in report.errors}
     assert not [k for k in found if k[0].endswith("big.yaml")], found
     assert found[("calendar/posts/moving.yaml", "media.network-type")] == (
-        "insta (instagram) does not take image/gif (it takes JPEG images)")
+        "insta (instagram) does not take image/gif (it takes JPEG images, MP4, MOV videos)")
     assert ("calendar/posts/shot.yaml", "media.network-type") in found
     # The adapter, handed the files as they are, refuses what it would send unprepared.
     big = Attachment("calendar/media/big.png", "image/png", 3_005_000)
