@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pymediainfo import MediaInfo
 
 from cmops.adapters.base import (
     ChannelContext,
@@ -48,6 +47,7 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.bluesky_read import _error
 from cmops.adapters.http import client, send
+from cmops.probe import video_facts
 
 VIDEO_SERVICE = "https://video.bsky.app"
 POLL_SECONDS = 1.5
@@ -71,15 +71,13 @@ def did_web(url: str) -> str:
 
 
 def video_size(path: Path) -> tuple[int, int] | None:
-    """The first video track's displayed width and height (a 90 or 270 degree rotation
-    swaps them), read with MediaInfo; None when the file says nothing of them."""
-    for track in MediaInfo.parse(path).tracks:
-        if track.track_type == "Video" and track.width and track.height:
-            width, height = int(track.width), int(track.height)
-            if int(float(track.rotation or 0)) % 180 == 90:
-                width, height = height, width
-            return width, height
-    return None
+    """The video's displayed width and height (a 90 or 270 degree rotation swaps them), as
+    validation read them (:func:`cmops.probe.video_facts`); None when the file says nothing
+    of them."""
+    facts = video_facts(path)
+    if facts is None or not facts.width or not facts.height:
+        return None
+    return facts.width, facts.height
 
 
 class VideoService:
