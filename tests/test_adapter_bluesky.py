@@ -3,6 +3,7 @@ records it writes, and how it settles an attempt whose answer was lost."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
 from tests.fakes.bluesky import FakeBluesky
 
 from cmops.adapters import (
@@ -39,6 +42,17 @@ CREATE = "com.atproto.repo.createRecord"
 GET = "com.atproto.repo.getRecord"
 MICROS = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+CARD = _encode(Image.new("RGB", (12, 8), (40, 90, 200)), "PNG")
+"""A real, small PNG without metadata: a card image is decoded (to strip its metadata), so
+it must be an image, and one without metadata goes byte for byte."""
 
 
 @pytest.fixture
@@ -114,7 +128,7 @@ def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
                                                  fake: FakeBluesky) -> None:
     text = "Été ✨ on lance #cmops avec @friend.test 👨‍👩‍👧 https://example.com/a?b=1."
     card = LinkCard("https://example.com/a?b=1", "Le lancement", "Tout sur le lancement",
-                    PNG, "image/png", "calendar/media/cards/example.com-1.png")
+                    CARD, "image/png", "calendar/media/cards/example.com-1.png")
     part = out(text, lang="fr", link="https://example.com/a?b=1", card=card)
     remote = adapter.publish(part)
     assert fake.calls() == [SESSION, "com.atproto.identity.resolveHandle",
@@ -141,17 +155,42 @@ def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
     ]
     # the card the client must build (lexicon app.bsky.embed.external), its image a blob
     thumb: dict[str, Any] = {"$type": "blob", "ref": {"$link": next(iter(fake.blobs))},
-             "mimeType": "image/png", "size": len(PNG)}
+             "mimeType": "image/png", "size": len(CARD)}
     assert record["embed"] == {"$type": "app.bsky.embed.external", "external": {
         "uri": "https://example.com/a?b=1", "title": "Le lancement",
         "description": "Tout sur le lancement", "thumb": thumb}}
-    assert fake.blobs[thumb["ref"]["$link"]] == ("image/png", PNG)
+    assert fake.blobs[thumb["ref"]["$link"]] == ("image/png", CARD)
     stored = fake.records[part.dedupe]
     assert remote == Remote(stored["uri"], f"https://bsky.app/profile/brand.test/post/"
                             f"{part.dedupe}", {"cid": stored["cid"]})
     assert remote.id == f"at://{fake.did}/app.bsky.feed.post/{part.dedupe}"
     auth = [r["headers"].get("Authorization") for r in fake.requests]
     assert auth[0] is None and auth[2] == "Bearer " + next(iter(fake.access))
+
+
+def test_a_card_image_s_gps_position_never_reaches_bluesky(adapter: BlueskyAdapter,
+                                                          fake: FakeBluesky) -> None:
+    """A phone photo as a card image fits Bluesky's thumb limit, so it is not re-encoded
+    to fit; its EXIF (GPS position, orientation) is still stripped before upload."""
+    photo = Image.new("RGB", (40, 20), (0, 0, 255))
+    photo.paste((255, 0, 0), (0, 0, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn a quarter clockwise to view
+    exif[0x8825] = {1: "N", 2: (IFDRational(48), IFDRational(51), IFDRational(24)),
+                    3: "E", 4: (IFDRational(2), IFDRational(21), IFDRational(7))}
+    source = _encode(photo, "JPEG", exif=exif.tobytes(), quality=95)
+    assert Image.open(io.BytesIO(source)).getexif().get_ifd(0x8825)[1] == "N"
+    card = LinkCard("https://example.com/trip", "Trip", "", source, "image/jpeg",
+                    "calendar/media/trip.jpg")
+    adapter.publish(out("trip https://example.com/trip", link="https://example.com/trip",
+                        card=card))
+    [(mime, sent)] = fake.blobs.values()
+    assert mime == "image/jpeg" and sent != source
+    assert b"Exif" not in sent and b"GPS" not in sent
+    received = Image.open(io.BytesIO(sent))
+    assert dict(received.getexif()) == {} and received.size == (20, 40)  # turned upright
+    thumb = body(fake, CREATE)["record"]["embed"]["external"]["thumb"]
+    assert (thumb["mimeType"], thumb["size"]) == ("image/jpeg", len(sent))
 
 
 def test_one_session_for_every_post_of_a_run(adapter: BlueskyAdapter,

@@ -317,13 +317,17 @@ def test_the_bluesky_fake_refuses_a_bad_aspect_ratio() -> None:
 
 
 def test_an_image_that_cannot_be_prepared_is_not_sent(repo: Path) -> None:
-    """Bytes that only look like a PNG: validation (which reads 16 bytes) lets it through,
-    the publisher finds it cannot decode it and reports the item invalid, sending nothing."""
+    """Bytes that only look like a PNG: validation decodes images as the publisher does and
+    refuses it; the publisher, given it anyway, cannot decode it either and reports the item
+    invalid, sending nothing."""
     (repo / "calendar/media/broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2_000_000)
     write_post(repo, "broken", "id: broken\nchannels: [news]\npublish_at: 2026-11-24T09:00\n"
                "text: Broken.\nmedia:\n  - path: calendar/media/broken.png\n    alt: None\n")
     calendar, report = load_calendar(repo, use_cache=False)
-    assert report.ok, [p.message for p in report.problems]
+    assert [(p.rule, p.message) for p in report.problems] == [(
+        "media.image-unreadable", "'calendar/media/broken.png' cannot be sent to news "
+        "(outbox): cannot read the image: Pillow does not recognise its content (damaged, "
+        "or not what its first bytes say)")]
     store = LocalStore(repo / ".cmops/state")
     try:
         result = Publisher(repo, calendar, store, adapter_factory(repo, calendar, Redactor(),
@@ -334,8 +338,9 @@ def test_an_image_that_cannot_be_prepared_is_not_sent(repo: Path) -> None:
     [outcome] = result.outcomes
     assert outcome.state == "invalid"
     assert (outcome.error or "").startswith(
-        "not sent: 'calendar/media/broken.png' cannot be prepared for outbox: cannot read "
-        "the image")
+        "not sent: the post has errors: calendar/posts/broken.yaml:7:11: media[0].path: "
+        "'calendar/media/broken.png' cannot be sent to news (outbox): cannot read the image")
+    assert (outcome.error or "").endswith("[media.image-unreadable]")
     assert not (repo / "outbox").exists() or not any((repo / "outbox").rglob("*.json"))
 
 

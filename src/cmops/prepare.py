@@ -17,11 +17,13 @@ the same bytes, so a prepared file can be named by its hash and cached). The rul
   then scaled down by a quarter at a time, until it fits.
 * A GIF is never converted: a GIF the network does not take, or too large for it, is
   refused, because a GIF may be animated and a still image would silently drop the
-  animation (telling a still GIF from an animated one needs the whole file, which
-  validation does not read). Validation asks :func:`cannot_fix` too, so what it lets
-  through is what the publisher can send.
+  animation. An animated PNG or WebP that fits is sent as it is; one that would need
+  converting is refused for the same reason.
 * An image that cannot be decoded, or whose header claims more than Pillow's
-  ``MAX_IMAGE_PIXELS`` (a decompression bomb), is refused before it is decoded.
+  ``MAX_IMAGE_PIXELS`` (a decompression bomb), is refused, a bomb before it is decoded.
+
+Validation reads the same facts (:func:`image_facts`: decodable, size, animated) and asks
+the same :func:`cannot_fix`, so what it lets through is what the publisher can send.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PIL import Image
 
-    from cmops.text.limits import MediaRules, NetworkRules
+    from cmops.text.limits import ImageFacts, MediaRules, NetworkRules
 
 # Pillow is imported where images are decoded, not here: validation asks cannot_fix for
 # every image and should not pay for loading Pillow.
@@ -105,18 +107,50 @@ def fits(mime: str, size: int, rules: MediaRules) -> bool:
                                          or size <= rules.max_image_bytes)
 
 
-def cannot_fix(mime: str, size: int, rules: MediaRules) -> str | None:
+def cannot_fix(mime: str, size: int, rules: MediaRules, image: ImageFacts | None = None
+               ) -> str | None:
     """Why preparation cannot make an image of type ``mime`` and ``size`` bytes fit the
     network, as the end of a sentence; None when it fits or conversion can make it fit.
-    The one decision behind validation (``NetworkRules.media_refusals``) and
-    :func:`prepare`. Undecodable files and bombs are found only when decoding."""
-    if fits(mime, size, rules):
+    The one decision behind validation (``NetworkRules.media_refusals``, given the facts
+    :func:`image_facts` read) and :func:`prepare`. Without ``image`` (facts nobody read),
+    only the type and size are judged."""
+    if image is not None and image.unreadable:
+        return image.unreadable
+    too_big = image is not None and _over_sides((image.width, image.height), rules)
+    if fits(mime, size, rules) and not too_big:
         return None
     if mime == "image/gif":
         return "cmops does not convert a GIF (an animation would be lost): use a PNG or JPEG"
     if target(rules) is None:
         return "cmops converts images only to JPEG or PNG, and it takes neither"
+    if image is not None and image.animated:
+        return "it is animated, and converting it would keep one frame"
     return None
+
+
+def image_facts(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ImageFacts:
+    """What ``data`` (an image) says of itself: its size as displayed, whether it is
+    animated, and why it cannot be sent when it does not decode. Read by validation (through
+    :func:`cmops.workspace.media_info`) and by :func:`prepare` alike, so the two judge the
+    same facts. Bounded: the header is read and its pixel count checked against
+    ``max_pixels`` before anything is decoded, and a JPEG is decoded at an eighth of its
+    size (every byte of it is still read, so a truncated file is found)."""
+    from cmops.text.limits import ImageFacts
+
+    try:
+        with _open(data, max_pixels) as image:
+            width, height = image.size
+            animated = bool(getattr(image, "is_animated", False))
+            if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned a quarter
+                width, height = height, width
+            if image.format == "JPEG":
+                image.draft(image.mode, (1, 1))
+            image.load()
+    except Unpreparable as exc:
+        return ImageFacts(0, 0, False, str(exc))
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return ImageFacts(0, 0, False, f"cannot decode the image: {exc}")
+    return ImageFacts(width, height, animated)
 
 
 def prepare(data: bytes, mime: str, rules: MediaRules, *, max_pixels: int = MAX_PIXELS
@@ -125,7 +159,7 @@ def prepare(data: bytes, mime: str, rules: MediaRules, *, max_pixels: int = MAX_
     network with ``rules``; :class:`Unpreparable` when it cannot be."""
     from PIL import ImageOps
 
-    reason = cannot_fix(mime, len(data), rules)
+    reason = cannot_fix(mime, len(data), rules, image_facts(data, max_pixels=max_pixels))
     if reason:
         raise Unpreparable(reason)
     with _open(data, max_pixels) as source:
@@ -164,14 +198,14 @@ def prepare_file(path: Path, rules: NetworkRules) -> Prepared | None:
     prepared for it: not an image, or a network that fetches the repository's file itself
     from its public URL (Instagram, Threads), which can only get the original. Raises
     :class:`Unpreparable` (and OSError when the file cannot be read)."""
-    if rules.fetches_media:
-        return None
     stat = path.stat()
-    return _prepare_file(path, stat.st_size, stat.st_mtime_ns, rules.media)
+    return _prepare_file(path, stat.st_size, stat.st_mtime_ns, rules.media,
+                         rules.fetches_media)
 
 
 @lru_cache(maxsize=16)
-def _prepare_file(path: Path, size: int, mtime_ns: int, rules: MediaRules) -> Prepared | None:
+def _prepare_file(path: Path, size: int, mtime_ns: int, rules: MediaRules, fetches: bool
+                  ) -> Prepared | None:
     # Keyed on size and mtime too: the plan, the site and the publisher ask for the same
     # image on several channels in one run; a file changed since is read again.
     from cmops.rules.media import sniff
@@ -179,6 +213,13 @@ def _prepare_file(path: Path, size: int, mtime_ns: int, rules: MediaRules) -> Pr
     data = path.read_bytes()
     mime = sniff(data[:16])
     if mime is None or not mime.startswith("image/"):
+        return None
+    if fetches:
+        # The network fetches the original: nothing to prepare, but one that does not
+        # decode is refused here as validation refused it (the network would fail on it).
+        unreadable = image_facts(data).unreadable
+        if unreadable:
+            raise Unpreparable(unreadable)
         return None
     return prepare(data, mime, rules)
 
@@ -218,7 +259,7 @@ def dimensions(data: bytes) -> tuple[int, int] | None:
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """The image, its header read and its size checked before any pixel is decoded."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
@@ -226,6 +267,9 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             image = Image.open(BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Unpreparable(f"refused as a decompression bomb: {exc}") from None
+    except UnidentifiedImageError:  # its message names a memory address
+        raise Unpreparable("cannot read the image: Pillow does not recognise its content "
+                           "(damaged, or not what its first bytes say)") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise Unpreparable(f"cannot read the image: {exc}") from None
     width, height = image.size

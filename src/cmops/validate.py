@@ -147,7 +147,7 @@ def _context_key(results: Sequence[FileResult]) -> str:
 
 def _stamp(paths: Sequence[str], media: dict[str, MediaInfo]) -> str:
     """What a post's media rules saw; a different stamp means they must run again."""
-    return "\n".join(f"{p}\t{m.exists}\t{m.inside}\t{m.size}\t{m.mime}\t{m.video}"
+    return "\n".join(f"{p}\t{m.exists}\t{m.inside}\t{m.size}\t{m.mime}\t{m.video}\t{m.image}"
                      for p in paths for m in (media[p],))
 
 

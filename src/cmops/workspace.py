@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from cmops.prepare import image_facts
 from cmops.probe import video_facts
 from cmops.rules.context import MediaInfo
 from cmops.rules.media import sniff
+from cmops.text.limits import ImageFacts
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -123,7 +126,9 @@ def media_file(root: Path, rel: str) -> Path:
 
 def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
     """Facts about each media path a post names: resolved strictly inside ``root``; a video
-    is read for its duration, size, frame rate and codec."""
+    is read for its duration, size, frame rate and codec, an image (whole, with Pillow,
+    bounded by the decompression-bomb limit) for whether it decodes, its size and whether it
+    is animated: what the publisher's preparation will find."""
     real_root = root.resolve()
     out: dict[str, MediaInfo] = {}
     for rel in set(paths):
@@ -143,13 +148,25 @@ def media_info(root: Path, paths: Iterable[str]) -> dict[str, MediaInfo]:
         try:
             if not full.is_file():  # a directory, FIFO or device: nothing to upload
                 raise FileNotFoundError(rel)
-            size = full.stat().st_size
+            stat = full.stat()
+            size = stat.st_size
             with open(full, "rb") as handle:
                 head = handle.read(16)
+            mime = sniff(head)
+            image = _image_facts(str(full), size, stat.st_mtime_ns) \
+                if mime and mime.startswith("image/") else None
         except OSError:  # missing, a directory, a name too long…
             out[rel] = MediaInfo(exists=False)
             continue
-        mime = sniff(head)
         video = video_facts(full) if mime and mime.startswith("video/") else None
-        out[rel] = MediaInfo(exists=True, size=size, mime=mime, video=video)
+        out[rel] = MediaInfo(exists=True, size=size, mime=mime, video=video, image=image)
     return out
+
+
+@lru_cache(maxsize=256)
+def _image_facts(path: str, size: int, mtime_ns: int) -> ImageFacts:
+    # Keyed on size and mtime too, as video facts are: validate, plan and publish in one
+    # process read an unchanged image once.
+    del size, mtime_ns
+    with open(path, "rb") as handle:
+        return image_facts(handle.read())

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from cmops import schedule
 from cmops.model import Calendar
-from cmops.text.limits import VideoFacts
+from cmops.text.limits import ImageFacts, VideoFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,9 @@ class MediaInfo:
     video: VideoFacts | None = None
     """A video's facts read from the file (:func:`cmops.probe.video_facts`); None for an
     image, or a video whose metadata cannot be read."""
+    image: ImageFacts | None = None
+    """An image's facts read from the file (:func:`cmops.prepare.image_facts`: decodable,
+    size, animated); None for a video."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from cmops.model import Media, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.rules.context import Context
+from cmops.text.limits import NETWORKS
 
 DOCS = {
     "media.missing": "A media file does not exist.",
@@ -19,8 +20,11 @@ DOCS = {
     "media.alt-required": "An image has no alt text (a description for people using screen "
                           "readers).",
     "link.image": "A link card's image is missing, leaves the repository, is not a PNG, JPEG, "
-                  "GIF or WebP image (judged by its content), or is larger than any network "
-                  "takes.",
+                  "GIF or WebP image (judged by its content), does not decode, or is larger "
+                  "than any network takes.",
+    "media.cover": "An Instagram reel's cover: image is missing, leaves the repository, or is "
+                   "not an image Instagram takes (a JPEG up to 8 MiB that decodes: Instagram "
+                   "fetches the file itself, so cmops cannot convert it).",
 }
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -46,9 +50,10 @@ def _media_lists(post: Post) -> Iterator[tuple[Path, tuple[Media, ...]]]:
 
 
 def media_paths(post: Post) -> set[str]:
-    """Every media path a post names, in its body, thread and variants, and its link card's
-    image."""
+    """Every media path a post names, in its body, thread and variants, its link card's
+    image and its reels' covers."""
     paths = {item.path for _, items in _media_lists(post) for item in items}
+    paths |= {item.cover for _, items in _media_lists(post) for item in items if item.cover}
     if post.link and post.link.image:
         paths.add(post.link.image)
     return paths
@@ -58,27 +63,55 @@ def check_post_media(post: Post, ctx: Context) -> Iterator[Finding]:
     for base, items in _media_lists(post):
         for item in items:
             yield from _check_one(ctx, post, (*base, item.index), item)
+            if item.cover:
+                yield from _check_cover(ctx, post, (*base, item.index, "cover"), item.cover)
     if post.link and post.link.image:
         yield from _check_card_image(ctx, post, post.link.image)
 
 
-def _check_card_image(ctx: Context, post: Post, rel: str) -> Iterator[Finding]:
-    """The card's image, checked as media is (no alt text: a card image is decoration beside
-    the card's title)."""
+def _check_card_image(ctx: Context, post: Post, rel: str, where: Path = ("link", "image"),
+                      rule: str = "link.image", label: str = "link image") -> Iterator[Finding]:
+    """The card's image (or another lone image: a reel's cover), checked as media is (no alt
+    text: a card image is decoration beside the card's title)."""
     info = ctx.media.get(rel)
-    where = ("link", "image")
     if info is None or not info.inside:
-        yield Finding(post.file, where, "link.image", f"link image path '{rel}' must be "
+        yield Finding(post.file, where, rule, f"{label} path '{rel}' must be "
                       "relative to the repository and stay inside it")
     elif not info.exists:
-        yield Finding(post.file, where, "link.image", f"link image '{rel}' does not exist")
+        yield Finding(post.file, where, rule, f"{label} '{rel}' does not exist")
     elif info.mime not in IMAGE_TYPES:
-        yield Finding(post.file, where, "link.image", f"link image '{rel}' is not a PNG, "
+        yield Finding(post.file, where, rule, f"{label} '{rel}' is not a PNG, "
                       "JPEG, GIF or WebP image")
+    elif info.image is not None and info.image.unreadable:
+        # The publisher reads it to strip its metadata or fit it (cmops.thumbs): it would fail.
+        yield Finding(post.file, where, rule, f"{label} '{rel}' cannot be sent: "
+                      f"{info.image.unreadable}")
     elif info.size > MAX_IMAGE_BYTES:
-        yield Finding(post.file, where, "link.image", f"link image '{rel}' is "
+        yield Finding(post.file, where, rule, f"{label} '{rel}' is "
                       f"{_mb(info.size)}; no network takes an image over "
                       f"{_mb(MAX_IMAGE_BYTES)}")
+
+
+def _check_cover(ctx: Context, post: Post, where: Path, rel: str) -> Iterator[Finding]:
+    """A reel's cover: found like a card image, then judged by Instagram's image rules as
+    they are, since Instagram fetches the repository's file from its public URL (cover_url;
+    the IG User Media reference gives "specifications for a Reels cover photo", whose table
+    our copy of the page does not show: Instagram's image rules, JPEG up to 8 MiB, are
+    assumed)."""
+    found = list(_check_card_image(ctx, post, rel, where, "media.cover", "cover image"))
+    yield from found
+    info = ctx.media.get(rel)
+    if found or info is None:
+        return
+    rules = NETWORKS["instagram"].media
+    if info.mime not in rules.mime_types:
+        yield Finding(post.file, where, "media.cover", f"cover image '{rel}' is "
+                      f"{info.mime}; Instagram takes a JPEG cover and fetches the file as it "
+                      "is (cmops cannot convert it): use a JPEG")
+    elif rules.max_image_bytes is not None and info.size > rules.max_image_bytes:
+        yield Finding(post.file, where, "media.cover", f"cover image '{rel}' is "
+                      f"{_mb(info.size)}; Instagram takes at most {_mb(rules.max_image_bytes)}"
+                      " and fetches the file as it is (cmops cannot shrink it)")
 
 
 def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Finding]:

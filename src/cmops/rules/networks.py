@@ -61,6 +61,10 @@ DOCS = {
                          "it takes (H.264 is 'AVC').",
     "media.video-unreadable": "A video whose duration, size or codec cannot be read from the "
                               "file, on a network that limits them: never sent on a guess.",
+    "media.image-unreadable": "An image that does not decode (damaged, cut short, or not "
+                              "what its first bytes say) or claims more pixels than Pillow's "
+                              "decompression-bomb limit: the publisher cannot prepare it and "
+                              "no network would show it.",
     "media.no-public-url": "Instagram and Threads fetch images from a public URL: the channel "
                            "needs media_base_url for a post with media.",
     "channel.api-version": "The API version a LinkedIn, Facebook or Instagram channel uses "
@@ -213,7 +217,8 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
         known = info is not None and info.exists and info.inside
         attachments.append(Attachment(item.path, info.mime if known and info else None,
                                       info.size if known and info else 0, item.alt,
-                                      video=info.video if known and info else None))
+                                      video=info.video if known and info else None,
+                                      image=info.image if known and info else None))
     for refusal in NETWORKS[network].media_refusals(attachments, f"{channel} ({network})",
                                                     first=index == 0, prepares=True):
         if refusal.rule == "media.required":

@@ -99,6 +99,9 @@ class Attachment:
     video: VideoFacts | None = None
     """A video's facts, read from the file itself; None for an image, or a video whose
     metadata could not be read."""
+    image: ImageFacts | None = None
+    """An image's facts, read from the file itself with Pillow; None for a video, or where
+    nobody read it (the image is then judged by its type and size only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,21 @@ class VideoFacts:
     fps: float | None
     codec: str | None
     """MediaInfo's name of the first video track's format: "AVC" (H.264), "HEVC", "VP9"."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What an image file says of itself, read at the edge with Pillow from its header (and
+    a decode, bounded by the decompression-bomb limit) by :func:`cmops.prepare.image_facts`."""
+
+    width: int
+    """As displayed: the EXIF orientation already applied; 0 when unreadable."""
+    height: int
+    animated: bool
+    """More than one frame (an animated GIF, PNG or WebP)."""
+    unreadable: str | None = None
+    """Why it cannot be sent at all ("cannot read the image: ...", "refused as a
+    decompression bomb: ..."); None when it decodes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,12 +262,19 @@ class NetworkRules:
             if item.mime is None:
                 continue  # not a supported type at all: the media rules say so
             image = item.mime.startswith("image/")
-            if image and prepares and not self.fetches_media and \
-                    not cannot_fix(item.mime, item.size, rules):
+            if image and item.image is not None and item.image.unreadable:
+                # Whoever sends it (cmops after preparing it, or the network fetching it),
+                # an image that does not decode is refused: cmops.prepare refuses the same.
+                out.append(Refusal("media.image-unreadable", n, f"'{item.path}' cannot be "
+                                   f"sent to {who}: {item.image.unreadable}"))
+                continue
+            unfixable = cannot_fix(item.mime, item.size, rules, item.image) \
+                if image else None
+            if image and prepares and not self.fetches_media and not unfixable:
                 continue  # converted or shrunk when published (cmops.prepare)
-            unfixable = cannot_fix(item.mime, item.size, rules) if image else None
             also = f"; {unfixable}" if unfixable and prepares and not self.fetches_media \
                 else ""
+            before = len(out)
             if item.mime not in rules.mime_types:
                 why = f"{self.name} does, but cmops cannot send it there yet; " \
                     if item.mime in rules.pending else ""
@@ -264,6 +289,13 @@ class NetworkRules:
                     size, most = f"{item.size} bytes", f"{limit} bytes"
                 out.append(Refusal("media.network-size", n, f"'{item.path}' is {size}; {who} "
                                    f"takes at most {most}{also}"))
+            if also and len(out) == before and item.image is not None:
+                # Of a type and size the network takes, but too many pixels for it
+                # (rules.max_image_side_sum) and animated, so not scaled down.
+                out.append(Refusal("media.network-size", n, f"'{item.path}' is "
+                                   f"{item.image.width}x{item.image.height}; {who} takes at "
+                                   f"most {rules.max_image_side_sum} pixels in width plus "
+                                   f"height{also}"))
             if item.mime.startswith("video/") and item.mime in rules.mime_types:
                 out += self.video_refusals(item, n, who)
         return out
