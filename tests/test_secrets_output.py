@@ -33,6 +33,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from PIL import Image
 from tests.fakes.loopback import reply_json, running, serve
 from tests.helpers import post
 
@@ -266,7 +267,10 @@ def test_publish_and_collect_with_v_never_print_a_secret(network: str, repo: Pat
             f"  ch:\n{lines}    secrets:\n{roles}", "utf-8")
         media = ""
         if case.media:  # Instagram takes no text alone, and no PNG
-            (repo / "calendar/media/pic.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(60))
+            # A real JPEG: validation decodes images as the publisher does (issue 18).
+            jpeg = io.BytesIO()
+            Image.new("RGB", (8, 8), (200, 0, 0)).save(jpeg, "JPEG")
+            (repo / "calendar/media/pic.jpg").write_bytes(jpeg.getvalue())
             media = "media:\n  - path: calendar/media/pic.jpg\n    alt: A red light\n"
         post(repo, "a", channels="[ch]", extra=media)
         post(repo, "b", when="2026-11-24T09:40", channels="[ch]", extra=media)
