@@ -43,6 +43,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+import httpx
+
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -65,10 +67,14 @@ from cmops.adapters.graph import (
     how_to_resolve,
     insight_values,
 )
+from cmops.adapters.http import USER_AGENT
 from cmops.adapters.reading import Author, Counters, InboxItem
 from cmops.adapters.reading import parse_time as _time
 from cmops.apiversions import BY_NETWORK as VERSIONED
+from cmops.mediaurls import DEFAULT_LAYOUT, LAYOUTS, served
+from cmops.prepare import Unpreparable
 from cmops.text.limits import NETWORKS, NetworkRules
+from cmops.workspace import OutsideRepository, media_file
 
 POLLS = 10
 POLL_SECONDS = 3.0
@@ -76,11 +82,50 @@ VIDEO_POLL = 20.0
 VIDEO_WAIT = 300.0
 """How long a video container is waited for (the Content Publishing guide: no more than 5
 minutes); a slower one is a Transient with nothing published, tried again next run."""
+URL_POLL = 10.0
+URL_WAIT = 180.0
+"""How long a media URL is waited for before a container is made: the report workflow
+deploying the site usually takes a minute or two after a merge."""
 TAG_FIELDS = "id,caption,timestamp,username,permalink"
 FIRST_TAGS = 20
 """Tagged posts read on the first run (no cursor yet)."""
 TAG_PAGE = 50
 TAG_PAGES = 4
+
+
+class UrlProbe:
+    """Asks a media URL whether it serves the file, as the network will fetch it: ``HEAD``,
+    or where HEAD is refused (405, 501) ``GET`` with ``Range: bytes=0-0`` (one byte, the
+    body never read). Redirects are followed (a Pages site with its own domain answers
+    ``github.io`` with a 301)."""
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        self.http = httpx.Client(transport=ctx.transport, timeout=ctx.timeout,
+                                 headers={"User-Agent": USER_AGENT}, follow_redirects=True)
+
+    def answer(self, url: str, size: int) -> str | None:
+        """None when ``url`` answers 200 (or 206) with ``size`` bytes (any size when the
+        server does not say, or ``size`` is 0); else what it answered, for the message."""
+        try:
+            response = self.http.head(url)
+            if response.status_code in (405, 501):
+                with self.http.stream("GET", url, headers={"Range": "bytes=0-0"}) as response:
+                    pass
+        except httpx.HTTPError as exc:
+            return f"nothing ({type(exc).__name__})"
+        status = response.status_code
+        if status == 206:
+            total = response.headers.get("Content-Range", "").rpartition("/")[2]
+        elif status == 200:
+            total = response.headers.get("Content-Length", "")
+        else:
+            return str(status)
+        if size and total.isdigit() and int(total) != size:
+            return f"{status} with {total} bytes, not the {size} prepared"
+        return None
+
+    def close(self) -> None:
+        self.http.close()
 
 
 class ContainerAdapter:
@@ -112,6 +157,16 @@ class ContainerAdapter:
         base = ctx.settings.get("media_base_url")
         self.media_base = base.rstrip("/") + "/" if isinstance(base, str) and base.startswith(
             "https://") else None
+        layout = ctx.settings.get("media_layout", DEFAULT_LAYOUT)
+        if layout not in LAYOUTS:
+            raise NotConfigured(f"channel {ctx.name}: media_layout must be one of "
+                                f"{', '.join(LAYOUTS)}, not {layout!r}")
+        self.layout, self.root = str(layout), ctx.root
+        self.prober = UrlProbe(ctx)
+        self.probe: Callable[[str, int], str | None] = self.prober.answer
+        """Whether a media URL serves the expected bytes: None when it does, else what it
+        answered (see :class:`UrlProbe`); replaced in tests."""
+        self.answered: set[str] = set()
         self.graph = Graph(ctx, ctx.settings.get("server", self.host), token)
         self.reading = GraphReading(self.graph)
         """The reading side (Instagram and Threads readers), built on the same client."""
@@ -127,11 +182,65 @@ class ContainerAdapter:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people: containers are drafts
 
     def public_url(self, media: MediaFile | str) -> str:
+        """Where the network fetches ``media`` (a reel's cover: a repository path). Layout
+        ``prepared``: the file as :mod:`cmops.mediaurls` serves it (``cmops report`` writes
+        it into the site at that path); ``repository``: the original at its repository
+        path."""
+        return self._served(media)[0]
+
+    def _served(self, media: MediaFile | str) -> tuple[str, int | None]:
+        """(URL, expected size in bytes, None under the ``repository`` layout)."""
         if self.media_base is None:
             raise NotConfigured(f"{self.network} fetches media from a public URL: set the "
                                 "channel's media_base_url (https://…)")
         rel = media if isinstance(media, str) else media.rel
-        return self.media_base + quote(rel.lstrip("/"))
+        if self.layout == "repository":
+            return self.media_base + quote(rel.lstrip("/")), None
+        try:
+            found = served(media_file(self.root, rel) if isinstance(media, str)
+                           else media.path, self.rules)
+        except (OutsideRepository, Unpreparable, OSError) as exc:
+            raise Rejected(f"not sent: '{rel}' cannot be served to {self.network}: "
+                           f"{exc}") from None
+        return self.media_base + found.path, len(found.data)
+
+    def await_media(self, out: Outgoing) -> None:
+        """Before any container: each media URL (and a reel's cover) answers with the
+        expected file (every :data:`URL_POLL` s for at most :data:`URL_WAIT` s, within the
+        run's time left), since the site is deployed by another workflow that may not have
+        finished. Not the ``repository`` layout, whose files cmops does not place."""
+        if self.layout == "repository":
+            return
+        wanted = [self._served(m) for m in out.media]
+        wanted += [self._served(m.cover) for m in out.media if m.cover]
+        for url, size in wanted:
+            if url not in self.answered:
+                self.await_url(url, size or 0, out)
+                self.answered.add(url)
+
+    def await_url(self, url: str, size: int, out: Outgoing) -> None:
+        last: list[str | None] = [None]
+
+        def check() -> bool | None:
+            last[0] = self.probe(url, size)
+            return True if last[0] is None else None
+
+        slept, start = [0.0], time.monotonic()
+
+        def sleep(seconds: float) -> None:
+            self.sleep(seconds)
+            slept[0] += seconds
+
+        def clock() -> float:  # as in wait(): real time, or the time asked to sleep
+            return max(time.monotonic() - start, slept[0])
+
+        try:
+            wait_for(url, check, every=URL_POLL, most=URL_WAIT, out=out, sleep=sleep,
+                     clock=clock)
+        except Transient:
+            raise Transient(f"media_base_url {url} answered {last[0]}: has the report site "
+                            "been deployed since this post was merged? Not posted; the next "
+                            "run tries again", maybe_sent=False) from None
 
     def image(self, media: MediaFile, item: bool) -> dict[str, str]:
         fields = {"image_url": self.public_url(media)}
@@ -249,6 +358,7 @@ class ContainerAdapter:
 
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
+        self.await_media(out)
         fields = self.fields(out)
         self.before(out)
         container = str(self.graph.post(f"{self.account}/{self.create_edge}", fields)["id"])
@@ -292,6 +402,7 @@ class ContainerAdapter:
 
     def close(self) -> None:
         self.graph.close()
+        self.prober.close()
 
 
 class InstagramAdapter(ContainerAdapter):

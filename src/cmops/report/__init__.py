@@ -32,6 +32,7 @@ Pages (under the report folder)::
     analytics/index.md          charts from collected metrics
     inbox/index.md              unanswered messages, response time, leaders, crisis signals
     data/*.json, data/calendar.ics, media/*
+    media/<sha256>.<ext>        files Instagram and Threads fetch (:mod:`cmops.mediaurls`)
 
 Every page is an ``index.md`` in its own folder: see :func:`cmops.report.html.relative`.
 """
@@ -45,6 +46,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cmops.ledger import CorruptRecord, Record, ledger_view
+from cmops.mediaurls import DEFAULT_LAYOUT
 from cmops.model import Calendar
 from cmops.plan import build_plan
 from cmops.prepare import note as prepare_note
@@ -56,7 +58,8 @@ from cmops.report.html import MarkdownPage
 from cmops.report.model import Site, gather, media_paths
 from cmops.report.results import campaign_pages, log_pages
 from cmops.report.sources import parse_sources
-from cmops.report.writer import collect_media
+from cmops.report.writer import collect_media, fetched_media
+from cmops.text.limits import NETWORKS, NetworkRules
 
 HORIZON = timedelta(days=366)
 """How far ahead repeating posts are expanded."""
@@ -98,4 +101,23 @@ def generate(root: Path, calendar: Calendar, records: Mapping[str, Record | Corr
     files = {rel: text.encode("utf-8") for rel, text in pages(site, directory_urls).items()}
     files.update(data_files(site))
     files.update(media)
+    files.update(fetched_media(root, site_fetched(calendar, site)))
     return Generated(site, files)
+
+
+def site_fetched(calendar: Calendar, site: Site) -> list[tuple[NetworkRules, str]]:
+    """(network, media or reel cover path) for every post the site shows on a channel whose
+    network fetches media from ``media_base_url`` under the ``prepared`` layout."""
+    wanted = []
+    for view in site.posts.values():
+        for group in view.renders:
+            channels = [calendar.channels.get(name) for name in group.channels]
+            for channel in channels:
+                rules = NETWORKS.get(channel.network or "") if channel else None
+                if channel is None or rules is None or not rules.fetches_media or \
+                        channel.raw.get("media_layout", DEFAULT_LAYOUT) != "prepared":
+                    continue
+                for part in group.rendered.parts:
+                    wanted += [(rules, path) for m in part.media
+                               for path in (m.path, m.cover) if path]
+    return wanted

@@ -357,7 +357,7 @@ class NetworkRules:
 SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "server": ("string",), "account": ("string",), "appview": ("string",),
     "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
-    "media_base_url": ("string",), "version": ("string",),
+    "media_base_url": ("string",), "media_layout": ("string",), "version": ("string",),
     "video_service": ("string",),
 }
 """The JSON types of the network-specific channel settings (as the channels schema has them)."""
@@ -498,7 +498,8 @@ NETWORKS: dict[str, NetworkRules] = {
                    video_aspect=(0.01, 10.0), max_video_fps=60, max_video_width=1920,
                    video_codecs=("AVC", "HEVC")),
         secrets=(("token",),), settings=("account",),
-        optional_settings=("server", "media_base_url", "version"), fetches_media=True,
+        optional_settings=("server", "media_base_url", "media_layout", "version"),
+        fetches_media=True,
         threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5, first_comment=True,
         # Edit and delete unknown: Meta's IG Media reference offers neither a caption edit nor
         # a delete that we could confirm (third parties report DELETE /{ig-media-id} for
@@ -519,7 +520,7 @@ NETWORKS: dict[str, NetworkRules] = {
                    max_video_seconds=300, video_aspect=(0.01, 10.0), max_video_fps=60,
                    max_video_width=1920, video_codecs=("AVC", "HEVC")),
         secrets=(("token",),), settings=("account",),
-        optional_settings=("server", "media_base_url"), fetches_media=True,
+        optional_settings=("server", "media_base_url", "media_layout"), fetches_media=True,
         threads=True, max_links=5, hashtag_advice=1, first_comment=True,
         # DELETE /{threads-media-id}, 100 a day, threads_delete permission
         # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented.
