@@ -7,12 +7,16 @@ a Facebook Page. In Meta for Developers create a Business app with "Instagram AP
 Facebook Login", grant ``instagram_basic``, ``instagram_content_publish`` and
 ``pages_read_engagement``, and get a long-lived token (or a system user's token). The
 account id is ``GET /me/accounts?fields=instagram_business_account``. Instagram downloads
-each image itself, so the repository's media must be served publicly (a site or a bucket)::
+each image and video itself, from a public address: with ``media_layout: prepared``,
+``cmops report`` writes the file prepared for it into the GitHub Pages site at
+``media/<sha256>.<ext>``, named by its content, and cmops waits until that address answers
+(every 10 s, at most 3 minutes) before creating the post::
 
     instagram-main:
       network: instagram
       account: "17841400000000000"
-      media_base_url: https://media.example.org/    # + the media path, e.g. media/a.jpg
+      media_base_url: https://OWNER.github.io/REPOSITORY/report/
+      media_layout: prepared    # default: repository (base + the file's repository path)
       secrets: {token: IG_TOKEN}
 
 A single video goes out as a reel (``REELS``: Instagram publishes feed videos as Reels), with
