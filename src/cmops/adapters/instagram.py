@@ -44,6 +44,7 @@ import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -171,6 +172,8 @@ class ContainerAdapter:
         """Whether a media URL serves the expected bytes: None when it does, else what it
         answered (see :class:`UrlProbe`); replaced in tests."""
         self.answered: set[str] = set()
+        self.named: dict[Path, tuple[str, int]] = {}
+        """File -> (its URL, its size) under the ``prepared`` layout, in this run."""
         self.graph = Graph(ctx, ctx.settings.get("server", self.host), token)
         self.reading = GraphReading(self.graph)
         """The reading side (Instagram and Threads readers), built on the same client."""
@@ -201,12 +204,17 @@ class ContainerAdapter:
         if self.layout == "repository":
             return self.media_base + quote(rel.lstrip("/")), None
         try:
-            found = served(media_file(self.root, rel) if isinstance(media, str)
-                           else media.path, self.rules)
-        except (OutsideRepository, Unpreparable, OSError) as exc:
-            raise Rejected(f"not sent: '{rel}' cannot be served to {self.network}: "
-                           f"{exc}") from None
-        return self.media_base + found.path, len(found.data)
+            file = media_file(self.root, rel) if isinstance(media, str) else media.path
+        except OutsideRepository as exc:
+            raise Rejected(f"not sent: {exc}") from None
+        if file not in self.named:  # asked again when the container is made: prepared once
+            try:
+                found = served(file, self.rules)
+            except (Unpreparable, OSError) as exc:
+                raise Rejected(f"not sent: '{rel}' cannot be served to {self.network}: "
+                               f"{exc}") from None
+            self.named[file] = (self.media_base + found.path, len(found.data))
+        return self.named[file]
 
     def await_media(self, out: Outgoing) -> None:
         """Before any container: each media URL (and a reel's cover) answers with the
