@@ -306,7 +306,7 @@ def test_a_reel_on_threads_is_an_error_naming_file_line_and_field(repo: Path) ->
     assert (problem.file, problem.line, problem.path) == ("calendar/posts/r.yaml", 13,
                                                           "variants.threads.format")
     assert problem.message == "th (threads) takes no reel: format: reel is for Instagram " \
-        "channels only"
+        "and Facebook channels only"
     assert not report.ok
 
 

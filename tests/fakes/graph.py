@@ -13,6 +13,11 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
   ``GET /{v}/{video}?fields=status`` answers ``status.video_status`` ``processing`` for
   ``video_polls`` reads, then ``ready`` (the post appears in the feed with the description as
   its message) or, when ``video_fails``, ``error`` with ``processing_phase.errors``.
+  Reels (developers.facebook.com/docs/video-api/guides/reels-publishing):
+  ``POST /{v}/{page}/video_reels`` ``start`` and ``finish``, the bytes sent to the
+  ``upload_url`` (``/video-upload/{v}/{video}`` with the ``Authorization: OAuth``, ``offset``
+  and ``file_size`` headers), ``status`` reads through its three phases: see
+  ``_post_video_reels``, ``_rupload`` and ``_reel_status``.
 - Instagram: ``POST /{v}/{ig}/media`` (``image_url`` must lie under ``public_base``, the fake's
   stand-in for the public web; ``caption`` ≤ 2200; ``alt_text``; carousel items and
   ``CAROUSEL`` containers; ``REELS``, ``STORIES`` and video carousel items from ``video_url``:
@@ -40,7 +45,8 @@ knows, ``retired`` ones refused with code 100), ``followers_count`` on the Page/
 insights, ``threads_insights`` and ``tags`` with code 10.
 
 Faults, consumed one per publishing POST (feed, photos, media, media_publish, threads,
-threads_publish): ``drop``, ``accept-then-drop``, ``500``/``503`` (code 2), ``429`` (code 32
+threads_publish, video_reels, and the reel upload, where ``500``/``503``/``status:NNN`` come
+as its ``debug_info``): ``drop``, ``accept-then-drop``, ``500``/``503`` (code 2), ``429`` (code 32
 with ``X-Business-Use-Case-Usage`` asking for 1 minute), ``status:NNN``, ``echo`` (a code 100
 error repeating the parameters, token included), ``slow:SECONDS``.
 """
@@ -75,7 +81,8 @@ def graph_error(status: int, code: int, message: str, kind: str = "OAuthExceptio
 
 
 class FakeGraph(Loopback):
-    publish_paths = (r"/v[\d.]+/\d+/(feed|photos|media|media_publish|threads|threads_publish)",)
+    publish_paths = (r"/v[\d.]+/\d+/(feed|photos|media|media_publish|threads|threads_publish"
+                     r"|video_reels)", r"/video-upload/v[\d.]+/\d+")
 
     def __init__(self, token: str = "EAAG-graph-token-canary-0123456789abcdef",
                  account: str = "17841400000000000",
@@ -91,6 +98,9 @@ class FakeGraph(Loopback):
         self.video_chunk = 1024 * 1024
         self.video_polls = 0
         self.video_fails = False
+        self.reels: dict[str, dict[str, Any]] = {}
+        """Facebook reels by video id: ``bytes`` received, ``size`` announced, ``state``
+        (``uploading``, ``processing``, ``published``, ``error``), ``description``."""
         self.containers: dict[str, dict[str, Any]] = {}
         self.polls = 0
         self.video_container_polls = 0
@@ -115,6 +125,13 @@ class FakeGraph(Loopback):
         return str(self.next_id)
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
+        if request["path"].startswith("/video-upload/") and (
+                fault.startswith("status:") or fault in ("500", "503")):
+            status = int(fault[7:]) if fault.startswith("status:") else int(fault)
+            raise Refusal(status, {"debug_info": {"retriable": status >= 500, "type":
+                                                  "ParameterValidationError" if status < 500
+                                                  else "ServerError",
+                                                  "message": f"injected {fault}"}})
         if fault in ("500", "503"):
             raise graph_error(int(fault), 2, "An unexpected error has occurred. Please retry "
                               "your request later.", is_transient=True)
@@ -150,6 +167,8 @@ class FakeGraph(Loopback):
         return params
 
     def route(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if request["path"].startswith("/video-upload/"):
+            return 200, self._rupload(request), {}
         params = self._params(request)
         parts = request["path"].strip("/").split("/")
         parts[0] = self._version(parts[0])
@@ -279,6 +298,103 @@ class FakeGraph(Loopback):
             phase["errors"] = [{"message": "Video format is not supported"}]
         return {"id": video, "status": {"video_status": entry["status"],
                                         "processing_phase": phase}}
+
+    # -- Facebook reels (developers.facebook.com/docs/video-api/guides/reels-publishing) ---
+    def _post_video_reels(self, params: dict[str, Any], version: str) -> Any:
+        """``POST /{page-id}/video_reels``: ``upload_phase=start`` answers the ``video_id`` and
+        the ``upload_url`` to send the bytes to (rupload.facebook.com's, here this server's);
+        ``finish`` with that ``video_id``, ``video_state`` (``PUBLISHED``; ``DRAFT`` keeps it
+        unpublished) and ``description`` publishes it once processed, and is refused before
+        every byte has arrived (the real error for that is not documented: code 100 here)."""
+        phase = params.get("upload_phase")
+        if phase == "start":
+            self._known(params, {"upload_phase"})
+            video = self._id()
+            self.reels[video] = {"bytes": b"", "size": None, "state": "uploading",
+                                 "reads": 0, "description": ""}
+            return {"video_id": video, "upload_url": f"{self.url}/video-upload/{version}/"
+                                                     f"{video}"}
+        if phase != "finish":
+            raise graph_error(400, 100, "(#100) upload_phase must be start or finish")
+        self._known(params, {"upload_phase", "video_id", "video_state", "description",
+                             "title"})
+        reel = self.reels.get(params.get("video_id", ""))
+        if reel is None:
+            raise graph_error(400, 100, f"(#100) Invalid video_id {params.get('video_id')!r}")
+        if params.get("video_state") not in ("PUBLISHED", "DRAFT"):
+            raise graph_error(400, 100, "(#100) video_state must be PUBLISHED, DRAFT or "
+                              "SCHEDULED (with scheduled_publish_time)")
+        got = len(reel["bytes"])
+        if reel["size"] is None or got != reel["size"] or reel["state"] != "uploading":
+            raise graph_error(400, 100, f"(#100) the video's upload is not complete: {got} "
+                              f"of {reel['size'] or 'unknown'} bytes")
+        reel.update(state="processing" if params["video_state"] == "PUBLISHED" else "draft",
+                    description=params.get("description", ""))
+        return {"success": True}
+
+    def _rupload(self, request: dict[str, Any]) -> Any:
+        """The reel's bytes, ``POST /video-upload/{v}/{video-id}`` on the upload host:
+        ``Authorization: OAuth <page token>``, ``offset`` (the bytes already received: 0,
+        or where an interrupted upload resumes) and ``file_size`` headers, the bytes from
+        ``offset`` to the end as the body; answered ``{"success": true}``. Errors come as
+        ``{"debug_info": {"retriable", "type", "message"}}`` (the shape Meta's upload host
+        answers; its messages are not documented)."""
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        parts = request["path"].strip("/").split("/")
+
+        def refuse(status: int, kind: str, message: str) -> Refusal:
+            return Refusal(status, {"debug_info": {"retriable": False, "type": kind,
+                                                   "message": message}})
+
+        if request["method"] != "POST" or len(parts) != 3:
+            raise refuse(400, "ParameterValidationError", "POST /video-upload/{v}/{id}")
+        if headers.get("authorization") != f"OAuth {self.token}":
+            raise refuse(401, "AuthError", "Invalid OAuth access token")
+        reel = self.reels.get(parts[2])
+        if reel is None or self._version(parts[1]) != parts[1] or reel["state"] != "uploading":
+            raise refuse(400, "ParameterValidationError", f"no upload for {parts[2]}")
+        offset, size = headers.get("offset", ""), headers.get("file_size", "")
+        if not offset.isdigit() or not size.isdigit() or int(size) < 1:
+            raise refuse(400, "ParameterValidationError", "HeaderValuePredicate: Header "
+                         "offset or file_size not convertable to unsigned long")
+        if int(offset) != len(reel["bytes"]) or int(offset) + len(request["body"]) != \
+                int(size) or reel["size"] not in (None, int(size)):
+            raise refuse(400, "ParameterValidationError", f"expected the bytes from offset "
+                         f"{len(reel['bytes'])} to file_size {reel['size'] or size}")
+        reel.update(bytes=reel["bytes"] + request["body"], size=int(size))
+        return {"success": True}
+
+    def _reel_status(self, video: str, params: dict[str, Any]) -> Any:
+        """``GET /{video-id}?fields=status``: ``video_status`` and the ``uploading_phase``
+        (``bytes_transferred``), ``processing_phase`` and ``publishing_phase`` of a reel;
+        processing takes ``video_polls`` reads after ``finish``, then the reel is published
+        (a post with the description as its message) or, when ``video_fails``, its
+        ``processing_phase`` is ``error`` with ``errors``."""
+        reel = self.reels[video]
+        if params.get("fields") != "status":
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        if reel["state"] == "processing":
+            reel["reads"] += 1
+            if reel["reads"] > self.video_polls:
+                reel["state"] = "error" if self.video_fails else "published"
+                if not self.video_fails:
+                    self._publish(message=reel["description"], reel=video)
+        state = reel["state"]
+        uploaded = reel["size"] is not None and len(reel["bytes"]) == reel["size"]
+        processing: dict[str, Any] = {"status": {
+            "uploading": "not_started", "draft": "complete", "processing": "in_progress",
+            "published": "complete", "error": "error"}[state]}
+        if state == "error":
+            processing["errors"] = [{"message": "Video format is not supported"}]
+        publishing = {"status": "complete", "publish_status": "published"} \
+            if state == "published" else {"status": "not_started"}
+        return {"id": video, "status": {
+            "video_status": {"published": "ready", "error": "error", "processing":
+                             "processing"}.get(state, "upload_complete" if uploaded
+                                               else "uploading"),
+            "uploading_phase": {"status": "complete" if uploaded else "in_progress",
+                                "bytes_transferred": len(reel["bytes"])},
+            "processing_phase": processing, "publishing_phase": publishing}}
 
     def _publish(self, **fields: Any) -> dict[str, Any]:
         post = {"id": f"{self.account}_{self._id()}", "created": self.next_id, **fields}
@@ -482,6 +598,8 @@ class FakeGraph(Loopback):
     def _read(self, node: str, params: dict[str, Any]) -> Any:
         if node in self.videos:
             return self._video_status(node, params)
+        if node in self.reels:
+            return self._reel_status(node, params)
         container = self.containers.get(node)
         if container is not None:
             return self._container_status(node, container, params)

@@ -39,8 +39,22 @@ its own, so uploading again would post it twice. The current Video API guide
 (developers.facebook.com/docs/video-api/guides/publishing) prefers the app-scoped Resumable
 Upload API (``/{app-id}/uploads``, then ``fbuploader_video_file_chunk``), which needs an app
 id and a user token that a Page channel does not hold; the Page's own resumable protocol
-above needs only the Page token. Reels (``/{page-id}/video_reels``, 9:16, 3-90 s,
-developers.facebook.com/docs/video-api/guides/reels-publishing) are not sent.
+above needs only the Page token.
+
+A variant's ``format: reel`` sends the post's one video as a Page reel, through the Reels
+Publishing API (developers.facebook.com/docs/video-api/guides/reels-publishing): the video
+must be 3 to 90 seconds, 9:16, at least 540x960, 24 to 60 frames a second, which validation
+and the adapter check from the file (:mod:`cmops.text.reels`). ``POST /{page-id}/video_reels``
+with ``upload_phase=start`` gives the ``video_id`` and an ``upload_url`` on
+``rupload.facebook.com``; the file is sent there in one request streamed from disk, with the
+headers ``Authorization: OAuth <page token>``, ``offset: 0`` and ``file_size``; ``finish``
+with ``video_id``, ``video_state=PUBLISHED`` and ``description`` (the post's text) asks
+Facebook to publish it once processed. The video's ``status`` is then read until its
+``publishing_phase`` is ``complete``; an ``error`` in any phase is a rejection with
+Facebook's reason, and a reel still processing when the run must stop is recorded as sent,
+as a video is. The Page token is only ever sent to ``rupload.facebook.com`` (or, in tests, to
+the loopback ``server``): an ``upload_url`` elsewhere is refused. The Reels API takes 30
+API-published reels a Page in 24 hours; cmops does not count them (Graph's refusal says so).
 """
 
 from __future__ import annotations
@@ -53,6 +67,9 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
 
 from cmops.adapters.base import (
     CannotTell,
@@ -75,8 +92,11 @@ from cmops.adapters.graph import (
     how_to_resolve,
     insight_values,
 )
+from cmops.adapters.http import client, send
 from cmops.adapters.reading import Counters, InboxItem, parse_time
+from cmops.probe import video_facts
 from cmops.text.limits import NETWORKS, NetworkRules
+from cmops.text.reels import FACEBOOK_REEL, reel_refusals
 
 MAX_PAGES = 3
 ENGAGEMENT = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
@@ -86,6 +106,9 @@ VIDEO_SERVER = "https://graph-video.facebook.com"
 ``server`` points elsewhere (a test)."""
 VIDEO_POLL = 5.0
 VIDEO_WAIT = 600.0
+UPLOAD_SERVER = "https://rupload.facebook.com"
+"""Where a reel's bytes go (the ``upload_url`` Graph answers must be there)."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _Slice(io.RawIOBase):
@@ -157,6 +180,84 @@ def find_comment(adapter: FacebookAdapter, out: Outgoing, sent_at: datetime
     return None
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
+
+
+def reel(adapter: FacebookAdapter, media: MediaFile, out: Outgoing) -> Remote:
+    """One video as a Page reel: start, the bytes to the upload host, finish, then wait for
+    Facebook to publish it (see the module docstring)."""
+    who = f"{out.channel} (facebook)"
+    problems = reel_refusals(FACEBOOK_REEL, media.rel, video_facts(media.path), who)
+    if problems:
+        raise Rejected("not sent: " + "; ".join(problems))
+    edge = f"{adapter.page}/video_reels"
+    try:
+        start = adapter.graph.post(edge, {"upload_phase": "start"})
+        video, url = str(start["video_id"]), str(start["upload_url"])
+        if _origin(url) != _origin(adapter.upload_server):
+            raise Rejected(adapter.graph.redact(
+                f"Facebook gave an upload address outside {adapter.upload_server} ({url}): "
+                "the Page token is not sent there; not posted"))
+        size = media.path.stat().st_size
+        with media.path.open("rb") as file:  # httpx streams it 64 KiB at a time
+            got = send(adapter.graph.redact, lambda: _uploaded(adapter.upload.post(
+                url, content=file, headers={
+                    "Authorization": f"OAuth {adapter.graph.token}", "offset": "0",
+                    "file_size": str(size), "Content-Type": "application/octet-stream",
+                    "Content-Length": str(size)}), adapter.graph.redact)).json()
+        if got.get("success") is not True:
+            raise Transient(f"Facebook did not confirm the upload of {media.rel}: {got}; not "
+                            "posted", maybe_sent=False)
+    except Transient as exc:
+        # Nothing is published before finish: an upload lost midway left an unpublished
+        # video at most, and the next run starts again.
+        raise Transient(str(exc), retry_after=exc.retry_after, maybe_sent=False,
+                        status=exc.status) from None
+    adapter.graph.post(edge, {"upload_phase": "finish", "video_id": video,
+                              "video_state": "PUBLISHED", "description": out.text})
+    remote = Remote(video, f"https://www.facebook.com/reel/{video}")
+
+    def published() -> Remote | None:
+        status = (adapter.graph.get(f"/{adapter.version}/{video}", {"fields": "status"})
+                  .get("status") or {})
+        phases = [status.get(f"{name}_phase") or {}
+                  for name in ("uploading", "processing", "publishing")]
+        if status.get("video_status") == "error" or any(
+                isinstance(p, dict) and p.get("status") == "error" for p in phases):
+            errors = [e for p in phases if isinstance(p, dict)
+                      for e in p.get("errors") or [] if isinstance(e, dict)]
+            why = "; ".join(str(e.get("message", "")) for e in errors) or "no reason given"
+            raise Rejected(adapter.graph.redact(f"Facebook could not publish {media.rel} as a "
+                                                f"reel ({why}); not posted"))
+        return remote if (status.get("publishing_phase") or {}).get(
+            "status") == "complete" else None
+
+    try:
+        return wait_for(f"Facebook's processing of the reel {media.rel}", published,
+                        every=VIDEO_POLL, most=VIDEO_WAIT, out=out, sleep=adapter.sleep)
+    except Transient:
+        return remote  # finished: Facebook publishes it on its own, as a video
+
+
+def _uploaded(response: httpx.Response, redact: Callable[[str], str]) -> httpx.Response:
+    """The upload host's refusal, ``{"debug_info": {"type", "message"}}``, in words; other
+    answers go on to ``http.check``, which decides from the status."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response
+    info = body.get("debug_info") if isinstance(body, dict) else None
+    if response.status_code < 400 or not isinstance(info, dict):
+        return response
+    message = redact(f"HTTP {response.status_code}: upload refused: {info.get('type')}: "
+                     f"{info.get('message')}")[:300]
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Transient(message, maybe_sent=False, status=response.status_code)
+    raise Rejected(message, status=response.status_code)
+
+
 def _summary(data: Any, edge: str) -> int | None:
     total = ((data.get(edge) or {}).get("summary") or {}).get("total_count")
     return total if isinstance(total, int) and not isinstance(total, bool) else None
@@ -179,6 +280,10 @@ class FacebookAdapter:
         self.graph = Graph(ctx, server, token)
         self.video = Graph(ctx, VIDEO_SERVER if server == "https://graph.facebook.com"
                            else server, token)
+        loopback = isinstance(server, str) and urlsplit(server).hostname in LOOPBACK
+        self.upload_server = server.rstrip("/") if loopback else UPLOAD_SERVER
+        """Where a reel's bytes may go: rupload.facebook.com, or a test's loopback server."""
+        self.upload = client(ctx, self.upload_server)
         self.reading = GraphReading(self.graph)
         self.version = graph_version(ctx)
         self.page = f"/{self.version}/{page}"
@@ -207,6 +312,14 @@ class FacebookAdapter:
         refuse_unsendable(self.rules, out)
         if out.reply_to is not None:
             raise Rejected("a Facebook Page post has no threads: send one post")
+        if out.format == "reel":
+            if len(out.media) != 1 or not self._is_video(out.media[0]):
+                raise Rejected(f"a Facebook reel is one video; {out.channel} has "
+                               f"{len(out.media)} media, not one video")
+            return reel(self, out.media[0], out)
+        if out.format != "feed":
+            raise Rejected(f"a Facebook Page takes no {out.format}: format: {out.format} is "
+                           "for Instagram channels only")
         if len(out.media) == 1 and self._is_video(out.media[0]):
             return self._video(out.media[0], out)
         if len(out.media) == 1:
@@ -294,6 +407,7 @@ class FacebookAdapter:
     def close(self) -> None:
         self.graph.close()
         self.video.close()
+        self.upload.close()
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:

@@ -18,6 +18,7 @@ from cmops.problems import Finding, Path, Severity
 from cmops.render import COMMENT, RenderedPart, first_comment, post_format, render, resolve
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check
+from cmops.text.reels import FACEBOOK_REEL, reel_refusals
 
 DOCS = {
     "text.too-long": "A post (or a thread part) is over its network's limit, counted the "
@@ -77,7 +78,10 @@ DOCS = {
                                  "first_comment: \"\" to leave it out there.",
     "variant.format": "A variant's format: reel or story is for Instagram channels only, "
                       "and is one image or video (a video for a reel); a story shows no "
-                      "text, so text given for it is a warning (it is not sent).",
+                      "text, so text given for it is a warning (it is not sent). Facebook "
+                      "channels take format: reel too: one video of 3 to 90 seconds, 9:16, "
+                      "at least 540x960, 24 to 60 frames a second (the Reels Publishing "
+                      "API's figures, read from the file).",
     "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "
                               "renew the token (warning).",
 }
@@ -126,16 +130,20 @@ def checked_parts(post: Post, channel: str, calendar: Calendar) -> tuple[Rendere
 
 
 def _format_findings(post: Post, channel: str, network: str, text: str,
-                     media: tuple[Media, ...]) -> Iterator[Finding]:
+                     media: tuple[Media, ...], ctx: Context) -> Iterator[Finding]:
     """A variant's ``format: reel`` or ``story``: Instagram only, one medium (a video for a
-    reel); a story shows no text, so text given for one is a warning."""
+    reel), except a reel on Facebook (:func:`_facebook_reel`); a story shows no text, so
+    text given for one is a warning."""
     kind, _share = post_format(post, channel, network)
     if kind == "feed":
         return
     where = _field(post, channel, network, "format")
-    if network != "instagram":
+    if network == "facebook" and kind == "reel":
+        yield from _facebook_reel(post, channel, media, ctx)
+    elif network != "instagram":
+        networks = "Instagram and Facebook" if kind == "reel" else "Instagram"
         yield Finding(post.file, where, "variant.format", f"{channel} ({network}) takes no "
-                      f"{kind}: format: {kind} is for Instagram channels only")
+                      f"{kind}: format: {kind} is for {networks} channels only")
     elif len(media) != 1:
         yield Finding(post.file, where, "variant.format", f"an Instagram {kind} is one image "
                       f"or video; {channel} has {len(media)}")
@@ -146,6 +154,28 @@ def _format_findings(post: Post, channel: str, network: str, text: str,
     elif kind == "story" and text.strip():
         yield Finding(post.file, where, "variant.format", f"an Instagram story shows no "
                       f"text: the text for {channel} is not sent", Severity.WARNING)
+
+
+def _facebook_reel(post: Post, channel: str, media: tuple[Media, ...], ctx: Context
+                   ) -> Iterator[Finding]:
+    """A Facebook Page reel: one video within the Reels Publishing API's limits, read from
+    the file (:func:`cmops.text.reels.reel_refusals`, which the adapter runs again before it
+    sends), reported on the video's path."""
+    if len(media) != 1:
+        yield Finding(post.file, _field(post, channel, "facebook", "format"), "variant.format",
+                      f"a Facebook reel is one video; {channel} has {len(media)} media")
+        return
+    info = ctx.media.get(media[0].path)
+    if info is None or not info.exists or not info.inside or info.mime is None:
+        return  # missing, outside the repository or of no known type: the media rules say so
+    at = (*_field(post, channel, "facebook", "media"), 0, "path")
+    if not info.mime.startswith("video/"):
+        yield Finding(post.file, at, "variant.format", f"a Facebook reel is a video: "
+                      f"'{media[0].path}' is not one")
+        return
+    for message in reel_refusals(FACEBOOK_REEL, media[0].path, info.video,
+                                 f"{channel} (facebook)"):
+        yield Finding(post.file, at, "variant.format", message)
 
 
 def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
@@ -171,7 +201,7 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                           f"a thread of {posts} posts; {channel} ({ch.network}) takes at "
                           f"most {rules.max_thread} in a row", at_key=True)
         yield from _format_findings(post, channel, ch.network, parts[0].text,
-                                    parts[0].media)
+                                    parts[0].media, ctx)
         for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index, part.kind)
             where = f" (part {index + 1})" if posts > 1 else ""
