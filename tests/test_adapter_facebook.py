@@ -427,3 +427,20 @@ def test_validation_takes_a_reel_within_the_specifications_and_no_story_on_faceb
     assert (story.line, story.path, story.message) == (
         11, "variants.fb.format", "fb (facebook) takes no story: format: story is for "
         "Instagram channels only")
+
+
+def test_a_reel_whose_finish_answer_was_lost_is_looked_up_in_the_feed(
+        adapter: FacebookAdapter, fake: FakeGraph) -> None:
+    sent_at = datetime.now(UTC)
+    fake.faults = ["", "", "accept-then-drop"]  # start, upload, then finish's answer is lost
+    with pytest.raises(Transient) as lost:
+        adapter.publish(reel_out())
+    assert lost.value.maybe_sent is True
+    [video] = fake.reels
+    assert fake.reels[video]["state"] == "processing"
+    with pytest.raises(CannotTell, match="does not show it"):  # not published yet
+        adapter.reconcile(reel_out(), sent_at, datetime.now(UTC))
+    adapter.graph.get(f"/v23.0/{video}", {"fields": "status"})  # Facebook publishes it
+    found = adapter.reconcile(reel_out(), sent_at, datetime.now(UTC))
+    assert found is not None and found.id == fake.posts[0]["id"]
+    assert fake.posts[0]["reel"] == video

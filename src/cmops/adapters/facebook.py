@@ -54,7 +54,11 @@ Facebook to publish it once processed. The video's ``status`` is then read until
 Facebook's reason, and a reel still processing when the run must stop is recorded as sent,
 as a video is. The Page token is only ever sent to ``rupload.facebook.com`` (or, in tests, to
 the loopback ``server``): an ``upload_url`` elsewhere is refused. The Reels API takes 30
-API-published reels a Page in 24 hours; cmops does not count them (Graph's refusal says so).
+API-published reels a Page in 24 hours; cmops does not count them (Graph refuses the 31st).
+A reel whose ``finish`` answer was lost is looked up in the Page's feed like any post: the
+Page's ``video_reels`` edge cannot be read (developers.facebook.com/docs/graph-api/reference/
+page/video_reels, "Reading: You can't perform this operation"), and whether a reel shows in
+``/feed`` is not documented (VERIFY), so not finding it there sends it to a human.
 """
 
 from __future__ import annotations
