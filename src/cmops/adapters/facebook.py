@@ -73,8 +73,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -87,6 +85,7 @@ from cmops.adapters.base import (
     refuse_unsendable,
     wait_for,
 )
+from cmops.adapters.facebook_reels import LOOPBACK, UPLOAD_SERVER, reel
 from cmops.adapters.graph import (
     LOOKBACK,
     Graph,
@@ -96,11 +95,9 @@ from cmops.adapters.graph import (
     how_to_resolve,
     insight_values,
 )
-from cmops.adapters.http import client, send
+from cmops.adapters.http import client
 from cmops.adapters.reading import Counters, InboxItem, parse_time
-from cmops.probe import video_facts
 from cmops.text.limits import NETWORKS, NetworkRules
-from cmops.text.reels import FACEBOOK_REEL, reel_refusals
 
 MAX_PAGES = 3
 ENGAGEMENT = ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
@@ -110,9 +107,6 @@ VIDEO_SERVER = "https://graph-video.facebook.com"
 ``server`` points elsewhere (a test)."""
 VIDEO_POLL = 5.0
 VIDEO_WAIT = 600.0
-UPLOAD_SERVER = "https://rupload.facebook.com"
-"""Where a reel's bytes go (the ``upload_url`` Graph answers must be there)."""
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _Slice(io.RawIOBase):
@@ -182,84 +176,6 @@ def find_comment(adapter: FacebookAdapter, out: Outgoing, sent_at: datetime
                 "id") == page and created is not None and created >= since:
             return Remote(str(comment["id"]), out.reply_to.url if out.reply_to else None)
     return None
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port
-
-
-def reel(adapter: FacebookAdapter, media: MediaFile, out: Outgoing) -> Remote:
-    """One video as a Page reel: start, the bytes to the upload host, finish, then wait for
-    Facebook to publish it (see the module docstring)."""
-    who = f"{out.channel} (facebook)"
-    problems = reel_refusals(FACEBOOK_REEL, media.rel, video_facts(media.path), who)
-    if problems:
-        raise Rejected("not sent: " + "; ".join(problems))
-    edge = f"{adapter.page}/video_reels"
-    try:
-        start = adapter.graph.post(edge, {"upload_phase": "start"})
-        video, url = str(start["video_id"]), str(start["upload_url"])
-        if _origin(url) != _origin(adapter.upload_server):
-            raise Rejected(adapter.graph.redact(
-                f"Facebook gave an upload address outside {adapter.upload_server} ({url}): "
-                "the Page token is not sent there; not posted"))
-        size = media.path.stat().st_size
-        with media.path.open("rb") as file:  # httpx streams it 64 KiB at a time
-            got = send(adapter.graph.redact, lambda: _uploaded(adapter.upload.post(
-                url, content=file, headers={
-                    "Authorization": f"OAuth {adapter.graph.token}", "offset": "0",
-                    "file_size": str(size), "Content-Type": "application/octet-stream",
-                    "Content-Length": str(size)}), adapter.graph.redact)).json()
-        if got.get("success") is not True:
-            raise Transient(f"Facebook did not confirm the upload of {media.rel}: {got}; not "
-                            "posted", maybe_sent=False)
-    except Transient as exc:
-        # Nothing is published before finish: an upload lost midway left an unpublished
-        # video at most, and the next run starts again.
-        raise Transient(str(exc), retry_after=exc.retry_after, maybe_sent=False,
-                        status=exc.status) from None
-    adapter.graph.post(edge, {"upload_phase": "finish", "video_id": video,
-                              "video_state": "PUBLISHED", "description": out.text})
-    remote = Remote(video, f"https://www.facebook.com/reel/{video}")
-
-    def published() -> Remote | None:
-        status = (adapter.graph.get(f"/{adapter.version}/{video}", {"fields": "status"})
-                  .get("status") or {})
-        phases = [status.get(f"{name}_phase") or {}
-                  for name in ("uploading", "processing", "publishing")]
-        if status.get("video_status") == "error" or any(
-                isinstance(p, dict) and p.get("status") == "error" for p in phases):
-            errors = [e for p in phases if isinstance(p, dict)
-                      for e in p.get("errors") or [] if isinstance(e, dict)]
-            why = "; ".join(str(e.get("message", "")) for e in errors) or "no reason given"
-            raise Rejected(adapter.graph.redact(f"Facebook could not publish {media.rel} as a "
-                                                f"reel ({why}); not posted"))
-        return remote if (status.get("publishing_phase") or {}).get(
-            "status") == "complete" else None
-
-    try:
-        return wait_for(f"Facebook's processing of the reel {media.rel}", published,
-                        every=VIDEO_POLL, most=VIDEO_WAIT, out=out, sleep=adapter.sleep)
-    except Transient:
-        return remote  # finished: Facebook publishes it on its own, as a video
-
-
-def _uploaded(response: httpx.Response, redact: Callable[[str], str]) -> httpx.Response:
-    """The upload host's refusal, ``{"debug_info": {"type", "message"}}``, in words; other
-    answers go on to ``http.check``, which decides from the status."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response
-    info = body.get("debug_info") if isinstance(body, dict) else None
-    if response.status_code < 400 or not isinstance(info, dict):
-        return response
-    message = redact(f"HTTP {response.status_code}: upload refused: {info.get('type')}: "
-                     f"{info.get('message')}")[:300]
-    if response.status_code == 429 or response.status_code >= 500:
-        raise Transient(message, maybe_sent=False, status=response.status_code)
-    raise Rejected(message, status=response.status_code)
 
 
 def _summary(data: Any, edge: str) -> int | None:
