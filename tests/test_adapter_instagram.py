@@ -4,6 +4,7 @@ reels, stories and video carousel items, waited for within the run's time left (
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from PIL import Image
 from tests.fakes.graph import FakeGraph
 
 from cmops.adapters import (
@@ -258,6 +260,9 @@ def _calendar(root: Path, variants: str, media: str = "calendar/media/clip.mp4",
               server: str = "") -> None:
     (root / "calendar/media").mkdir(parents=True, exist_ok=True)
     (root / "calendar/media/clip.mp4").write_bytes(CLIP.read_bytes())
+    cover = io.BytesIO()
+    Image.new("RGB", (90, 160), (200, 40, 40)).save(cover, "JPEG")
+    (root / "calendar/media/cover.jpg").write_bytes(cover.getvalue())
     (root / "calendar/channels.yaml").write_text(
         "timezone: UTC\nchannels:\n  news:\n    network: outbox\n"
         f"  ig:\n    network: instagram\n{server}"
@@ -269,7 +274,7 @@ def _calendar(root: Path, variants: str, media: str = "calendar/media/clip.mp4",
     (root / "calendar/posts/r.yaml").write_text(
         "id: r\nstatus: ready\nchannels: [ig, th]\npublish_at: 2026-11-24T08:59\n"
         f"text: Behind the scenes\nmedia:\n  - path: {media}\n    alt: A test card\n"
-        f"    cover: calendar/media/clip.mp4\n    thumb_offset: 1500\n{variants}", "utf-8")
+        f"    cover: calendar/media/cover.jpg\n    thumb_offset: 1500\n{variants}", "utf-8")
 
 
 def test_a_reel_variant_reaches_the_adapter_and_the_plan(repo: Path) -> None:
@@ -283,7 +288,7 @@ def test_a_reel_variant_reaches_the_adapter_and_the_plan(repo: Path) -> None:
     ig, th = render(post, "ig", calendar), render(post, "th", calendar)
     assert (ig.format, ig.share_to_feed, th.format) == ("reel", False, "feed")
     media = ig.parts[0].media[0]
-    assert (media.cover, media.thumb_offset) == ("calendar/media/clip.mp4", 1500)
+    assert (media.cover, media.thumb_offset) == ("calendar/media/cover.jpg", 1500)
     from cmops.cli.common import measurer
     from cmops.plan import build_plan
     from cmops.planview import PlanView, as_markdown, as_text
@@ -350,6 +355,6 @@ def test_publish_sends_the_reel_with_its_cover_and_feed_choice(repo: Path,
     assert created == {
         "media_type": ["REELS"], "caption": ["Behind the scenes"], "share_to_feed": ["true"],
         "video_url": ["https://media.example.org/calendar/media/clip.mp4"],
-        "cover_url": ["https://media.example.org/calendar/media/clip.mp4"],
+        "cover_url": ["https://media.example.org/calendar/media/cover.jpg"],
         "thumb_offset": ["1500"]}
     assert [p["caption"] for p in fake.posts] == ["Behind the scenes"]

@@ -346,3 +346,44 @@ def test_an_unknown_layout_is_refused(graph: FakeGraph, tmp_path: Path) -> None:
                                             "repository, not 'site'"):
         adapter(graph, tmp_path, None, [], media_layout="site")
 
+
+
+def test_a_png_reaches_instagram_as_the_jpeg_the_site_serves(graph: FakeGraph,
+                                                             tmp_path: Path) -> None:
+    # Instagram takes JPEG only: with media_layout: prepared, validation accepts a PNG
+    # (converted when published), the report serves the JPEG, and the publisher names it.
+    from cmops.publish import Options, Publisher
+    from cmops.stores.local import LocalStore
+
+    root = content(tmp_path / "repo", {"calendar/media/card.png": png((200, 30, 30))},
+                   {"insta": ("[ig]", "calendar/media/card.png")})
+    calendar, report = load_calendar(root, use_cache=False)
+    assert report.ok, [p.message for p in report.problems]
+    deployed = tmp_path / "site"
+    write_site(deployed, site_files(root))
+    [(rel, served)] = fetched(site_files(root)).items()
+    assert rel.endswith(".jpg") and served.startswith(b"\xff\xd8\xff")
+    site = PagesSite(deployed)
+    made = adapter(graph, root, site, [])
+    store = LocalStore(root / ".cmops/state")
+    with site.running():
+        try:
+            outcome = Publisher(root, calendar, store, lambda channel: made,
+                                Options(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))).run()
+        finally:
+            store.close()
+            made.close()
+    assert [o.state for o in outcome.outcomes] == ["published"]
+    [container] = graph.containers.values()
+    assert container["image_url"] == BASE + rel
+    assert len(graph.posts) == 1
+
+
+def test_under_the_repository_layout_a_png_is_refused_for_instagram(tmp_path: Path) -> None:
+    # The network fetches the repository's own file: nothing can convert it.
+    root = content(tmp_path / "repo", {"calendar/media/card.png": png((200, 30, 30))},
+                   {"insta": ("[ig]", "calendar/media/card.png")}, layout="repository")
+    _calendar, report = load_calendar(root, use_cache=False)
+    assert [(p.rule, p.message) for p in report.errors] == [
+        ("media.network-type", "ig (instagram) does not take image/png (it takes JPEG "
+         "images, MP4, MOV videos)")]

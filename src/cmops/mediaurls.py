@@ -20,13 +20,6 @@ from cmops.prepare import EXTENSIONS, prepare
 from cmops.rules.media import sniff
 from cmops.text.limits import NetworkRules
 
-LAYOUTS = ("prepared", "repository")
-"""A channel's ``media_layout``: ``prepared`` serves the file prepared for the network at
-:func:`path`, as ``cmops report`` writes it (``cmops init``'s channels set it); ``repository``
-the original file at its repository path, for those who serve the repository themselves."""
-DEFAULT_LAYOUT = "repository"
-"""Where a channel says nothing: what every channel did before ``media_layout`` existed, so
-an existing ``media_base_url`` keeps working."""
 DIGITS = 32
 """Hex digits of the SHA-256 in a path: 128 bits, not guessable, far from colliding."""
 

@@ -193,14 +193,16 @@ EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
 """The file name ending of a prepared image (adapters that guess a type from a name)."""
 
 
-def prepare_file(path: Path, rules: NetworkRules) -> Prepared | None:
+def prepare_file(path: Path, rules: NetworkRules, *, original: bool | None = None
+                 ) -> Prepared | None:
     """The image at ``path`` as it will reach a network with ``rules``; None when nothing is
-    prepared for it: not an image, or a network that fetches the repository's file itself
-    from its public URL (Instagram, Threads), which can only get the original. Raises
+    prepared for it: not an image, or a channel whose network fetches the repository's own
+    file from its public URL (``original``; by default, any network that fetches media:
+    see :func:`cmops.mediaurls.sends_original` for a channel's answer). Raises
     :class:`Unpreparable` (and OSError when the file cannot be read)."""
     stat = path.stat()
     return _prepare_file(path, stat.st_size, stat.st_mtime_ns, rules.media,
-                         rules.fetches_media)
+                         rules.fetches_media if original is None else original)
 
 
 @lru_cache(maxsize=16)

@@ -68,7 +68,7 @@ from cmops.retry import Backoff
 from cmops.rules.media import sniff
 from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
-from cmops.text.limits import NETWORKS
+from cmops.text.limits import NETWORKS, sends_original
 from cmops.times import iso, parse_iso
 from cmops.workspace import OutsideRepository, media_file
 
@@ -401,10 +401,10 @@ class Publisher:
             except OutsideRepository as exc:
                 raise ValueError(f"not sent: {exc}") from None
         for path in [m.path for part in rendered.parts for m in part.media]:
-            self._prepared_path(item.network, path)  # what cannot be prepared is not sent
+            self._prepared_path(item.channel, item.network, path)  # else not sent
         return rendered
 
-    def _prepared_path(self, network: str, rel: str) -> Path:
+    def _prepared_path(self, channel: str, network: str, rel: str) -> Path:
         """The file the adapter reads for media ``rel`` on ``network``: the image prepared
         for it (:mod:`cmops.prepare`: converted, shrunk, turned upright without its
         metadata), written once under :data:`PREPARED_DIR` and named by its hash; the
@@ -412,12 +412,14 @@ class Publisher:
         a network that fetches the file from its public URL). Raises ValueError (so the
         item is reported invalid and nothing is sent) for an image that cannot be
         prepared."""
-        key = (network, rel)
+        key = (channel, rel)
         if key not in self._prepared:
             path = media_file(self.root, rel)
             rules = NETWORKS.get(network)
+            ch = self.calendar.channels.get(channel)
             try:
-                prepared = prepare_file(path, rules) if rules else None
+                prepared = prepare_file(path, rules, original=sends_original(
+                    rules, ch.raw if ch else {})) if rules else None
             except (Unpreparable, OSError) as exc:
                 raise ValueError(f"not sent: '{rel}' cannot be prepared for {network}: "
                                  f"{exc}") from None
@@ -496,8 +498,9 @@ class Publisher:
                 out = Outgoing(
                     item.key, item.post.id, item.channel, index, posts,
                     part.text, state.dedupe,
-                    tuple(MediaFile(self._prepared_path(item.network, m.path), m.path, m.alt,
-                                    m.cover, m.thumb_offset) for m in part.media),
+                    tuple(MediaFile(self._prepared_path(item.channel, item.network, m.path),
+                                    m.path, m.alt, m.cover, m.thumb_offset)
+                          for m in part.media),
                     rendered.lang, rendered.link if index == 0 else None,
                     # The first comment answers the main post (the root), never the last
                     # thread part; a thread part answers the part before it.

@@ -76,9 +76,9 @@ from cmops.adapters.http import USER_AGENT
 from cmops.adapters.reading import Author, Counters, InboxItem
 from cmops.adapters.reading import parse_time as _time
 from cmops.apiversions import BY_NETWORK as VERSIONED
-from cmops.mediaurls import DEFAULT_LAYOUT, LAYOUTS, served
+from cmops.mediaurls import served
 from cmops.prepare import Unpreparable
-from cmops.text.limits import NETWORKS, NetworkRules
+from cmops.text.limits import DEFAULT_LAYOUT, LAYOUTS, NETWORKS, NetworkRules
 from cmops.workspace import OutsideRepository, media_file
 
 POLLS = 10

@@ -46,7 +46,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cmops.ledger import CorruptRecord, Record, ledger_view
-from cmops.mediaurls import DEFAULT_LAYOUT
 from cmops.model import Calendar
 from cmops.plan import build_plan
 from cmops.prepare import note as prepare_note
@@ -59,7 +58,7 @@ from cmops.report.model import Site, gather, media_paths
 from cmops.report.results import campaign_pages, log_pages
 from cmops.report.sources import parse_sources
 from cmops.report.writer import collect_media, fetched_media
-from cmops.text.limits import NETWORKS, NetworkRules
+from cmops.text.limits import NETWORKS, NetworkRules, sends_original
 
 HORIZON = timedelta(days=366)
 """How far ahead repeating posts are expanded."""
@@ -115,7 +114,7 @@ def site_fetched(calendar: Calendar, site: Site) -> list[tuple[NetworkRules, str
             for channel in channels:
                 rules = NETWORKS.get(channel.network or "") if channel else None
                 if channel is None or rules is None or not rules.fetches_media or \
-                        channel.raw.get("media_layout", DEFAULT_LAYOUT) != "prepared":
+                        sends_original(rules, channel.raw):
                     continue
                 for part in group.rendered.parts:
                     wanted += [(rules, path) for m in part.media

@@ -17,7 +17,7 @@ from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import COMMENT, RenderedPart, first_comment, post_format, render, resolve
 from cmops.rules.context import Context
-from cmops.text.limits import NETWORKS, Attachment, advice, check
+from cmops.text.limits import NETWORKS, Attachment, advice, check, sends_original
 from cmops.text.reels import FACEBOOK_REEL, reel_refusals
 
 DOCS = {
@@ -249,8 +249,11 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
                                       info.size if known and info else 0, item.alt,
                                       video=info.video if known and info else None,
                                       image=info.image if known and info else None))
-    for refusal in NETWORKS[network].media_refusals(attachments, f"{channel} ({network})",
-                                                    first=index == 0, prepares=True):
+    rules = NETWORKS[network]
+    ch = ctx.calendar.channels.get(channel)
+    prepares = not sends_original(rules, ch.raw if ch else {})
+    for refusal in rules.media_refusals(attachments, f"{channel} ({network})",
+                                        first=index == 0, prepares=prepares):
         if refusal.rule == "media.required":
             path = _field(post, channel, network, "text")
         elif refusal.index is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cmops.prepare import cannot_fix
@@ -270,10 +270,9 @@ class NetworkRules:
                 continue
             unfixable = cannot_fix(item.mime, item.size, rules, item.image) \
                 if image else None
-            if image and prepares and not self.fetches_media and not unfixable:
+            if image and prepares and not unfixable:
                 continue  # converted or shrunk when published (cmops.prepare)
-            also = f"; {unfixable}" if unfixable and prepares and not self.fetches_media \
-                else ""
+            also = f"; {unfixable}" if unfixable and prepares else ""
             before = len(out)
             if item.mime not in rules.mime_types:
                 why = f"{self.name} does, but cmops cannot send it there yet; " \
@@ -352,6 +351,25 @@ class NetworkRules:
             refuse("media.video-codec", f"is encoded as {facts.codec or 'an unknown codec'};"
                    f" {who} takes {', '.join(rules.video_codecs)}")
         return out
+
+
+LAYOUTS = ("prepared", "repository")
+"""A channel's ``media_layout``: ``prepared`` serves the file prepared for the network at
+:func:`cmops.mediaurls.path`, as ``cmops report`` writes it (``cmops init``'s channels set
+it); ``repository`` the original file at its repository path, for those who serve the
+repository themselves."""
+DEFAULT_LAYOUT = "repository"
+"""Where a channel says nothing: what every channel did before ``media_layout`` existed, so
+an existing ``media_base_url`` keeps working."""
+
+
+def sends_original(rules: NetworkRules, settings: Mapping[str, object]) -> bool:
+    """Whether a channel's network gets the repository's file as it is (so nothing can be
+    converted for it): a network that fetches media, on a channel with ``media_layout:
+    repository`` (or no layout: :data:`DEFAULT_LAYOUT`). Validation and the publisher both
+    ask this, so what one accepts the other sends."""
+    return rules.fetches_media and \
+        settings.get("media_layout", DEFAULT_LAYOUT) != "prepared"
 
 
 SETTING_TYPES: dict[str, tuple[str, ...]] = {
