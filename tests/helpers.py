@@ -147,3 +147,29 @@ def collect(run: Runner, root: Path, at: str = READ_AT) -> tuple[int, dict[str, 
 def read_state(root: Path, rel: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((root / ".cmops/state" / rel).read_text("utf-8"))
     return data
+
+
+EXTRA_CHANNELS = """\
+  th:
+    network: threads
+    account: "12345678901234567"
+    media_base_url: https://media.example.org/
+    secrets:
+      token: TH_TOKEN
+  fb:
+    network: facebook
+    account: "1234"
+    secrets:
+      page_token: FB_TOKEN
+  tg:
+    network: telegram
+    chat_id: "@news"
+    secrets:
+      token: TG_TOKEN
+  hook:
+    network: discord
+    secrets:
+      webhook_url: DISCORD_WEBHOOK_URL
+"""
+"""channels.yaml entries for the networks the base example repository lacks (Threads,
+Facebook, Telegram, Discord), appended by tests that want one channel per network."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tests.conftest import Runner, json_out
 from tests.fakes.rigs import RIGS, build
+from tests.helpers import EXTRA_CHANNELS
 
 from cmops.adapters import ADAPTERS, MediaFile, Outgoing, Rejected
 from cmops.probe import video_facts
@@ -22,28 +23,6 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(40)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
-EXTRA_CHANNELS = """\
-  th:
-    network: threads
-    account: "12345678901234567"
-    media_base_url: https://media.example.org/
-    secrets:
-      token: TH_TOKEN
-  fb:
-    network: facebook
-    account: "1234"
-    secrets:
-      page_token: FB_TOKEN
-  tg:
-    network: telegram
-    chat_id: "@news"
-    secrets:
-      token: TG_TOKEN
-  hook:
-    network: discord
-    secrets:
-      webhook_url: DISCORD_WEBHOOK_URL
-"""
 
 
 def test_every_adapter_checks_the_declaration_validation_reads() -> None:

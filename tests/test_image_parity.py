@@ -20,8 +20,7 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 from tests.conftest import EXAMPLES
-from tests.helpers import write_post
-from tests.test_capabilities import EXTRA_CHANNELS
+from tests.helpers import EXTRA_CHANNELS, write_post
 
 from cmops.adapters import MediaFile, Outgoing, Rejected
 from cmops.adapters.base import refuse_unsendable
