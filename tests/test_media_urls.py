@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from tests.conftest import Runner, json_out
 from tests.fakes.graph import FakeGraph
 from tests.fakes.loopback import running
 
@@ -387,3 +388,18 @@ def test_under_the_repository_layout_a_png_is_refused_for_instagram(tmp_path: Pa
     assert [(p.rule, p.message) for p in report.errors] == [
         ("media.network-type", "ig (instagram) does not take image/png (it takes JPEG "
          "images, MP4, MOV videos)")]
+
+
+@pytest.mark.parametrize(("layout", "shown"), [("prepared", True), ("repository", False)])
+def test_the_plan_shows_the_converted_file_instagram_will_fetch(
+        run: Runner, tmp_path: Path, layout: str, shown: bool) -> None:
+    root = content(tmp_path / "repo", {"calendar/media/card.png": png((200, 30, 30))},
+                   {"insta": ("[ig]", "calendar/media/card.png")}, layout=layout)
+    plan = run("plan", "--at", "2026-11-24T00:00Z", "--format", "json", root=root)
+    [item] = [i for i in json_out(plan)["items"] if i["channel"] == "ig"]
+    prepared = [m["prepared"] for p in item["parts"] for m in p["media"]]
+    if shown:
+        assert len(prepared) == 1 and prepared[0].startswith("JPEG ") and \
+            prepared[0].endswith("(converted)")
+    else:  # the repository's PNG, which validation refuses for Instagram
+        assert prepared == [None] and item["state"] == "invalid"

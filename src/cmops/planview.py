@@ -40,15 +40,15 @@ class Measure:
 
 Measurer = Callable[[Rendered, Calendar], Sequence[Measure]]
 MediaNote = Callable[[str, str], "str | None"]
-"""(media path, network) -> how the file reaches that network where cmops changes it
-(``JPEG 812 KB (converted)``, see :func:`cmops.prepare.note`), else None."""
+"""(media path, channel) -> how the file reaches that channel's network where cmops changes
+it (``JPEG 812 KB (converted)``, see :func:`cmops.prepare.channel_note`), else None."""
 
 
 def no_measures(rendered: Rendered, calendar: Calendar) -> Sequence[Measure]:
     return ()
 
 
-def no_media_notes(path: str, network: str) -> str | None:
+def no_media_notes(path: str, channel: str) -> str | None:
     return None
 
 
@@ -119,7 +119,7 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "link": rendered.link,
         "parts": [{"text": part.text, "kind": part.kind,
                    "media": [{"path": m.path, "alt": m.alt,
-                              "prepared": view.media_note(m.path, item.network)}
+                              "prepared": view.media_note(m.path, item.channel)}
                              for m in part.media]}
                   for part in rendered.parts],
         "measures": [{"unit": m.unit, "count": m.count, "limit": m.limit, "part": m.part,
@@ -340,7 +340,7 @@ def _backtick_runs(line: str) -> list[str]:
 def _media_notes(view: PlanView, item: Item, rendered: Rendered) -> list[tuple[str, str]]:
     """Each media file of the item that cmops changes for its network, with how."""
     paths = dict.fromkeys(m.path for part in rendered.parts for m in part.media)
-    return [(path, note) for path in paths if (note := view.media_note(path, item.network))]
+    return [(path, note) for path in paths if (note := view.media_note(path, item.channel))]
 
 
 def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> list[str]:
@@ -361,7 +361,7 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
         block.append(_md_block(part.text))
         for media in part.media:
             sent = "".join(f"; {_md_inline(i.channel)} gets {_md_inline(note)}" for i in items
-                           if (note := view.media_note(media.path, i.network)))
+                           if (note := view.media_note(media.path, i.channel)))
             block.append(f"- media {_md_code(media.path)} — alt: "
                          f"{_md_inline(media.alt or '(missing)')}{sent}")
         block.append("")

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PIL import Image
 
+    from cmops.model import Calendar
     from cmops.text.limits import ImageFacts, MediaRules, NetworkRules
 
 # Pillow is imported where images are decoded, not here: validation asks cannot_fix for
@@ -226,7 +227,20 @@ def _prepare_file(path: Path, size: int, mtime_ns: int, rules: MediaRules, fetch
     return prepare(data, mime, rules)
 
 
-def note(root: Path, rel: str, network: str) -> str | None:
+def channel_note(root: Path, calendar: Calendar, rel: str, channel: str) -> str | None:
+    """:func:`note` for a channel of ``calendar``: what its network gets, as the publisher
+    prepares it for that channel (Instagram and Threads under ``media_layout: prepared``
+    get the prepared file; under ``repository``, the repository's own)."""
+    from cmops.text.limits import NETWORKS, sends_original
+
+    ch = calendar.channels.get(channel)
+    rules = NETWORKS.get(ch.network or "outbox") if ch else None
+    if ch is None or rules is None:
+        return None
+    return note(root, rel, rules.name, original=sends_original(rules, ch.raw))
+
+
+def note(root: Path, rel: str, network: str, *, original: bool | None = None) -> str | None:
     """How media ``rel`` (a path in the repository at ``root``) reaches ``network`` where
     cmops changes it, for the plan and the site: ``JPEG 812 KB (converted)``,
     ``JPEG 1.2 MB (metadata removed)``, or why it cannot be sent; None where it goes as it
@@ -238,7 +252,7 @@ def note(root: Path, rel: str, network: str) -> str | None:
     if rules is None:
         return None
     try:
-        prepared = prepare_file(media_file(root, rel), rules)
+        prepared = prepare_file(media_file(root, rel), rules, original=original)
     except (OutsideRepository, OSError):
         return None
     except Unpreparable as exc:

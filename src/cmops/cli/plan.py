@@ -64,7 +64,7 @@ def command(ctx: click.Context, at: datetime | None, until: datetime | None, day
                         since=now - timedelta(days=1))
     view = PlanView(result, calendar, result.window(now - timedelta(days=1), end, channels),
                     now - timedelta(days=1), end, measurer=measurer(),
-                    media_note=partial(prepare.note, root))
+                    media_note=partial(prepare.channel_note, root, calendar))
     if base:
         from cmops.diff import diff_calendars
         from cmops.gitfiles import GitError, files_at, resolve_ref

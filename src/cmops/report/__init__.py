@@ -48,7 +48,7 @@ from pathlib import Path
 from cmops.ledger import CorruptRecord, Record, ledger_view
 from cmops.model import Calendar
 from cmops.plan import build_plan
-from cmops.prepare import note as prepare_note
+from cmops.prepare import channel_note
 from cmops.report.analytics import analytics_page, inbox_page
 from cmops.report.calendar_pages import calendar_pages
 from cmops.report.dashboard import dashboard
@@ -96,7 +96,8 @@ def generate(root: Path, calendar: Calendar, records: Mapping[str, Record | Corr
     site = gather(calendar, plan, records, parse_sources(store_files), lang=lang,
                   errors=errors)
     site.media, media = collect_media(root, media_paths(site.posts))
-    site.media_note = functools.lru_cache(maxsize=None)(functools.partial(prepare_note, root))
+    site.media_note = functools.lru_cache(maxsize=None)(
+        functools.partial(channel_note, root, calendar))
     files = {rel: text.encode("utf-8") for rel, text in pages(site, directory_urls).items()}
     files.update(data_files(site))
     files.update(media)

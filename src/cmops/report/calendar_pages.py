@@ -191,8 +191,7 @@ def _prepared(page: Page, path: str, channels: list[str]) -> Markup:
     metadata removed), one line per distinct change."""
     by_note: dict[str, list[str]] = {}
     for channel in channels:
-        info = page.site.channels.get(channel)
-        note = page.site.media_note(path, info.network) if info else None
+        note = page.site.media_note(path, channel)
         if note:
             by_note.setdefault(note, []).append(_label(page, channel))
     return Markup("").join(

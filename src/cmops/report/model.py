@@ -135,9 +135,9 @@ class Site:
     sources: Sources
     media: Mapping[str, str | None]
     """Repository media path -> file name under the report's media/ (None: not shown)."""
-    media_note: Callable[[str, str], str | None] = field(default=lambda path, network: None)
-    """(media path, network) -> how cmops changes the file for that network ("JPEG 812 KB
-    (converted)", :func:`cmops.prepare.note`), else None."""
+    media_note: Callable[[str, str], str | None] = field(default=lambda path, channel: None)
+    """(media path, channel) -> how cmops changes the file for that channel's network ("JPEG
+    812 KB (converted)", :func:`cmops.prepare.channel_note`), else None."""
     errors: int = 0
     invalid: list[str] = field(default_factory=list)
     drafts: int = 0
