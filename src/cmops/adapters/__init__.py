@@ -14,6 +14,7 @@ from cmops.adapters.base import (
     Adapter,
     CannotTell,
     ChannelContext,
+    Deleter,
     LinkCard,
     MediaFile,
     NotConfigured,
@@ -22,6 +23,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
 )
 from cmops.adapters.bluesky import BlueskyAdapter
 from cmops.adapters.discord import DiscordAdapter
@@ -42,5 +44,6 @@ ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
 """Keyed by the network each adapter declares (its ``rules``, an entry of
 :data:`cmops.text.limits.NETWORKS`), so a network's name is written once."""
 
-__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "LinkCard", "MediaFile",
-           "NotConfigured", "Outgoing", "PublishError", "Rejected", "Remote", "Transient"]
+__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "Deleter", "LinkCard",
+           "MediaFile", "NotConfigured", "Outgoing", "PublishError", "Rejected", "Remote",
+           "Transient", "Withdrawal"]

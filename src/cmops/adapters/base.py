@@ -236,3 +236,31 @@ class Adapter(Protocol):
 
     def close(self) -> None:
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """One published message to take down (a post, a thread part or a first comment)."""
+
+    channel: str
+    post_id: str
+    part: int
+    """The part's index in its ledger record (0: the main post)."""
+    remote: Remote
+    """Where it landed, as the ledger recorded it (id, url, and the extras later calls
+    need)."""
+    published_at: datetime | None = None
+    """When it went out, for networks whose delete has a time limit (Telegram: 48 hours)."""
+
+
+class Deleter(Protocol):
+    """An adapter that can take a published message down (its declaration says
+    ``deletes=True``; the publisher asks only those)."""
+
+    def delete(self, item: Withdrawal) -> None:
+        """Remove ``item.remote`` from the network. A message already gone (404, "not
+        found", already deleted) counts as deleted: no error, so deleting again after a
+        crash is safe. Raises :class:`Rejected` when the network refuses for good (too old,
+        not the account's), :class:`Transient` when it may be tried again (timeout, 5xx,
+        429 with ``retry_after``), :class:`NotConfigured` when a credential is missing."""
+        ...
