@@ -94,9 +94,13 @@ def test_fetching_media_and_media_base_url_go_together() -> None:
 def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> None:
     for name, rules in NETWORKS.items():
         assert rules.reads <= set(READS), name
-        assert not rules.edits and not rules.deletes, "cmops edits and deletes nothing yet"
+        assert not rules.edits, "cmops edits nothing yet"
         adapter = ADAPTERS[name]
-        assert not hasattr(adapter, "edit") and not hasattr(adapter, "delete"), name
+        assert not hasattr(adapter, "edit"), name
+        # The publisher asks only a network that declares deletes: its adapter must delete,
+        # and never where the network's API is known not to offer it.
+        assert rules.deletes == hasattr(adapter, "delete"), name
+        assert not rules.deletes or rules.api_deletes is not False, name
         assert ("search" in rules.reads) == hasattr(adapter, "search"), name
         assert ("answered" in rules.reads) == hasattr(adapter, "replied"), name
         if rules.reads:
@@ -108,6 +112,9 @@ def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> Non
         "bluesky", "mastodon", "x", "linkedin", "facebook", "threads", "discord", "telegram"}
     assert {n for n, r in NETWORKS.items() if r.api_edits is None} == {
         "outbox", "instagram", "threads"}
+    assert {n for n, r in NETWORKS.items() if r.deletes} >= {
+        "linkedin", "facebook", "threads", "discord", "telegram"}
+    assert not NETWORKS["instagram"].deletes, "Instagram's API deletes no media"
 
 
 def _template_channels() -> dict[str, Any]:

@@ -12,8 +12,12 @@ Files: each at most ``file_limit`` (10 MiB, "the default limit", developers/refe
 413 with code 40005 "Request entity too large" (topics/opcodes-and-status-codes.mdx; the 413
 as discord-api-docs#6058 reports it for webhooks).
 ``GET`` of the webhook URL returns the webhook object (with the guild and channel ids).
+``DELETE /api/webhooks/{id}/{token}/messages/{message.id}`` ("Delete Webhook Message",
+discord.com/developers/docs/resources/webhook) answers 204 and takes a message this webhook
+sent off ``messages``; one it did not send, or already deleted, is a 404 with code 10008
+"Unknown Message" (topics/opcodes-and-status-codes).
 
-Faults, consumed one per execute: ``drop``, ``accept-then-drop``, ``500``/``502``/``503``,
+Faults, consumed one per execute or delete: ``drop``, ``accept-then-drop``, ``500``/``502``/``503``,
 ``429`` (``retry_after`` 1.25 s in the body, ``Retry-After: 2``), ``status:NNN``, ``echo`` (a
 401 that repeats the request path, token included), ``slow:SECONDS``.
 """
@@ -48,6 +52,7 @@ class FakeDiscord:
         self.webhook_id, self.token = webhook_id, token
         self.guild_id, self.channel_id = "900000000000000001", "900000000000000002"
         self.messages: list[dict[str, Any]] = []
+        self.deleted: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self.file_limit, self.request_limit = 10 * 1024 * 1024, 25 * 1024 * 1024
         self.faults: list[str] = []
@@ -72,7 +77,8 @@ class FakeDiscord:
             self.requests.append({"method": h.command, "path": url.path,
                                   "query": parse_qs(url.query), "headers": dict(h.headers),
                                   "body": raw})
-            fault = self.faults.pop(0) if self.faults and h.command == "POST" else ""
+            fault = self.faults.pop(0) if self.faults and h.command in ("POST", "DELETE") \
+                else ""
         if fault == "drop":
             h.close_connection = True
             return
@@ -105,6 +111,9 @@ class FakeDiscord:
     def _route(self, h: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]],
                raw: bytes) -> dict[str, Any] | None:
         parts = path.strip("/").split("/")
+        if h.command == "DELETE" and len(parts) == 6 and parts[4] == "messages":
+            self._delete(parts[2], parts[3], parts[5])
+            return None
         if len(parts) != 4 or parts[:2] != ["api", "webhooks"]:
             raise DiscordError(404, 0, "404: Not Found")
         if parts[2] != self.webhook_id:
@@ -126,7 +135,8 @@ class FakeDiscord:
             raise DiscordError(400, 50006, "Cannot send an empty message")
         with self.lock:
             message = {
-                "id": str(1_300_000_000_000_000_000 + len(self.messages)), "type": 0,
+                "id": str(1_300_000_000_000_000_000 + len(self.messages) + len(self.deleted)),
+                "type": 0,
                 "content": content or "", "channel_id": self.channel_id,
                 "webhook_id": self.webhook_id, "embeds": payload.get("embeds", []),
                 "attachments": files, "mentions": [], "mention_everyone": False,
@@ -134,6 +144,18 @@ class FakeDiscord:
                 "timestamp": "2026-11-24T09:00:00.000000+00:00"}
             self.messages.append(message)
         return message if query.get("wait") == ["true"] else None
+
+    def _delete(self, webhook: str, token: str, message_id: str) -> None:
+        if webhook != self.webhook_id:
+            raise DiscordError(404, 10015, "Unknown Webhook")
+        if token != self.token:
+            raise DiscordError(401, 50027, "Invalid Webhook Token")
+        with self.lock:
+            found = next((m for m in self.messages if m["id"] == message_id), None)
+            if found is None:
+                raise DiscordError(404, 10008, "Unknown Message")
+            self.messages.remove(found)
+            self.deleted.append(found)
 
     def _payload(self, h: BaseHTTPRequestHandler, raw: bytes
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

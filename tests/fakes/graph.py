@@ -35,6 +35,16 @@ only, and Graph's error shape ``{error: {message, type, code, fbtrace_id}}``.
   ``until`` as Unix times, ``since`` at least 1688540400; ``limit`` 25 by default, at most
   100).
 
+Deletes (``delete_faults`` consumed one per ``DELETE``, as the faults below): ``DELETE
+/{v}/{node}`` with the token takes the node away and answers ``{"success": true}``: a Page
+post or a Facebook comment (developers.facebook.com/docs/graph-api/reference/post and
+reference/comment, "Deleting"), a video or reel by its video id, with the feed post it made
+(reference/video, "Deleting"), or a Threads post (``DELETE /v1.0/{threads-media-id}``,
+developers.facebook.com/docs/threads/posts/delete-posts, answered with ``deleted_id`` too;
+``threads_delete_forbidden`` refuses it with code 10, the token lacking ``threads_delete``).
+A node that does not exist, or no longer, is code 100 with subcode 33; one in ``others``
+(another account's) is code 200 (the code Graph gives it is not documented: VERIFY).
+
 Reads for ``cmops collect`` (``fields``/``metric`` names checked; an unknown one is a code 100):
 a Page post's ``reactions``/``comments`` summaries and ``shares`` (``engagement[id]``;
 ``shares`` left out when 0, as Graph does), an Instagram media's ``like_count`` and
@@ -119,6 +129,11 @@ class FakeGraph(Loopback):
         """Posts by others that tag the Instagram account, oldest first."""
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """Stamps each published Threads post's ``timestamp``."""
+        self.removed: list[str] = []
+        """Ids of the nodes deleted, in order."""
+        self.others: set[str] = set()
+        self.delete_faults: list[str] = []
+        self.threads_delete_forbidden = False
 
     def _id(self) -> str:
         self.next_id += 1
@@ -173,6 +188,10 @@ class FakeGraph(Loopback):
         parts = request["path"].strip("/").split("/")
         parts[0] = self._version(parts[0])
         method = request["method"]
+        if method == "DELETE" and len(parts) == 2:
+            if self.delete_faults:
+                self.fault(self.delete_faults.pop(0), request)
+            return 200, self._delete(parts[0], parts[1], params), {}
         if method == "GET" and self.read_forbidden and len(parts) == 3:
             raise graph_error(403, 10, "(#10) Application does not have permission for this "
                               "action", "OAuthException")
@@ -413,6 +432,32 @@ class FakeGraph(Loopback):
         return {"data": [{"id": p["id"], "message": p.get("message", p.get("caption")),
                           "created_time": "2026-11-24T09:00:00+0000"} for p in page],
                 "paging": paging}
+
+    def _delete(self, version: str, node: str, params: dict[str, Any]) -> Any:
+        self._known(params, set())
+        if version == THREADS and self.threads_delete_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        if node in self.others:
+            raise graph_error(403, 200, "(#200) Permissions error")
+        done = {"success": True, **({"deleted_id": node} if version == THREADS else {})}
+        for post in list(self.posts):
+            made = post.get("video") or post.get("reel")
+            if post["id"] == node or (made == node and node not in self.removed):
+                self.posts.remove(post)
+                self.removed.append(node)
+                return done
+            for comment in post.get("comments", []):
+                if comment["id"] == node:
+                    post["comments"].remove(comment)
+                    self.removed.append(node)
+                    return done
+        if (node in self.videos or node in self.reels) and node not in self.removed:
+            self.removed.append(node)  # not published yet: the video goes all the same
+            return done
+        raise graph_error(400, 100, f"Object with ID '{node}' does not exist, cannot be "
+                          "loaded due to missing permissions, or does not support this "
+                          "operation", "GraphMethodException", error_subcode=33)
 
     # -- comments (first comments, Facebook and Instagram) ------------------------------------
     def _comments(self, method: str, node: str, params: dict[str, Any]) -> Any:

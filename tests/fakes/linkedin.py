@@ -33,6 +33,13 @@ listed), ``GET /rest/socialActions/{urn}`` (``social[urn]``; unknown: 404) and `
 /rest/networkSizes/{organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` (``followers``). A
 person author gets a 403 from the organization reads.
 
+Deletes: ``DELETE /rest/posts/{encoded URN}`` (posts-api, "Delete Posts") takes a post of
+the author off ``posts`` and answers 204, and 204 again for one already deleted ("Post
+deletions are idempotent"); an unknown URN is a 404, another author's post a 403. ``DELETE
+/rest/socialActions/{post URN}/comments/{comment id}?actor={URN}`` (comments-api, "Delete
+Comments") takes the author's comment off its post (204); the actor must be the author (403),
+an unknown post or comment is a 404. ``delete_faults`` are consumed one per delete, as above.
+
 Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
 ``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
 ``status:NNN``, ``echo`` (a 401 repeating the Authorization header), ``slow:SECONDS``.
@@ -85,6 +92,9 @@ class FakeLinkedIn(Loopback):
         self.part_size = 4 * 1024 * 1024
         self.video_polls = 0
         self.video_fails = False
+        self.removed: list[dict[str, Any]] = []
+        """Deleted posts."""
+        self.delete_faults: list[str] = []
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
         if fault in ("500", "503"):
@@ -144,6 +154,10 @@ class FakeLinkedIn(Loopback):
             return 200, self._find(request["query"]), {}
         if (method, path) == ("GET", "/rest/organizationalEntityShareStatistics"):
             return 200, self._statistics(request["query"]), {}
+        if method == "DELETE":
+            if self.delete_faults:
+                self.fault(self.delete_faults.pop(0), request)
+            return self._delete(path, request["query"])
         if path.startswith("/rest/socialActions/") and path.endswith("/comments"):
             target = unquote(path.removeprefix("/rest/socialActions/").removesuffix(
                 "/comments"))
@@ -353,6 +367,34 @@ class FakeLinkedIn(Loopback):
         found = post.get("comments", [])
         return {"paging": {"start": start, "count": count, "total": len(found)},
                 "elements": found[start:start + count]}
+
+    def _delete(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        if path.startswith("/rest/posts/"):
+            urn = unquote(path.removeprefix("/rest/posts/"))
+            if any(p["id"] == urn for p in self.removed):
+                return 204, None, {}
+            post = next((p for p in self.posts if p["id"] == urn), None)
+            if post is None:
+                raise error(404, "NOT_FOUND", f"Post {urn} not found")
+            if post.get("author") != self.author:
+                raise error(403, "ACCESS_DENIED", f"Not enough permissions to delete {urn}")
+            self.posts.remove(post)
+            self.removed.append(post)
+            return 204, None, {}
+        found = re.fullmatch(r"/rest/socialActions/([^/]+)/comments/([^/]+)", path)
+        if found is None:
+            raise error(404, "NOT_FOUND", f"No route DELETE {path}")
+        if query.get("actor") != [self.author]:
+            raise error(403, "ACCESS_DENIED", f"actor {query.get('actor')} may not delete "
+                        "this comment")
+        target = unquote(found[1])
+        post = next((p for p in self.posts if p["id"] == target), None)
+        comment = next((c for c in (post or {}).get("comments", []) if c["id"] == found[2]),
+                       None)
+        if post is None or comment is None:
+            raise error(404, "NOT_FOUND", f"Comment {found[2]} on {target} not found")
+        post["comments"].remove(comment)
+        return 204, None, {}
 
     def comments(self) -> list[tuple[str, str]]:
         """(post URN, text) of every comment posted, in order."""

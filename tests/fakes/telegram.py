@@ -12,9 +12,15 @@ clients report, and a photo over 10 MB is answered here with a 400 (its wording 
 up). Every answer is ``{"ok": true, "result": …}`` or
 ``{"ok": false, "error_code", "description"}``; a 429 carries ``parameters.retry_after``.
 
-Faults, consumed one per ``send*`` call: ``drop``, ``accept-then-drop``, ``500``/``502``/
-``503``, ``429`` (retry after 7 s), ``status:NNN``, ``echo`` (a 400 whose description repeats
-the request path, token included), ``slow:SECONDS``.
+``deleteMessage`` (JSON ``chat_id``, ``message_id``; core.telegram.org/bots/api#deletemessage):
+``True`` for a message of the chat sent less than 48 hours ago by the fake's ``clock``
+("A message can only be deleted if it was sent less than 48 hours ago"); older, "Bad Request:
+message can't be deleted"; unknown or already deleted, "Bad Request: message to delete not
+found" (both 400s, in the wording clients report: the docs give none).
+
+Faults, consumed one per ``send*`` or ``deleteMessage`` call: ``drop``, ``accept-then-drop``,
+``500``/``502``/``503``, ``429`` (retry after 7 s), ``status:NNN``, ``echo`` (a 400 whose
+description repeats the request path, token included), ``slow:SECONDS``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
@@ -39,7 +45,10 @@ PARAMS = {
     "sendVideo": COMMON | {"video", "caption", "parse_mode", "caption_entities", "duration",
                            "width", "height", "supports_streaming", "has_spoiler"},
     "sendMediaGroup": COMMON | {"media"},
+    "deleteMessage": {"chat_id", "message_id"},
 }
+JSON_METHODS = {"sendMessage", "deleteMessage"}
+DELETE_WINDOW = 48 * 3600
 
 
 def utf16(text: str) -> int:
@@ -58,6 +67,10 @@ class FakeTelegram:
                  username: str = "cmops_news", chat_id: int = -1001234567890) -> None:
         self.token, self.username, self.chat_id = token, username, chat_id
         self.messages: list[dict[str, Any]] = []
+        self.deleted: list[dict[str, Any]] = []
+        self.sent_at: dict[int, float] = {}
+        self.clock: Callable[[], float] = time.time
+        """Stamps each message when sent, and judges the 48 hours of ``deleteMessage``."""
         self.max_photo, self.max_file = 10_000_000, 50_000_000
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
@@ -79,7 +92,8 @@ class FakeTelegram:
         with self.lock:
             self.requests.append({"method": method, "path": h.path, "headers": dict(h.headers),
                                   "body": raw})
-            fault = self.faults.pop(0) if self.faults and method.startswith("send") else ""
+            fault = self.faults.pop(0) if self.faults and (
+                method.startswith("send") or method == "deleteMessage") else ""
         if fault == "drop":
             h.close_connection = True
             return
@@ -102,7 +116,8 @@ class FakeTelegram:
             for value in params.values():
                 if isinstance(value, bytes) and len(value) > self.max_file:
                     raise BotError(413, "Request Entity Too Large")
-            result = self._send(method, params)
+            result = self._delete(params) if method == "deleteMessage" else \
+                self._send(method, params)
         except BotError as exc:
             body: dict[str, Any] = {"ok": False, "error_code": exc.status,
                                     "description": exc.description}
@@ -117,9 +132,9 @@ class FakeTelegram:
     def _params(self, h: BaseHTTPRequestHandler, method: str, raw: bytes) -> dict[str, Any]:
         kind = h.headers.get("Content-Type", "")
         try:
-            if method == "sendMessage" and kind.split(";")[0] == "application/json":
+            if method in JSON_METHODS and kind.split(";")[0] == "application/json":
                 params = json.loads(raw)
-            elif method != "sendMessage" and kind.startswith("multipart/form-data"):
+            elif method not in JSON_METHODS and kind.startswith("multipart/form-data"):
                 fields = multipart(kind, raw)
                 params = {k: (v[2] if v[0] else v[2].decode()) for k, v in fields.items()}
                 for key in ("reply_parameters", "media"):
@@ -166,9 +181,24 @@ class FakeTelegram:
             items = [self._media(base, kind, params.get(kind), params.get("caption"))]
         with self.lock:
             for item in items:
-                item["message_id"] = 500 + len(self.messages)
+                item["message_id"] = 500 + len(self.messages) + len(self.deleted)
+                self.sent_at[item["message_id"]] = self.clock()
                 self.messages.append(item)
         return items if method == "sendMediaGroup" else items[0]
+
+    def _delete(self, params: dict[str, Any]) -> bool:
+        message_id = params.get("message_id")
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise BotError(400, "Bad Request: message identifier is not specified")
+        with self.lock:
+            found = next((m for m in self.messages if m["message_id"] == message_id), None)
+            if found is None:
+                raise BotError(400, "Bad Request: message to delete not found")
+            if self.clock() - self.sent_at[message_id] >= DELETE_WINDOW:
+                raise BotError(400, "Bad Request: message can't be deleted")
+            self.messages.remove(found)
+            self.deleted.append(found)
+        return True
 
     def _media(self, base: dict[str, Any], kind: str, data: Any, caption: Any
                ) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
 )
 from cmops.adapters.http import client, send
@@ -123,8 +124,40 @@ class DiscordAdapter:
             f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
             "(or --as retry to send it again)")
 
+    def delete(self, item: Withdrawal) -> None:
+        """``DELETE /webhooks/{webhook.id}/{webhook.token}/messages/{message.id}``
+        (discord.com/developers/docs/resources/webhook, "Delete Webhook Message"): 204. A
+        message already gone is a 404 with code 10008 "Unknown Message" (discord.com/
+        developers/docs/topics/opcodes-and-status-codes): deleted. Any other 404 (10015, the
+        webhook itself deleted) is refused: the message stays, a human deletes it."""
+        if not item.remote.id.isdigit():
+            raise Rejected(f"cannot delete {item.remote.id!r}: not a Discord message id")
+        path = f"{self.webhook.path.rstrip('/')}/messages/{item.remote.id}"
+        url = self.webhook.copy_with(path=path, query=None)
+
+        def call() -> httpx.Response:
+            response = self.http.delete(url)
+            if response.status_code == 429:
+                _rate_limited(response, self.redact)
+            if response.status_code == 404 and _code(response) == UNKNOWN_MESSAGE:
+                return httpx.Response(204, request=response.request)
+            return response
+
+        send(self.redact, call)
+
     def close(self) -> None:
         self.http.close()
+
+
+UNKNOWN_MESSAGE = 10008
+
+
+def _code(response: httpx.Response) -> object:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 def _rate_limited(response: httpx.Response, redact: Callable[[str], str]) -> None:

@@ -82,20 +82,24 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
     wait_for,
 )
 from cmops.adapters.facebook_reels import LOOPBACK, UPLOAD_SERVER, reel
 from cmops.adapters.graph import (
+    GONE_CODE,
     LOOKBACK,
     Graph,
+    GraphError,
     GraphReading,
     Unreadable,
+    graph_check,
     graph_version,
     how_to_resolve,
     insight_values,
 )
-from cmops.adapters.http import client
+from cmops.adapters.http import client, send
 from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
 
@@ -176,6 +180,26 @@ def find_comment(adapter: FacebookAdapter, out: Outgoing, sent_at: datetime
                 "id") == page and created is not None and created >= since:
             return Remote(str(comment["id"]), out.reply_to.url if out.reply_to else None)
     return None
+
+
+GONE_SUBCODE = 33
+"""Graph's "Object with ID ... does not exist, cannot be loaded due to missing permissions, or
+does not support this operation" (code 100): what deleting a node already deleted answers."""
+
+
+def delete_node(graph: Graph, path: str) -> None:
+    """``DELETE path`` on Graph (Facebook and Threads): done, or already gone (code 100 with
+    subcode 33, or a plain 404); any other refusal is raised as Graph classified it."""
+    try:
+        send(graph.redact, lambda: graph_check(
+            graph.http.delete(path, params={"access_token": graph.token}), graph.redact))
+    except GraphError as exc:
+        if exc.code == GONE_CODE and exc.subcode == GONE_SUBCODE:
+            return
+        raise
+    except Rejected as exc:
+        if exc.status != 404:
+            raise
 
 
 def _summary(data: Any, edge: str) -> int | None:
@@ -323,6 +347,14 @@ class FacebookAdapter:
         raise CannotTell(f"a Facebook post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been "
                          "published; the Page's feed does not show it (yet?), which proves "
                          f"nothing: check the Page, then run {how_to_resolve(out)}")
+
+    def delete(self, item: Withdrawal) -> None:
+        """``DELETE /{post-id}`` (developers.facebook.com/docs/graph-api/reference/post,
+        "Deleting": ``{"success": true}``, with the Page token that published it); a first
+        comment ``DELETE /{comment-id}`` (.../reference/comment, "Deleting"); a video or a
+        reel by its video id, which is what its record holds (.../reference/video,
+        "Deleting"). A node already gone: deleted."""
+        delete_node(self.graph, f"/{self.version}/{item.remote.id}")
 
     def close(self) -> None:
         self.graph.close()

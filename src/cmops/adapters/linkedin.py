@@ -61,6 +61,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
     wait_for,
 )
@@ -309,8 +310,46 @@ class LinkedInAdapter(LinkedInReading):
         raise CannotTell(f"more than {MAX_PAGES * PAGE} LinkedIn posts since the attempt: too "
                          "many to look through")
 
+    def delete(self, item: Withdrawal) -> None:
+        """A post: ``DELETE /rest/posts/{encoded URN}`` (learn.microsoft.com/en-us/linkedin/
+        marketing/community-management/shares/posts-api, "Delete Posts"): 204, and 204 again
+        for a post already deleted (deletes are idempotent). A first comment: ``DELETE
+        /rest/socialActions/{post URN}/comments/{comment id}?actor={encoded actor}``
+        (.../shares/comments-api, "Delete Comments"): 204. Either already gone (404):
+        deleted."""
+        urn = item.remote.id
+        if _DUPLICATE.fullmatch(urn):
+            path = f"/rest/posts/{quote(urn, safe='')}"
+        else:
+            path = _comment_path(item, self.author)
+        try:
+            self._send("DELETE", path)
+        except Rejected as exc:
+            if exc.status in (404, 410):
+                return
+            raise
+
     def close(self) -> None:
         self.http.close()
+
+
+_COMMENT = re.compile(r"urn:li:comment:\(urn:li:[A-Za-z]+:\d+,(\d+)\)")
+
+
+def _comment_path(item: Withdrawal, actor: str) -> str:
+    """Where a first comment is deleted: its id (the number in its ``$URN``, or the id
+    itself) under the post it was made on, which the first comment recorded as its URL
+    (``/feed/update/{post URN}``). Rest.li wants the actor URN percent-encoded in the
+    query: built by hand."""
+    found = _COMMENT.fullmatch(item.remote.id)
+    comment = found[1] if found else item.remote.id
+    post = (item.remote.url or "").rstrip("/").rsplit("/", 1)[-1]
+    if not comment.isdigit() or not _DUPLICATE.fullmatch(post):
+        raise Rejected(f"cannot delete {item.remote.id!r} on LinkedIn: neither a post URN nor "
+                       "a comment under a known post (share or ugcPost URN); delete it by "
+                       "hand")
+    return (f"/rest/socialActions/{quote(post, safe='')}/comments/{comment}"
+            f"?actor={quote(actor, safe='')}")
 
 
 def _comments_path(out: Outgoing) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -37,6 +37,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
 )
 from cmops.adapters.http import client, send
@@ -132,8 +133,45 @@ class TelegramAdapter:
             f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
             "(or --as retry to send it again)")
 
+    def delete(self, item: Withdrawal) -> None:
+        """``deleteMessage`` with ``chat_id`` and ``message_id`` (core.telegram.org/bots/
+        api#deletemessage): "A message can only be deleted if it was sent less than 48 hours
+        ago"; in a channel the bot needs ``can_post_messages`` for its own messages. A message
+        known to be older is refused before asking; Telegram's "message can't be deleted" is
+        refused with the reasons it may have (its wording is not documented, so it is
+        matched as the Bot API writes it); "message to delete not found": deleted."""
+        if not item.remote.id.isdigit():
+            raise Rejected(f"cannot delete {item.remote.id!r}: not a Telegram message id")
+        by_hand = f"delete message {item.remote.id} of {item.channel} by hand in the chat"
+        if item.published_at is not None:
+            age = datetime.now(UTC) - item.published_at
+            if age >= DELETE_WINDOW:
+                raise Rejected(f"Telegram lets a bot delete a message only within 48 hours of "
+                               f"sending it, and this one was sent {_age(age)} ago: {by_hand}")
+        try:
+            self._call("deleteMessage", json={"chat_id": self.chat,
+                                              "message_id": int(item.remote.id)})
+        except Rejected as exc:
+            said = str(exc).lower()
+            if "message to delete not found" in said:
+                return
+            if "message can't be deleted" in said:
+                raise Rejected(f"Telegram refused to delete it ({exc}): a bot may delete a "
+                               "message only within 48 hours of sending it, and in a channel "
+                               f"only with the right to post: {by_hand}",
+                               status=exc.status) from None
+            raise
+
     def close(self) -> None:
         self.http.close()
+
+
+DELETE_WINDOW = timedelta(hours=48)
+
+
+def _age(age: timedelta) -> str:
+    hours = int(age.total_seconds() // 3600)
+    return f"{hours // 24} days {hours % 24} hours" if hours >= 48 else f"{hours} hours"
 
 
 def _fail(response: httpx.Response, redact: Callable[[str], str]) -> None:

@@ -35,8 +35,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote
-from cmops.adapters.graph import LOOKBACK, Unreadable, how_to_resolve, insight_values
+from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote, Withdrawal
+from cmops.adapters.facebook import delete_node
+from cmops.adapters.graph import (
+    LOOKBACK,
+    Unreadable,
+    how_to_resolve,
+    insight_values,
+    unreadable,
+)
 from cmops.adapters.instagram import ContainerAdapter, is_video
 from cmops.adapters.reading import Counters, InboxItem, parse_time
 from cmops.text.limits import NETWORKS, NetworkRules
@@ -116,6 +123,23 @@ class ThreadsAdapter(ContainerAdapter):
                 return Remote(str(post["id"]), link if isinstance(link, str) else None)
         raise CannotTell(f"{maybe} and is not among the account's posts since then: check "
                          f"the account, then run {how_to_resolve(out)}")
+
+    def delete(self, item: Withdrawal) -> None:
+        """``DELETE /{threads-media-id}`` (developers.facebook.com/docs/threads/posts/
+        delete-posts: ``{"success": true, "deleted_id": …}``); a thread part or a first
+        comment (a self-reply) is a post of its own. It needs the ``threads_delete``
+        permission, and Threads takes 100 deletes a day per account (not counted here: a
+        refusal says so). What deleting an already deleted post answers is not documented:
+        Graph's "does not exist" (code 100, subcode 33) is taken as deleted."""
+        try:
+            delete_node(self.graph, f"/{self.version}/{item.remote.id}")
+        except Rejected as exc:
+            if unreadable(exc) is Unreadable.DENIED:
+                raise Rejected(f"Threads refused to delete {item.remote.id} ({exc}): the "
+                               "token needs the threads_delete permission (authorize the app "
+                               "again with it), or delete the post by hand",
+                               status=exc.status) from None
+            raise
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:

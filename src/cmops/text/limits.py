@@ -481,7 +481,8 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=False, link="card", first_comment=True,
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
         # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
-        api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
+        api_edits=True, deletes=True, api_deletes=True,
+        reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     # Video: one per post through /{page-id}/videos (its own post, not attached_media),
     # resumable upload "up to 10GB and 4 hours long", aspect "between 9x16 and 16x9"
@@ -496,7 +497,8 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=False, link="card", first_comment=True,
         # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
         # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post).
-        api_edits=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
+        api_edits=True, deletes=True, api_deletes=True,
+        reads=frozenset({"metrics", "followers"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -542,7 +544,7 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=True, max_links=5, hashtag_advice=1, first_comment=True,
         # DELETE /{threads-media-id}, 100 a day, threads_delete permission
         # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented.
-        api_deletes=True, reads=frozenset({"metrics", "followers"})),
+        deletes=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
     # one message, no threads (platforms.md 9). Files: "The default limit is `10 MiB`" per
@@ -556,7 +558,7 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=False,
         # PATCH and DELETE /webhooks/{id}/{token}/messages/{message.id}, "Edit/Delete Webhook
         # Message" (discord.com/developers/docs/resources/webhook).
-        api_edits=True, api_deletes=True),
+        api_edits=True, deletes=True, api_deletes=True),
     # Bot API: text 4096, caption 1024, albums of up to 10, no alt text; a reply chain
     # (reply_parameters) serves as a thread (platforms.md 10).
     "telegram": NetworkRules(
@@ -578,7 +580,7 @@ NETWORKS: dict[str, NetworkRules] = {
         max_thread=20,
         # editMessageText / editMessageCaption; deleteMessage within 48 h of sending
         # (core.telegram.org/bots/api#updating-messages).
-        api_edits=True, api_deletes=True),
+        api_edits=True, deletes=True, api_deletes=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
