@@ -139,6 +139,9 @@ def test_telegram_refuses_past_48_hours_with_the_limit_named(telegram: FakeTeleg
     with pytest.raises(Rejected, match=r"only within 48 hours of sending it, and this one "
                                        r"was sent 3 days 1 hours ago: delete message 500"):
         adapter.delete(gone(remote, 0, datetime.now(UTC) - timedelta(hours=73)))
+    naive = (datetime.now(UTC) - timedelta(hours=50)).replace(tzinfo=None)
+    with pytest.raises(Rejected, match="was sent 2 days 2 hours ago"):
+        adapter.delete(gone(remote, 0, naive))
     assert len(telegram.requests) == asked, "nothing asked of Telegram"
     # When the record has no time, Telegram itself refuses (its clock is past 48 hours).
     start = telegram.clock()

@@ -144,7 +144,9 @@ class TelegramAdapter:
             raise Rejected(f"cannot delete {item.remote.id!r}: not a Telegram message id")
         by_hand = f"delete message {item.remote.id} of {item.channel} by hand in the chat"
         if item.published_at is not None:
-            age = datetime.now(UTC) - item.published_at
+            sent = item.published_at if item.published_at.tzinfo else \
+                item.published_at.replace(tzinfo=UTC)  # no zone: read as UTC
+            age = datetime.now(UTC) - sent
             if age >= DELETE_WINDOW:
                 raise Rejected(f"Telegram lets a bot delete a message only within 48 hours of "
                                f"sending it, and this one was sent {_age(age)} ago: {by_hand}")
