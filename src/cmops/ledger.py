@@ -7,9 +7,15 @@ neither treated as published nor sent again; a human settles it with ``cmops res
 
 States of a record: ``pending`` (claimed or in progress; parts say how far), ``published``,
 ``failed`` (the network refused it for good), ``expired`` (past max_delay, never sent),
-``needs_human`` (an attempt's outcome cannot be proven). Part states: ``sending`` (an intent
-without an outcome), ``deferred`` (not accepted, e.g. a 429: safe to send again),
-``published``.
+``needs_human`` (an attempt's outcome cannot be proven), ``withdrawn`` (published, then
+taken down: every part deleted). Part states: ``sending`` (an intent without an outcome),
+``deferred`` (not accepted, e.g. a 429: safe to send again), ``published``, ``deleting`` (a
+delete's intent without its outcome: deleting again is safe, a network counts what is
+already gone as deleted), ``deleted``.
+
+A withdrawal writes its intent and outcome per part exactly like a send; the record stays
+``published`` until its last part is deleted, so a run that dies half-way leaves it to the
+next run, which deletes what is not recorded deleted yet.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class RecordState(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     NEEDS_HUMAN = "needs_human"
+    WITHDRAWN = "withdrawn"
+    """Published, then taken down (``status: withdrawn``): every part deleted."""
 
 
 class PartState(StrEnum):
@@ -46,10 +54,14 @@ class PartState(StrEnum):
     DEFERRED = "deferred"
     """Not accepted (e.g. a 429): safe to send again."""
     PUBLISHED = "published"
+    DELETING = "deleting"
+    """A delete's intent without an outcome: the next withdrawal run deletes it again (safe:
+    what is already gone counts as deleted)."""
+    DELETED = "deleted"
 
 
 TERMINAL = frozenset({RecordState.PUBLISHED, RecordState.FAILED, RecordState.EXPIRED,
-                      RecordState.NEEDS_HUMAN})
+                      RecordState.NEEDS_HUMAN, RecordState.WITHDRAWN})
 MAX_ATTEMPTS_KEPT = 20
 
 
@@ -69,6 +81,9 @@ class PartRecord:
     url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     at: str | None = None
+    """When it was published."""
+    deleted_at: str | None = None
+    """When its delete was sent (state ``deleting``) or done (``deleted``)."""
 
 
 @dataclass(slots=True)
@@ -98,6 +113,10 @@ class Record:
     lease_until: str | None = None
     updated: str | None = None
     resolved_by: str | None = None
+    withdrawn_at: str | None = None
+    """When it was taken down (its last part deleted)."""
+    withdrawn_reason: str | None = None
+    """The post's ``withdrawn_reason`` when it was taken down."""
 
     @property
     def url(self) -> str | None:
@@ -120,6 +139,8 @@ class Record:
 
     def recorded(self) -> Recorded:
         at = self.parts[-1].at if self.parts else self.updated
+        if self.state == RecordState.WITHDRAWN:
+            at = self.withdrawn_at or self.updated
         return Recorded(self.state, self.url, at, self.error)
 
 

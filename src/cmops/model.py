@@ -161,6 +161,13 @@ class Post:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
     first_comment: str | None = None
     """Posted by the account as the first comment under the post, right after it."""
+    withdrawn_reason: str | None = None
+    """Why a ``status: withdrawn`` post was taken down (shown by status and the site)."""
+
+    @property
+    def withdrawn(self) -> bool:
+        """Taken down: deleted where it was published, never sent where it was not."""
+        return self.status == "withdrawn"
 
     @property
     def queued(self) -> bool:
@@ -197,6 +204,7 @@ class Post:
             repeat=Repeat.from_raw(raw.get("repeat")),
             raw=raw,
             first_comment=_str(raw, "first_comment") or None,
+            withdrawn_reason=(_str(raw, "withdrawn_reason") or "").strip() or None,
         )
 
 

@@ -14,6 +14,13 @@ States of an item:
 ``paused``     the crisis pause covers its channel
 ``standby``    a holding statement, published only on explicit request
 ``published``, ``failed``, ``needs_human``  what the ledger recorded for it
+``withdraw``   ``status: withdrawn`` and published: the publisher takes it down now (a network
+               that cannot delete through its API makes it ``needs_human``, with what to
+               delete by hand)
+``withdrawn``  taken down (the ledger recorded every part deleted)
+
+A withdrawn post has items only where the ledger has a record: never published, it never
+goes out.
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ class State(StrEnum):
     NEEDS_HUMAN = "needs_human"
     INVALID = "invalid"
     """Held back: the content fails validation (``reason`` gives the first problem)."""
+    WITHDRAW = "withdraw"
+    """``status: withdrawn`` on a published item: the publisher deletes it now."""
+    WITHDRAWN = "withdrawn"
+    """Taken down: every part of it deleted (or settled by hand as deleted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +103,18 @@ class Plan:
     drafts: int = 0
     invalid: list[str] = field(default_factory=list)
     """Ids of ready posts whose time could not be resolved (validation says why)."""
+    removed_live: dict[str, list[str]] = field(default_factory=dict)
+    """Post id -> channels where the ledger says it is still published although no post of
+    the calendar has that id (its file was removed): nothing is done to it, but the review
+    must say so."""
 
     def due(self) -> list[Item]:
         """What the publisher sends now, in time order (threads keep their part order)."""
         return [i for i in self.items if i.state is State.DUE]
+
+    def withdrawals(self) -> list[Item]:
+        """What the publisher takes down now."""
+        return [i for i in self.items if i.state is State.WITHDRAW]
 
     def by_state(self, state: State) -> list[Item]:
         return [i for i in self.items if i.state is state]
@@ -110,7 +129,7 @@ class Plan:
                 continue
             in_window = item.when is not None and (since is None or item.when >= since) \
                 and (until is None or item.when <= until)
-            if item.state in (State.DUE, State.STANDBY) or in_window:
+            if item.state in (State.DUE, State.STANDBY, State.WITHDRAW) or in_window:
                 out.append(item)
         return out
 
@@ -260,7 +279,59 @@ def _occurrences(post: Post, zone: str, first: datetime, now: datetime, horizon:
 
 
 _RECORDED_STATES = {"published": State.PUBLISHED, "failed": State.FAILED,
-                    "needs_human": State.NEEDS_HUMAN, "expired": State.EXPIRED}
+                    "needs_human": State.NEEDS_HUMAN, "expired": State.EXPIRED,
+                    "withdrawn": State.WITHDRAWN}
+
+
+def by_hand(post_id: str, channel: str, network: str, url: str | None,
+            occurrence: int | None = None) -> str:
+    """The instruction for a published item on a network whose API (or cmops's adapter)
+    cannot delete: what to delete, and how to record it afterwards."""
+    where = url or "the post (its URL was not recorded)"
+    more = f" --occurrence {occurrence}" if occurrence else ""
+    return (f"{network} cannot delete it through its API: delete it on {network} by hand "
+            f"({where}, with its thread parts and first comment), then run "
+            f"cmops resolve {post_id} --channel {channel}{more} --as withdrawn")
+
+
+def _withdrawn_items(post: Post, channel: str, network: str, zone: str,
+                     ledger: Mapping[str, Recorded],
+                     occurrences: Mapping[tuple[str, str], Sequence[int]]) -> Iterator[Item]:
+    """A withdrawn post's items on one channel: one per ledger record (each occurrence that
+    went out), none at all where nothing was ever published."""
+    from cmops.text.limits import NETWORKS
+
+    rules = NETWORKS.get(network)
+    numbers: list[int | None] = [None, *sorted(occurrences.get((post.id, channel), ()))]
+    for n in numbers:
+        key = item_key(post.id, channel, n)
+        recorded = ledger.get(key)
+        if recorded is None:
+            continue
+        reason = post.withdrawn_reason or ""
+        if recorded.state == "published":
+            if rules is not None and rules.deletes:
+                state = State.WITHDRAW
+            else:
+                state, reason = State.NEEDS_HUMAN, by_hand(post.id, channel, network,
+                                                           recorded.url, n)
+        else:
+            state = _RECORDED_STATES.get(recorded.state, State.NEEDS_HUMAN)
+            if state is not State.WITHDRAWN:
+                reason = recorded.error or reason
+        yield Item(key, post, channel, network, parse_at(recorded.at), zone, state, reason,
+                   n, False, recorded)
+
+
+def parse_at(text: str | None) -> datetime | None:
+    """A ledger time (ISO 8601, ``Z``) as an aware datetime; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else None
 
 
 def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = None,
@@ -295,9 +366,13 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 continue
             network = ch.network or "outbox"
             zone = calendar.channel_timezone(channel) or "UTC"
-            if post.status != "standby" and not _known_zone(zone):
+            if post.status not in ("standby", "withdrawn") and not _known_zone(zone):
                 if post.id not in invalid:  # validate names the zone; nothing to place
                     invalid.append(post.id)
+                continue
+            if post.withdrawn:
+                items.extend(_withdrawn_items(post, channel, network, zone, ledger,
+                                              occurrences))
                 continue
             held = calendar.gate.holds(post.id, channel, post.campaign) \
                 if calendar.gate else None
@@ -328,7 +403,21 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
             items.extend(_held(found, held) if held else found)
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
-    return Plan(now, items, pause, drafts, invalid)
+    return Plan(now, items, pause, drafts, invalid, _removed_live(calendar, ledger))
+
+
+def _removed_live(calendar: Calendar, ledger: Mapping[str, Recorded]) -> dict[str, list[str]]:
+    ids = {p.id for p in calendar.posts}
+    out: dict[str, set[str]] = {}
+    for key, recorded in ledger.items():
+        if recorded.state != "published":
+            continue
+        head, _, channel = key.rpartition("/")
+        post_id = head.rpartition("#")[0] if _NUMBER.fullmatch(head.rpartition("#")[2]) \
+            else head
+        if post_id and post_id not in ids:
+            out.setdefault(post_id, set()).add(channel)
+    return {post_id: sorted(channels) for post_id, channels in sorted(out.items())}
 
 
 def _items_for(post: Post, channel: str, network: str, zone: str, first: datetime,

@@ -125,6 +125,7 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "measures": [{"unit": m.unit, "count": m.count, "limit": m.limit, "part": m.part,
                       "ok": m.ok} for m in view.measures(item)],
         "url": item.recorded.url if item.recorded else None,
+        "withdrawn_reason": item.post.withdrawn_reason,
     }
 
 
@@ -143,6 +144,7 @@ def as_json(view: PlanView) -> str:
                      "fields": list(c.fields), "rescheduled": c.rescheduled,
                      "text_diff": list(c.text_diff),
                      "published": _published_channels(view, c.post_id),
+                     "note": removed_live_note(view, c),
                      "details": list(c.details), "because": list(c.because),
                      "outputs": [{"channels": list(o.channels), "before": o.before,
                                   "after": o.after, "diff": list(o.diff)}
@@ -156,7 +158,18 @@ def as_json(view: PlanView) -> str:
 
 def _published_channels(view: PlanView, post_id: str) -> list[str]:
     return sorted({i.channel for i in view.plan.items
-                   if i.post.id == post_id and i.state is State.PUBLISHED})
+                   if i.post.id == post_id and i.state is State.PUBLISHED}
+                  | set(view.plan.removed_live.get(post_id, ())))
+
+
+def removed_live_note(view: PlanView, change: PostChange) -> str | None:
+    """For a post whose file was removed while it is published: it stays live, and how to
+    take it down instead."""
+    published = _published_channels(view, change.post_id)
+    if change.kind != "removed" or not published:
+        return None
+    return (f"removed from the calendar but still live on {', '.join(published)}: set "
+            "status: withdrawn to take it down (the publisher does nothing to it)")
 
 
 # -- terminal ---------------------------------------------------------------------------
@@ -164,7 +177,8 @@ def _published_channels(view: PlanView, post_id: str) -> list[str]:
 _MARK = {State.DUE: "DUE", State.SCHEDULED: "scheduled", State.EXPIRED: "EXPIRED",
          State.SKIPPED: "skipped", State.PAUSED: "PAUSED", State.STANDBY: "standby",
          State.PUBLISHED: "published", State.FAILED: "FAILED",
-         State.NEEDS_HUMAN: "NEEDS HUMAN", State.INVALID: "INVALID"}
+         State.NEEDS_HUMAN: "NEEDS HUMAN", State.INVALID: "INVALID",
+         State.WITHDRAW: "WITHDRAW", State.WITHDRAWN: "withdrawn"}
 
 
 def _first_line(text: str, width: int = 72) -> str:
@@ -188,8 +202,8 @@ def _comment_text(view: PlanView, item: Item, rendered: Rendered) -> str:
 
 def _summary_line(view: PlanView) -> str:
     counts = view.summary()
-    order = ("due", "scheduled", "invalid", "expired", "paused", "standby", "published",
-             "failed", "needs_human", "skipped")
+    order = ("due", "withdraw", "scheduled", "invalid", "expired", "paused", "standby",
+             "published", "withdrawn", "failed", "needs_human", "skipped")
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in order if counts[k]]
     return ", ".join(parts) or "nothing"
 
@@ -265,6 +279,9 @@ def _change_lines(view: PlanView, change: PostChange) -> list[str]:
     published = _published_channels(view, change.post_id)
     note = (f" — already published on {', '.join(published)}: this edit does NOT republish "
             "there" if published and change.kind == "changed" else "")
+    removed = removed_live_note(view, change)
+    if removed:
+        note = f" — {removed}"
     sign = {"added": "+", "removed": "-"}.get(change.kind, "~")
     lines = [f"  {sign} {change.post_id} {_what(change)} ({change.file}){note}"]
     lines += [f"      {detail}" for detail in change.details]
@@ -382,6 +399,9 @@ def _md_change(view: PlanView, change: PostChange) -> list[str]:
     published = _published_channels(view, change.post_id)
     warn = (f" ⚠️ already published on {', '.join(published)}; this edit will not "
             "be republished" if published and change.kind == "changed" else "")
+    removed = removed_live_note(view, change)
+    if removed:
+        warn = f" ⚠️ {_md_inline(removed)}"
     fields = f" ({', '.join(change.fields)})" if change.fields else ""
     lines = [f"- **{change.kind}** {_md_code(change.post_id)}{fields}{warn}"]
     lines += [f"  - {_md_inline(detail)}" for detail in change.details]

@@ -42,6 +42,7 @@ from cmops.adapters import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
 )
 from cmops.atomic import write_atomic
 from cmops.cache import digest
@@ -61,7 +62,7 @@ from cmops.ledger import (
     ledger_view,
 )
 from cmops.model import Calendar
-from cmops.plan import Item, State, build_plan
+from cmops.plan import Item, State, build_plan, by_hand
 from cmops.prepare import EXTENSIONS, Unpreparable, prepare_file
 from cmops.render import COMMENT, Card, Rendered, render
 from cmops.retry import Backoff
@@ -118,7 +119,8 @@ class Outcome:
     state: str
     """published, failed, needs_human, expired, pending (retried next run), deferred (not
     started: time budget), not_configured, skipped (another run holds it), due (dry run),
-    invalid (held back: the content fails validation; ``error`` says the first problem)."""
+    invalid (held back: the content fails validation; ``error`` says the first problem),
+    withdrawn (taken down: every part deleted), withdraw (dry run: would be taken down)."""
     url: str | None = None
     error: str | None = None
     sends: int = 0
@@ -277,6 +279,7 @@ class Publisher:
         plan = build_plan(self.calendar, self.opts.now, ledger=ledger_view(loaded))
         send: list[Item] = []
         expire: list[Item] = []
+        withdraw: list[Item] = []
         for item in plan.items:
             if self.opts.channels and item.channel not in self.opts.channels:
                 continue
@@ -297,9 +300,20 @@ class Publisher:
                 report.outcomes.append(self._outcome(item, "invalid", error=held))
             elif isinstance(current, CorruptRecord):
                 report.outcomes.append(self._outcome(item, "needs_human", error=str(current)))
+            elif item.state is State.WITHDRAW:
+                # A delete cannot be undone: a post, channel or rules file that fails
+                # validation (or a broken pause file) holds it like a send. A valid crisis
+                # pause does not: taking a post down is often what a crisis calls for.
+                why = gate.holds(item.post.id, item.channel, item.post.campaign) or \
+                    _unsafe_key(item.key)
+                if why:
+                    report.outcomes.append(self._outcome(item, "invalid", error=why))
+                else:
+                    withdraw.append(item)
             elif item.state is State.NEEDS_HUMAN:
                 report.outcomes.append(self._outcome(
-                    item, "needs_human", error=item.recorded.error if item.recorded else None))
+                    item, "needs_human", error=(item.recorded.error if item.recorded
+                                                else None) or item.reason or None))
             elif item.state is State.DUE or (item.state is State.STANDBY
                                               and item.post.id in self.opts.posts):
                 send.append(item)
@@ -320,6 +334,8 @@ class Publisher:
                     continue
                 report.outcomes.append(self._outcome(item, "due"))
             report.outcomes += [self._outcome(i, "expired", error=i.reason) for i in expire]
+            report.outcomes += [self._outcome(i, "withdraw", url=i.recorded.url if i.recorded
+                                              else None) for i in withdraw]
             return report
         rendered: dict[str, Rendered] = {}
         for item in list(send):
@@ -384,9 +400,145 @@ class Publisher:
                 outcome = self._send_item(item, record, rendered[key])
             report.outcomes.append(outcome)
             self.progress(outcome)
+        self._withdraw(withdraw, report)
         self.store.checkpoint()
         self._heartbeat(report)
         return report
+
+    # -- withdrawals -----------------------------------------------------------------------
+    def _withdraw(self, items: list[Item], report: Report) -> None:
+        """Take down every published item whose post is ``status: withdrawn``: claimed like a
+        send, then each part deleted, last first (the first comment, the thread's parts from
+        the last, the main post), with the delete's intent (``deleting``) and outcome
+        (``deleted``) written around each call."""
+        ready: dict[str, Item] = {}
+        for item in items:
+            try:
+                self.adapters(item.channel)
+            except NotConfigured as exc:
+                report.outcomes.append(self._outcome(item, "not_configured", error=str(exc)))
+                continue
+            ready[item.key] = item
+
+        def prepare(key: str, current: Record | None) -> Record | None:
+            if current is None or current.state != RecordState.PUBLISHED or \
+                    self._held(current):
+                return None
+            current.claimed_by = self.opts.run_id
+            current.lease_until = iso(self.opts.now + self.lease)
+            current.updated = iso(self.now())
+            if self.store.claim_marks_sending:
+                # the claim is the only durable intent this store makes before the deletes
+                for part in current.parts:
+                    if part.state == "published":
+                        part.state, part.deleted_at = PartState.DELETING, iso(self.now())
+            return current
+
+        owned = {r.key: r for r in self.store.claim(list(ready), prepare)} if ready else {}
+        for key, item in ready.items():
+            record = owned.get(key)
+            if record is None:
+                report.outcomes.append(self._outcome(item, "skipped", error="claimed by "
+                                                     "another run, or no longer published"))
+                continue
+            if self.left() < BUDGET_RESERVE:
+                record.claimed_by = record.lease_until = None
+                self.store.save(record)
+                outcome = self._outcome(item, "deferred",
+                                        error="time budget used up; next run takes it down")
+            else:
+                outcome = self._withdraw_item(item, record)
+            report.outcomes.append(outcome)
+            self.progress(outcome)
+
+    def _withdraw_item(self, item: Item, record: Record) -> Outcome:
+        adapter = self.adapters(item.channel)
+        delete: Callable[[Withdrawal], None] | None = getattr(adapter, "delete", None)
+        if not adapter.rules.deletes or delete is None:
+            record.state = RecordState.NEEDS_HUMAN
+            record.error = by_hand(item.post.id, item.channel, item.network, record.url,
+                                   item.occurrence)
+            record.claimed_by = record.lease_until = None
+            self.store.save(record)
+            return self._finish(item, record, 0)
+        sends = 0
+        # Parts were recorded in send order (main post, thread parts, first comment last):
+        # taken down in reverse, so nothing is ever left answering a deleted message.
+        for index in reversed(range(len(record.parts))):
+            part = record.parts[index]
+            if part.state not in ("published", "deleting"):
+                continue  # deleted already, or never went out
+            done, used = self._delete_part(delete, adapter, item, record, index)
+            sends += used
+            if not done:
+                record.claimed_by = record.lease_until = None
+                self.store.save(record)
+                outcome = self._finish(item, record, sends)
+                if record.state == RecordState.PUBLISHED:
+                    outcome.state = "pending"  # still live: the next run deletes the rest
+                return outcome
+        record.state, record.error = RecordState.WITHDRAWN, None
+        record.withdrawn_at = iso(self.now())
+        record.withdrawn_reason = item.post.withdrawn_reason
+        record.claimed_by = record.lease_until = None
+        record.updated = record.withdrawn_at
+        record.note(Attempt(self.opts.run_id, 0, record.withdrawn_at, "withdrawn",
+                            item.post.withdrawn_reason))
+        self.store.save(record)
+        return self._finish(item, record, sends)
+
+    def _delete_part(self, delete: Callable[[Withdrawal], None], adapter: Adapter,
+                     item: Item, record: Record, index: int) -> tuple[bool, int]:
+        """Delete one part; (deleted?, deletes sent). A part found ``deleting`` (a run died
+        between sending the delete and recording it) is simply deleted again: a network
+        counts what is already gone as deleted (:class:`Deleter`)."""
+        part = record.parts[index]
+        published = parse_iso(part.at)
+        target = Withdrawal(item.channel, item.post.id, index,
+                            Remote(part.remote_id or "", part.url, dict(part.extra)),
+                            published)
+        sends = 0
+        for attempt in range(1, self.opts.backoff.attempts + 1):
+            part.state, part.deleted_at = PartState.DELETING, iso(self.now())
+            self.store.save(record)  # the intent, durable before the network sees it
+            _crash_point("after-delete-intent")
+            sends += 1
+            try:
+                _guarded(delete, adapter, target)
+            except Rejected as exc:
+                part.state = PartState.PUBLISHED  # refused: it is still there
+                record.state = RecordState.NEEDS_HUMAN
+                record.error = (f"{item.network} refused to delete part {index + 1}: {exc}; "
+                                + by_hand(item.post.id, item.channel, item.network,
+                                          part.url or record.url, item.occurrence))
+                record.note(Attempt(self.opts.run_id, index, iso(self.now()),
+                                    "delete-rejected", str(exc)))
+                return False, sends
+            except Transient as exc:
+                if not exc.maybe_sent:
+                    part.state = PartState.PUBLISHED
+                record.error = f"not taken down yet (retried by the next run): {exc}"
+                record.note(Attempt(self.opts.run_id, index, iso(self.now()),
+                                    "delete-maybe-sent" if exc.maybe_sent
+                                    else "delete-not-sent", str(exc)))
+                wait = exc.retry_after if exc.retry_after is not None \
+                    else self.opts.backoff.delay(attempt)
+                if attempt == self.opts.backoff.attempts or wait > self.left() - BUDGET_RESERVE:
+                    return False, sends
+                self.store.save(record)
+                self.sleep(wait)
+                continue
+            except NotConfigured as exc:
+                part.state = PartState.PUBLISHED
+                record.error = str(exc)
+                return False, sends
+            _crash_point("after-delete")
+            part.state, part.deleted_at = PartState.DELETED, iso(self.now())
+            record.note(Attempt(self.opts.run_id, index, part.deleted_at, "deleted"))
+            record.updated = part.deleted_at
+            self.store.save(record)
+            return True, sends
+        return False, sends
 
     def _render(self, item: Item) -> Rendered:
         """The item as it will be sent, its media checked to be regular files inside the

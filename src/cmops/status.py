@@ -40,12 +40,16 @@ class Row:
     error: str | None
     updated: str | None
     parts: int = 1
+    withdrawn_at: str | None = None
+    withdrawn_reason: str | None = None
+    """When and why a withdrawn post was taken down."""
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "post": self.post, "channel": self.channel,
                 "network": self.network, "state": self.state, "publish_at": self.when,
                 "url": self.url, "remote_id": self.remote_id, "attempts": self.attempts,
-                "error": self.error, "updated": self.updated, "parts": self.parts}
+                "error": self.error, "updated": self.updated, "parts": self.parts,
+                "withdrawn_at": self.withdrawn_at, "withdrawn_reason": self.withdrawn_reason}
 
 
 def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
@@ -76,6 +80,10 @@ def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
     return sorted(rows.values(), key=lambda r: (r.when is None, r.when or "", r.key))
 
 
+_NOT_SENDS = frozenset({"reconciled", "deleted", "withdrawn"})
+"""Attempt outcomes that are not a send (with the ``delete…`` ones of a withdrawal)."""
+
+
 def _row(rec: Record, when: str | None, planned: str | None) -> Row:
     """A record's row. A pending record that was attempted is ``in_progress`` (its next run
     reconciles or retries it); one never attempted shows its plan state (due, scheduled…)."""
@@ -84,15 +92,17 @@ def _row(rec: Record, when: str | None, planned: str | None) -> Row:
         attempted = any(p.state in ("sending", "published") for p in rec.parts)
         state = "in_progress" if attempted or planned is None else planned
     return Row(rec.key, rec.post, rec.channel, rec.network, state, when, rec.url,
-               rec.remote_id, sum(1 for a in rec.attempts if a.outcome != "reconciled"),
-               rec.error, rec.updated, max(1, len(rec.parts)))
+               rec.remote_id, sum(1 for a in rec.attempts if a.outcome not in _NOT_SENDS
+                                  and not a.outcome.startswith("delete")),
+               rec.error, rec.updated, max(1, len(rec.parts)), rec.withdrawn_at,
+               rec.withdrawn_reason)
 
 
 class ResolveError(Exception):
     pass
 
 
-RESOLUTIONS = ("published", "failed", "retry")
+RESOLUTIONS = ("published", "failed", "retry", "withdrawn")
 
 
 def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolution: str,
@@ -100,8 +110,9 @@ def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolu
             reason: str | None = None, occurrence: int | None = None,
             by: str | None = None) -> Record:
     """Settle one item by hand: ``published`` (it is on the network, at ``url``), ``failed``
-    (it is not, and must not be sent), or ``retry`` (it is not: send it on the next run, with
-    fresh dedupe keys)."""
+    (it is not, and must not be sent), ``retry`` (it is not: send it on the next run, with
+    fresh dedupe keys), or ``withdrawn`` (it was published and has been deleted on the
+    network by hand, every part of it)."""
     if resolution not in RESOLUTIONS:
         raise ResolveError(f"--as must be one of {', '.join(RESOLUTIONS)}")
     if channel not in calendar.channels:
@@ -134,6 +145,14 @@ def resolve(calendar: Calendar, store: Store, *, post: str, channel: str, resolu
                 part.state, part.at = PartState.PUBLISHED, stamp
         record.parts[0].url = url or record.parts[0].url
         record.parts[0].remote_id = remote_id or record.parts[0].remote_id or url
+    elif resolution == "withdrawn":
+        record.state, record.error = RecordState.WITHDRAWN, None
+        record.withdrawn_at = stamp
+        record.withdrawn_reason = reason or next(
+            (p.withdrawn_reason for p in calendar.posts if p.id == post), None)
+        for part in record.parts:
+            if part.state in ("published", "deleting"):
+                part.state, part.deleted_at = PartState.DELETED, stamp
     elif resolution == "failed":
         record.state, record.error = RecordState.FAILED, reason or note
     else:
@@ -170,6 +189,10 @@ def as_text(rows: list[Row], store: str) -> str:
     lines = [f"Ledger in {store}"]
     for r in rows:
         extra = r.url or r.error or ""
+        if r.state == "withdrawn":
+            extra = f"taken down {r.withdrawn_at or '?'}" + (
+                f": {r.withdrawn_reason}" if r.withdrawn_reason else "") + (
+                f" (was {r.url})" if r.url else "")
         parts = f" ({r.parts} parts)" if r.parts > 1 else ""
         tries = f" after {r.attempts} sends" if r.attempts > r.parts else ""
         when = r.when or "on request"

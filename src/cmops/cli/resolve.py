@@ -13,9 +13,10 @@ from cmops.cli.params import state_options
 @click.argument("post")
 @click.option("--channel", required=True, metavar="NAME", help="The channel of the item.")
 @click.option("--as", "resolution", required=True,
-              type=click.Choice(["published", "failed", "retry"]),
+              type=click.Choice(["published", "failed", "retry", "withdrawn"]),
               help="published: it is on the network (give --url); failed: it is not and "
-                   "must not be sent; retry: it is not, send it on the next run.")
+                   "must not be sent; retry: it is not, send it on the next run; "
+                   "withdrawn: it was deleted on the network by hand (a withdrawn post).")
 @click.option("--url", help="Where the post is (with --as published).")
 @click.option("--id", "remote_id", help="The network's id of the post, if known.")
 @click.option("--reason", help="Why (kept in the ledger).")
@@ -38,6 +39,7 @@ def command(ctx: click.Context, post: str, channel: str, resolution: str, url: s
         cmops resolve spring-teaser --channel mastodon-main --as published \\
             --url https://mastodon.social/@lumenvelo/113
         cmops resolve spring-teaser --channel x-main --as retry
+        cmops resolve spring-teaser --channel instagram-main --as withdrawn
     """
     from cmops.cli.common import load, now_or, open_store
     from cmops.status import ResolveError

@@ -18,6 +18,7 @@ from cmops.model import Calendar, Governance, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import find_urls, render
 from cmops.rules.context import Context
+from cmops.text.limits import NETWORKS
 
 DOCS = {
     "governance.quiet-hours": "A post is scheduled inside the quiet hours rules.yaml sets for "
@@ -32,6 +33,9 @@ DOCS = {
     "governance.utm-required": "rules.yaml requires UTM tags on campaign links, and this "
                                "campaign post's links would go out untagged.",
     "governance.x-link": "rules.yaml forbids a link in the first post on X (put it in a reply).",
+    "post.withdraw-by-hand": "A withdrawn post targets a channel whose network cmops cannot "
+                             "delete on (Instagram): where it was published, delete it there "
+                             "by hand, then record it with cmops resolve --as withdrawn.",
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -69,6 +73,24 @@ def check_post_policy(post: Post, ctx: Context) -> Iterator[Finding]:
         if local is not None:
             yield from _time_rules(post, rules, channel, local)
     yield from _links(post, ctx)
+    yield from _withdraw_by_hand(post, ctx)
+
+
+def _withdraw_by_hand(post: Post, ctx: Context) -> Iterator[Finding]:
+    """``status: withdrawn`` where a network cannot delete through cmops: a warning, since
+    the file alone cannot tell whether it went out there (the plan says, from the ledger)."""
+    if not post.withdrawn:
+        return
+    for index, channel in enumerate(post.channels):
+        ch = ctx.calendar.channels.get(channel)
+        network = (ch.network or "outbox") if ch else None
+        rules = NETWORKS.get(network) if network else None
+        if rules is not None and not rules.deletes:
+            yield Finding(post.file, ("channels", index), "post.withdraw-by-hand",
+                          f"{channel}: cmops cannot delete on {network}; where this post was "
+                          f"published there, delete it by hand, then run cmops resolve "
+                          f"{post.id} --channel {channel} --as withdrawn",
+                          Severity.WARNING)
 
 
 def _time_rules(post: Post, rules: Governance, channel: str,
