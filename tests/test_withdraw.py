@@ -26,6 +26,7 @@ from tests.helpers import Clock, cal, plan_post, record, states
 
 from cmops.adapters import ChannelContext, Rejected, Transient, Withdrawal
 from cmops.adapters.outbox import OutboxAdapter
+from cmops.diff import diff_calendars
 from cmops.ledger import PartRecord, PartState, Record, RecordState
 from cmops.plan import Recorded, State, build_plan
 from cmops.planview import PlanView, as_json, as_markdown, as_text
@@ -324,6 +325,47 @@ def test_instagram_is_left_to_a_human_with_an_instruction(repo: Path) -> None:
         "run cmops resolve w --channel insta --as withdrawn")
     assert calls == []
     assert record(repo, "w/insta")["state"] == "published"
+
+
+def test_a_crisis_pause_does_not_stop_a_withdrawal(published: Path) -> None:
+    (published / "calendar/pause.yaml").write_text(
+        'paused: true\nreason: "recall"\nsince: "2026-11-24T10:00:00Z"\n', "utf-8")
+    write(published, "later", channels="[news]")  # a send the pause holds back
+    (published / "calendar/posts/later.yaml").write_text(
+        (published / "calendar/posts/later.yaml").read_text("utf-8").replace(
+            "2026-11-24T09:59", "2026-11-25T09:59"), "utf-8")
+    report = run(published, LATER + timedelta(hours=1))
+    assert states(report) == {"t/news": "withdrawn"}
+    assert live(published) == set()
+    assert not (published / ".cmops/state/records/later").exists()
+
+
+# -- a published post's file removed from the calendar ---------------------------------------
+
+def test_removing_a_published_posts_file_is_never_silent(published: Path) -> None:
+    base = cal(plan_post("gone", "2026-11-23T09:00"), plan_post("kept", "2026-11-23T09:00"))
+    head = cal(plan_post("kept", "2026-11-23T09:00"))
+    ledger = {"gone/news": Recorded("published", "out/g.json"),
+              "gone#2/bsky": Recorded("published", "at://g"),
+              "kept/news": Recorded("published", "out/k.json")}
+    plan = build_plan(head, NOW, ledger=ledger)
+    assert plan.removed_live == {"gone": ["bsky", "news"]}
+    view = PlanView(plan, head, plan.items, None, None)
+    view.changes = diff_calendars(base, head)
+    view.base = "main"
+    note = ("removed from the calendar but still live on bsky, news: set status: withdrawn "
+            "to take it down (the publisher does nothing to it)")
+    assert f"- gone removed (calendar/posts/gone.yaml) — {note}" in as_text(view)
+    change = json.loads(as_json(view))["changes"][0]
+    assert (change["kind"], change["published"], change["note"]) == (
+        "removed", ["bsky", "news"], note)
+    assert "⚠️ removed from the calendar but still live on bsky" in as_markdown(view)
+    # the publisher leaves the live post alone
+    (published / "calendar/posts/t.yaml").unlink()
+    report = run(published, LATER)
+    assert report.outcomes == [] and report.ok
+    assert deletes(published) == [] and len(live(published)) == 4
+    assert record(published, "t/news")["state"] == "published"
 
 
 # -- a crash between a delete and its record ------------------------------------------------
