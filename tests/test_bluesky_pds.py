@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tests.fakes.pds import Pds, xrpc
 
@@ -32,6 +33,7 @@ from cmops.adapters import (
     Outgoing,
     Rejected,
     Transient,
+    Withdrawal,
 )
 from cmops.adapters.bluesky import BlueskyAdapter, tid
 from cmops.secrets import Redactor
@@ -279,3 +281,39 @@ def test_a_video_through_a_server_with_no_video_service_says_so(pds: Pds, tmp_pa
         "set video_service): ")
     assert pds.app_password not in str(caught.value)
     assert len(all_posts(pds)) == before
+
+
+def test_a_withdrawn_record_is_deleted_and_deleting_it_again_is_fine(pds: Pds,
+                                                                   tmp_path: Path) -> None:
+    """``deleteRecord`` on the real PDS: the record is gone from the repository, and a second
+    delete (a run that died before recording the first) is the PDS's no-op, not an error."""
+    ctx = ChannelContext("bsky", "bluesky", {"server": pds.url},
+                         {"identifier": "brand.test", "password": pds.app_password}, tmp_path,
+                         Redactor())
+    adapter = BlueskyAdapter(ctx)
+    now = datetime.now(UTC)
+    first = Outgoing("gone/bsky", "gone", "bsky", 0, 2, "Bientôt retiré",
+                     adapter.new_dedupe("gone/bsky", 0, now), published_at=now)
+    try:
+        root = adapter.publish(first)
+        reply = adapter.publish(Outgoing(
+            "gone/bsky", "gone", "bsky", 1, 2, "Sa suite, retirée aussi",
+            adapter.new_dedupe("gone/bsky", 1, now), published_at=now, reply_to=root,
+            root=root))
+        kept = adapter.publish(Outgoing("kept/bsky", "kept", "bsky", 0, 1, "Reste en ligne",
+                                        adapter.new_dedupe("kept/bsky", 0, now),
+                                        published_at=now))
+        for remote, part in ((reply, 1), (root, 0)):
+            adapter.delete(Withdrawal("bsky", "gone", part, remote, now))
+        for remote, part in ((reply, 1), (root, 0)):
+            adapter.delete(Withdrawal("bsky", "gone", part, remote, now))  # again: fine
+        assert adapter.reconcile(first, now, now) is None  # getRecord: RecordNotFound
+    finally:
+        adapter.close()
+    assert [p["uri"] for p in all_posts(pds)
+            if p["value"]["text"] in ("Bientôt retiré", "Sa suite, retirée aussi",
+                                      "Reste en ligne")] == [kept.id]
+    repo, collection, rkey = root.id.removeprefix("at://").split("/")
+    response = httpx.get(f"{pds.url}/xrpc/com.atproto.repo.getRecord", params={
+        "repo": repo, "collection": collection, "rkey": rkey}, timeout=20)
+    assert (response.status_code, response.json()["error"]) == (400, "RecordNotFound")

@@ -115,6 +115,8 @@ def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> Non
     assert {n for n, r in NETWORKS.items() if r.deletes} >= {
         "linkedin", "facebook", "threads", "discord", "telegram"}
     assert not NETWORKS["instagram"].deletes, "Instagram's API deletes no media"
+    assert {n for n, r in NETWORKS.items() if r.deletes} >= {
+        "outbox", "bluesky", "mastodon", "x"}
 
 
 def _template_channels() -> dict[str, Any]:

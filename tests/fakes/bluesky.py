@@ -9,9 +9,15 @@ to 4 uploaded images of at most 1,000,000 bytes each with ``alt``, or an externa
 lexicon ``app.bsky.embed.external`` says (uri, title, description; a ``thumb`` blob of
 ``image/*`` within its maxSize of 1,000,000 bytes);
 replies whose strong refs exist), TID record keys, a duplicate key as the reference's HTTP
-500, ``getRecord``'s 400 ``RecordNotFound``. Unknown input keys are refused, which the real
-server does not do, so that a misspelt field in cmops cannot pass unnoticed. Errors have the
-XRPC shape ``{"error": Name, "message": text}``.
+500, ``getRecord``'s 400 ``RecordNotFound``. ``deleteRecord`` (lexicon
+com.atproto.repo.deleteRecord; docs.bsky.app/docs/api/com-atproto-repo-delete-record) as
+the reference's handler does it (api/com/atproto/repo/deleteRecord and
+AuthVerifier.findAccount): a record already gone is a no-op answered 200 ``{}``, another
+account of the server (``handles``) a 401 ``AuthenticationRequired``, a repo the server does
+not hold a 403 ``AccountNotFound``; a deleted record answers 200 with its ``commit``.
+Unknown input keys are refused, which the real server does not do, so that a misspelt
+field in cmops cannot pass unnoticed. Errors have the XRPC shape
+``{"error": Name, "message": text}``.
 
 Faults, consumed one per call of the method named by ``fault_on`` (``createRecord`` unless
 a test says otherwise): ``drop``, ``accept-then-drop``, ``500``/``502``/``503``, ``429``
@@ -91,6 +97,8 @@ class FakeBluesky:
         self.access: set[str] = set()
         self.expired: set[str] = set()
         self.refresh_tokens: set[str] = set()
+        self.deleted: list[str] = []
+        """Record keys deleted, in order."""
         self.lock = threading.Lock()
 
         self.server = serve(self.handle_request)
@@ -264,6 +272,25 @@ class FakeBluesky:
             raise XrpcError(400, "RecordNotFound",
                             f"Could not locate record: at://{self.did}/{POST}/{rkey}")
         return found
+
+    def delete_record(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
+        with self.lock:
+            self._auth(h)
+        body = self._json(h, raw, {"repo", "collection", "rkey", "swapRecord", "swapCommit"})
+        if not all(isinstance(body.get(k), str) for k in ("repo", "collection", "rkey")):
+            raise XrpcError(400, "InvalidRequest", "Input must have the properties \"repo\", "
+                            "\"collection\" and \"rkey\"")
+        repo = self.handles.get(body["repo"], body["repo"])
+        if repo != self.did:
+            if repo in self.handles.values():
+                raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+            raise XrpcError(403, "AccountNotFound", "Account not found")
+        with self.lock:
+            if body["collection"] != POST or self.records.pop(body["rkey"], None) is None:
+                return {}  # "No-op if record already doesn't exist"
+            self.deleted.append(body["rkey"])
+            return {"commit": {"cid": _cid(f"commit-{time.time_ns()}".encode()),
+                               "rev": _tid(time.time_ns() // 1000)}}
 
     def create_record(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
         with self.lock:
@@ -448,6 +475,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "com.atproto.repo.uploadBlob"): FakeBluesky.upload_blob,
     ("POST", "com.atproto.repo.createRecord"): FakeBluesky.create_record,
     ("GET", "com.atproto.repo.getRecord"): FakeBluesky.get_record,
+    ("POST", "com.atproto.repo.deleteRecord"): FakeBluesky.delete_record,
 }
 
 

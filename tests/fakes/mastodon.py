@@ -25,6 +25,13 @@ is full. A token lacking a scope gets Mastodon's 403; ``read_faults`` (``500``/`
 ``drop``) are consumed one per read of the statuses. ``statuses`` holds what the server stores,
 ``content`` being the text as sent; the API answers it rendered to HTML the way Mastodon does
 (:mod:`tests.fakes.mastodon_html`), with ``created_at`` from ``clock``.
+
+Deleting (docs.joinmastodon.org/methods/statuses/#delete): ``DELETE /api/v1/statuses/:id``
+with the bearer token and the ``write:statuses`` scope (else Mastodon's 403) removes the
+status and answers it with its source ``text``; a status that "is not owned by you or does
+not exist" (any id not among ``statuses``: another account's, or one deleted already) is the
+documented 404 ``Record not found``. ``delete_faults`` (``500``/``503``, ``429``,
+``401-echo``) are consumed one per delete.
 """
 
 from __future__ import annotations
@@ -95,6 +102,9 @@ class FakeMastodon:
         self.read_faults: list[str] = []
         self.reads: list[str] = []
         """The path and query of every GET, in order."""
+        self.delete_faults: list[str] = []
+        self.deleted: list[str] = []
+        """Ids of the statuses deleted, in order."""
         self.lock = threading.Lock()
 
         self.server = serve(self.handle, get=self.handle_get)
@@ -135,6 +145,8 @@ class FakeMastodon:
             return self._reply(h, 401, {"error": f"bad token; you sent {dict(h.headers)}"})
         if h.headers.get("Authorization") != f"Bearer {self.token}":
             return self._reply(h, 401, {"error": "The access token is invalid"})
+        if h.command == "DELETE":
+            return self._delete(h)
         if h.path == "/api/v2/media":
             return self._upload(h, raw)
         if h.path != "/api/v1/statuses":
@@ -186,6 +198,28 @@ class FakeMastodon:
         if fault == "lost-key":
             return self._reply(h, 504, {"error": "Gateway Timeout"})
         self._reply(h, 200, self.render(status))
+
+    def _delete(self, h: BaseHTTPRequestHandler) -> None:
+        found = re.fullmatch(r"/api/v1/statuses/(\w+)", urlsplit(h.path).path)
+        if found is None:
+            return self._reply(h, 404, {"error": "Record not found"})
+        if not self.scopes & {"write", "write:statuses"}:
+            return self._reply(h, 403, OUT_OF_SCOPE)
+        with self.lock:
+            fault = self.delete_faults.pop(0) if self.delete_faults else ""
+            if fault == "429":
+                return self._reply(h, 429, {"error": "Too many requests"},
+                                   {"Retry-After": "5"})
+            if fault == "401-echo":
+                return self._reply(h, 401, {"error": f"bad token; you sent {dict(h.headers)}"})
+            if fault:
+                return self._reply(h, int(fault), {"error": "Something went wrong"})
+            status = next((s for s in self.statuses if s["id"] == found[1]), None)
+            if status is None:  # every status here is the account's own
+                return self._reply(h, 404, {"error": "Record not found"})
+            self.statuses.remove(status)
+            self.deleted.append(status["id"])
+        self._reply(h, 200, {**self.render(status), "text": status["content"]})
 
     def render(self, status: dict[str, Any]) -> dict[str, Any]:
         """A stored status as the API answers it (docs.joinmastodon.org/entities/Status)."""

@@ -38,6 +38,14 @@ Reads for ``cmops collect`` (only documented query parameters, else 400): ``GET 
 ``max_results`` 5-100, ``next_token`` pages, ``includes.users`` with ``expansions=author_id``)
 and ``GET /2/users/:id/tweets?since_id=`` (with ``referenced_tweets`` for our replies).
 
+``DELETE /2/tweets/:id`` (docs.x.com/x-api/posts/delete-post), signed like every call:
+200 ``{"data": {"deleted": true}}`` for the account's own post, which is then gone. The docs
+name no error for the rest, so the fake chooses and says so: a post by another account
+(``mentions``, ``public``) is a 403, as v1.1 answered it (error 183, "You may not delete
+another user's status"); an id it does not hold, or one deleted already, a 404 problem of
+type ``resource-not-found``. ``delete_faults`` (``500``/``503``, ``429``, ``status:NNN``,
+``echo``) are consumed one per delete; ``deleted`` lists the ids deleted.
+
 Faults, consumed one per ``POST /2/tweets``: ``drop``, ``accept-then-drop``, ``500``/``503``,
 ``429`` (``x-rate-limit-reset`` epoch seconds, 15 s ahead), ``429-retry-after``,
 ``duplicate``, ``status:NNN``, ``echo`` (a 401 that repeats the Authorization header),
@@ -118,6 +126,8 @@ class FakeX(Loopback):
         """Posts by others that mention the account, oldest first."""
         self.public: list[dict[str, Any]] = []
         """Posts by others that do not mention the account (what search can find)."""
+        self.delete_faults: list[str] = []
+        self.deleted: list[str] = []
 
     def post(self, text: str, *, at: datetime | None = None) -> dict[str, Any]:
         """Put a post on the account (as if made elsewhere)."""
@@ -202,6 +212,9 @@ class FakeX(Loopback):
             return 200, {"data": self._finalize(chunked[1], request)}, {}
         if (method, path) == ("GET", "/2/media/upload"):
             return 200, {"data": self._status(request["query"])}, {}
+        post = re.fullmatch(r"/2/tweets/(\d{1,19})", path)
+        if method == "DELETE" and post:
+            return 200, {"data": self._delete(post[1], request)}, {}
         if self.read_453 and method == "GET":
             raise Refusal(403, {"errors": [{"code": 453, "message": "You currently have access "
                                             "to a subset of X API V2 endpoints and limited v1.1 "
@@ -254,6 +267,22 @@ class FakeX(Loopback):
         tweet = self.post(text)
         tweet["body"] = body
         return {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
+
+    def _delete(self, post: str, request: dict[str, Any]) -> dict[str, bool]:
+        with self.lock:
+            fault = self.delete_faults.pop(0) if self.delete_faults else ""
+        if fault:
+            self.fault(fault, request)
+        if any(t["id"] == post for t in self.mentions + self.public):
+            raise problem(403, "Forbidden", "You are not allowed to delete this Post.")
+        with self.lock:
+            mine = next((t for t in self.tweets if t["id"] == post), None)
+            if mine is None:
+                raise problem(404, "Not Found Error", f"Could not find tweet with id: [{post}].",
+                              type="https://api.twitter.com/2/problems/resource-not-found")
+            self.tweets.remove(mine)
+            self.deleted.append(post)
+        return {"deleted": True}
 
     def _upload(self, request: dict[str, Any]) -> dict[str, Any]:
         kind = request["headers"].get("Content-Type", "")

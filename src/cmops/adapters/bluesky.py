@@ -53,6 +53,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
 )
 from cmops.adapters.bluesky_read import BlueskyReader, _error
@@ -67,6 +68,10 @@ POST = "app.bsky.feed.post"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RECORD = re.compile(r"^at://([^/]+)/([^/]+)/([A-Za-z0-9._:~-]{1,512})$")
+"""A record URI (atproto.com/specs/at-uri-scheme): repo, collection, record key."""
+_APP_POST = re.compile(r"^https://bsky\.app/profile/([^/]+)/post/([A-Za-z0-9._:~-]{1,512})$")
+"""A post's web address, which ``cmops resolve --url`` may have recorded as its id."""
 APPVIEW = "https://public.api.bsky.app"
 THUMB_MAX = 1_000_000
 """``thumb`` maxSize in lexicon app.bsky.embed.external."""
@@ -332,6 +337,31 @@ class BlueskyAdapter(BlueskyReader):
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         return self._lookup(out)
+
+    def delete(self, item: Withdrawal) -> None:
+        """``com.atproto.repo.deleteRecord`` on the part's record (repo: the account's DID;
+        docs.bsky.app/docs/api/com-atproto-repo-delete-record). The reference PDS answers a
+        record already gone with 200 and no commit ("No-op if record already doesn't
+        exist", @atproto/pds 0.5.35 api/com/atproto/repo/deleteRecord), so a repeat is
+        harmless; another account's repo gets a bare 401 ``AuthenticationRequired``, so that
+        case is refused here first, by name."""
+        where = _RECORD.match(item.remote.id) or _APP_POST.match(item.remote.id)
+        if where is None:
+            raise Rejected(f"cannot delete {item.remote.id!r} on Bluesky: not a record URI "
+                           "(at://…) nor a bsky.app post address; delete it by hand")
+        repo, collection, rkey = (where[1], where[2], where[3]) if where.re is _RECORD \
+            else (where[1], POST, where[2])
+        self._login()
+        if repo not in (self.did, self.handle):
+            raise Rejected(f"cannot delete {item.remote.id}: it is in the repository of "
+                           f"{repo}, not of this channel's account ({self.handle}, "
+                           f"{self.did}); delete it by hand from that account")
+        try:
+            self._xrpc("POST", "com.atproto.repo.deleteRecord", json={
+                "repo": self.did, "collection": collection, "rkey": rkey})
+        except Rejected as exc:
+            if "RecordNotFound" not in str(exc):  # other servers may say so: gone is gone
+                raise
 
     def close(self) -> None:
         self.http.close()

@@ -45,6 +45,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
     wait_for,
 )
@@ -210,6 +211,29 @@ class MastodonAdapter(MastodonReader):
             f"an attempt at {sent_at:%Y-%m-%d %H:%M}Z may have been published, and "
             "Mastodon's idempotency window (1 hour) has passed; the account's statuses since "
             f"then were read and none has this text (deleted since?): {how}")
+
+    def delete(self, item: Withdrawal) -> None:
+        """``DELETE /api/v1/statuses/:id`` (docs.joinmastodon.org/methods/statuses/#delete;
+        ``write:statuses``). Its 404 means "not owned by you or does not exist": the ledger
+        holds only statuses this account published, so it is taken as already deleted. A
+        status recorded by its web address (``cmops resolve --url``) is deleted by the id at
+        its end when the address is on this server. (Ids are digits on Mastodon, letters and
+        digits on some compatible servers.)"""
+        status = item.remote.id
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", status):
+            local = re.fullmatch(re.escape(str(self.http.base_url).rstrip("/"))
+                                 + r"/@\w+/([A-Za-z0-9_-]+)", status)
+            if local is None:
+                raise Rejected(f"cannot delete {status!r} on Mastodon: not a status id of "
+                               f"this server ({self.http.base_url}); delete it by hand")
+            status = local[1]
+        try:
+            send(self.redact, lambda: self.http.delete(f"/api/v1/statuses/{status}"))
+        except Rejected as exc:
+            if exc.status != 404:
+                hint = ": the token needs the write:statuses scope" \
+                    if "outside the authorized scopes" in str(exc) else ""
+                raise Rejected(f"deleting status {status}: {exc}{hint}", exc.status) from None
 
     def _same(self, status: dict[str, Any], out: Outgoing, since: datetime,
               until: datetime) -> bool:

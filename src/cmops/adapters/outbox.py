@@ -4,6 +4,7 @@ Each published message becomes one JSON file in the channel's directory (setting
 default ``.cmops/outbox/<channel>``), named by its dedupe key, and ``feed.xml`` beside them is
 an Atom feed of everything there, newest first. Both are written atomically. Because the
 file name is the dedupe key, a replayed send finds its file and never writes a second one.
+A withdrawn message's file is removed and the feed written again without it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cmops.adapters.base import (
     ChannelContext,
     NotConfigured,
     Outgoing,
+    Rejected,
     Remote,
+    Withdrawal,
     refuse_unsendable,
 )
 from cmops.adapters.reading import Counters, InboxItem
@@ -99,6 +102,18 @@ class OutboxAdapter:
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         return self._remote(out.dedupe) if self._file(out.dedupe).exists() else None
+
+    def delete(self, item: Withdrawal) -> None:
+        """Remove the part's file (one atomic unlink) and write the feed again without it.
+        The feed is written even when the file is already gone, so a run that died between
+        the two leaves no withdrawn entry behind once the delete is repeated."""
+        name = item.remote.id
+        if not name or Path(name).name != name or name.startswith("."):
+            raise Rejected(f"cannot delete {name!r} from the outbox {self.name}: not a "
+                           "message file name")
+        self._file(name).unlink(missing_ok=True)
+        if self.dir.is_dir():
+            self._write_feed()
 
     def close(self) -> None:
         pass

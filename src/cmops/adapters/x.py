@@ -60,6 +60,7 @@ from cmops.adapters.base import (
     Rejected,
     Remote,
     Transient,
+    Withdrawal,
     refuse_unsendable,
     wait_for,
 )
@@ -75,6 +76,8 @@ LOOKBACK = timedelta(minutes=2)
 """Read posts from a little before the attempt: clocks differ."""
 MAX_PAGES = 5
 _TCO = re.compile(r"https?://t\.co/\S+")
+_STATUS_URL = re.compile(r"^https://(?:x|twitter)\.com/(?:i/web|\w+)/status/(\d+)$")
+"""A post's web address, which ``cmops resolve --url`` may have recorded as its id."""
 CHUNKED = {"video/mp4": "tweet_video", "video/quicktime": "tweet_video",
            "image/gif": "tweet_gif"}
 """Types sent through the chunked upload, with their ``media_category``: every video
@@ -379,6 +382,28 @@ class XAdapter(XReading):
                 f"since {sent_at:%Y-%m-%d %H:%M}Z (an older identical post?): X does not allow "
                 f"the same text twice and cmops never rewords it: edit the post or run {how}")
         return None  # the whole window was read: nothing went out, sending again is safe
+
+    def delete(self, item: Withdrawal) -> None:
+        """``DELETE /2/tweets/:id`` (docs.x.com/x-api/posts/delete-post; 50 per 15 minutes
+        per user): 200 ``{"data": {"deleted": true}}``. The docs name no answer for a post
+        already deleted or for another account's post; a 404 is taken as already deleted,
+        any other 4xx (403 for a post that is not the account's, as v1.1's error 183 "You
+        may not delete another user's status") as refused. ``deleted: false``, which the
+        docs do not explain, is retried by the next run (a delete is safe to repeat)."""
+        found = _STATUS_URL.match(item.remote.id)
+        post = found[1] if found else item.remote.id
+        if not post.isdigit():
+            raise Rejected(f"cannot delete {item.remote.id!r} on X: not a post id; delete it "
+                           "by hand")
+        try:
+            answer = self._call("DELETE", f"/2/tweets/{post}")
+        except Rejected as exc:
+            if exc.status == 404:
+                return
+            raise Rejected(f"deleting post {post}: {exc}", exc.status) from None
+        if (answer.get("data") or {}).get("deleted") is not True:
+            said = self.redact(" ".join(str(answer).split()))[:200]  # redact, then cut
+            raise Transient(f"X did not delete post {post}: it answered {said}")
 
     def close(self) -> None:
         self.http.close()

@@ -415,7 +415,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
         threads=True, link="card", card_with_media=True, optional_settings=("path",),
-        first_comment=True),
+        first_comment=True, deletes=True),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:
     # lexicon 2 MB, docs 1 MB: 1 MB kept. One embed per post: images or one video. Video:
     # lexicon app.bsky.embed.video takes video/mp4 "up to 300mb, formerly limited to 100mb"
@@ -431,7 +431,7 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "account", "appview", "video_service"),
         threads=True, byte_limit=bluesky.MAX_BYTES, link="card", first_comment=True,
         # putRecord on an existing rkey edits the post (2.7); DELETE costs 1 point (2.8).
-        api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
+        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
     # 99 MiB, alt text 1500; one video per post, not mixed with images (platforms.md 3.4, 3.6).
     "mastodon": NetworkRules(
@@ -442,7 +442,7 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=True, first_comment=True,
         # delete 30 / 30 min (3.5); PUT /api/v1/statuses/:id edits since 3.5.0
         # (docs.joinmastodon.org/methods/statuses/#edit).
-        api_edits=True, api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
+        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
     # our stricter assumption (VERIFY). Threads: VERIFY (replies must be "summoned" since
@@ -464,7 +464,7 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "account"),
         threads=True, first_comment=True,
         # edit_options{previous_post_id} (4.2); DELETE 50 / 15 min (4.5). Reads: paid tiers.
-        api_edits=True, api_deletes=True, reads=_SOCIAL_READS),
+        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
     # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads. Video: one MP4
     # per post (content.media; multiImage takes images only), 75 KB-500 MB, 3 s-30 min,
