@@ -107,11 +107,11 @@ def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> Non
             assert all(hasattr(adapter, m) for m in ("metrics", "followers", "inbox")), name
     # The sources cited beside each entry in text/limits.py.
     assert {n for n, r in NETWORKS.items() if r.api_edits} == {
-        "bluesky", "mastodon", "x", "linkedin", "facebook", "discord", "telegram"}
+        "outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "discord", "telegram"}
     assert {n for n, r in NETWORKS.items() if r.api_deletes} == {
-        "bluesky", "mastodon", "x", "linkedin", "facebook", "threads", "discord", "telegram"}
-    assert {n for n, r in NETWORKS.items() if r.api_edits is None} == {
-        "outbox", "instagram", "threads"}
+        "outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "threads", "discord",
+        "telegram"}
+    assert {n for n, r in NETWORKS.items() if r.api_edits is None} == {"instagram", "threads"}
     assert {n for n, r in NETWORKS.items() if r.deletes} >= {
         "linkedin", "facebook", "threads", "discord", "telegram"}
     assert not NETWORKS["instagram"].deletes, "Instagram's API deletes no media"

@@ -415,7 +415,9 @@ NETWORKS: dict[str, NetworkRules] = {
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
         threads=True, link="card", card_with_media=True, optional_settings=("path",),
-        first_comment=True, deletes=True),
+        first_comment=True, deletes=True,
+        # Its own files: cmops can rewrite or remove them at will.
+        api_edits=True, api_deletes=True),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:
     # lexicon 2 MB, docs 1 MB: 1 MB kept. One embed per post: images or one video. Video:
     # lexicon app.bsky.embed.video takes video/mp4 "up to 300mb, formerly limited to 100mb"
