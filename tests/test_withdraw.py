@@ -23,6 +23,7 @@ from typing import ClassVar
 import pytest
 from PIL import Image
 from tests.helpers import Clock, cal, plan_post, record, states
+from tests.report_content import generate_site, page_text
 
 from cmops.adapters import ChannelContext, Rejected, Transient, Withdrawal
 from cmops.adapters.outbox import OutboxAdapter
@@ -164,6 +165,10 @@ def test_plan_states_from_the_ledger(outbox_deletes: None) -> None:
     text = as_text(view)
     assert "1 withdraw" in text.splitlines()[0]
     assert [line.split()[0] for line in text.splitlines() if "news " in line] == ["WITHDRAW"]
+    # what a human must do is listed whatever its time; what is done is not
+    assert [line.split()[:2] for line in text.splitlines() if "insta " in line] == [
+        ["NEEDS", "HUMAN"]]
+    assert "bsky " not in text
     data = json.loads(as_json(view))
     items = {i["channel"]: i for i in data["items"]}
     assert items["news"]["state"] == "withdraw"
@@ -237,6 +242,22 @@ def test_thread_and_first_comment_are_deleted_last_first(published: Path) -> Non
     assert "taken down 2026-11-25T09:00:00Z: wrong date (was .cmops/outbox/news/" in line
     assert json.loads(status_json(rows, "here"))["items"][0]["withdrawn_reason"] == \
         "wrong date"
+
+
+def test_the_site_shows_when_and_why_escaped(published: Path) -> None:
+    write(published, "t", "withdrawn",
+          THREAD + "withdrawn_reason: 'wrong <b>date</b> & price'\n")
+    assert states(run(published, LATER)) == {"t/news": "withdrawn"}
+    site = generate_site(published, LATER + timedelta(hours=1))
+    page = page_text(site, "published/index.md")
+    row = next(line for line in page.split("<tr") if "cm-r-withdrawn" in line)
+    assert 'class="cm-badge cm-s-withdrawn"' in row
+    assert "taken down " in row
+    assert "taken down Wed 25 Nov 2026, 10&#58;00&#58; wrong &#60;b&#62;date&#60;/b&#62; " \
+        "&#38; price</td>" in row
+    assert '<td class="cm-num">4</td>' in row  # its four sends; deletes are not attempts
+    assert "<b>date" not in page
+    assert 'id="cm-f-withdrawn"' in page  # the log's state filter offers it
 
 
 def test_dry_run_says_withdraw_and_deletes_nothing(published: Path) -> None:

@@ -122,14 +122,16 @@ class Plan:
     def window(self, since: datetime | None, until: datetime | None,
                channels: Sequence[str] = ()) -> list[Item]:
         """Items to show for a time window: those timed inside it, plus everything that needs
-        action now (due, standby) whatever its time."""
+        action now (due, standby, to withdraw, a withdrawal left to a human) whatever its
+        time."""
         out = []
         for item in self.items:
             if channels and item.channel not in channels:
                 continue
             in_window = item.when is not None and (since is None or item.when >= since) \
                 and (until is None or item.when <= until)
-            if item.state in (State.DUE, State.STANDBY, State.WITHDRAW) or in_window:
+            if item.state in (State.DUE, State.STANDBY, State.WITHDRAW) or in_window or (
+                    item.post.withdrawn and item.state is State.NEEDS_HUMAN):
                 out.append(item)
         return out
 

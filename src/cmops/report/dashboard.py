@@ -47,17 +47,22 @@ def log_row(page: Page, row: LogRow) -> Markup:
                                        labels("thread_part", n=i + 1))
                              for i, url in enumerate(row.urls))
     channel = page.site.channels.get(row.channel)
+    note = row.error or ""
+    if row.state == "withdrawn":
+        note = labels("withdrawn_note", when=labels.when(row.withdrawn_at)
+                      if row.withdrawn_at else "?",
+                      reason=row.withdrawn_reason or labels("no_reason"))
     return Markup('<tr class="cm-row cm-r-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
                   '<td>{}</td><td class="cm-num">{}</td><td class="cm-error">{}</td></tr>'
                   ).format(badge_state(row.state), when, post_html,
                            safe_text(channel.label if channel else row.channel),
                            badge(labels, row.state), links, str(row.attempts or ""),
-                           safe_text(row.error or ""))
+                           safe_text(note))
 
 
 def badge_state(state: str) -> str:
-    return state if state in ("published", "failed", "expired", "needs_human", "pending") \
-        else "needs_human"
+    return state if state in ("published", "failed", "expired", "needs_human", "pending",
+                              "withdrawn") else "needs_human"
 
 
 def log_table(page: Page, rows: list[LogRow]) -> Markup:

@@ -23,7 +23,7 @@ from cmops.report.sources import PostMetrics, Sources
 
 PALETTE = ("#6a1b9a", "#1565c0", "#2e7d32", "#ef6c00", "#c62828", "#00838f", "#4e342e",
            "#ad1457", "#283593", "#558b2f")
-LOG_STATES = ("published", "failed", "expired", "needs_human", "pending")
+LOG_STATES = ("published", "failed", "expired", "needs_human", "pending", "withdrawn")
 KNOWN_STATES = frozenset(s.value for s in State) | {"pending"}
 
 
@@ -115,6 +115,9 @@ class LogRow:
     attempts: int = 0
     error: str | None = None
     in_calendar: bool = True
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+    """When and why a withdrawn post was taken down (``status: withdrawn``)."""
 
 
 @dataclass(slots=True)
@@ -298,8 +301,11 @@ def _log(records: Mapping[str, Record | CorruptRecord], entries: list[Entry],
         when = _instant(stamp or rec.publish_at or rec.updated, zone)
         urls = tuple(p.url for p in rec.parts if p.url)
         state = rec.state if rec.state in LOG_STATES else "needs_human"
+        sends = sum(1 for a in rec.attempts
+                    if not a.outcome.startswith("delete") and a.outcome != "withdrawn")
         rows.append(LogRow(key, post_id, channel, rec.network, state, when, urls,
-                           len(rec.attempts), rec.error, post_id in known_posts))
+                           sends, rec.error, post_id in known_posts,
+                           _instant(rec.withdrawn_at, zone), rec.withdrawn_reason))
     for e in entries:
         # Expired by the plan itself (never claimed): as visible as a failure.
         if e.state == "expired" and e.key not in records:

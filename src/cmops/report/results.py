@@ -26,7 +26,7 @@ from cmops.report.model import CampaignView, LogRow, Site, month_name
 from cmops.report.safe import safe_text
 from cmops.utm import campaign_matcher
 
-LOG_FILTERS = ("published", "failed", "expired", "needs_human", "pending")
+LOG_FILTERS = ("published", "failed", "expired", "needs_human", "pending", "withdrawn")
 TRAFFIC_WORDS = {
     "en": {"traffic": "Website traffic from this campaign", "source": "Source (utm_source)",
            "sessions": "Sessions", "engaged": "Engaged sessions", "key_events": "Key events",
