@@ -389,6 +389,37 @@ def test_removing_a_published_posts_file_is_never_silent(published: Path) -> Non
     assert record(published, "t/news")["state"] == "published"
 
 
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMOPS_")}
+    return subprocess.run([sys.executable, "-m", "cmops", "--root", str(root), *args],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_through_the_cli_with_the_outbox(repo: Path) -> None:
+    """The real outbox adapter (its delete) and the commands a community manager runs."""
+    write(repo, "t", extra=THREAD)
+    sent = cli(repo, "publish", "--at", "2026-11-24T09:00Z", "--format", "json")
+    assert [o["state"] for o in json.loads(sent.stdout)["outcomes"]] == ["published"], sent
+    feed = repo / ".cmops/outbox/news/feed.xml"
+    assert "part two" in feed.read_text("utf-8") and len(live(repo)) == 4
+    write(repo, "t", "withdrawn", THREAD + "withdrawn_reason: wrong date\n")
+    plan = cli(repo, "plan", "--at", "2026-11-25T09:00Z", "--format", "json")
+    assert [(i["channel"], i["state"]) for i in json.loads(plan.stdout)["items"]] == [
+        ("news", "withdraw")], plan.stderr
+    done = cli(repo, "publish", "--at", "2026-11-25T09:00Z", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert [o["state"] for o in json.loads(done.stdout)["outcomes"]] == ["withdrawn"]
+    assert live(repo) == set()
+    assert "part two" not in feed.read_text("utf-8")
+    shown = cli(repo, "status", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    item = json.loads(shown.stdout)["items"][0]
+    assert (item["state"], item["withdrawn_at"], item["withdrawn_reason"]) == (
+        "withdrawn", "2026-11-25T09:00:00Z", "wrong date")
+    again = cli(repo, "publish", "--at", "2026-11-25T10:00Z", "--format", "json")
+    assert json.loads(again.stdout)["outcomes"] == []
+
+
 # -- a crash between a delete and its record ------------------------------------------------
 
 def crash_run(root: Path, at: datetime, crash: str | None) -> subprocess.CompletedProcess[str]:

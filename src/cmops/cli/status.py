@@ -21,7 +21,8 @@ def command(ctx: click.Context, state: Path | None, state_branch: str | None,
     """Show every post × channel with its state, link, attempts and last error.
 
     States: scheduled, due, published, failed, expired, needs_human, in_progress (an
-    attempt whose outcome the next run reconciles), paused, standby, skipped.
+    attempt whose outcome the next run reconciles), paused, standby, skipped, withdraw (a
+    withdrawn post the next run takes down), withdrawn (taken down: when and why are shown).
 
     Exit status: 0, or 1 when an item needs a human.
 
