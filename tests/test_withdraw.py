@@ -179,6 +179,22 @@ def test_plan_states_from_the_ledger(outbox_deletes: None) -> None:
     assert "WITHDRAW" in as_markdown(view)
 
 
+def test_the_review_says_where_a_withdrawal_takes_it_down(outbox_deletes: None) -> None:
+    chans = {"news": {"network": "outbox"}, "insta": {"network": "instagram"}}
+    base = cal(plan_post("w", "2026-11-23T09:00", ("news", "insta")), channels=chans)
+    head = cal(plan_post("w", "2026-11-23T09:00", ("news", "insta"), status="withdrawn"),
+               channels=chans)
+    ledger = {"w/news": Recorded("published", "out/1.json"),
+              "w/insta": Recorded("published", "https://www.instagram.com/p/A/")}
+    plan = build_plan(head, NOW, ledger=ledger)
+    view = PlanView(plan, head, plan.items, None, None)
+    view.changes = diff_calendars(base, head)
+    note = ("withdrawn: taken down on news by the next publish run; delete it by hand on "
+            "insta")
+    assert f"(calendar/posts/w.yaml) — {note}" in as_text(view)
+    assert json.loads(as_json(view))["changes"][0]["note"] == note
+
+
 def test_without_a_delete_the_plan_says_needs_human(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(limits.NETWORKS, "outbox", replace(NETWORKS["outbox"], deletes=False))
     calendar = cal(plan_post("w", "2026-11-24T08:30", status="withdrawn"))

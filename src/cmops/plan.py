@@ -321,8 +321,10 @@ def _withdrawn_items(post: Post, channel: str, network: str, zone: str,
             state = _RECORDED_STATES.get(recorded.state, State.NEEDS_HUMAN)
             if state is not State.WITHDRAWN:
                 reason = recorded.error or reason
-        yield Item(key, post, channel, network, parse_at(recorded.at), zone, state, reason,
-                   n, False, recorded)
+        # when it went out (or was taken down), else its time in the file
+        when = parse_at(recorded.at) or (
+            _resolve(post, zone) if n is None and not post.queued else None)
+        yield Item(key, post, channel, network, when, zone, state, reason, n, False, recorded)
 
 
 def parse_at(text: str | None) -> datetime | None:

@@ -163,13 +163,21 @@ def _published_channels(view: PlanView, post_id: str) -> list[str]:
 
 
 def removed_live_note(view: PlanView, change: PostChange) -> str | None:
-    """For a post whose file was removed while it is published: it stays live, and how to
-    take it down instead."""
+    """What the review must know beyond the diff: a post whose file was removed while it is
+    published stays live (and how to take it down instead); a post set to withdrawn is
+    taken down where it is published (and where only by hand)."""
     published = _published_channels(view, change.post_id)
-    if change.kind != "removed" or not published:
+    if change.kind == "removed" and published:
+        return (f"removed from the calendar but still live on {', '.join(published)}: set "
+                "status: withdrawn to take it down (the publisher does nothing to it)")
+    items = [i for i in view.plan.items if i.post.id == change.post_id and i.post.withdrawn]
+    if change.kind != "changed" or not items:
         return None
-    return (f"removed from the calendar but still live on {', '.join(published)}: set "
-            "status: withdrawn to take it down (the publisher does nothing to it)")
+    deleted = sorted({i.channel for i in items if i.state is State.WITHDRAW})
+    by_hand = sorted({i.channel for i in items if i.state is State.NEEDS_HUMAN})
+    said = ([f"taken down on {', '.join(deleted)} by the next publish run"] if deleted
+            else []) + ([f"delete it by hand on {', '.join(by_hand)}"] if by_hand else [])
+    return "withdrawn: " + "; ".join(said) if said else None
 
 
 # -- terminal ---------------------------------------------------------------------------
