@@ -29,6 +29,7 @@ from cmops.adapters import ChannelContext, Rejected, Transient, Withdrawal
 from cmops.adapters.outbox import OutboxAdapter
 from cmops.diff import diff_calendars
 from cmops.ledger import PartRecord, PartState, Record, RecordState
+from cmops.output import publish_progress
 from cmops.plan import Recorded, State, build_plan
 from cmops.planview import PlanView, as_json, as_markdown, as_text
 from cmops.publish import Options, Publisher, Report
@@ -232,6 +233,7 @@ def test_thread_and_first_comment_are_deleted_last_first(published: Path) -> Non
     report = run(published, LATER)
     assert states(report) == {"t/news": "withdrawn"}
     assert report.ok
+    assert publish_progress(report.outcomes[0]).split()[:3] == ["⌫", "withdrawn", "t/news"]
     # the first comment, then the thread from its last part, the main post last
     assert [d["id"] for d in deletes(published)] == [ids[3], ids[2], ids[1], ids[0]]
     assert live(published) == set()
