@@ -25,10 +25,10 @@ from PIL import Image
 from tests.helpers import Clock, cal, plan_post, record, states
 from tests.report_content import generate_site, page_text
 
-from cmops.adapters import ChannelContext, Rejected, Transient, Withdrawal
+from cmops.adapters import ChannelContext, Outgoing, Rejected, Remote, Transient, Withdrawal
 from cmops.adapters.outbox import OutboxAdapter
 from cmops.diff import diff_calendars
-from cmops.ledger import PartRecord, PartState, Record, RecordState
+from cmops.ledger import PartRecord, PartState, Record, RecordState, ledger_view
 from cmops.output import publish_progress
 from cmops.plan import Recorded, State, build_plan
 from cmops.planview import PlanView, as_json, as_markdown, as_text
@@ -62,6 +62,13 @@ class DeletingOutbox(OutboxAdapter):
 
     rules: ClassVar[NetworkRules] = replace(NETWORKS["outbox"], deletes=True)
     failures: ClassVar[list[Exception]] = []
+    send_failures: ClassVar[dict[int, Exception]] = {}
+    """Part index -> what sending it raises (every time)."""
+
+    def publish(self, out: Outgoing) -> Remote:
+        if out.part in self.send_failures:
+            raise self.send_failures[out.part]
+        return super().publish(out)
 
     def delete(self, item: Withdrawal) -> None:
         with (self.dir / "deletes.log").open("a", encoding="utf-8") as log:
@@ -276,6 +283,37 @@ def test_the_site_shows_when_and_why_escaped(published: Path) -> None:
     assert '<td class="cm-num">4</td>' in row  # its four sends; deletes are not attempts
     assert "<b>date" not in page
     assert 'id="cm-f-withdrawn"' in page  # the log's state filter offers it
+
+
+def test_a_thread_stopped_half_way_is_taken_down_too(repo: Path) -> None:
+    DeletingOutbox.failures = []
+    DeletingOutbox.send_failures = {1: Transient("503", maybe_sent=False)}
+    try:
+        write(repo, "t", extra=THREAD)
+        assert states(run(repo)) == {"t/news": "pending"}
+        rec = record(repo, "t/news")
+        assert [p["state"] for p in rec["parts"]] == ["published", "deferred", "planned",
+                                                       "planned"]
+        # still ready: the plan keeps it due, the next run would finish it
+        calendar, _ = load_calendar(repo, use_cache=False)
+        store = LocalStore(repo / ".cmops/state")
+        try:
+            view = ledger_view(store.load())
+        finally:
+            store.close()
+        assert [i.state for i in build_plan(calendar, NOW, ledger=view).items] == [State.DUE]
+        write(repo, "t", "withdrawn", THREAD)
+        calendar, _ = load_calendar(repo, use_cache=False)
+        assert [i.state for i in build_plan(calendar, NOW, ledger=view).items] == [
+            State.WITHDRAW]
+        report = run(repo, NOW + timedelta(minutes=10))
+    finally:
+        DeletingOutbox.send_failures = {}
+    assert states(report) == {"t/news": "withdrawn"}
+    assert [d["part"] for d in deletes(repo)] == [0]
+    assert live(repo) == set()
+    rec = record(repo, "t/news")
+    assert [p["state"] for p in rec["parts"]] == ["deleted", "deferred", "planned", "planned"]
 
 
 def test_dry_run_says_withdraw_and_deletes_nothing(published: Path) -> None:

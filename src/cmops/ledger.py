@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from cmops.plan import Recorded
+from cmops.plan import PARTIAL, Recorded
 from cmops.times import iso
 
 __all__ = ["TERMINAL", "Attempt", "CorruptRecord", "PartRecord", "PartState", "Record",
@@ -191,4 +191,7 @@ def ledger_view(records: dict[str, Record | CorruptRecord]) -> dict[str, Recorde
             view[key] = Recorded("needs_human", error=str(rec))
         elif rec.terminal:
             view[key] = rec.recorded()
+        elif any(p.state in ("published", "deleting", "deleted") for p in rec.parts):
+            # a thread stopped half-way: what is out is taken down if the post is withdrawn
+            view[key] = Recorded(PARTIAL, rec.url, rec.updated, rec.error)
     return view

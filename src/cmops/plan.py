@@ -280,6 +280,10 @@ def _occurrences(post: Post, zone: str, first: datetime, now: datetime, horizon:
     return out, latest
 
 
+PARTIAL = "partial"
+"""What the ledger view says of a record still pending with parts out on the network (a
+thread stopped half-way): only a withdrawal acts on it."""
+
 _RECORDED_STATES = {"published": State.PUBLISHED, "failed": State.FAILED,
                     "needs_human": State.NEEDS_HUMAN, "expired": State.EXPIRED,
                     "withdrawn": State.WITHDRAWN}
@@ -311,7 +315,7 @@ def _withdrawn_items(post: Post, channel: str, network: str, zone: str,
         if recorded is None:
             continue
         reason = post.withdrawn_reason or ""
-        if recorded.state == "published":
+        if recorded.state in ("published", PARTIAL):
             if rules is not None and rules.deletes:
                 state = State.WITHDRAW
             else:
@@ -352,10 +356,15 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     horizon = horizon or now + timedelta(days=60)
-    ledger = ledger or {}
+    full = ledger or {}
+    # A thread stopped half-way ("partial") matters only to withdrawals: for everything
+    # else the item is still unrecorded and the publisher finishes it.
+    ledger = {k: v for k, v in full.items() if v.state != PARTIAL} \
+        if any(v.state == PARTIAL for v in full.values()) else full
     pause = calendar.pause if calendar.pause and calendar.pause.paused else None
     slots = assign_slots(calendar)
     occurrences = _recorded_occurrences(ledger)
+    all_occurrences = _recorded_occurrences(full) if full is not ledger else occurrences
     resolved: dict[tuple[str | None, str], datetime | None] = {}
     items: list[Item] = []
     drafts = 0
@@ -375,8 +384,8 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                     invalid.append(post.id)
                 continue
             if post.withdrawn:
-                items.extend(_withdrawn_items(post, channel, network, zone, ledger,
-                                              occurrences))
+                items.extend(_withdrawn_items(post, channel, network, zone, full,
+                                              all_occurrences))
                 continue
             held = calendar.gate.holds(post.id, channel, post.campaign) \
                 if calendar.gate else None
@@ -407,14 +416,14 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
             items.extend(_held(found, held) if held else found)
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
-    return Plan(now, items, pause, drafts, invalid, _removed_live(calendar, ledger))
+    return Plan(now, items, pause, drafts, invalid, _removed_live(calendar, full))
 
 
 def _removed_live(calendar: Calendar, ledger: Mapping[str, Recorded]) -> dict[str, list[str]]:
     ids = {p.id for p in calendar.posts}
     out: dict[str, set[str]] = {}
     for key, recorded in ledger.items():
-        if recorded.state != "published":
+        if recorded.state not in ("published", PARTIAL):
             continue
         head, _, channel = key.rpartition("/")
         post_id = head.rpartition("#")[0] if _NUMBER.fullmatch(head.rpartition("#")[2]) \

@@ -421,7 +421,9 @@ class Publisher:
             ready[item.key] = item
 
         def prepare(key: str, current: Record | None) -> Record | None:
-            if current is None or current.state != RecordState.PUBLISHED or \
+            # published, or a thread stopped half-way (pending, some parts out)
+            if current is None or current.state not in (RecordState.PUBLISHED,
+                                                        RecordState.PENDING) or \
                     self._held(current):
                 return None
             current.claimed_by = self.opts.run_id
@@ -474,9 +476,20 @@ class Publisher:
                 record.claimed_by = record.lease_until = None
                 self.store.save(record)
                 outcome = self._finish(item, record, sends)
-                if record.state == RecordState.PUBLISHED:
+                if record.state in (RecordState.PUBLISHED, RecordState.PENDING):
                     outcome.state = "pending"  # still live: the next run deletes the rest
                 return outcome
+        unsure = [i + 1 for i, p in enumerate(record.parts) if p.state == "sending"]
+        if unsure:
+            # a send never confirmed (a thread stopped half-way): it may be out, with no id
+            record.state = RecordState.NEEDS_HUMAN
+            record.error = (f"the rest is taken down, but part {unsure[0]} was being sent "
+                            f"when its run stopped and may be on {item.network}: check there "
+                            f"and delete it by hand if it is, then run cmops resolve "
+                            f"{item.post.id} --channel {item.channel} --as withdrawn")
+            record.claimed_by = record.lease_until = None
+            self.store.save(record)
+            return self._finish(item, record, sends)
         record.state, record.error = RecordState.WITHDRAWN, None
         record.withdrawn_at = iso(self.now())
         record.withdrawn_reason = item.post.withdrawn_reason
