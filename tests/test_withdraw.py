@@ -71,6 +71,7 @@ class DeletingOutbox(OutboxAdapter):
         return super().publish(out)
 
     def delete(self, item: Withdrawal) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
         with (self.dir / "deletes.log").open("a", encoding="utf-8") as log:
             log.write(json.dumps({"part": item.part, "id": item.remote.id}) + "\n")
         if self.failures:
@@ -314,6 +315,27 @@ def test_a_thread_stopped_half_way_is_taken_down_too(repo: Path) -> None:
     assert live(repo) == set()
     rec = record(repo, "t/news")
     assert [p["state"] for p in rec["parts"]] == ["deleted", "deferred", "planned", "planned"]
+
+
+def test_a_part_whose_send_was_never_confirmed_goes_to_a_human(repo: Path) -> None:
+    DeletingOutbox.failures = []
+    write(repo, "t", "withdrawn", THREAD)
+    store = LocalStore(repo / ".cmops/state")
+    try:
+        store.save(Record("t/news", "t", "news", "outbox", parts=[
+            PartRecord(PartState.PUBLISHED, "d1", "2026-11-24T08:00:00Z", "t-1", "out/t-1"),
+            PartRecord(PartState.SENDING, "d2", "2026-11-24T08:00:01Z")]))
+    finally:
+        store.close()
+    report = run(repo)
+    assert states(report) == {"t/news": "needs_human"}
+    assert [d["id"] for d in deletes(repo)] == ["t-1"]
+    rec = record(repo, "t/news")
+    assert [p["state"] for p in rec["parts"]] == ["deleted", "sending"]
+    assert rec["error"] == (
+        "the rest is taken down, but part 2 was being sent when its run stopped and may be "
+        "on outbox: check there and delete it by hand if it is, then run cmops resolve t "
+        "--channel news --as withdrawn")
 
 
 def test_dry_run_says_withdraw_and_deletes_nothing(published: Path) -> None:
