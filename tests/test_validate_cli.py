@@ -40,7 +40,7 @@ def test_every_problem_in_every_file_text(repo: Path, run: Runner) -> None:
         "'news'?); channels in calendar/channels.yaml: bsky, insta, li, masto, news, nyc, xch "
         "[post.unknown-channel]",
         "calendar/posts/a.yaml:3:9: error: status: 'pending' is not allowed for status; choose "
-        "one of: draft, ready, standby [schema.enum]",
+        "one of: draft, ready, standby, withdrawn [schema.enum]",
         "calendar/posts/b.yaml:1:1: error: missing required field 'text' [schema.required]",
         "3 errors in 2 files, 0 warnings (5 files checked)",
     ]
