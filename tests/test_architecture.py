@@ -10,7 +10,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
-CORE = ("cmops.model", "cmops.schedule", "cmops.render", "cmops.text", "cmops.rules",
+CORE = ("cmops.replyto", "cmops.model", "cmops.schedule", "cmops.render", "cmops.text", "cmops.rules",
         "cmops.validate", "cmops.plan", "cmops.kpi", "cmops.gate", "cmops.ids", "cmops.diff",
         "cmops.problems", "cmops.yamlsafe", "cmops.content")
 EDGES = ("cmops.adapters", "cmops.stores", "cmops.report", "cmops.cli")

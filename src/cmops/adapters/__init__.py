@@ -15,6 +15,8 @@ from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
     Deleter,
+    Edit,
+    Editor,
     LinkCard,
     MediaFile,
     NotConfigured,
@@ -44,6 +46,7 @@ ADAPTERS: dict[str, Callable[[ChannelContext], Adapter]] = {
 """Keyed by the network each adapter declares (its ``rules``, an entry of
 :data:`cmops.text.limits.NETWORKS`), so a network's name is written once."""
 
-__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "Deleter", "LinkCard",
+__all__ = ["ADAPTERS", "Adapter", "CannotTell", "ChannelContext", "Deleter", "Edit", "Editor",
+           "LinkCard",
            "MediaFile", "NotConfigured", "Outgoing", "PublishError", "Rejected", "Remote",
            "Transient", "Withdrawal"]

@@ -131,6 +131,10 @@ class Outgoing:
     reels and stories)."""
     share_to_feed: bool | None = None
     """A reel shown in the feed as well as in Reels; None: the network's default."""
+    reply_url: str | None = None
+    """The message this post answers (the post's ``reply_to:``), on the main post (part 0)
+    only: the adapter finds it on the network (:func:`cmops.replyto.parse` reads the URL)
+    and sends the post as a reply to it. Set only on networks declaring ``replies=True``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,4 +267,45 @@ class Deleter(Protocol):
         crash is safe. Raises :class:`Rejected` when the network refuses for good (too old,
         not the account's), :class:`Transient` when it may be tried again (timeout, 5xx,
         429 with ``retry_after``), :class:`NotConfigured` when a credential is missing."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One published message whose text changed in the repository (an edit reviewed in a
+    pull request), to be changed on the network."""
+
+    channel: str
+    post_id: str
+    part: int
+    """The part's index in its ledger record (0: the main post)."""
+    remote: Remote
+    """Where it landed, as the ledger recorded it."""
+    text: str
+    """The new text, rendered exactly as validation checked it."""
+    has_media: bool = False
+    """Whether the message carries media (Telegram then edits a caption, Mastodon keeps the
+    attachments)."""
+    comment: bool = False
+    """The account's first comment under the post (edited through the comment's API)."""
+    published_at: datetime | None = None
+
+
+class Editor(Protocol):
+    """An adapter that can change a published message's text (its declaration says
+    ``edits=True``; the publisher asks only those)."""
+
+    def edit(self, item: Edit) -> None:
+        """Set the message's text to ``item.text``, leaving everything else as it is
+        (media, content warning, language). Safe to repeat: an edit to the text it already
+        has is not an error (Telegram's "message is not modified" counts as done). Raises
+        :class:`Rejected` when the network refuses for good (deleted, too old, not the
+        account's), :class:`Transient` when it may be tried again (timeout, 5xx, 429 with
+        ``retry_after``), :class:`NotConfigured` when a credential is missing."""
+        ...
+
+    def live_text(self, item: Edit) -> str | None:
+        """The message's text as the network has it now, read back to settle an edit whose
+        outcome was not recorded (the publisher compares it with ``item.text``); None when
+        the network offers no way to read it (the edit is then simply sent again)."""
         ...

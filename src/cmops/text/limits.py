@@ -199,9 +199,12 @@ class NetworkRules:
     """Whether the network downloads the media itself from a public URL (the channel's
     ``media_base_url``) instead of taking an upload."""
     edits: bool = False
-    """Whether cmops's adapter can edit a published post (none can yet)."""
+    """Whether cmops's adapter can change a published post's text (:class:`Editor`)."""
     deletes: bool = False
-    """Whether cmops's adapter can delete a published post (none can yet)."""
+    """Whether cmops's adapter can delete a published post."""
+    replies: bool = False
+    """Whether cmops's adapter can send a post as a reply to a message given by its URL
+    (``reply_to:``, read by :func:`cmops.replyto.parse`)."""
     api_edits: bool | None = None
     """Whether the network's API offers editing a published post, per the source cited beside
     the entry (platforms.md or the network's own reference); None: unknown."""
