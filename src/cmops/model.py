@@ -163,11 +163,18 @@ class Post:
     """Posted by the account as the first comment under the post, right after it."""
     withdrawn_reason: str | None = None
     """Why a ``status: withdrawn`` post was taken down (shown by status and the site)."""
+    reply_to: str | None = None
+    """The URL of the message on the network this post answers (a reply: one channel)."""
 
     @property
     def withdrawn(self) -> bool:
         """Taken down: deleted where it was published, never sent where it was not."""
         return self.status == "withdrawn"
+
+    @property
+    def reply(self) -> bool:
+        """Answers a message on the network (``reply_to:``)."""
+        return self.reply_to is not None
 
     @property
     def queued(self) -> bool:
@@ -205,6 +212,7 @@ class Post:
             raw=raw,
             first_comment=_str(raw, "first_comment") or None,
             withdrawn_reason=(_str(raw, "withdrawn_reason") or "").strip() or None,
+            reply_to=_str(raw, "reply_to") or None,
         )
 
 
