@@ -32,6 +32,29 @@ status and answers it with its source ``text``; a status that "is not owned by y
 not exist" (any id not among ``statuses``: another account's, or one deleted already) is the
 documented 404 ``Record not found``. ``delete_faults`` (``500``/``503``, ``429``,
 ``401-echo``) are consumed one per delete.
+
+Editing (docs.joinmastodon.org/methods/statuses/#edit): ``PUT /api/v1/statuses/:id`` with the
+``write:statuses`` scope, JSON of the documented parameters only (``status``, ``spoiler_text``,
+``sensitive``, ``language``, ``media_ids``, ``media_attributes``, ``poll``). It applies them as
+Mastodon's ``UpdateStatusService`` does when ``StatusesController#update`` passes every
+parameter, given or not: ``media_ids`` absent or empty removes the attachments, an id that is
+not the account's (or unknown) is dropped silently, more than 4 is a 422; ``spoiler_text``
+absent clears the content warning and ``sensitive`` absent clears the flag (unless a warning is
+given); ``language`` absent keeps the status's. An edit that changes nothing answers the status
+unchanged (no new version). A status of another account, or gone, is the 404 ``Record not
+found``. Every applied edit is in ``edits`` (id, new text). ``edit_faults`` (``500``/``503``,
+``429`` with ``Retry-After: 5``, ``401-echo``, ``drop``, ``slow:SECONDS``) are consumed one per
+PUT. ``GET /api/v1/statuses/:id`` (``read``/``read:statuses``) answers a status (another
+account's public one too), ``GET /api/v1/statuses/:id/source`` the account's own status's
+``{id, text, spoiler_text}`` (docs.joinmastodon.org/methods/statuses/#source; another's: 404).
+
+Replies to others: :meth:`FakeMastodon.foreign` adds another account's status, on this server
+or (given ``remote``) on another one, which this server knows only once ``GET /api/v2/search``
+(docs.joinmastodon.org/methods/search/#v2; ``read`` or ``read:search``) with ``resolve=true``
+and its URL as ``q`` has fetched it; without ``resolve`` a URL finds only what is known. A
+status gone (``forget``) is found by no search. ``in_reply_to_id`` must name a status this
+server knows, else the 404 of ``statuses#create`` ("The post you are trying to reply to does
+not appear to exist.").
 """
 
 from __future__ import annotations
@@ -63,6 +86,12 @@ def status_length(text: str) -> int:
 
 KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spoiler_text",
          "sensitive", "poll", "scheduled_at"}
+EDITABLE = {"status", "spoiler_text", "sensitive", "language", "media_ids", "media_attributes",
+            "poll"}
+SEARCH_QUERY = {"q", "type", "resolve", "following", "account_id", "exclude_unreviewed",
+                "max_id", "min_id", "limit", "offset"}
+NOT_FOUND = {"error": "Record not found"}
+NO_PARENT = {"error": "The post you are trying to reply to does not appear to exist."}
 ACCOUNT = "1"
 STATUSES_QUERY = {"max_id", "since_id", "min_id", "limit", "only_media", "exclude_replies",
                   "exclude_reblogs", "pinned", "tagged"}
@@ -105,6 +134,11 @@ class FakeMastodon:
         self.delete_faults: list[str] = []
         self.deleted: list[str] = []
         """Ids of the statuses deleted, in order."""
+        self.edit_faults: list[str] = []
+        self.edits: list[tuple[str, str]] = []
+        """(status id, new text) of every edit applied, in order."""
+        self.others: list[dict[str, Any]] = []
+        """Statuses of other accounts (:meth:`foreign`)."""
         self.lock = threading.Lock()
 
         self.server = serve(self.handle, get=self.handle_get)
@@ -112,6 +146,31 @@ class FakeMastodon:
 
     def texts(self) -> list[str]:
         return [s["content"] for s in self.statuses]
+
+    def foreign(self, text: str, *, user: str = "lea", remote: str | None = None
+                ) -> dict[str, Any]:
+        """Another account's public status: on this server (``url`` here) when ``remote``
+        is None, else the one at the URL ``remote`` on another server, unknown here until a
+        search with ``resolve=true`` fetches it."""
+        with self.lock:
+            sid = str(7000 + len(self.others))
+            status: dict[str, Any] = {
+                "id": sid, "content": text, "in_reply_to_id": None, "language": "fr",
+                "created_at": self.clock(), "media_ids": [], "spoiler_text": "",
+                "sensitive": False, "url": remote or f"{self.url}/@{user}/{sid}",
+                "acct": f"{user}@{urlsplit(remote).hostname}" if remote else user,
+                "known": remote is None}
+            self.others.append(status)
+        return status
+
+    def forget(self, status: dict[str, Any]) -> None:
+        """``status`` (another account's) deleted by its author."""
+        with self.lock:
+            self.others.remove(status)
+
+    def _known(self, status_id: object) -> dict[str, Any] | None:
+        return next((s for s in self.statuses + self.others
+                     if s["id"] == status_id and s.get("known", True)), None)
 
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any,
                headers: dict[str, str] | None = None) -> None:
@@ -147,6 +206,8 @@ class FakeMastodon:
             return self._reply(h, 401, {"error": "The access token is invalid"})
         if h.command == "DELETE":
             return self._delete(h)
+        if h.command == "PUT":
+            return self._edit(h, raw)
         if h.path == "/api/v2/media":
             return self._upload(h, raw)
         if h.path != "/api/v1/statuses":
@@ -182,9 +243,12 @@ class FakeMastodon:
                 status = self.keys[key]
             else:
                 reply = body.get("in_reply_to_id")
-                if reply is not None and not any(s["id"] == reply for s in self.statuses):
-                    return self._reply(h, 404, {"error": "in_reply_to_id not found"})
+                if reply is not None and self._known(reply) is None:
+                    return self._reply(h, 404, NO_PARENT)
+                spoiler = body.get("spoiler_text") or ""
                 status = {"id": str(100 + len(self.statuses)), "content": text,
+                          "spoiler_text": spoiler,
+                          "sensitive": bool(body.get("sensitive")) or bool(spoiler),
                           "in_reply_to_id": reply, "language": body.get("language"),
                           "idempotency_key": key, "created_at": self.clock(),
                           "media_ids": [str(m) for m in body.get("media_ids") or []]}
@@ -229,10 +293,106 @@ class FakeMastodon:
                 + f"{created.microsecond // 1000:03d}Z",
                 "in_reply_to_id": status["in_reply_to_id"],
                 "in_reply_to_account_id": ACCOUNT if status["in_reply_to_id"] else None,
-                "visibility": "public", "language": status["language"], "sensitive": False,
-                "spoiler_text": "", "content": to_html(status["content"], self.url),
-                "reblog": None, "account": {"id": ACCOUNT, "acct": "brand"},
+                "visibility": "public", "language": status["language"],
+                "sensitive": status.get("sensitive", False),
+                "spoiler_text": status.get("spoiler_text", ""),
+                "content": to_html(status["content"], self.url),
+                "edited_at": status.get("edited_at"), "reblog": None,
+                "account": {"id": "2", "acct": status["acct"]} if "acct" in status
+                else {"id": ACCOUNT, "acct": "brand"},
                 "media_attachments": [self._public(self.media[m]) for m in status["media_ids"]]}
+
+    def _edit(self, h: BaseHTTPRequestHandler, raw: bytes) -> None:
+        """``PUT /api/v1/statuses/:id``, as ``UpdateStatusService`` applies it."""
+        found = re.fullmatch(r"/api/v1/statuses/(\w+)", urlsplit(h.path).path)
+        if found is None:
+            return self._reply(h, 404, NOT_FOUND)
+        if not self.scopes & {"write", "write:statuses"}:
+            return self._reply(h, 403, OUT_OF_SCOPE)
+        with self.lock:
+            fault = self.edit_faults.pop(0) if self.edit_faults else ""
+        if fault == "drop":
+            h.close_connection = True
+            return
+        if fault.startswith("slow:"):
+            time.sleep(float(fault.split(":")[1]))
+        elif fault == "429":
+            return self._reply(h, 429, {"error": "Too many requests"}, {"Retry-After": "5"})
+        elif fault == "401-echo":
+            return self._reply(h, 401, {"error": f"bad token; you sent {dict(h.headers)}"})
+        elif fault:
+            return self._reply(h, int(fault), {"error": "Something went wrong"})
+        if not h.headers.get("Content-Type", "").startswith("application/json"):
+            return self._reply(h, 415, {"error": "expected JSON"})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self._reply(h, 400, {"error": "invalid JSON"})
+        if not isinstance(body, dict) or set(body) - EDITABLE:
+            return self._reply(h, 422, {"error": "unknown parameters: "
+                                                 f"{sorted(set(body) - EDITABLE)}"})
+        with self.lock:
+            status = next((s for s in self.statuses if s["id"] == found[1]), None)
+            if status is None:  # Status.where(account: current_account).find
+                return self._reply(h, 404, NOT_FOUND)
+            wanted = [str(m) for m in body.get("media_ids") or []]
+            if len(wanted) > 4:
+                return self._reply(h, 422, {"error": "Validation failed: You cannot attach "
+                                                     "more than 4 files."})
+            attached = {m for s in self.statuses if s is not status for m in s["media_ids"]}
+            media = [m for m in wanted if m in self.media and m not in attached]
+            if any(self.media[m]["url"] is None for m in media):
+                return self._reply(h, 422, {"error": "Cannot attach files that have not "
+                                                     "finished processing. Try again in a "
+                                                     "moment!"})
+            text = body.get("status") or ""
+            if not isinstance(text, str) or (not text.strip() and not media):
+                return self._reply(h, 422, {"error": "Validation failed: Text can't be "
+                                                     "blank"})
+            if status_length(text) > self.max_chars:
+                return self._reply(h, 422, {"error": "Validation failed: Text character "
+                                                     f"limit of {self.max_chars} exceeded"})
+            spoiler = body.get("spoiler_text") or ""
+            after = {"content": text, "media_ids": media, "spoiler_text": spoiler,
+                     "sensitive": bool(body.get("sensitive")) or bool(spoiler),
+                     "language": body.get("language") or status["language"]}
+            if any(status[k] != v for k, v in after.items()):
+                status.update(after, edited_at=self.clock().isoformat())
+                self.edits.append((status["id"], text))
+            answer = self.render(status)
+        self._reply(h, 200, answer)
+
+    def _read_status(self, h: BaseHTTPRequestHandler, path: str) -> None:
+        """``GET /api/v1/statuses/:id`` and ``.../source``."""
+        if not self.scopes & {"read", "read:statuses"}:
+            return self._reply(h, 403, OUT_OF_SCOPE)
+        found = re.fullmatch(r"/api/v1/statuses/(\w+)(/source)?", path)
+        with self.lock:
+            status = self._known(found[1]) if found else None
+            if status is None or (found and found[2] and "acct" in status):
+                return self._reply(h, 404, NOT_FOUND)
+            if found and found[2]:
+                return self._reply(h, 200, {"id": status["id"], "text": status["content"],
+                                            "spoiler_text": status["spoiler_text"]})
+            answer = self.render(status)
+        self._reply(h, 200, answer)
+
+    def _search(self, h: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
+        """``GET /api/v2/search`` by a status's URL."""
+        if not self.scopes & {"read", "read:search"}:
+            return self._reply(h, 403, OUT_OF_SCOPE)
+        if set(query) - SEARCH_QUERY or any(len(v) > 1 for v in query.values()):
+            return self._reply(h, 422, {"error": f"unexpected parameters {sorted(query)}"})
+        one = {k: v[0] for k, v in query.items()}
+        if one.get("type", "statuses") != "statuses" or not one.get("q"):
+            return self._reply(h, 422, {"error": "this fake searches statuses by URL only"})
+        with self.lock:
+            found = [s for s in self.statuses + self.others if s["url"] == one["q"]]
+            if one.get("resolve") == "true":
+                for status in found:
+                    status["known"] = True
+            statuses = [self.render(s) for s in found if s.get("known", True)]
+        self._reply(h, 200, {"accounts": [], "statuses": statuses, "hashtags": []})
 
     def _upload(self, h: BaseHTTPRequestHandler, raw: bytes) -> None:
         """``POST /api/v2/media`` (docs.joinmastodon.org/methods/media/#v2): an image is
@@ -283,6 +443,10 @@ class FakeMastodon:
                                         "statuses_count": len(self.statuses)})
         if path.startswith("/api/v1/accounts/") and path.endswith("/statuses"):
             return self._account_statuses(h, path.split("/")[4], query)
+        if path.startswith("/api/v1/statuses/"):
+            return self._read_status(h, path)
+        if path == "/api/v2/search":
+            return self._search(h, query)
         if h.path == "/api/v2/instance":
             return self._reply(h, 200, {"domain": "fake.test", "configuration": {
                 "statuses": {"max_characters": self.max_chars}}})

@@ -21,6 +21,14 @@ target and number of attachments, created since the attempt, is adopted. Not fou
 the key's window the attempt is replayed with the same key; past it, the item goes to a human.
 When the statuses cannot be read, nothing is sent: the next run looks again (past the window, a
 human decides). Server-side ``scheduled_at`` is never used: it ignores the key (mastodon#30039).
+
+Edits (``PUT /api/v1/statuses/:id``, docs.joinmastodon.org/methods/statuses/#edit) send the
+status's attachments, content warning and language back as they are: Mastodon's
+``Api::V1::StatusesController#update`` hands every parameter to ``UpdateStatusService``, which
+treats a missing ``media_ids`` as "no media" and a missing ``spoiler_text`` as "no warning".
+A reply (``reply_to:``) answers a status by ``in_reply_to_id``, the id on this server: the
+URL's own when the status is on this server, else the one ``GET /api/v2/search`` with
+``resolve=true`` finds (``read:search`` scope).
 """
 
 from __future__ import annotations
@@ -34,12 +42,14 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    Edit,
     NotConfigured,
     Outgoing,
     Rejected,
@@ -52,6 +62,8 @@ from cmops.adapters.base import (
 from cmops.adapters.http import client, send
 from cmops.adapters.mastodon_read import MastodonReader
 from cmops.adapters.reading import parse_time
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.text.mastodon import length as status_length
 
@@ -103,6 +115,8 @@ class MastodonAdapter(MastodonReader):
         """Statuses this run published or adopted: never adopted for another part."""
         self._fresh: set[str] = set()
         """Dedupe keys chosen in this run and not sent yet: nothing can carry them."""
+        self._answered: dict[str, str] = {}
+        """reply_to URLs found on this server, and the id each has here."""
         self.sleep: Callable[[float], None] = time.sleep
         """How the adapter waits between media polls (tests replace it)."""
         self.monotonic: Callable[[], float] = time.monotonic
@@ -173,10 +187,19 @@ class MastodonAdapter(MastodonReader):
             body["language"] = out.lang
         if out.reply_to:
             body["in_reply_to_id"] = out.reply_to.id
+        elif out.reply_url:
+            body["in_reply_to_id"] = self._answering(out.reply_url)
         if out.media:
             body["media_ids"] = self._upload(out)
-        response = send(self.redact, lambda: self.http.post(
-            "/api/v1/statuses", json=body, headers={"Idempotency-Key": out.dedupe}))
+        try:
+            response = send(self.redact, lambda: self.http.post(
+                "/api/v1/statuses", json=body, headers={"Idempotency-Key": out.dedupe}))
+        except Rejected as exc:
+            if out.reply_url and not out.reply_to and exc.status == 404:
+                # statuses#create: "in_reply_not_found" (deleted, or not visible to us)
+                raise Rejected(f"cannot answer {out.reply_url}: {exc} (deleted, or not "
+                               "visible to this account)", exc.status) from None
+            raise
         data = response.json()
         self._taken.add(str(data["id"]))
         return Remote(str(data["id"]), data.get("url") or data.get("uri"))
@@ -189,6 +212,8 @@ class MastodonAdapter(MastodonReader):
         since, late = sent_at - CLOCK_SKEW, now - sent_at >= IDEMPOTENCY_WINDOW
         how = (f"check the account, then run cmops resolve {out.post_id} --channel "
                f"{out.channel} --as published --url … (or --as retry to send it again)")
+        if out.reply_url and not out.reply_to:
+            self._answering(out.reply_url)  # what the status answers, for _same
         try:
             recent = self._recent(since)
         except (Rejected, Transient) as exc:
@@ -219,14 +244,7 @@ class MastodonAdapter(MastodonReader):
         status recorded by its web address (``cmops resolve --url``) is deleted by the id at
         its end when the address is on this server. (Ids are digits on Mastodon, letters and
         digits on some compatible servers.)"""
-        status = item.remote.id
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", status):
-            local = re.fullmatch(re.escape(str(self.http.base_url).rstrip("/"))
-                                 + r"/@\w+/([A-Za-z0-9_-]+)", status)
-            if local is None:
-                raise Rejected(f"cannot delete {status!r} on Mastodon: not a status id of "
-                               f"this server ({self.http.base_url}); delete it by hand")
-            status = local[1]
+        status = self._status_id(item.remote, "delete")
         try:
             send(self.redact, lambda: self.http.delete(f"/api/v1/statuses/{status}"))
         except Rejected as exc:
@@ -235,15 +253,119 @@ class MastodonAdapter(MastodonReader):
                     if "outside the authorized scopes" in str(exc) else ""
                 raise Rejected(f"deleting status {status}: {exc}{hint}", exc.status) from None
 
+    def _status_id(self, remote: Remote, verb: str) -> str:
+        """The status id of a recorded part: its id, or the one at the end of its address
+        on this server (a status recorded by ``cmops resolve --url``)."""
+        status = remote.id
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", status):
+            local = re.fullmatch(re.escape(str(self.http.base_url).rstrip("/"))
+                                 + r"/@\w+/([A-Za-z0-9_-]+)", status)
+            if local is None:
+                raise Rejected(f"cannot {verb} {status!r} on Mastodon: not a status id of "
+                               f"this server ({self.http.base_url}); {verb} it by hand")
+            status = local[1]
+        return status
+
+    def edit(self, item: Edit) -> None:
+        """``PUT /api/v1/statuses/:id`` with the new ``status`` and, read first from ``GET
+        /api/v1/statuses/:id``, the attachments (``media_ids``), ``spoiler_text``,
+        ``sensitive`` and ``language`` it has now, so an edit changes the text only (a
+        content warning added by hand on the web stays). Mastodon answers an edit to the
+        same text with the status unchanged (``NoChangesSubmittedError`` is swallowed), so
+        repeating one is safe. A 404 is "not owned by you or does not exist": refused.
+        (cmops posts no polls; a poll added by hand would be removed by the edit.)"""
+        status = self._status_id(item.remote, "edit")
+        limit = self._limit()
+        if limit is not None and (count := status_length(item.text)) > limit:
+            raise Rejected(f"{count}/{limit} characters: over this instance's limit "
+                           f"({self.channel}); shorten the edit")
+        current = self._own(status, f"/api/v1/statuses/{status}", "reading")
+        body: dict[str, Any] = {
+            "status": item.text,
+            "media_ids": [str(m["id"]) for m in current.get("media_attachments") or ()
+                          if isinstance(m, dict) and m.get("id") is not None],
+            "spoiler_text": current.get("spoiler_text") or "",
+            "sensitive": bool(current.get("sensitive"))}
+        if isinstance(current.get("language"), str) and current["language"]:
+            body["language"] = current["language"]
+        if item.has_media and not body["media_ids"]:
+            raise Rejected(f"status {status} has lost its media on the server; not edited "
+                           "(an edit would post the new text without them): edit it by hand")
+        try:
+            send(self.redact, lambda: self.http.put(f"/api/v1/statuses/{status}", json=body))
+        except Rejected as exc:
+            raise Rejected(self._refusal("editing", status, exc), exc.status) from None
+
+    def live_text(self, item: Edit) -> str | None:
+        """The status's text as it was written (``GET /api/v1/statuses/:id/source``: plain
+        text, not the HTML ``content``; docs.joinmastodon.org/methods/statuses/#source)."""
+        status = self._status_id(item.remote, "read")
+        source = self._own(status, f"/api/v1/statuses/{status}/source", "reading")
+        text = source.get("text")
+        if not isinstance(text, str):
+            raise Transient(f"status {status}: its source came back without a text")
+        return text
+
+    def _own(self, status: str, path: str, doing: str) -> dict[str, Any]:
+        try:
+            found = self._get(path)
+        except Rejected as exc:
+            raise Rejected(self._refusal(doing, status, exc, "read:statuses"),
+                           exc.status) from None
+        if not isinstance(found, dict):
+            raise Transient(f"status {status}: the answer is not an object")
+        return found
+
+    @staticmethod
+    def _refusal(doing: str, status: str, exc: Rejected,
+                 scope: str = "write:statuses") -> str:
+        if exc.status == 404:
+            return (f"{doing} status {status}: {exc}: it was deleted, or is not this "
+                    "account's")
+        hint = f": the token needs the {scope} scope" \
+            if "outside the authorized scopes" in str(exc) else ""
+        return f"{doing} status {status}: {exc}{hint}"
+
+    def _answering(self, url: str) -> str:
+        """The id on this server of the status ``url`` names: the URL's own when it is on
+        this server (``https://<this host>/@user/<id>``, a remote account's status as this
+        server shows it included), else the one ``GET /api/v2/search?q=<url>&resolve=true
+        &type=statuses`` fetches (docs.joinmastodon.org/methods/search/#v2; ``read:search``).
+        An empty answer means the server could not find or fetch it: refused, naming it."""
+        if url in self._answered:
+            return self._answered[url]
+        try:
+            target = parse_reply_url("mastodon", url)
+        except BadReplyUrl as exc:
+            raise Rejected(f"cannot answer {url}: {exc}") from None
+        if target.host == (urlsplit(str(self.http.base_url)).hostname or "").lower():
+            self._answered[url] = target.id
+            return target.id
+        params = {"q": url, "type": "statuses", "resolve": "true", "limit": "1"}
+        try:
+            found = self._get("/api/v2/search", params)
+        except Rejected as exc:
+            hint = ": the token needs the read:search scope" if exc.status in (401, 403) \
+                else ""
+            raise Rejected(f"cannot answer {url}: looking it up failed: {exc}{hint}",
+                           exc.status) from None
+        statuses = found.get("statuses") if isinstance(found, dict) else None
+        if not statuses or not isinstance(statuses[0], dict) or "id" not in statuses[0]:
+            raise Rejected(f"cannot answer {url}: {self.http.base_url} finds no such status "
+                           "(deleted, private, or its server unreachable)")
+        self._answered[url] = str(statuses[0]["id"])
+        return self._answered[url]
+
     def _same(self, status: dict[str, Any], out: Outgoing, since: datetime,
               until: datetime) -> bool:
         """Whether ``status`` is ``out`` as sent: created in the attempt's time, replying
         where ``out`` replies, with as many attachments and the same text."""
         created, reply = _created(status), status.get("in_reply_to_id")
+        answers = out.reply_to.id if out.reply_to else \
+            self._answered.get(out.reply_url) if out.reply_url else None
         return (created is not None and since <= created <= until
                 and str(status["id"]) not in self._taken
-                and (None if reply is None else str(reply)) == (
-                    out.reply_to.id if out.reply_to else None)
+                and (None if reply is None else str(reply)) == answers
                 and len(status.get("media_attachments") or ()) == len(out.media)
                 and status_text(status.get("content")) == comparable(out.text))
 

@@ -446,8 +446,12 @@ NETWORKS: dict[str, NetworkRules] = {
         secrets=(("token",),), settings=("server",), optional_settings=("account", "max_chars"),
         threads=True, first_comment=True,
         # delete 30 / 30 min (3.5); PUT /api/v1/statuses/:id edits since 3.5.0
-        # (docs.joinmastodon.org/methods/statuses/#edit).
-        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS | {"dms"}),
+        # (docs.joinmastodon.org/methods/statuses/#edit), its text read back from
+        # GET /api/v1/statuses/:id/source (#source); a reply is POST /api/v1/statuses with
+        # in_reply_to_id (#create), a status of another server found by GET /api/v2/search
+        # with resolve=true (docs.joinmastodon.org/methods/search/#v2).
+        api_edits=True, edits=True, deletes=True, api_deletes=True, replies=True,
+        reads=_SOCIAL_READS | {"dms"}),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
     # our stricter assumption (VERIFY). Threads: VERIFY (replies must be "summoned" since

@@ -1,0 +1,216 @@
+"""Editing a published message (issue 19, edits) on Mastodon, Telegram and Discord, each
+against its strict loopback fake: the exact edit request, a first comment, a media message
+keeping its media (and, on Mastodon, its content warning and language), the same edit twice,
+a deleted message refused, 5xx, timeouts and 429 as Transient, the text read back, and no
+secret in any message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.fakes.mastodon import FakeMastodon
+
+from cmops.adapters import ADAPTERS, ChannelContext, Outgoing, Rejected, Remote, Transient
+from cmops.adapters.base import Edit, Editor, MediaFile
+from cmops.adapters.mastodon import MastodonAdapter
+from cmops.secrets import Redactor
+from cmops.text.limits import NETWORKS
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+MASTODON_TOKEN = "masto-token-canary-31a7"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def ctx(name: str, network: str, settings: dict[str, Any], secrets: dict[str, str],
+        root: Path, timeout: float = 5.0) -> ChannelContext:
+    """A channel's context as the publisher builds it: every resolved secret already known to
+    the redactor (cmops.secrets.resolve adds them)."""
+    redactor = Redactor()
+    for value in secrets.values():
+        redactor.add(value)
+    return ChannelContext(name, network, {"network": network, **settings}, secrets, root,
+                          redactor, timeout=timeout)
+
+
+def part(adapter: Any, text: str, index: int = 0, parts: int = 1,
+         reply_to: Remote | None = None, root: Remote | None = None,
+         media: tuple[MediaFile, ...] = (), comment: bool = False) -> Outgoing:
+    key = "launch/ch"
+    return Outgoing(key, "launch", "ch", index, parts, text,
+                    adapter.new_dedupe(key, index, NOW), published_at=NOW, media=media,
+                    reply_to=reply_to, root=root, comment=comment)
+
+
+def images(root: Path, *names: str) -> tuple[MediaFile, ...]:
+    for name in names:
+        (root / name).write_bytes(PNG)
+    return tuple(MediaFile(root / n, f"media/{n}", f"alt of {n}") for n in names)
+
+
+def change(remote: Remote, text: str, index: int = 0, *, media: bool = False,
+           comment: bool = False) -> Edit:
+    return Edit("ch", "launch", index, remote, text, has_media=media, comment=comment,
+                published_at=NOW)
+
+
+@pytest.mark.parametrize("name", ["mastodon"])
+def test_these_networks_declare_edits_and_their_adapters_edit(name: str) -> None:
+    assert NETWORKS[name].edits, name
+    assert callable(getattr(ADAPTERS[name], "edit", None)), name
+    assert callable(getattr(ADAPTERS[name], "live_text", None)), name
+
+
+# -- Mastodon ------------------------------------------------------------------------------
+@pytest.fixture
+def masto() -> Iterator[FakeMastodon]:
+    with FakeMastodon(token=MASTODON_TOKEN).running() as server:
+        yield server
+
+
+@pytest.fixture
+def mastodon(masto: FakeMastodon, tmp_path: Path) -> Iterator[MastodonAdapter]:
+    adapter = MastodonAdapter(ctx("ch", "mastodon", {"server": masto.url},
+                                  {"token": MASTODON_TOKEN}, tmp_path))
+    yield adapter
+    adapter.close()
+
+
+def _puts(masto: FakeMastodon) -> list[tuple[str, dict[str, Any]]]:
+    return [(r["path"], json.loads(r["body"])) for r in masto.requests
+            if r["path"].startswith("/api/v1/statuses/") and r["body"]]
+
+
+def test_mastodon_edits_a_status_and_reads_it_back(masto: FakeMastodon,
+                                                   mastodon: MastodonAdapter) -> None:
+    editor: Editor = mastodon
+    remote = mastodon.publish(part(mastodon, "Lancement jeudi"))
+    editor.edit(change(remote, "Lancement vendredi"))
+    assert masto.edits == [(remote.id, "Lancement vendredi")]
+    assert _puts(masto) == [(f"/api/v1/statuses/{remote.id}", {
+        "status": "Lancement vendredi", "media_ids": [], "spoiler_text": "",
+        "sensitive": False})]
+    assert editor.live_text(change(remote, "Lancement vendredi")) == "Lancement vendredi"
+    assert masto.reads[-1] == f"/api/v1/statuses/{remote.id}/source"
+
+
+def test_mastodon_edit_keeps_media_content_warning_and_language(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    out = part(mastodon, "Deux photos", media=images(tmp_path, "a.png", "b.png"))
+    remote = mastodon.publish(replace(out, lang="fr"))
+    attached = list(masto.statuses[0]["media_ids"])
+    assert len(attached) == 2
+    # A content warning added by hand on the web, after publishing.
+    masto.statuses[0].update(spoiler_text="Spoiler du film", sensitive=True)
+    mastodon.edit(change(remote, "Deux photos, corrigé", media=True))
+    status = masto.statuses[0]
+    assert (status["content"], status["media_ids"], status["spoiler_text"],
+            status["sensitive"], status["language"]) == (
+        "Deux photos, corrigé", attached, "Spoiler du film", True, "fr")
+    assert _puts(masto)[-1][1] == {
+        "status": "Deux photos, corrigé", "media_ids": attached,
+        "spoiler_text": "Spoiler du film", "sensitive": True, "language": "fr"}
+
+
+def test_the_fake_drops_what_an_edit_leaves_out_as_mastodon_does(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    """Why the adapter sends everything back: a bare PUT loses the media and the warning."""
+    remote = mastodon.publish(part(mastodon, "Photo", media=images(tmp_path, "a.png")))
+    masto.statuses[0].update(spoiler_text="CW", sensitive=True)
+    answer = mastodon.http.put(f"/api/v1/statuses/{remote.id}", json={"status": "Photo!"})
+    assert answer.status_code == 200
+    assert (masto.statuses[0]["media_ids"], masto.statuses[0]["spoiler_text"],
+            masto.statuses[0]["sensitive"]) == ([], "", False)
+
+
+def test_mastodon_edits_a_first_comment_like_any_status(masto: FakeMastodon,
+                                                        mastodon: MastodonAdapter) -> None:
+    first = mastodon.publish(part(mastodon, "Le lancement", 0, 1))
+    comment = mastodon.publish(part(mastodon, "Le lien : https://example.org/a", 1, 1,
+                                    reply_to=first, root=first, comment=True))
+    mastodon.edit(change(comment, "Le lien : https://example.org/b", 1, comment=True))
+    assert masto.edits == [(comment.id, "Le lien : https://example.org/b")]
+    assert masto.statuses[1]["in_reply_to_id"] == first.id
+    assert masto.statuses[0]["content"] == "Le lancement"
+
+
+def test_mastodon_same_edit_twice_is_fine(masto: FakeMastodon,
+                                          mastodon: MastodonAdapter) -> None:
+    remote = mastodon.publish(part(mastodon, "Avant"))
+    mastodon.edit(change(remote, "Après"))
+    mastodon.edit(change(remote, "Après"))  # a retry after a crash: nothing changes
+    assert masto.edits == [(remote.id, "Après")] and len(_puts(masto)) == 2
+
+
+def test_mastodon_edit_of_a_deleted_or_foreign_status_is_refused(
+        masto: FakeMastodon, mastodon: MastodonAdapter) -> None:
+    remote = mastodon.publish(part(mastodon, "Bientôt supprimé"))
+    masto.statuses.clear()
+    with pytest.raises(Rejected) as caught:
+        mastodon.edit(change(remote, "Trop tard"))
+    assert (caught.value.status, str(caught.value)) == (
+        404, f"reading status {remote.id}: HTTP 404: Record not found: it was deleted, or "
+        "is not this account's")
+    theirs = masto.foreign("Pas à nous")
+    with pytest.raises(Rejected) as foreign:
+        mastodon.live_text(change(Remote(theirs["id"]), "x"))
+    assert foreign.value.status == 404 and masto.edits == []
+
+
+def test_mastodon_edit_refused_by_the_server_names_the_status(
+        masto: FakeMastodon, mastodon: MastodonAdapter) -> None:
+    remote = mastodon.publish(part(mastodon, "Encore là"))
+    masto.max_chars = 20  # lowered after the adapter read the instance's limit (500)
+    with pytest.raises(Rejected) as caught:
+        mastodon.edit(change(remote, "Un texte bien trop long pour l'instance"))
+    assert (caught.value.status, str(caught.value)) == (
+        422, f"editing status {remote.id}: HTTP 422: Validation failed: Text character limit "
+        "of 20 exceeded")
+    masto.scopes = {"read:statuses", "profile"}
+    with pytest.raises(Rejected) as scope:
+        mastodon.edit(change(remote, "Court"))
+    assert (scope.value.status, str(scope.value)) == (
+        403, f"editing status {remote.id}: HTTP 403: This action is outside the authorized "
+        "scopes: the token needs the write:statuses scope")
+    assert masto.edits == []
+
+
+@pytest.mark.parametrize(("fault", "status", "retry"),
+                         [("503", 503, None), ("429", 429, 5.0), ("drop", None, None)])
+def test_mastodon_edit_failures_are_transient(masto: FakeMastodon, mastodon: MastodonAdapter,
+                                              fault: str, status: int | None,
+                                              retry: float | None) -> None:
+    remote = mastodon.publish(part(mastodon, "Encore là"))
+    masto.edit_faults = [fault]
+    with pytest.raises(Transient) as caught:
+        mastodon.edit(change(remote, "Corrigé"))
+    assert (caught.value.status, caught.value.retry_after) == (status, retry)
+    assert masto.edits == []
+    mastodon.edit(change(remote, "Corrigé"))  # the next run's try
+    assert masto.edits == [(remote.id, "Corrigé")]
+
+
+def test_mastodon_edit_timeout_is_transient(masto: FakeMastodon, tmp_path: Path) -> None:
+    adapter = MastodonAdapter(ctx("ch", "mastodon", {"server": masto.url},
+                                  {"token": MASTODON_TOKEN}, tmp_path, timeout=0.5))
+    remote = adapter.publish(part(adapter, "Encore là"))
+    masto.edit_faults = ["slow:1.5"]
+    with pytest.raises(Transient) as caught:
+        adapter.edit(change(remote, "Corrigé"))
+    assert str(caught.value) == "timed out: ReadTimeout" and caught.value.maybe_sent
+    adapter.close()
+
+
+def test_mastodon_token_never_in_an_edit_message(masto: FakeMastodon,
+                                                 mastodon: MastodonAdapter) -> None:
+    remote = mastodon.publish(part(mastodon, "Encore là"))
+    masto.edit_faults = ["401-echo"]
+    with pytest.raises(Rejected) as caught:
+        mastodon.edit(change(remote, "Corrigé"))
+    assert "Authorization" in str(caught.value) and caught.value.status == 401
+    assert MASTODON_TOKEN not in str(caught.value)
