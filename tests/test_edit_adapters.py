@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.telegram import FakeTelegram
 
 from cmops.adapters import ADAPTERS, ChannelContext, Outgoing, Rejected, Remote, Transient
 from cmops.adapters.base import Edit, Editor, MediaFile
 from cmops.adapters.mastodon import MastodonAdapter
+from cmops.adapters.telegram import TelegramAdapter
 from cmops.secrets import Redactor
 from cmops.text.limits import NETWORKS
 
@@ -59,7 +61,7 @@ def change(remote: Remote, text: str, index: int = 0, *, media: bool = False,
                 published_at=NOW)
 
 
-@pytest.mark.parametrize("name", ["mastodon"])
+@pytest.mark.parametrize("name", ["mastodon", "telegram"])
 def test_these_networks_declare_edits_and_their_adapters_edit(name: str) -> None:
     assert NETWORKS[name].edits, name
     assert callable(getattr(ADAPTERS[name], "edit", None)), name
@@ -214,3 +216,134 @@ def test_mastodon_token_never_in_an_edit_message(masto: FakeMastodon,
         mastodon.edit(change(remote, "Corrigé"))
     assert "Authorization" in str(caught.value) and caught.value.status == 401
     assert MASTODON_TOKEN not in str(caught.value)
+
+
+# -- Telegram ------------------------------------------------------------------------------
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram().running() as server:
+        yield server
+
+
+def make_telegram(tg: FakeTelegram, root: Path, timeout: float = 5.0) -> TelegramAdapter:
+    return TelegramAdapter(ctx("ch", "telegram", {"chat_id": "@cmops_news", "server": tg.url},
+                               {"token": tg.token}, root, timeout))
+
+
+@pytest.fixture
+def telegram(tg: FakeTelegram, tmp_path: Path) -> Iterator[TelegramAdapter]:
+    adapter = make_telegram(tg, tmp_path)
+    yield adapter
+    adapter.close()
+
+
+def _tg_calls(tg: FakeTelegram) -> list[tuple[str, dict[str, Any]]]:
+    return [(r["method"], json.loads(r["body"])) for r in tg.requests
+            if r["method"].startswith("edit")]
+
+
+def test_telegram_edits_a_text_message_and_cannot_read_it_back(
+        tg: FakeTelegram, telegram: TelegramAdapter) -> None:
+    editor: Editor = telegram
+    remote = telegram.publish(part(telegram, "Lancement jeudi"))
+    editor.edit(change(remote, "Lancement vendredi"))
+    assert tg.texts() == ["Lancement vendredi"]
+    assert _tg_calls(tg) == [("editMessageText", {
+        "chat_id": "@cmops_news", "message_id": int(remote.id), "text": "Lancement vendredi"})]
+    assert editor.live_text(change(remote, "Lancement vendredi")) is None
+    editor.edit(change(remote, "Lancement vendredi"))  # "message is not modified": done
+    assert tg.edits == [(int(remote.id), "Lancement vendredi")] and len(_tg_calls(tg)) == 2
+
+
+def test_telegram_edits_a_photo_caption_and_the_photo_stays(
+        tg: FakeTelegram, telegram: TelegramAdapter, tmp_path: Path) -> None:
+    remote = telegram.publish(part(telegram, "Une photo", media=images(tmp_path, "a.png")))
+    photo = tg.messages[0]["photo"]
+    telegram.edit(change(remote, "Une photo, corrigée", media=True))
+    assert _tg_calls(tg) == [("editMessageCaption", {
+        "chat_id": "@cmops_news", "message_id": int(remote.id),
+        "caption": "Une photo, corrigée"})]
+    assert tg.messages[0]["caption"] == "Une photo, corrigée"
+    assert tg.messages[0]["photo"] == photo
+
+
+def test_telegram_edits_an_albums_caption_on_its_first_message(
+        tg: FakeTelegram, telegram: TelegramAdapter, tmp_path: Path) -> None:
+    """An album is recorded by its first message, which carries the caption."""
+    remote = telegram.publish(part(telegram, "Trois photos",
+                                   media=images(tmp_path, "a.png", "b.png", "c.png")))
+    assert remote.id == str(tg.messages[0]["message_id"]) and len(tg.messages) == 3
+    telegram.edit(change(remote, "Trois photos du salon", media=True))
+    assert [m.get("caption") for m in tg.messages] == ["Trois photos du salon", None, None]
+    assert all("photo" in m for m in tg.messages)
+
+
+def test_telegram_edits_a_message_of_the_other_kind_than_recorded(
+        tg: FakeTelegram, telegram: TelegramAdapter, tmp_path: Path) -> None:
+    """A message recorded by hand (cmops resolve) may have media the record does not say."""
+    remote = telegram.publish(part(telegram, "Une photo", media=images(tmp_path, "a.png")))
+    telegram.edit(change(remote, "Une photo !"))
+    assert [c[0] for c in _tg_calls(tg)] == ["editMessageText", "editMessageCaption"]
+    assert tg.messages[0]["caption"] == "Une photo !"
+
+
+def test_telegram_edits_a_thread_part_and_it_stays_in_the_chain(
+        tg: FakeTelegram, telegram: TelegramAdapter) -> None:
+    """Telegram takes no first comment from cmops; a thread's later part is a reply."""
+    first = telegram.publish(part(telegram, "Le lancement", 0, 2))
+    comment = telegram.publish(part(telegram, "Le lien", 1, 2, reply_to=first, root=first))
+    telegram.edit(change(comment, "Le bon lien", 1))
+    assert tg.texts() == ["Le lancement", "Le bon lien"]
+    assert tg.messages[1]["reply_to_message"] == {"message_id": int(first.id)}
+
+
+def test_telegram_refuses_editing_a_deleted_or_foreign_message(
+        tg: FakeTelegram, telegram: TelegramAdapter) -> None:
+    remote = telegram.publish(part(telegram, "Bientôt supprimé"))
+    tg.messages.clear()
+    with pytest.raises(Rejected) as gone:
+        telegram.edit(change(remote, "Trop tard"))
+    assert (gone.value.status, str(gone.value)) == (
+        400, f"editMessageText: message {remote.id} is not in the chat (deleted?): HTTP 400: "
+        "Bad Request: message to edit not found")
+    theirs = tg.foreign("Posté à la main")
+    with pytest.raises(Rejected) as foreign:
+        telegram.edit(change(Remote(str(theirs["message_id"])), "Réécrit"))
+    assert str(foreign.value) == (
+        "Telegram refused to edit it (HTTP 400: Bad Request: message can't be edited): a bot "
+        f"edits only its own messages: edit message {theirs['message_id']} of ch by hand")
+    assert tg.edits == []
+
+
+@pytest.mark.parametrize(("fault", "status", "retry"),
+                         [("503", 503, None), ("429", 429, 7.0), ("drop", None, None)])
+def test_telegram_edit_failures_are_transient(tg: FakeTelegram, telegram: TelegramAdapter,
+                                              fault: str, status: int | None,
+                                              retry: float | None) -> None:
+    remote = telegram.publish(part(telegram, "Encore là"))
+    tg.faults = [fault]
+    with pytest.raises(Transient) as caught:
+        telegram.edit(change(remote, "Corrigé"))
+    assert (caught.value.status, caught.value.retry_after) == (status, retry)
+    assert tg.edits == []
+    telegram.edit(change(remote, "Corrigé"))
+    assert tg.texts() == ["Corrigé"]
+
+
+def test_telegram_edit_timeout_is_transient(tg: FakeTelegram, tmp_path: Path) -> None:
+    adapter = make_telegram(tg, tmp_path, timeout=0.5)
+    remote = adapter.publish(part(adapter, "Encore là"))
+    tg.faults = ["slow:1.5"]
+    with pytest.raises(Transient) as caught:
+        adapter.edit(change(remote, "Corrigé"))
+    assert str(caught.value) == "timed out: ReadTimeout"
+    adapter.close()
+
+
+def test_telegram_token_never_in_an_edit_message(tg: FakeTelegram,
+                                                 telegram: TelegramAdapter) -> None:
+    remote = telegram.publish(part(telegram, "Encore là"))
+    tg.faults = ["echo"]
+    with pytest.raises(Rejected) as caught:
+        telegram.edit(change(remote, "Corrigé"))
+    assert "editMessageText" in str(caught.value) and tg.token not in str(caught.value)

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.telegram import FakeTelegram
 
 from cmops.adapters import ChannelContext, Outgoing, Rejected, Remote, Transient
 from cmops.adapters.mastodon import MastodonAdapter
+from cmops.adapters.telegram import TelegramAdapter
 from cmops.secrets import Redactor
 from cmops.text.limits import NETWORKS
 
@@ -43,7 +45,7 @@ def part(adapter: Any, text: str, index: int = 0, parts: int = 1, *,
 
 
 def test_replies_are_declared_where_the_adapter_answers_a_url() -> None:
-    assert NETWORKS["mastodon"].replies
+    assert NETWORKS["mastodon"].replies and NETWORKS["telegram"].replies
     assert not NETWORKS["discord"].replies  # a webhook cannot answer a message
 
 
@@ -178,3 +180,76 @@ def test_mastodon_reconciles_a_lost_reply_by_its_parent(
     assert found is not None and found.id == masto.statuses[0]["id"]
     assert masto.statuses[0]["in_reply_to_id"] == theirs["id"] and len(masto.statuses) == 1
     fresh.close()
+
+
+# -- Telegram ------------------------------------------------------------------------------
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram().running() as server:
+        yield server
+
+
+def make_telegram(tg: FakeTelegram, root: Path, chat: str | int = "@cmops_news"
+                  ) -> TelegramAdapter:
+    return TelegramAdapter(ctx("ch", "telegram", {"chat_id": chat, "server": tg.url},
+                               {"token": tg.token}, root))
+
+
+def _tg_sent(tg: FakeTelegram) -> list[tuple[str, dict[str, Any]]]:
+    return [(r["method"], json.loads(r["body"])) for r in tg.requests
+            if r["method"] in ("sendMessage", "getChat")]
+
+
+@pytest.mark.parametrize("chat", ["@cmops_news", -1001234567890], ids=["username", "numeric"])
+def test_telegram_answers_a_message_of_its_own_channel(tg: FakeTelegram, tmp_path: Path,
+                                                       chat: str | int) -> None:
+    adapter = make_telegram(tg, tmp_path, chat)
+    theirs = tg.foreign("Une question d'un admin")
+    url = f"https://t.me/CMOPS_news/{theirs['message_id']}"  # usernames ignore case
+    first = adapter.publish(part(adapter, "La réponse", 0, 2, reply_url=url))
+    adapter.publish(part(adapter, "Et la suite", 1, 2, reply_to=first, root=first))
+    assert tg.messages[1]["reply_to_message"] == {"message_id": theirs["message_id"]}
+    assert tg.messages[2]["reply_to_message"] == {"message_id": int(first.id)}
+    sent = _tg_sent(tg)
+    assert sent[-2][1]["reply_parameters"] == {"message_id": theirs["message_id"]}
+    # A numeric chat id says no username: getChat is asked, once.
+    assert [m for m, _ in sent].count("getChat") == (1 if isinstance(chat, int) else 0)
+    adapter.close()
+
+
+def test_telegram_refuses_a_message_of_another_chat(tg: FakeTelegram, tmp_path: Path) -> None:
+    adapter = make_telegram(tg, tmp_path)
+    url = "https://t.me/durov/42"
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(part(adapter, "Réponse", reply_url=url))
+    assert str(caught.value) == (
+        f"cannot answer {url}: it is in t.me/durov, and this channel posts to "
+        "t.me/cmops_news; a bot answers only messages of its own chat")
+    assert tg.messages == [] and _tg_sent(tg) == []
+    adapter.close()
+
+
+def test_telegram_refuses_a_message_gone(tg: FakeTelegram, tmp_path: Path) -> None:
+    adapter = make_telegram(tg, tmp_path)
+    url = "https://t.me/cmops_news/999"
+    with pytest.raises(Rejected) as caught:
+        adapter.publish(part(adapter, "Réponse", reply_url=url))
+    assert (caught.value.status, str(caught.value)) == (
+        400, f"cannot answer {url}: HTTP 400: Bad Request: message to be replied not found "
+        "(deleted?)")
+    assert tg.messages == []
+    adapter.close()
+
+
+def test_telegram_reply_failures_keep_no_secret(tg: FakeTelegram, tmp_path: Path) -> None:
+    adapter = make_telegram(tg, tmp_path)
+    theirs = tg.foreign("Question")
+    url = f"https://t.me/cmops_news/{theirs['message_id']}"
+    tg.faults = ["echo", "429"]
+    with pytest.raises(Rejected) as echoed:
+        adapter.publish(part(adapter, "Réponse", reply_url=url))
+    assert "sendMessage" in str(echoed.value) and tg.token not in str(echoed.value)
+    with pytest.raises(Transient) as limited:
+        adapter.publish(part(adapter, "Réponse", reply_url=url))
+    assert limited.value.retry_after == 7.0
+    adapter.close()

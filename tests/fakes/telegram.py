@@ -18,9 +18,22 @@ up). Every answer is ``{"ok": true, "result": …}`` or
 message can't be deleted"; unknown or already deleted, "Bad Request: message to delete not
 found" (both 400s, in the wording clients report: the docs give none).
 
-Faults, consumed one per ``send*`` or ``deleteMessage`` call: ``drop``, ``accept-then-drop``,
-``500``/``502``/``503``, ``429`` (retry after 7 s), ``status:NNN``, ``echo`` (a 400 whose
-description repeats the request path, token included), ``slow:SECONDS``.
+Editing (core.telegram.org/bots/api#updating-messages): ``editMessageText`` (JSON
+``chat_id``, ``message_id``, ``text`` 1-4096) changes a text message's text and
+``editMessageCaption`` (``caption`` up to 1024) a media message's caption, the media kept;
+each answers the edited Message. The errors, in the wording clients report (the docs give
+none): "Bad Request: message to edit not found" (unknown or deleted), "Bad Request: message is
+not modified: …" (the same text again), "Bad Request: there is no text in the message to
+edit" (editMessageText on a media message, defstudio/telegraph#267), "Bad Request: there is no
+caption in the message to edit" (the reverse; wording unverified, made up), "Bad Request:
+message can't be edited" (a message the bot did not send: :meth:`FakeTelegram.foreign`).
+Applied edits are in ``edits`` (message id, new text). ``getChat`` (JSON ``chat_id``;
+core.telegram.org/bots/api#getchat) answers the chat with its ``username``.
+
+Faults, consumed one per ``send*``, ``edit*`` or ``deleteMessage`` call: ``drop``,
+``accept-then-drop``, ``500``/``502``/``503``, ``429`` (retry after 7 s), ``status:NNN``,
+``echo`` (a 400 whose description repeats the request path, token included),
+``slow:SECONDS``.
 """
 
 from __future__ import annotations
@@ -46,8 +59,16 @@ PARAMS = {
                            "width", "height", "supports_streaming", "has_spoiler"},
     "sendMediaGroup": COMMON | {"media"},
     "deleteMessage": {"chat_id", "message_id"},
+    "editMessageText": {"business_connection_id", "chat_id", "message_id", "inline_message_id",
+                        "text", "parse_mode", "entities", "link_preview_options",
+                        "reply_markup"},
+    "editMessageCaption": {"business_connection_id", "chat_id", "message_id",
+                           "inline_message_id", "caption", "parse_mode", "caption_entities",
+                           "show_caption_above_media", "reply_markup"},
+    "getChat": {"chat_id"},
 }
-JSON_METHODS = {"sendMessage", "deleteMessage"}
+JSON_METHODS = {"sendMessage", "deleteMessage", "editMessageText", "editMessageCaption",
+                "getChat"}
 DELETE_WINDOW = 48 * 3600
 
 
@@ -68,6 +89,7 @@ class FakeTelegram:
         self.token, self.username, self.chat_id = token, username, chat_id
         self.messages: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
+        self.edits: list[tuple[int, str]] = []
         self.sent_at: dict[int, float] = {}
         self.clock: Callable[[], float] = time.time
         """Stamps each message when sent, and judges the 48 hours of ``deleteMessage``."""
@@ -82,6 +104,18 @@ class FakeTelegram:
     def texts(self) -> list[str]:
         return [m.get("text", m.get("caption", "")) for m in self.messages]
 
+    def foreign(self, text: str) -> dict[str, Any]:
+        """A message of the chat the bot did not send (posted by a human admin)."""
+        with self.lock:
+            message_id = 500 + len(self.messages) + len(self.deleted)
+            message = {"message_id": message_id,
+                       "chat": {"id": self.chat_id, "username": self.username,
+                                "type": "channel"}, "date": 1795597200, "text": text,
+                       "foreign": True}
+            self.sent_at[message_id] = self.clock()
+            self.messages.append(message)
+        return message
+
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any) -> None:
         reply_json(h, status, body)
 
@@ -93,7 +127,7 @@ class FakeTelegram:
             self.requests.append({"method": method, "path": h.path, "headers": dict(h.headers),
                                   "body": raw})
             fault = self.faults.pop(0) if self.faults and (
-                method.startswith("send") or method == "deleteMessage") else ""
+                method.startswith(("send", "edit")) or method == "deleteMessage") else ""
         if fault == "drop":
             h.close_connection = True
             return
@@ -117,6 +151,9 @@ class FakeTelegram:
                 if isinstance(value, bytes) and len(value) > self.max_file:
                     raise BotError(413, "Request Entity Too Large")
             result = self._delete(params) if method == "deleteMessage" else \
+                self._edit(method, params) if method.startswith("edit") else \
+                {"id": self.chat_id, "type": "channel", "title": "cmops news",
+                 "username": self.username} if method == "getChat" else \
                 self._send(method, params)
         except BotError as exc:
             body: dict[str, Any] = {"ok": False, "error_code": exc.status,
@@ -199,6 +236,43 @@ class FakeTelegram:
             self.messages.remove(found)
             self.deleted.append(found)
         return True
+
+    def _edit(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = params.get("message_id")
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise BotError(400, "Bad Request: message identifier is not specified")
+        field = "text" if method == "editMessageText" else "caption"
+        new = params.get(field)
+        if field == "text" and (not isinstance(new, str) or not new.strip()):
+            raise BotError(400, "Bad Request: message text is empty")
+        if not isinstance(new, str | None):
+            raise BotError(400, f"Bad Request: field \"{field}\" must be of type String")
+        with self.lock:
+            found = next((m for m in self.messages if m["message_id"] == message_id), None)
+            if found is None:
+                raise BotError(400, "Bad Request: message to edit not found")
+            if found.get("foreign"):
+                raise BotError(400, "Bad Request: message can't be edited")
+            media = "photo" in found or "video" in found
+            if field == "text" and media:
+                raise BotError(400, "Bad Request: there is no text in the message to edit")
+            if field == "caption" and not media:
+                raise BotError(400, "Bad Request: there is no caption in the message to edit")
+            limit = 4096 if field == "text" else 1024
+            if new is not None and utf16(new) > limit:
+                raise BotError(400, "Bad Request: message is too long" if field == "text"
+                               else "Bad Request: message caption is too long")
+            if found.get(field) == new or (new in (None, "") and field not in found):
+                raise BotError(400, "Bad Request: message is not modified: specified new "
+                               "message content and reply markup are exactly the same as a "
+                               "current content and reply markup of the message")
+            if new:
+                found[field] = new
+            else:
+                found.pop(field, None)
+            found["edit_date"] = 1795600800
+            self.edits.append((message_id, new or ""))
+            return dict(found)
 
     def _media(self, base: dict[str, Any], kind: str, data: Any, caption: Any
                ) -> dict[str, Any]:

@@ -16,6 +16,12 @@ redacted from every message.
 
 Exactly-once: the Bot API takes no idempotency key and cannot list a channel's messages, so an
 attempt whose answer was lost goes to a human (``cmops resolve``).
+
+Edits: ``editMessageText``, or ``editMessageCaption`` for a message with media (an album's
+caption is on its first message, the one recorded). The Bot API cannot read a message back,
+so an edit whose outcome was lost is simply sent again ("message is not modified" counts as
+done). A reply (``reply_to: https://t.me/<channel>/<id>``) answers a message of the channel's
+own chat only (``reply_parameters``; core.telegram.org/bots/api#replyparameters).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import httpx
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    Edit,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -41,6 +48,8 @@ from cmops.adapters.base import (
     refuse_unsendable,
 )
 from cmops.adapters.http import client, send
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.retry import wait_from_headers
 from cmops.text.limits import NETWORKS, NetworkRules
 
@@ -70,6 +79,9 @@ class TelegramAdapter:
         self.redact.add(token)
         self.chat = chat
         self.http = client(ctx, f"{server.rstrip('/')}/bot{token}")
+        self.username: str | None = chat[1:] if isinstance(chat, str) and \
+            chat.startswith("@") else None
+        """The chat's public @username (asked with ``getChat`` when chat_id is numeric)."""
 
     def new_dedupe(self, key: str, part: int, now: datetime) -> str:
         return f"{key}#{part}@{now.isoformat()}"  # recorded for people; Telegram has no use
@@ -90,7 +102,38 @@ class TelegramAdapter:
         refuse_unsendable(self.rules, out)
         if out.reply_to and not out.reply_to.id.isdigit():
             raise Rejected(f"cannot reply to {out.reply_to.id!r}: not a Telegram message id")
-        reply = {"message_id": int(out.reply_to.id)} if out.reply_to else None
+        reply = {"message_id": int(out.reply_to.id)} if out.reply_to else \
+            {"message_id": self._answering(out.reply_url)} if out.reply_url else None
+        try:
+            return self._send(out, reply)
+        except Rejected as exc:
+            if out.reply_url and not out.reply_to and \
+                    "message to be replied not found" in str(exc).lower():
+                raise Rejected(f"cannot answer {out.reply_url}: {exc} (deleted?)",
+                               exc.status) from None
+            raise
+
+    def _answering(self, url: str) -> int:
+        """The id of the message ``url`` names, when it is in this channel's own chat: a
+        bot answers there only (``reply_parameters.chat_id`` would reach another chat, but
+        only one the bot is in, which cmops does not check: refused)."""
+        try:
+            target = parse_reply_url("telegram", url)
+        except BadReplyUrl as exc:
+            raise Rejected(f"cannot answer {url}: {exc}") from None
+        if self.username is None:
+            # getChat (core.telegram.org/bots/api#getchat): the chat's public username
+            found = self._call("getChat", json={"chat_id": self.chat})
+            self.username = str(found.get("username") or "") if isinstance(found, dict) \
+                else ""
+        if not self.username or target.author.lower() != self.username.lower():
+            own = f"t.me/{self.username}" if self.username else "a chat without a username"
+            raise Rejected(f"cannot answer {url}: it is in t.me/{target.author}, and this "
+                           f"channel posts to {own}; a bot answers only messages of its own "
+                           "chat")
+        return int(target.id)
+
+    def _send(self, out: Outgoing, reply: dict[str, int] | None) -> Remote:
         if not out.media:
             body: dict[str, Any] = {"chat_id": self.chat, "text": out.text}
             if reply:
@@ -163,6 +206,49 @@ class TelegramAdapter:
                                f"only with the right to post: {by_hand}",
                                status=exc.status) from None
             raise
+
+    def edit(self, item: Edit) -> None:
+        """``editMessageText`` (text) or, for a message with media, ``editMessageCaption``
+        (core.telegram.org/bots/api#updating-messages), with ``chat_id`` and ``message_id``;
+        the media stay. "message is not modified" is the text it already has: done. A
+        message of the other kind ("there is no text/caption in the message to edit": one
+        recorded by hand) is edited by the other method. "message to edit not found"
+        (deleted) and "message can't be edited" (not the bot's) are refused. (The link
+        preview is left to Telegram: the edit does not say which link to preview, and the
+        docs do not say whether an edit keeps the one chosen when sending.)"""
+        if not item.remote.id.isdigit():
+            raise Rejected(f"cannot edit {item.remote.id!r}: not a Telegram message id")
+        methods = ["editMessageCaption", "editMessageText"]
+        if not item.has_media:
+            methods.reverse()
+        for method in methods:
+            field = "caption" if method == "editMessageCaption" else "text"
+            try:
+                self._call(method, json={"chat_id": self.chat,
+                                         "message_id": int(item.remote.id), field: item.text})
+                return
+            except Rejected as exc:
+                said = str(exc).lower()
+                if "message is not modified" in said:
+                    return
+                if "there is no text in the message" in said or \
+                        "there is no caption in the message" in said:
+                    continue
+                by_hand = f"edit message {item.remote.id} of {item.channel} by hand"
+                if "message to edit not found" in said:
+                    raise Rejected(f"{method}: message {item.remote.id} is not in the chat "
+                                   f"(deleted?): {exc}", exc.status) from None
+                if "message can't be edited" in said:
+                    raise Rejected(f"Telegram refused to edit it ({exc}): a bot edits only "
+                                   f"its own messages: {by_hand}", exc.status) from None
+                raise
+        raise Rejected(f"message {item.remote.id}: Telegram takes neither its text nor its "
+                       "caption for editing")
+
+    def live_text(self, item: Edit) -> str | None:
+        """None: the Bot API cannot read a message back (no method returns a chat's message
+        by id), so an unconfirmed edit is sent again, which is safe."""
+        return None
 
     def close(self) -> None:
         self.http.close()

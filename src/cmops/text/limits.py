@@ -588,8 +588,9 @@ NETWORKS: dict[str, NetworkRules] = {
         # (platforms.md 10), so a longer one would be throttled half-posted.
         max_thread=20,
         # editMessageText / editMessageCaption; deleteMessage within 48 h of sending
-        # (core.telegram.org/bots/api#updating-messages).
-        api_edits=True, deletes=True, api_deletes=True),
+        # (core.telegram.org/bots/api#updating-messages). A reply is reply_parameters'
+        # message_id (core.telegram.org/bots/api#replyparameters), in the chat's own chat.
+        api_edits=True, edits=True, deletes=True, api_deletes=True, replies=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
