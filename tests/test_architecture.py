@@ -10,9 +10,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
-CORE = ("cmops.replyto", "cmops.model", "cmops.schedule", "cmops.render", "cmops.text", "cmops.rules",
-        "cmops.validate", "cmops.plan", "cmops.kpi", "cmops.gate", "cmops.ids", "cmops.diff",
-        "cmops.problems", "cmops.yamlsafe", "cmops.content")
+CORE = ("cmops.answers", "cmops.replyto", "cmops.model", "cmops.schedule", "cmops.render",
+        "cmops.text", "cmops.rules", "cmops.validate", "cmops.plan", "cmops.kpi", "cmops.gate",
+        "cmops.ids", "cmops.diff", "cmops.problems", "cmops.yamlsafe", "cmops.content")
 EDGES = ("cmops.adapters", "cmops.stores", "cmops.report", "cmops.cli")
 RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (CORE, (*EDGES, "httpx", "click", "subprocess")),

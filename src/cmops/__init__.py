@@ -17,8 +17,9 @@ The parts, and which may import which (``tests/test_architecture.py`` enforces t
                                   report, cli; no httpx, click or subprocess
 
     core = model, schedule, render, text, rules, validate, plan, kpi, gate, ids, diff,
-           problems, yamlsafe, content, apiversions, replyto (validate reads the files it is given;
-           its opt-in --check-links is the one door to the network, through linkcheck)
+           problems, yamlsafe, content, apiversions, replyto, answers (validate reads the
+           files it is given; its opt-in --check-links is the one door to the network,
+           through linkcheck)
 """
 
 __version__ = "0.1.0"

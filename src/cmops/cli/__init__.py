@@ -22,12 +22,14 @@ from cmops.cli import card as card
 from cmops.cli import collect as collect
 from cmops.cli import health as health
 from cmops.cli import import_csv as import_csv
+from cmops.cli import inbox as inbox
 from cmops.cli import init as init
 from cmops.cli import kpi as kpi
 from cmops.cli import new as new
 from cmops.cli import pause as pause
 from cmops.cli import plan as plan
 from cmops.cli import publish as publish
+from cmops.cli import reply as reply
 from cmops.cli import report as report
 from cmops.cli import resolve as resolve
 from cmops.cli import resume as resume
@@ -110,6 +112,7 @@ COMMANDS: list[click.Command] = [
     validate.command, plan.command, publish.command, status.command, resolve.command,
     pause.command, resume.command, new.command, card.command, import_csv.command,
     init.command, collect.command, kpi.command, health.command, report.command,
+    inbox.command, reply.command,
 ]
 """Every command of ``cmops``, each from its own module (``--help`` lists them by name)."""
 
