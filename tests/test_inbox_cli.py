@@ -1,14 +1,27 @@
 """cmops inbox and cmops reply: the collected messages waiting for an answer, and reply post
-files written for review (hostile message text never reaches the terminal or the YAML)."""
+files written for review (hostile message text never reaches the terminal or the YAML); the
+site's inbox page marking messages answered by a published reply."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import Runner, json_out
-from tests.report_content import published_record, write_file, write_record
+from tests.report_content import (
+    EVIL_AUTHOR,
+    PRIVATE_DM,
+    generate_site,
+    make_content,
+    page_text,
+    published_record,
+    write_file,
+    write_record,
+)
 
 from cmops.yamlsafe import load_bytes
 
@@ -225,3 +238,56 @@ def test_reply_refuses_clearly(run: Runner, content: Path, args: tuple[str, ...]
     assert result.exit_code == 2
     assert error in " ".join(result.stderr.split())
     assert not (content / "calendar/posts/replies").exists()
+
+
+# -- the site's inbox page -------------------------------------------------------------------
+
+
+def site_with_reply(tmp_path: Path, *, published: bool, reply_url: str) -> Any:
+    """The report's content repository with a reply post answering its open mention (m2,
+    hostile), published 1 h 05 min after it came in when ``published``."""
+    root = make_content(tmp_path / "content")
+    write_file(root / "calendar/posts/replies/answer-evil.yaml",
+               'id: answer-evil\nstatus: ready\nchannels: [newsroom]\n'
+               'reply_to: "https://bad.example/@evil/1"\ntext: "Bonjour"\n')
+    if published:
+        write_record(root / ".cmops/state", published_record(
+            "answer-evil/newsroom", "outbox", [reply_url], "2026-11-24T07:05:00Z"))
+    return generate_site(root)
+
+
+def test_the_site_marks_a_message_answered_by_its_published_reply(tmp_path: Path) -> None:
+    generated = site_with_reply(tmp_path, published=True,
+                                reply_url="https://news.lumen-velo.example/r/1")
+    page = page_text(generated, "inbox/index.md")
+    unanswered, _, rest = page.partition('<table class="cm-answered')
+    assert "bad.example/@evil/1" not in unanswered  # no longer waiting
+    assert unanswered.count('<tr class="cm-s-open">') == 1  # the DM (m3) still waits
+    assert "cm-s-negative" not in unanswered
+    assert html.unescape(page).index("Unanswered") < html.unescape(page).index(
+        "Answered (last 30 days)")
+    rows = re.findall(r'<tr class="cm-s-answered">(.*?)</tr>', rest)
+    assert len(rows) == 2  # the mention (our reply) and the DM (answered in the app)
+    mention, dm = rows
+    assert '<td class="cm-num">1h05</td>' in mention
+    assert 'href="https&#58;//news.lumen-velo.example/r/1"' in mention
+    assert ">the reply</a>" in mention
+    assert EVIL_AUTHOR in html.unescape(mention) and "<script>" not in mention
+    assert '<td class="cm-num">2h00</td>' in dm and "answered in the network&#39;s app" in dm
+    assert PRIVATE_DM not in page and "Merci" not in dm
+    assert "1h32" in page  # median first response of 2h00 and 1h05
+    inbox = json.loads(generated.files["data/inbox.json"])
+    assert [m["id"] for m in inbox["unanswered"]] == ["m3"]
+
+
+def test_the_site_shows_a_reply_in_review_and_no_unsafe_reply_link(tmp_path: Path) -> None:
+    drafted = page_text(site_with_reply(tmp_path / "a", published=False, reply_url=""),
+                        "inbox/index.md")
+    row = next(r for r in re.findall(r"<tr class=\"cm-s-negative\">(.*?)</tr>", drafted))
+    assert "<em>reply in review</em>" in row
+    assert "cm-answered" in drafted and "bad.example/@evil/1" not in drafted.partition(
+        'class="cm-answered')[2]
+    evil = page_text(site_with_reply(tmp_path / "b", published=True,
+                                     reply_url="javascript:alert(1)"), "inbox/index.md")
+    answered = evil.partition('class="cm-answered')[2]
+    assert "javascript:" not in answered.lower() and "1h05" in answered

@@ -158,10 +158,21 @@ def _top(page: Page) -> Markup:
                labels("impressions"), labels("rate"), labels("link")], rows, "cm-top"))
 
 
+def answered(site: Site, m: Message) -> bool:
+    """Whether a message has its answer: a published reply post, or one cmops collect saw on
+    the network (:mod:`cmops.answers`)."""
+    found = site.answers.get(m.id)
+    return found.state == "answered" if found else m.replied_at is not None
+
+
 def _median_response(site: Site) -> float | None:
     since = site.now - timedelta(days=30)
-    waits = [(m.replied_at - m.received_at).total_seconds() for m in site.sources.inbox
-             if m.replied_at and m.received_at >= since and m.replied_at >= m.received_at]
+    waits = [a.response.total_seconds() for m in site.sources.inbox
+             if m.received_at >= since and (a := site.answers.get(m.id)) is not None
+             and a.response is not None]
+    waits += [(m.replied_at - m.received_at).total_seconds() for m in site.sources.inbox
+              if m.id not in site.answers and m.replied_at and m.received_at >= since
+              and m.replied_at >= m.received_at]
     return statistics.median(waits) if waits else None
 
 
@@ -192,7 +203,7 @@ def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
         blocks.append(_saved_replies(site))
         return document(labels("inbox"), blocks)
     inbox = site.sources.inbox
-    open_items = [m for m in inbox if m.replied_at is None and m.received_at <= site.now]
+    open_items = [m for m in inbox if not answered(site, m) and m.received_at <= site.now]
     median = _median_response(site)
     negative, average, spike = crisis(site)
     cards = [(labels.number(len(open_items)), labels("unanswered")),
@@ -213,6 +224,9 @@ def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
         # Direct messages are private: the site shows that one is waiting, not what it says.
         body = labels("private") if m.kind == "dm" else excerpt(m.text, 140)
         link = safe_link(m.url, labels("open_detail")) if m.url and m.kind != "dm" else ""
+        found = site.answers.get(m.id)
+        if found and found.replies:  # a reply post waits for review or its time
+            link = Markup("{} <em>{}</em>").format(link, safe_text(labels("reply_drafted")))
         rows.append(Markup('<tr class="cm-s-{}"><td class="cm-num">{}</td><td>{}</td>'
                            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
             "negative" if m.sentiment == "negative" else "open", safe_text(age),
@@ -222,9 +236,40 @@ def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
         table([labels("age"), labels("channel"), labels("kind"), labels("author"),
                labels("text"), labels("link")], rows, "cm-inbox") if rows else
         Markup('<p class="cm-ok">{}</p>').format(safe_text(labels("unanswered_none")))))
+    blocks.append(_answered(site, inbox))
     blocks.append(_saved_replies(site))
     blocks.append(_leaders(page, inbox))
     return document(labels("inbox"), blocks)
+
+
+def _answered(site: Site, inbox: list[Message]) -> Markup:
+    """Messages answered in the last 30 days, latest answer first, each with its response
+    time and a link to the reply post that answered it (listed after the unanswered)."""
+    labels = site.labels
+    since = site.now - timedelta(days=30)
+    done = [(m, a) for m in inbox if (a := site.answers.get(m.id)) is not None
+            and a.state == "answered" and a.answered_at is not None and a.answered_at >= since]
+    if not done:
+        return Markup()
+    done.sort(key=lambda ma: (ma[1].answered_at or site.now, ma[0].id), reverse=True)
+    rows = []
+    for m, a in done:
+        took = labels.duration(a.response.total_seconds()) if a.response is not None \
+            else labels("none")
+        body = labels("private") if m.kind == "dm" else excerpt(m.text, 140)
+        if a.by is not None:
+            reply = safe_link(a.by.url, labels("reply_link")) if a.by.url \
+                else safe_text(a.by.post)
+        else:
+            reply = safe_text(labels("answered_in_app"))
+        rows.append(Markup('<tr class="cm-s-answered"><td class="cm-num">{}</td><td>{}</td>'
+                           "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
+            safe_text(took), channel_tag(site, m.channel), safe_text(m.kind), _author(m),
+            safe_text(body), reply))
+    return Markup("<section><h2>{}</h2>{}</section>").format(
+        safe_text(labels("answered")),
+        table([labels("answered_in"), labels("channel"), labels("kind"), labels("author"),
+               labels("text"), labels("reply_title")], rows, "cm-answered"))
 
 
 def _saved_replies(site: Site) -> Markup:

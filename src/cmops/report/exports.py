@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cmops.report.analytics import crisis, followers, hours, top_posts, weekly
+from cmops.report.analytics import answered, crisis, followers, hours, top_posts, weekly
 from cmops.report.model import Entry, Site
 from cmops.report.sources import PostMetrics
 
@@ -121,7 +121,7 @@ def inbox_json(site: Site) -> bytes:
             # Private messages stay private: counted, never copied to the site.
             "text": None if m.kind == "dm" else m.text,
             "url": None if m.kind == "dm" else m.url}
-            for m in site.sources.inbox if m.replied_at is None]})
+            for m in site.sources.inbox if not answered(site, m)]})
 
 
 _ICS_ESCAPES = {ord("\\"): "\\\\", ord(";"): "\\;", ord(","): "\\,", ord("\n"): "\\n",

@@ -67,6 +67,9 @@ _EN: dict[str, str] = {
     "private": "Private message (its text is not published on the site)",
     "saved_replies": "Saved replies", "for_kinds": "For", "language": "Language",
     "reply_title": "Reply",
+    "answered": "Answered (last 30 days)", "answered_in": "Answered in",
+    "reply_link": "the reply", "answered_in_app": "answered in the network's app",
+    "reply_drafted": "reply in review",
 }
 
 _FR: dict[str, str] = {
@@ -135,6 +138,9 @@ _FR: dict[str, str] = {
     "private": "Message privé (son texte n'est pas publié sur le site)",
     "saved_replies": "Réponses types", "for_kinds": "Pour", "language": "Langue",
     "reply_title": "Réponse",
+    "answered": "Répondus (30 derniers jours)", "answered_in": "Répondu en",
+    "reply_link": "la réponse", "answered_in_app": "répondu dans l'application du réseau",
+    "reply_drafted": "réponse en relecture",
 }
 
 STATES = {

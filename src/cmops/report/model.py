@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cmops import kpi, schedule
+from cmops.answers import Answer, answers
+from cmops.answers import replies as reply_posts
 from cmops.ledger import CorruptRecord, Record
 from cmops.model import Calendar, Campaign, Pause, Post, SavedReply
 from cmops.plan import Plan, State
@@ -146,6 +148,9 @@ class Site:
     drafts: int = 0
     replies: list[SavedReply] = field(default_factory=list)
     """Saved reply templates, listed next to the unanswered messages."""
+    answers: dict[str, Answer] = field(default_factory=dict)
+    """Each inbox message's answer (by message id): a published reply post, or one seen on
+    the network (:mod:`cmops.answers`)."""
     _campaign_ids: dict[str, CampaignView] = field(default_factory=dict, repr=False)
 
     @property
@@ -370,7 +375,8 @@ def gather(calendar: Calendar, plan: Plan, records: Mapping[str, Record | Corrup
         campaigns=_campaigns(calendar, entries, sources, zone, now.date()),
         log=_log(records, entries, calendar, zone), sources=sources, media=media or {},
         errors=errors, invalid=list(plan.invalid), drafts=plan.drafts,
-        replies=sorted(calendar.replies, key=lambda r: r.id))
+        replies=sorted(calendar.replies, key=lambda r: r.id),
+        answers=answers(sources.inbox, reply_posts(calendar.posts, records), calendar))
 
 
 def media_paths(site_posts: Mapping[str, PostView]) -> list[str]:
