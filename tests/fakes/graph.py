@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -134,6 +135,9 @@ class FakeGraph(Loopback):
         self.others: set[str] = set()
         self.delete_faults: list[str] = []
         self.threads_delete_forbidden = False
+        self.edit_faults: list[str] = []
+        """Consumed one per Facebook edit, text read or reply (``_edit``), as the faults
+        below, plus ``slow:SECONDS``."""
 
     def _id(self) -> str:
         self.next_id += 1
@@ -195,6 +199,8 @@ class FakeGraph(Loopback):
         if method == "GET" and self.read_forbidden and len(parts) == 3:
             raise graph_error(403, 10, "(#10) Application does not have permission for this "
                               "action", "OAuthException")
+        if parts[0] == FB and self._facebook_edit(parts, method, params):
+            return 200, self._edit(parts, method, params, request), {}
         if method == "GET":
             found = self._reads(parts, params)
             if found is not None:
@@ -460,7 +466,8 @@ class FakeGraph(Loopback):
                           "operation", "GraphMethodException", error_subcode=33)
 
     # -- comments (first comments, Facebook and Instagram) ------------------------------------
-    def _comments(self, method: str, node: str, params: dict[str, Any]) -> Any:
+    def _comments(self, method: str, node: str, params: dict[str, Any],
+                  only: list[dict[str, Any]] | None = None) -> Any:
         """``POST /{post-id}/comments`` (Facebook: developers.facebook.com/docs/graph-api/
         reference/object/comments) and ``POST /{ig-media-id}/comments`` (Instagram:
         developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/
@@ -479,7 +486,10 @@ class FakeGraph(Loopback):
             self._known(params, {"message"})
             if not str(params.get("message", "")).strip():
                 raise graph_error(400, 100, "(#100) The parameter message is required")
-            comment = {"id": f"{node}_{self._id()}" if not instagram else self._id(),
+            # Facebook: "{pagepost-id}_{comment-id}" (reference/comment; the older
+            # "{page-id}_{post_id}_{comment-id}" is deprecated), the post's part of its id.
+            comment = {"id": f"{node.rsplit('_', 1)[-1]}_{self._id()}" if not instagram
+                       else self._id(),
                        "message": params["message"], "at": self.clock()}
             post.setdefault("comments", []).append(comment)
             return {"id": comment["id"]}
@@ -496,9 +506,10 @@ class FakeGraph(Loopback):
                  "timestamp": lambda c: c["at"].astimezone(UTC).strftime(stamp),
                  "created_time": lambda c: c["at"].astimezone(UTC).strftime(stamp),
                  "username": lambda c: "cmops",
-                 "from": lambda c: {"id": self.account, "name": "cmops"} if not instagram
+                 "from": lambda c: {"id": "100000000000001", "name": "A fan"} if c.get("fan")
+                 else {"id": self.account, "name": "cmops"} if not instagram
                  else {"id": "17800000000000000", "username": "cmops"}}
-        comments = post.get("comments", [])
+        comments = post.get("comments", []) if only is None else only
         if params.get("order") == "reverse_chronological":
             comments = list(reversed(comments))
         return {"data": [{f: every[f](c) for f in sorted(fields)}
@@ -507,6 +518,96 @@ class FakeGraph(Loopback):
     def comments(self) -> list[tuple[str, str]]:
         """(post id, message) of every comment posted, in order."""
         return [(p["id"], c["message"]) for p in self.posts for c in p.get("comments", [])]
+
+    # -- Facebook edits and replies (issue 19) ----------------------------------------------
+    def fan_comment(self, post_id: str, message: str) -> str:
+        """A comment by someone else (not the Page) under a Page post: what a reply answers."""
+        post = next(p for p in self.posts if p["id"] == post_id)
+        comment = {"id": f"{post_id.rsplit('_', 1)[-1]}_{self._id()}", "message": message,
+                   "at": self.clock(), "fan": True}
+        post.setdefault("comments", []).append(comment)
+        return str(comment["id"])
+
+    def _facebook_node(self, node: str) -> tuple[str, dict[str, Any]] | None:
+        """What a Facebook node id names: ``("post", post)``, ``("comment", comment)`` or
+        ``("video", entry)`` (a video or reel by its video id); None: nothing."""
+        for post in self.posts:
+            if post["id"] == node and "message" in post:
+                return "post", post
+            for comment in post.get("comments", []):
+                if comment["id"] == node and "caption" not in post:
+                    return "comment", comment
+        entry = self.videos.get(node) or self.reels.get(node)
+        return ("video", entry) if entry is not None and node not in self.removed else None
+
+    def _facebook_edit(self, parts: list[str], method: str, params: dict[str, Any]) -> bool:
+        """Whether the request is a Facebook edit (``POST /{node}``), a text read (``GET
+        /{node}?fields=message|description``) or a comment reply (``POST /{comment}/
+        comments``)."""
+        if len(parts) == 2 and parts[1] != self.account:
+            return method == "POST" or (method == "GET" and set(
+                params.get("fields", "").split(",")) & {"message", "description"} != set())
+        return len(parts) == 3 and parts[2] == "comments" and method in ("POST", "GET") and \
+            (self._facebook_node(parts[1]) or ("", {}))[0] == "comment"
+
+    def _edit(self, parts: list[str], method: str, params: dict[str, Any],
+              request: dict[str, Any]) -> Any:
+        """Facebook's updates (developers.facebook.com/docs/graph-api/reference/post,
+        "Updating": ``POST /{post-id}`` with ``message``; reference/comment, "Updating":
+        ``POST /{comment-id}`` with ``message``; reference/video, "Updating": ``POST
+        /{video-id}`` with ``description``), each answered ``{"success": true}``, changing
+        nothing else (a photo or video stays attached); the same text again is a success.
+        ``GET /{node}?fields=id,message`` (``description`` for a video) reads the text back.
+        ``POST /{comment-id}/comments`` with ``message`` replies to a comment
+        (reference/object/comments: "comment replies"), answered ``{"id"}``; ``GET`` lists
+        the replies (as a post's comments are listed). A node that
+        does not exist (any more) is code 100 with subcode 33, as Graph answers; another
+        account's node (``others``, or a fan's comment being edited) is code 200 (the code
+        Graph gives it is not documented: VERIFY)."""
+        if self.edit_faults:
+            fault = self.edit_faults.pop(0)
+            if fault.startswith("slow:"):
+                time.sleep(float(fault.split(":")[1]))
+            else:
+                self.fault(fault, request)
+        node = parts[1]
+        found = self._facebook_node(node)
+        if found is None:
+            raise graph_error(400, 100, f"Object with ID '{node}' does not exist, cannot be "
+                              "loaded due to missing permissions, or does not support this "
+                              "operation", "GraphMethodException", error_subcode=33)
+        kind, entry = found
+        if len(parts) == 3 and method == "GET":
+            post = next(p for p in self.posts if entry in p.get("comments", []))
+            replies = [c for c in post["comments"] if c.get("parent") == node]
+            return self._comments("GET", post["id"], params, replies)
+        if len(parts) == 3:  # a reply to a comment
+            self._known(params, {"message"})
+            if not str(params.get("message", "")).strip():
+                raise graph_error(400, 100, "(#100) The parameter message is required")
+            post = next(p for p in self.posts if entry in p.get("comments", []))
+            reply = {"id": f"{post['id'].rsplit('_', 1)[-1]}_{self._id()}",
+                     "message": params["message"], "at": self.clock(), "parent": node}
+            post["comments"].append(reply)
+            return {"id": reply["id"]}
+        field = "description" if kind == "video" else "message"
+        if method == "GET":
+            fields = set(params.get("fields", "").split(","))
+            if fields - {"id", field}:
+                raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+            text = entry.get(field, "") if kind != "video" else entry.get("description", "")
+            return {"id": node, field: text}
+        if node in self.others or entry.get("fan"):
+            raise graph_error(403, 200, "(#200) Permissions error")
+        self._known(params, {field} | ({"name"} if kind == "video" else set()))
+        if field not in params or (kind != "video" and not str(params[field]).strip()):
+            raise graph_error(400, 100, f"(#100) The parameter {field} is required")
+        entry[field] = params[field]
+        if kind == "video":  # the feed post the video made shows its description
+            for post in self.posts:
+                if node in (post.get("video"), post.get("reel")):
+                    post["message"] = params[field]
+        return {"success": True}
 
     # -- Instagram --------------------------------------------------------------------------
     def _image(self, url: Any) -> None:

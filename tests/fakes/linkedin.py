@@ -40,6 +40,23 @@ deletions are idempotent"); an unknown URN is a 404, another author's post a 403
 Comments") takes the author's comment off its post (204); the actor must be the author (403),
 an unknown post or comment is a 404. ``delete_faults`` are consumed one per delete, as above.
 
+Edits (issue 19): ``POST /rest/posts/{encoded URN}`` with ``X-RestLi-Method:
+PARTIAL_UPDATE`` and ``{"patch": {"$set": {...}}}`` (posts-api, "Update Posts": only
+``commentary``, ``contentCallToActionLabel``, ``contentLandingPage``, ``lifecycleState`` and
+``adContext`` can be set; the commentary checked as on create) changes the author's post
+and nothing else (its content stays) and answers 204; another author's post is a 403, an
+unknown or deleted one a 404. ``POST /rest/socialActions/{target}/comments/{comment id}?
+actor={URN}`` with ``{"patch": {"message": {"$set": {"text": ...}}}}`` (comments-api, "Edit
+a Comment") changes the actor's own comment (another's: 403; unknown: 404) and answers 204
+(the docs' answer body is not relied on); ``GET`` the same path reads the comment ("Get a
+Comment"). Replies (comments-api, "Create a Comment"): a comment is posted under a post
+(``object`` the same URN) or, nested, under a comment's URN with ``parentComment`` that URN
+and ``object`` the URN inside it; a target that is an ``urn:li:activity`` names the post of
+the same number here (the real relation between activity and share numbers, and whether
+the API takes an activity URN as a target, are not documented: VERIFY). ``fan_comment``
+puts someone else's comment under a post. ``edit_faults`` are consumed one per edit,
+comment read or reply, as the faults below.
+
 Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
 ``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
 ``status:NNN``, ``echo`` (a 401 repeating the Authorization header), ``slow:SECONDS``.
@@ -95,6 +112,7 @@ class FakeLinkedIn(Loopback):
         self.removed: list[dict[str, Any]] = []
         """Deleted posts."""
         self.delete_faults: list[str] = []
+        self.edit_faults: list[str] = []
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
         if fault in ("500", "503"):
@@ -141,6 +159,14 @@ class FakeLinkedIn(Loopback):
         if (method, path) == ("POST", "/rest/posts"):
             urn = self._create(self._json(request))
             return 201, None, {"x-restli-id": urn}
+        if method == "POST" and path.startswith("/rest/posts/"):
+            self._edit_fault(request)
+            self._update(unquote(path.removeprefix("/rest/posts/")), request)
+            return 204, None, {}
+        single = re.fullmatch(r"/rest/socialActions/([^/]+)/comments/(\d+)", path)
+        if single is not None and method in ("POST", "GET"):
+            self._edit_fault(request)
+            return self._one_comment(unquote(single[1]), single[2], request)
         if method == "GET" and self.read_forbidden:
             raise error(403, "ACCESS_DENIED", "Not enough permissions to access: "
                         "partnerApiPostsExternal.FINDER-author")
@@ -162,6 +188,9 @@ class FakeLinkedIn(Loopback):
             target = unquote(path.removeprefix("/rest/socialActions/").removesuffix(
                 "/comments"))
             if method == "POST":
+                if self._thread(target)[1] is not None or target.startswith(
+                        "urn:li:activity:"):
+                    self._edit_fault(request)
                 return 201, self._comment(target, self._json(request)), {}
             return 200, self._comments(target, request["query"]), {}
         if method == "GET" and path.startswith("/rest/socialActions/"):
@@ -334,7 +363,7 @@ class FakeLinkedIn(Loopback):
         ugcPost URN}/comments`` with ``actor`` (the authenticated author), ``object`` (the
         same URN) and ``message.text`` (non-empty); the target must be a post of the author.
         Answers 201 with the comment, its URN in ``$URN``."""
-        post = next((p for p in self.posts if p["id"] == target), None)
+        post, parent = self._thread(target)
         if post is None:
             raise error(404, "NOT_FOUND", f"{target} not found")
         if not isinstance(body, dict) or set(body) - {"actor", "object", "message",
@@ -343,28 +372,36 @@ class FakeLinkedIn(Loopback):
         if body.get("actor") != self.author:
             raise error(403, "ACCESS_DENIED", f"actor {body.get('actor')} is not the member "
                         "or an organization this token may act for")
-        if body.get("object") != target:
+        if parent is not None:
+            if body.get("parentComment") != target or \
+                    body.get("object") != target[len("urn:li:comment:("):].split(",")[0]:
+                raise error(400, "ILLEGAL_ARGUMENT", "a nested comment needs parentComment "
+                            "(the comment's URN) and object (the URN inside it)")
+        elif body.get("object") != target or "parentComment" in body:
             raise error(400, "ILLEGAL_ARGUMENT", "object must be the URN the comment is on")
         message = body.get("message")
         if not isinstance(message, dict) or not str(message.get("text", "")).strip():
             raise error(422, "UNPROCESSABLE_ENTITY", "message.text is required")
         self.next_id += 1
-        activity = target.rsplit(":", 1)[1]
+        activity = post["id"].rsplit(":", 1)[1]
         comment = {"id": str(self.next_id),
                    "$URN": f"urn:li:comment:(urn:li:activity:{activity},{self.next_id})",
-                   "actor": self.author, "object": target, "message": message,
-                   "created": {"actor": self.author, "time": int(time.time() * 1000)}}
+                   "actor": self.author, "object": body["object"], "message": message,
+                   "created": {"actor": self.author, "time": int(time.time() * 1000)},
+                   **({"parentComment": target} if parent is not None else {})}
         post.setdefault("comments", []).append(comment)
         return comment
 
     def _comments(self, target: str, query: dict[str, list[str]]) -> dict[str, Any]:
         """"Get Comments on Shares": ``GET /rest/socialActions/{URN}/comments`` (``start``,
-        ``count``), oldest first; an unknown post is a 404."""
-        post = next((p for p in self.posts if p["id"] == target), None)
+        ``count``), oldest first, the post's own comments; "Get Comments on Comments" (a
+        comment's URN): the replies to it. An unknown post or comment is a 404."""
+        post, parent = self._thread(target)
         if post is None:
             raise error(404, "NOT_FOUND", f"{target} not found")
         start, count = int(query.get("start", ["0"])[0]), int(query.get("count", ["10"])[0])
-        found = post.get("comments", [])
+        found = [c for c in post.get("comments", []) if c.get("parentComment") == (
+            target if parent is not None else None)]
         return {"paging": {"start": start, "count": count, "total": len(found)},
                 "elements": found[start:start + count]}
 
@@ -388,12 +425,93 @@ class FakeLinkedIn(Loopback):
             raise error(403, "ACCESS_DENIED", f"actor {query.get('actor')} may not delete "
                         "this comment")
         target = unquote(found[1])
-        post = next((p for p in self.posts if p["id"] == target), None)
+        post = self._thread(target)[0]
         comment = next((c for c in (post or {}).get("comments", []) if c["id"] == found[2]),
                        None)
         if post is None or comment is None:
             raise error(404, "NOT_FOUND", f"Comment {found[2]} on {target} not found")
         post["comments"].remove(comment)
+        return 204, None, {}
+
+    # -- edits and replies (issue 19) --------------------------------------------------------
+    def _edit_fault(self, request: dict[str, Any]) -> None:
+        if self.edit_faults:
+            fault = self.edit_faults.pop(0)
+            if fault.startswith("slow:"):
+                time.sleep(float(fault.split(":")[1]))
+            else:
+                self.fault(fault, request)
+
+    def _thread(self, target: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The post a socialActions target is on, and the comment when it is one."""
+        number = re.fullmatch(r"urn:li:activity:(\d+)", target)
+        for post in self.posts:
+            if post["id"] == target or (number and post["id"].endswith(f":{number[1]}")):
+                return post, None
+            for comment in post.get("comments", []):
+                if comment["$URN"] == target:
+                    return post, comment
+        return None, None
+
+    def fan_comment(self, post_urn: str, text: str) -> str:
+        """Someone else's comment under a post (what a reply answers): its URN."""
+        post = next(p for p in self.posts if p["id"] == post_urn)
+        self.next_id += 1
+        urn = f"urn:li:comment:(urn:li:activity:{post_urn.rsplit(':', 1)[1]},{self.next_id})"
+        post.setdefault("comments", []).append({
+            "id": str(self.next_id), "$URN": urn, "actor": "urn:li:person:fan0001",
+            "object": post_urn, "message": {"text": text},
+            "created": {"actor": "urn:li:person:fan0001", "time": int(time.time() * 1000)}})
+        return urn
+
+    def _update(self, urn: str, request: dict[str, Any]) -> None:
+        if request["headers"].get("X-RestLi-Method") != "PARTIAL_UPDATE":
+            raise error(400, "ILLEGAL_ARGUMENT", "an update needs X-RestLi-Method: "
+                        "PARTIAL_UPDATE")
+        body = self._json(request)
+        patch = body.get("patch") if isinstance(body, dict) else None
+        fields = patch.get("$set") if isinstance(patch, dict) and set(patch) == {"$set"} \
+            and set(body) == {"patch"} else None
+        if not isinstance(fields, dict) or not fields or set(fields) - {
+                "commentary", "contentCallToActionLabel", "contentLandingPage",
+                "lifecycleState", "adContext"}:
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Unpatchable field(s) in {body}")
+        post = next((p for p in self.posts if p["id"] == urn), None)
+        if post is None:
+            raise error(404, "NOT_FOUND", f"Post {urn} not found")
+        if post.get("author") != self.author:
+            raise error(403, "ACCESS_DENIED", f"Not enough permissions to update {urn}")
+        commentary = fields.get("commentary", post.get("commentary", ""))
+        if not isinstance(commentary, str) or len(commentary) > 3000 or \
+                _BARE.search(_ELEMENT.sub("", commentary)):
+            raise error(422, "UNPROCESSABLE_ENTITY", "commentary too long or with an "
+                        "unescaped reserved character")
+        post.update(fields, lastModifiedAt=int(time.time() * 1000))
+
+    def _one_comment(self, target: str, comment_id: str, request: dict[str, Any]
+                     ) -> tuple[int, Any, dict[str, str]]:
+        post = self._thread(target)[0]
+        comment = next((c for c in (post or {}).get("comments", []) if c["id"] == comment_id),
+                       None)
+        if comment is None:
+            raise error(404, "NOT_FOUND", f"Comment {comment_id} on {target} not found")
+        if request["method"] == "GET":
+            return 200, comment, {}
+        if request["query"].get("actor") != [self.author] or comment["actor"] != self.author:
+            raise error(403, "ACCESS_DENIED", f"actor {request['query'].get('actor')} may not "
+                        "edit this comment")
+        body = self._json(request)
+        text = None
+        if isinstance(body, dict) and set(body) == {"patch"} and \
+                isinstance(body["patch"], dict) and set(body["patch"]) == {"message"}:
+            change = body["patch"]["message"]
+            if isinstance(change, dict) and set(change) == {"$set"} and \
+                    isinstance(change["$set"], dict) and set(change["$set"]) == {"text"}:
+                text = change["$set"]["text"]
+        if not isinstance(text, str) or not text.strip():
+            raise error(422, "UNPROCESSABLE_ENTITY", f"Only message.text can be patched: "
+                        f"{body}")
+        comment["message"] = {**comment["message"], "text": text}
         return 204, None, {}
 
     def comments(self) -> list[tuple[str, str]]:

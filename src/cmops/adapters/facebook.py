@@ -23,6 +23,13 @@ Reading (``cmops collect``): reactions, comments and shares of each post and the
 pinned version) and which is recorded as unavailable when refused. Comments, mentions and
 Messenger are not read in this version, so the inbox is unavailable on every token.
 
+Edits: a post's ``message``, a comment's ``message`` and a video's or reel's ``description``
+are updated in place (``POST /{id}``; photos and videos stay) and read back with ``GET
+/{id}?fields=…``. A post with ``reply_to:`` goes out as a comment, text only: under the
+comment a ``?comment_id=`` address names (a comment reply), or on the Page post its
+``/posts/<number>`` names; the web's ``pfbid…`` links cannot be mapped to a Graph id and are
+refused, saying so.
+
 Exactly-once: an attempt whose answer was lost is looked up in the Page's feed since the
 attempt, by its exact message. The feed is read eventually-consistently, so not finding it
 proves nothing: the item then goes to a human.
@@ -76,6 +83,7 @@ from urllib.parse import urlsplit
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    Edit,
     MediaFile,
     NotConfigured,
     Outgoing,
@@ -101,6 +109,8 @@ from cmops.adapters.graph import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.reading import Counters, InboxItem, parse_time
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.text.limits import NETWORKS, NetworkRules
 
 MAX_PAGES = 3
@@ -170,15 +180,23 @@ def find_comment(adapter: FacebookAdapter, out: Outgoing, sent_at: datetime
     it did not go out, and sending it is safe (the reference states no delay before a new
     comment is listed: VERIFY)."""
     edge, page = _comments(adapter, out)
+    found = own_comment(adapter, edge, page, out.text, sent_at)
+    return Remote(found, out.reply_to.url if out.reply_to else None) if found else None
+
+
+def own_comment(adapter: FacebookAdapter, edge: str, page: str, text: str,
+                sent_at: datetime) -> str | None:
+    """The id of the Page's comment with ``text`` on ``edge`` (a post's or a comment's
+    ``/comments``), made since ``sent_at``; None when there is none."""
     since = sent_at - LOOKBACK
     comments = adapter.graph.get(edge, {
         "fields": "id,message,created_time,from", "filter": "stream",
         "order": "reverse_chronological", "limit": "100"}).get("data") or []
     for comment in comments:
         created = parse_time(comment.get("created_time"))
-        if comment.get("message") == out.text and (comment.get("from") or {}).get(
+        if comment.get("message") == text and (comment.get("from") or {}).get(
                 "id") == page and created is not None and created >= since:
-            return Remote(str(comment["id"]), out.reply_to.url if out.reply_to else None)
+            return str(comment["id"])
     return None
 
 
@@ -254,6 +272,8 @@ class FacebookAdapter:
         if out.comment:
             return first_comment(self, out)
         refuse_unsendable(self.rules, out)
+        if out.reply_url and out.reply_to is None:
+            return self._reply(out, out.reply_url)
         if out.reply_to is not None:
             raise Rejected("a Facebook Page post has no threads: send one post")
         if out.format == "reel":
@@ -328,6 +348,11 @@ class FacebookAdapter:
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         if out.comment:
             return find_comment(self, out, sent_at)
+        if out.reply_url and out.reply_to is None:
+            node = self._answering(out.reply_url)
+            found = own_comment(self, f"/{self.version}/{node}/comments", self.page_id,
+                                out.text, sent_at)
+            return Remote(found, out.reply_url, {"answers": node}) if found else None
         params = {"fields": "id,message,created_time", "limit": "100",
                   "since": str(int((sent_at - LOOKBACK).timestamp()))}
         try:
@@ -355,6 +380,75 @@ class FacebookAdapter:
         reel by its video id, which is what its record holds (.../reference/video,
         "Deleting"). A node already gone: deleted."""
         delete_node(self.graph, f"/{self.version}/{item.remote.id}")
+
+    # -- replies and edits (issue 19) ---------------------------------------------------------
+    def _answering(self, url: str) -> str:
+        """The Graph node a ``reply_to:`` URL names. A comment (``?comment_id=<c>``) is
+        ``{post}_{c}``: reference/comment gives a Page post's comment ids as
+        "{pagepost-id}_{comment-id}" (the older "{page-id}_{post_id}_{comment-id}" is
+        deprecated), the post part being the number in the URL. A post is the Page post id
+        ``{page-id}_{post-id}`` (developers.facebook.com/docs/pages-api/posts), so a post URL
+        is taken as one of this channel's Page; a video (``/videos/<id>``) is its own node.
+        The web's ``pfbid…`` post links are not numbers, and how they map to a Graph id is not
+        documented: refused, with what to do instead."""
+        try:
+            target = parse_reply_url("facebook", url)
+        except BadReplyUrl as exc:
+            raise Rejected(f"cannot answer {url}: {exc}") from None
+        if not target.post.isdigit():
+            raise Rejected(f"cannot answer {url}: {target.post!r} is not a numeric post id, "
+                           "and Facebook documents no way from such a link to the Graph "
+                           "API's id: open the post from the Page and use the link that "
+                           "holds its number (…/posts/<number>)")
+        if target.comment:
+            return f"{target.post}_{target.id}"
+        return target.post if "/videos/" in url else f"{self.page_id}_{target.post}"
+
+    def _reply(self, out: Outgoing, url: str) -> Remote:
+        """A reply is a comment: ``POST /{comment-id}/comments`` answers a comment (a
+        comment reply), ``POST /{post-id}/comments`` comments on a post, with ``message``
+        (developers.facebook.com/docs/graph-api/reference/object/comments, "Publishing");
+        answered ``{"id"}``. Its record names what it answers (``extra.answers``)."""
+        if out.media:
+            raise Rejected(f"{out.channel}: a reply on Facebook is a comment, sent as text "
+                           "only here: give it no media")
+        node = self._answering(url)
+        try:
+            found = self.graph.post(f"/{self.version}/{node}/comments", {"message": out.text})
+        except GraphError as exc:
+            if exc.code != GONE_CODE:
+                raise
+            raise Rejected(f"cannot answer {url}: {exc} (deleted, hidden, or not on this "
+                           "channel's Page)", exc.status) from None
+        return Remote(str(found["id"]), url, {"answers": node})
+
+    @staticmethod
+    def _text_field(item: Edit) -> str:
+        """Posts and comments hold a ``message``; a video or reel, recorded by its video id
+        (the only ids without ``_``), a ``description``."""
+        return "message" if "_" in item.remote.id else "description"
+
+    def edit(self, item: Edit) -> None:
+        """``POST /{post-id}`` with ``message`` (developers.facebook.com/docs/graph-api/
+        reference/post, "Updating"), ``POST /{comment-id}`` with ``message`` (a first comment
+        or a reply; reference/comment, "Updating"), ``POST /{video-id}`` with
+        ``description`` (a video or reel post; reference/video, "Updating"): answered
+        ``{"success": true}``; only the text changes, photos and videos stay. The same text
+        again is a success."""
+        field = self._text_field(item)
+        try:
+            self.graph.post(f"/{self.version}/{item.remote.id}", {field: item.text})
+        except GraphError as exc:
+            if exc.code != GONE_CODE:
+                raise
+            raise Rejected(f"cannot edit {item.remote.id} on Facebook: {exc} (deleted, or not "
+                           "this Page's)", exc.status) from None
+
+    def live_text(self, item: Edit) -> str | None:
+        """``GET /{id}?fields=id,message`` (``description`` for a video)."""
+        field = self._text_field(item)
+        found = self.graph.get(f"/{self.version}/{item.remote.id}", {"fields": f"id,{field}"})
+        return str(found.get(field) or "")
 
     def close(self) -> None:
         self.graph.close()

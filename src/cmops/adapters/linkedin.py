@@ -27,6 +27,14 @@ existing post's URN: that answer goes to reconciliation, which records the URN i
 and hands the item to a human if it is a "ghost" (404). An attempt whose answer was lost is
 settled by reading the author's recent posts for the same commentary.
 
+Edits: a post's commentary is changed by a partial update (Posts API, "Update Posts"; media
+and article stay), a first comment's or a reply's text through the Comments API ("Edit a
+Comment"); both are read back with GET. A post with ``reply_to:`` (a ``/feed/update/<URN>``
+address, with ``?commentUrn=`` for a comment) goes out as a comment on that post, or nested
+under that comment (``parentComment``), text only. Whether the API takes the
+``urn:li:activity`` most post addresses hold is not documented (VERIFY): it is sent as it is,
+and a refusal names the URL.
+
 A video (learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api):
 ``POST /rest/videos?action=initializeUpload`` with the file's size gives the video's URN and
 ``uploadInstructions`` (an upload URL per part, with its ``firstByte``/``lastByte``; parts of
@@ -54,6 +62,7 @@ from cmops import apiversions
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    Edit,
     LinkCard,
     MediaFile,
     NotConfigured,
@@ -68,9 +77,11 @@ from cmops.adapters.base import (
 from cmops.adapters.http import client, send
 from cmops.adapters.linkedin_read import LinkedInReading
 from cmops.apiversions import LINKEDIN as LINKEDIN_VERSIONS
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.secrets import redact_known
 from cmops.text.limits import NETWORKS, NetworkRules
-from cmops.text.linkedin import to_little_text
+from cmops.text.linkedin import to_little_text, unescape
 from cmops.thumbs import ImageError, fit
 
 VERSION = LINKEDIN_VERSIONS.default
@@ -235,6 +246,8 @@ class LinkedInAdapter(LinkedInReading):
         if out.comment:
             return first_comment(self, out)
         refuse_unsendable(self.rules, out)
+        if out.reply_url and out.reply_to is None:
+            return reply(self, out, out.reply_url)
         if out.reply_to is not None:
             raise Rejected("LinkedIn has no threads: send one post")
         body: dict[str, Any] = {
@@ -270,6 +283,10 @@ class LinkedInAdapter(LinkedInReading):
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         if out.comment:
             return find_comment(self, out, sent_at)
+        if out.reply_url and out.reply_to is None:
+            answering = _answering(out.reply_url)
+            found = find_comment(self, out, sent_at, answering.path)
+            return _reply_remote(found.id, answering) if found else None
         how = (f"cmops resolve {out.post_id} --channel {out.channel} --as published --url … "
                "(or --as retry to send it again)")
         urn = self.duplicates.get(out.dedupe)
@@ -329,27 +346,150 @@ class LinkedInAdapter(LinkedInReading):
                 return
             raise
 
+    def edit(self, item: Edit) -> None:
+        """A post: ``POST /rest/posts/{encoded URN}`` with ``X-RestLi-Method:
+        PARTIAL_UPDATE`` and ``{"patch": {"$set": {"commentary": …}}}`` in the little text
+        format, as posted (learn.microsoft.com/en-us/linkedin/marketing/community-management/
+        shares/posts-api, "Update Posts"; only the commentary changes: media and article
+        stay). A first comment or a reply: ``POST /rest/socialActions/{target}/comments/
+        {comment id}?actor={encoded actor}`` with ``{"patch": {"message": {"$set": {"text":
+        …}}}}`` (.../shares/comments-api, "Edit a Comment"). Either gone (404): refused,
+        naming it."""
+        body: dict[str, Any]
+        if _DUPLICATE.fullmatch(item.remote.id):
+            path, body = f"/rest/posts/{quote(item.remote.id, safe='')}", {
+                "patch": {"$set": {"commentary": to_little_text(item.text)}}}
+            headers = {"X-RestLi-Method": "PARTIAL_UPDATE"}
+        else:
+            path, headers = _comment_path(item, self.author, "edit"), {}
+            body = {"patch": {"message": {"$set": {"text": item.text}}}}
+        try:
+            self._send("POST", path, json=body, headers=headers)
+        except Rejected as exc:
+            if exc.status not in (404, 410):
+                raise
+            raise Rejected(f"cannot edit {item.remote.id} on LinkedIn: it no longer exists "
+                           f"({exc})", exc.status) from None
+
+    def live_text(self, item: Edit) -> str | None:
+        """A post's ``commentary`` (``GET /rest/posts/{encoded URN}``, read back to plain
+        text: hashtag elements as ``#tag``, escapes undone), a comment's ``message.text``
+        (``GET /rest/socialActions/{target}/comments/{comment id}``, comments-api, "Get a
+        Comment")."""
+        if _DUPLICATE.fullmatch(item.remote.id):
+            post = self._send("GET", f"/rest/posts/{quote(item.remote.id, safe='')}").json()
+            return _plain(str(post.get("commentary") or ""))
+        path = _comment_path(item, self.author, "read").split("?", 1)[0]
+        comment = self._send("GET", path).json()
+        return str((comment.get("message") or {}).get("text") or "")
+
     def close(self) -> None:
         self.http.close()
 
 
-_COMMENT = re.compile(r"urn:li:comment:\(urn:li:[A-Za-z]+:\d+,(\d+)\)")
+_COMMENT = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:\d+),(\d+)\)")
+_TARGET = re.compile(r"urn:li:(?:share|ugcPost|activity):\d+|" + _COMMENT.pattern)
+_HASHTAG_ELEMENT = re.compile(r"\{hashtag\|\\#\|([^{}]*)\}")
 
 
-def _comment_path(item: Withdrawal, actor: str) -> str:
-    """Where a first comment is deleted: its id (the number in its ``$URN``, or the id
-    itself) under the post it was made on, which the first comment recorded as its URL
-    (``/feed/update/{post URN}``). Rest.li wants the actor URN percent-encoded in the
+def _plain(commentary: str) -> str:
+    """Little text as written: ``{hashtag|\\#|tag}`` as ``#tag``, escapes undone."""
+    return unescape(_HASHTAG_ELEMENT.sub(lambda m: "\\#" + m[1], commentary))
+
+
+def _comment_path(item: Withdrawal | Edit, actor: str, verb: str = "delete") -> str:
+    """Where a comment is deleted, edited or read: its id (the number in its ``$URN``, or
+    the id itself) under what it was made on: the ``target`` its record names (a reply:
+    the post or the comment it answers), else the post a first comment recorded as its
+    URL (``/feed/update/{post URN}``). Rest.li wants the actor URN percent-encoded in the
     query: built by hand."""
     found = _COMMENT.fullmatch(item.remote.id)
-    comment = found[1] if found else item.remote.id
-    post = (item.remote.url or "").rstrip("/").rsplit("/", 1)[-1]
-    if not comment.isdigit() or not _DUPLICATE.fullmatch(post):
-        raise Rejected(f"cannot delete {item.remote.id!r} on LinkedIn: neither a post URN nor "
-                       "a comment under a known post (share or ugcPost URN); delete it by "
-                       "hand")
+    comment = found[2] if found else item.remote.id
+    post = item.remote.extra.get("target") or \
+        (item.remote.url or "").rstrip("/").rsplit("/", 1)[-1]
+    if not comment.isdigit() or not _TARGET.fullmatch(post):
+        raise Rejected(f"cannot {verb} {item.remote.id!r} on LinkedIn: neither a post URN nor "
+                       "a comment under a known post (share or ugcPost URN); "
+                       f"{verb} it by hand")
     return (f"/rest/socialActions/{quote(post, safe='')}/comments/{comment}"
             f"?actor={quote(actor, safe='')}")
+
+
+class _Answering:
+    """What a reply's ``reply_to:`` URL names on LinkedIn: the socialActions target the
+    reply is posted under, its ``object`` and, answering a comment, its ``parentComment``."""
+
+    def __init__(self, url: str, target: str, thread: str, parent: str | None) -> None:
+        self.url, self.target, self.thread, self.parent = url, target, thread, parent
+        self.path = f"/rest/socialActions/{quote(target, safe='')}/comments"
+
+
+def _answering(url: str) -> _Answering:
+    """A post URL (``/feed/update/{URN}``) makes the reply a comment on that post; one with
+    ``commentUrn`` a reply to that comment (comments-api, "Create a Comment": a nested
+    comment is posted under the comment's URN, with ``object`` the thread it belongs to,
+    the URN inside the comment's, and ``parentComment`` the comment). The Comments API
+    documents share and ugcPost URNs as targets; the ``urn:li:activity`` a post's web
+    address usually holds is what comment URNs are built on, but the docs neither say that
+    an activity URN is taken as a target nor give a way from it to the share or ugcPost
+    URN (VERIFY): it is sent as it is, and a refusal names the URL."""
+    try:
+        found = parse_reply_url("linkedin", url)
+    except BadReplyUrl as exc:
+        raise Rejected(f"cannot answer {url}: {exc}") from None
+    if not found.comment:
+        return _Answering(url, found.post, found.post, None)
+    inner = _COMMENT.fullmatch(found.id)
+    if inner is None:
+        raise Rejected(f"cannot answer {url}: its commentUrn {found.id!r} is not a comment "
+                       "URN like urn:li:comment:(urn:li:activity:<n>,<n>)")
+    return _Answering(url, found.id, inner[1], found.id)
+
+
+def _reply_remote(urn: str, answering: _Answering) -> Remote:
+    thread = answering.url.split("?", 1)[0].rstrip("/")
+    return Remote(urn, f"{thread}?commentUrn={quote(urn, safe='')}",
+                  {"target": answering.target})
+
+
+def reply(adapter: LinkedInAdapter, out: Outgoing, url: str) -> Remote:
+    """A reply is a comment (comments-api, "Create a Comment"): ``POST /rest/socialActions/
+    {target}/comments`` with ``actor``, ``object``, ``message.text`` (plain, as a first
+    comment) and, answering a comment, ``parentComment``. Its record keeps the target, so
+    a later withdrawal or edit finds it. The message it answers gone (404): refused,
+    naming the URL."""
+    if out.media:
+        raise Rejected(f"{out.channel}: a reply on LinkedIn is a comment, sent as text only "
+                       "here: give it no media")
+    answering = _answering(url)
+    body: dict[str, Any] = {"actor": adapter.author, "object": answering.thread,
+                            "message": {"text": out.text}}
+    if answering.parent:
+        body["parentComment"] = answering.parent
+    try:
+        response = adapter._send("POST", answering.path, json=body)
+    except Rejected as exc:
+        if exc.status not in (404, 410):
+            raise
+        raise Rejected(f"cannot answer {url}: {exc} (deleted, or not visible to this "
+                       "account)", exc.status) from None
+    return _reply_remote(_comment_urn(response), answering)
+
+
+def _comment_urn(response: httpx.Response) -> str:
+    """A created comment's name: the answer's ``$URN``, else ``x-restli-id``, else its
+    ``id``."""
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        body = {}
+    found = (body.get("$URN") if isinstance(body, dict) else None) or \
+        response.headers.get("x-restli-id") or \
+        (body.get("id") if isinstance(body, dict) else None)
+    if not found:
+        raise Transient("LinkedIn answered without the comment's id", maybe_sent=True,
+                        status=response.status_code)
+    return str(found)
 
 
 def _comments_path(out: Outgoing) -> str:
@@ -372,28 +512,18 @@ def first_comment(adapter: LinkedInAdapter, out: Outgoing) -> Remote:
     target = out.reply_to.id if out.reply_to else ""
     response = adapter._send("POST", path, json={"actor": adapter.author, "object": target,
                                                  "message": {"text": out.text}})
-    try:
-        body = response.json() if response.content else {}
-    except ValueError:
-        body = {}
-    found = (body.get("$URN") if isinstance(body, dict) else None) or \
-        response.headers.get("x-restli-id") or \
-        (body.get("id") if isinstance(body, dict) else None)
-    if not found:
-        raise Transient("LinkedIn answered without the comment's id", maybe_sent=True,
-                        status=response.status_code)
-    return Remote(str(found), _url(target))
+    return Remote(_comment_urn(response), _url(target))
 
 
-def find_comment(adapter: LinkedInAdapter, out: Outgoing, sent_at: datetime
-                 ) -> Remote | None:
+def find_comment(adapter: LinkedInAdapter, out: Outgoing, sent_at: datetime,
+                 path: str | None = None) -> Remote | None:
     """An unconfirmed first comment: the post's comments (``GET /rest/socialActions/{post
     URN}/comments``, the same page, "Get Comments on Shares") holding the author's own
     (``actor``) with its text, created since the attempt (``created.time``, milliseconds).
     Not there: it did not go out, and sending it is safe."""
     since = (sent_at - LOOKBACK).timestamp() * 1000
     for start in range(0, MAX_PAGES * PAGE, PAGE):
-        elements = adapter._send("GET", _comments_path(out), params={
+        elements = adapter._send("GET", path or _comments_path(out), params={
             "start": start, "count": PAGE}).json().get("elements") or []
         for comment in elements:
             created = (comment.get("created") or {}).get("time")

@@ -490,7 +490,10 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=False, link="card", first_comment=True,
         # Posts API: "Update Posts" (partial update of commentary) and "Delete Posts"
         # (learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
-        api_edits=True, deletes=True, api_deletes=True,
+        # A first comment is edited through the Comments API ("Edit a Comment"), and a reply
+        # is a comment on the post, or under the comment, its URL names (.../shares/
+        # comments-api, "Create a Comment", parentComment); text only.
+        edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
         reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     # Video: one per post through /{page-id}/videos (its own post, not attached_media),
@@ -505,8 +508,11 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "version"),
         threads=False, link="card", first_comment=True,
         # Graph API Page Post reference: "Updating" (POST /{post-id} with message) and
-        # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post).
-        api_edits=True, deletes=True, api_deletes=True,
+        # "Deleting" (DELETE /{post-id}) (developers.facebook.com/docs/graph-api/reference/post);
+        # a video's text is its description (reference/video, "Updating"), a comment's its
+        # message (reference/comment, "Updating"). Replies are comments: POST /{comment-id}/
+        # comments or /{post-id}/comments (reference/object/comments); text only.
+        edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
         reads=frozenset({"metrics", "followers"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
