@@ -291,3 +291,12 @@ def test_the_site_shows_a_reply_in_review_and_no_unsafe_reply_link(tmp_path: Pat
                                      reply_url="javascript:alert(1)"), "inbox/index.md")
     answered = evil.partition('class="cm-answered')[2]
     assert "javascript:" not in answered.lower() and "1h05" in answered
+
+
+def test_reply_validates_the_new_file(run: Runner, content: Path) -> None:
+    write_file(content / "calendar/rules.yaml", "banned_words: [cheap]\n")
+    result = run("reply", "https://news.example/c/2", "--text", "So cheap!", root=content)
+    assert result.exit_code == 1
+    rel = "calendar/posts/replies/reply-bob-de66e8ad.yaml"
+    assert (content / rel).exists()
+    assert f"{rel}:" in result.stdout and "[governance.banned-word]" in result.stdout

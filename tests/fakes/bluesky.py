@@ -8,13 +8,19 @@ graphemes, RFC 3339 ``createdAt``, facets inside the text and not overlapping, o
 to 4 uploaded images of at most 1,000,000 bytes each with ``alt``, or an external card as
 lexicon ``app.bsky.embed.external`` says (uri, title, description; a ``thumb`` blob of
 ``image/*`` within its maxSize of 1,000,000 bytes);
-replies whose strong refs exist), TID record keys, a duplicate key as the reference's HTTP
+replies whose strong refs exist and whose root is the parent's own root when the parent is
+itself a reply, else the parent (docs.bsky.app/docs/advanced-guides/posts#replies)), TID
+record keys, a duplicate key as the reference's HTTP
 500, ``getRecord``'s 400 ``RecordNotFound``. ``deleteRecord`` (lexicon
 com.atproto.repo.deleteRecord; docs.bsky.app/docs/api/com-atproto-repo-delete-record) as
 the reference's handler does it (api/com/atproto/repo/deleteRecord and
 AuthVerifier.findAccount): a record already gone is a no-op answered 200 ``{}``, another
 account of the server (``handles``) a 401 ``AuthenticationRequired``, a repo the server does
 not hold a 403 ``AccountNotFound``; a deleted record answers 200 with its ``commit``.
+Other accounts' posts (``others``, made by :meth:`FakeBluesky.theirs`) are read with
+``getRecord`` by DID or handle, as a PDS passes another repository to its AppView; one deleted
+(:meth:`FakeBluesky.remove`) answers ``RecordNotFound``, and ``resolveHandle`` answers 400
+``HandleNotFound`` for a handle it does not know (``handles``).
 Unknown input keys are refused, which the real server does not do, so that a misspelt
 field in cmops cannot pass unnoticed. Errors have the XRPC shape
 ``{"error": Name, "message": text}``.
@@ -99,6 +105,8 @@ class FakeBluesky:
         self.refresh_tokens: set[str] = set()
         self.deleted: list[str] = []
         """Record keys deleted, in order."""
+        self.others: dict[str, dict[str, Any]] = {}
+        """Other accounts' posts: uri -> {uri, cid, value}."""
         self.lock = threading.Lock()
 
         self.server = serve(self.handle_request)
@@ -114,6 +122,34 @@ class FakeBluesky:
     def calls(self) -> list[str]:
         """The XRPC methods called, in order."""
         return [r["path"].removeprefix("/xrpc/") for r in self.requests]
+
+    def theirs(self, handle: str, text: str,
+               reply: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A post by another account (its handle in ``handles``), as if made elsewhere;
+        ``reply``: its own ``{root, parent}``."""
+        value: dict[str, Any] = {"$type": POST, "text": text,
+                                 "createdAt": "2026-11-24T08:00:00.000Z"}
+        if reply is not None:
+            value["reply"] = reply
+        with self.lock:
+            rkey = _tid(time.time_ns() // 1000 + len(self.others))
+            uri = f"at://{self.handles[handle]}/{POST}/{rkey}"
+            stored = {"uri": uri, "cid": _cid(json.dumps(value, sort_keys=True).encode()),
+                      "value": value}
+            self.others[uri] = stored
+        return stored
+
+    def remove(self, uri: str) -> None:
+        """Another account deletes its post."""
+        with self.lock:
+            del self.others[uri]
+
+    def _found(self, uri: str) -> dict[str, Any] | None:
+        """A post by its uri, the account's or another's."""
+        repo, _, rkey = uri.removeprefix("at://").partition(f"/{POST}/")
+        if repo == self.did:
+            return self.records.get(rkey)
+        return self.others.get(uri)
 
     def expire_sessions(self) -> None:
         with self.lock:
@@ -265,12 +301,12 @@ class FakeBluesky:
     def get_record(self, h: BaseHTTPRequestHandler, q: dict[str, list[str]], raw: bytes) -> Any:
         if set(q) - {"repo", "collection", "rkey", "cid"}:
             raise XrpcError(400, "InvalidRequest", "unknown parameters")
-        rkey = q.get("rkey", [""])[0]
-        found = self.records.get(rkey) if q.get("repo", [""])[0] in (self.did, self.handle) \
-            and q.get("collection", [""])[0] == POST else None
+        rkey, repo = q.get("rkey", [""])[0], q.get("repo", [""])[0]
+        did = self.handles.get(repo, repo)
+        uri = f"at://{did}/{POST}/{rkey}"
+        found = self._found(uri) if q.get("collection", [""])[0] == POST else None
         if found is None:
-            raise XrpcError(400, "RecordNotFound",
-                            f"Could not locate record: at://{self.did}/{POST}/{rkey}")
+            raise XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
         return found
 
     def delete_record(self, h: BaseHTTPRequestHandler, q: Any, raw: bytes) -> Any:
@@ -361,11 +397,17 @@ class FakeBluesky:
         self._check_embed(record.get("embed"), bad)
         reply = record.get("reply")
         if reply is not None:
+            if set(reply) != {"root", "parent"}:
+                raise bad("Record/reply must have the properties \"root\" and \"parent\"")
             for ref in (reply["root"], reply["parent"]):
-                rkey = str(ref.get("uri", "")).rpartition("/")[2]
-                if set(ref) != {"uri", "cid"} or rkey not in self.records or \
-                        self.records[rkey]["cid"] != ref["cid"]:
+                found = self._found(str(ref.get("uri", "")))
+                if set(ref) != {"uri", "cid"} or found is None or found["cid"] != ref["cid"]:
                     raise bad(f"reply ref {ref} names no record")
+            parent = self._found(reply["parent"]["uri"]) or {}
+            root = (parent["value"].get("reply") or {}).get("root") or reply["parent"]
+            if reply["root"] != {"uri": root["uri"], "cid": root["cid"]}:
+                raise bad(f"reply root {reply['root']} is not the root of the parent's thread "
+                          f"({root['uri']})")
 
     def _check_embed(self, embed: Any, bad: Any) -> None:
         if embed is None:

@@ -46,6 +46,17 @@ another user's status"); an id it does not hold, or one deleted already, a 404 p
 type ``resource-not-found``. ``delete_faults`` (``500``/``503``, ``429``, ``status:NNN``,
 ``echo``) are consumed one per delete; ``deleted`` lists the ids deleted.
 
+Replies (``reply.in_reply_to_tweet_id``, docs.x.com/x-api/posts/manage-tweets/api-reference/
+post-tweets): the post answered must be there. The account's own posts (threads) are always
+answerable. Another account's post (``mentions``, ``public``) is answerable by a self-serve app
+(``self_serve``, the default; False: an Enterprise app) only when its author "summoned" the
+account, as docs.x.com/x-api/posts/manage-tweets/integrate ("Reply restrictions") says: the
+post @mentions the account, or quotes one of its posts (``referenced_tweets`` of type
+``quoted``); else a 403 problem. The docs give no error body for that refusal: the fake's
+wording (:data:`NOT_SUMMONED`) is its own, and cmops must not depend on it. A post deleted
+(``deleted``, or another's in ``gone``) answers v1.1's error 385 wording as a 403 problem, as
+v2 is reported to (plhery/node-twitter-api-v2#366); an id never seen, a 400.
+
 Faults, consumed one per ``POST /2/tweets``: ``drop``, ``accept-then-drop``, ``500``/``503``,
 ``429`` (``x-rate-limit-reset`` epoch seconds, 15 s ahead), ``429-retry-after``,
 ``duplicate``, ``status:NNN``, ``echo`` (a 401 that repeats the Authorization header),
@@ -79,6 +90,9 @@ TWEET_KEYS = {"text", "media", "reply", "quote_tweet_id", "poll", "reply_setting
 REPLY_KEYS = {"in_reply_to_tweet_id", "exclude_reply_user_ids", "auto_populate_reply_metadata"}
 MEDIA_KEYS = {"media_ids", "tagged_user_ids"}
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+NOT_SUMMONED = ("Replying to this post is not allowed: its author has not mentioned you or "
+                "quoted one of your posts.")
+DELETED = "You attempted to reply to a Tweet that is deleted or not visible to you."
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Refusal:
@@ -128,6 +142,10 @@ class FakeX(Loopback):
         """Posts by others that do not mention the account (what search can find)."""
         self.delete_faults: list[str] = []
         self.deleted: list[str] = []
+        self.gone: set[str] = set()
+        """Ids of others' posts deleted by their authors."""
+        self.self_serve = True
+        """A self-serve app: replies to others only where summoned (see the docstring)."""
 
     def post(self, text: str, *, at: datetime | None = None) -> dict[str, Any]:
         """Put a post on the account (as if made elsewhere)."""
@@ -258,8 +276,8 @@ class FakeX(Loopback):
         if any(self.media[m].get("state", "succeeded") != "succeeded" for m in media):
             raise invalid("$.media.media_ids names media that is not processed yet")
         reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
-        if reply is not None and not any(t["id"] == reply for t in self.tweets):
-            raise invalid(f"The post {reply} does not exist")
+        if reply is not None:
+            self._answerable(str(reply))
         if not media and not text:
             raise invalid("$.text is required unless media is given")
         if any(t["text"] == text for t in self.tweets):
@@ -267,6 +285,23 @@ class FakeX(Loopback):
         tweet = self.post(text)
         tweet["body"] = body
         return {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}
+
+    def _answerable(self, post: str) -> None:
+        """Refuse a reply to ``post`` as X would (see the module docstring)."""
+        if post in self.deleted or post in self.gone:
+            raise problem(403, "Forbidden", DELETED)
+        if any(t["id"] == post for t in self.tweets):
+            return
+        theirs = next((t for t in self.mentions + self.public if t["id"] == post), None)
+        if theirs is None:
+            raise invalid(f"The post {post} does not exist")
+        mentioned = re.search(rf"(?<![\w@])@{re.escape(self.user['username'])}(?!\w)",
+                              theirs["text"], re.IGNORECASE)
+        mine = {t["id"] for t in self.tweets}
+        quoted = any(r.get("type") == "quoted" and r.get("id") in mine
+                     for r in theirs.get("referenced_tweets", []))
+        if self.self_serve and not mentioned and not quoted:
+            raise problem(403, "Forbidden", NOT_SUMMONED)
 
     def _delete(self, post: str, request: dict[str, Any]) -> dict[str, bool]:
         with self.lock:
@@ -444,14 +479,23 @@ class FakeX(Loopback):
             self.mentions.append(tweet)
         return tweet
 
-    def said(self, author: str, text: str) -> dict[str, Any]:
-        """A public post by ``author`` that does not mention the account."""
+    def said(self, author: str, text: str, **fields: Any) -> dict[str, Any]:
+        """A public post by ``author`` that does not mention the account (``fields``: e.g.
+        ``referenced_tweets`` of type ``quoted``, quoting one of the account's posts)."""
         with self.lock:
             self.next_id += 1
             tweet = {"id": str(self.next_id), "text": text, "author_id": author,
-                     "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+                     "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                     **fields}
             self.public.append(tweet)
         return tweet
+
+    def remove(self, post: str) -> None:
+        """Another account deletes its post ``post``."""
+        with self.lock:
+            self.mentions = [t for t in self.mentions if t["id"] != post]
+            self.public = [t for t in self.public if t["id"] != post]
+            self.gone.add(post)
 
     def answer(self, text: str, to: str) -> dict[str, Any]:
         """A reply by the account (as if made elsewhere)."""

@@ -31,6 +31,13 @@ chosen when the intent is written. An unconfirmed attempt is settled with ``getR
 record is there (published) or it is not (sending again with the same key is safe). A
 duplicate key has answered HTTP 500 on the reference server, so a 5xx is "maybe sent" and goes
 through the same lookup.
+
+Replies (``reply_to:``, a bsky.app post address or an ``at://`` URI): the post answered is
+read before anything is written, and the reply carries its strong refs; the conversation's
+root is recorded with the reply (``extra``: ``root``, ``root_cid``) so that its thread parts
+and first comment stay in the same conversation. No edits: Bluesky's apps never edit a post,
+and rewriting the record (``putRecord``) would change its cid, which every reply, like and
+quote holds in its strong ref to it.
 """
 
 from __future__ import annotations
@@ -60,6 +67,8 @@ from cmops.adapters.bluesky_read import BlueskyReader, _error
 from cmops.adapters.bluesky_video import VIDEO_SERVICE, VideoService
 from cmops.adapters.http import client, send
 from cmops.prepare import dimensions
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.text.bluesky import detect_facets
 from cmops.text.limits import NETWORKS, NetworkRules
 from cmops.thumbs import ImageError, fit
@@ -236,6 +245,54 @@ class BlueskyAdapter(BlueskyReader):
             raise Rejected(f"cannot reply to {remote.id}: its record uri and cid are unknown")
         return {"uri": remote.id, "cid": remote.extra["cid"]}
 
+    @classmethod
+    def _thread_root(cls, root: Remote) -> dict[str, str]:
+        """The conversation's root for a later part or a first comment: the one the main
+        post recorded when it answered someone (``reply_to:``), else the main post."""
+        if root.extra.get("root") and root.extra.get("root_cid"):
+            return {"uri": root.extra["root"], "cid": root.extra["root_cid"]}
+        return cls._strong_ref(root)
+
+    def _answering(self, url: str) -> dict[str, dict[str, str]]:
+        """The ``reply`` of a post answering the one at ``url`` (``reply_to:``): that post
+        as ``parent``, and as ``root`` the parent's own root when it is itself a reply, else
+        the parent (docs.bsky.app/docs/advanced-guides/posts#replies; both strong refs, uri
+        and cid, lexicon com.atproto.repo.strongRef). A handle in the address is resolved
+        with com.atproto.identity.resolveHandle; the record is read with
+        com.atproto.repo.getRecord on the channel's server, which answers for the accounts
+        it hosts and passes other repositories to its AppView (@atproto/pds
+        api/com/atproto/repo/getRecord): it needs no AppView for its own accounts, where
+        app.bsky.feed.getPosts would."""
+        try:
+            target = parse_reply_url("bluesky", url)
+        except BadReplyUrl as exc:
+            raise Rejected(f"reply_to {url}: {exc}") from None
+        did = target.author
+        if not did.startswith("did:"):
+            try:
+                did = str(self._xrpc("GET", "com.atproto.identity.resolveHandle",
+                                     params={"handle": did})["did"])
+            except Rejected as exc:
+                raise Rejected(f"reply_to {url}: cannot resolve the handle {target.author}, "
+                               f"so the post cannot be answered ({exc})", exc.status) from None
+        try:
+            found = self._xrpc("GET", "com.atproto.repo.getRecord", params={
+                "repo": did, "collection": POST, "rkey": target.id})
+        except Rejected as exc:
+            why = "no such post to answer (deleted, or never there)" \
+                if "RecordNotFound" in str(exc) else "cannot read the post to answer"
+            raise Rejected(f"reply_to {url}: {why}: {exc}", exc.status) from None
+        uri, cid, value = found.get("uri"), found.get("cid"), found.get("value")
+        if not isinstance(uri, str) or not isinstance(cid, str) or not isinstance(value, dict):
+            raise Rejected(f"reply_to {url}: the server gave no uri and cid for the post")
+        parent = {"uri": uri, "cid": cid}
+        reply = value.get("reply")
+        root = reply.get("root") if isinstance(reply, dict) else None
+        if not (isinstance(root, dict) and isinstance(root.get("uri"), str)
+                and isinstance(root.get("cid"), str)):
+            root = parent
+        return {"root": {"uri": root["uri"], "cid": root["cid"]}, "parent": parent}
+
     def _record(self, out: Outgoing, images: list[tuple[bytes, str, str]]) -> dict[str, Any]:
         facets = [f.to_record(self._resolve) for f in detect_facets(out.text)]
         when = (out.published_at or datetime.now(UTC)).astimezone(UTC)
@@ -245,9 +302,11 @@ class BlueskyAdapter(BlueskyReader):
             record["langs"] = [out.lang]
         if facets:
             record["facets"] = facets
-        if out.reply_to:
+        if out.reply_url:
+            record["reply"] = self._answering(out.reply_url)
+        elif out.reply_to:
             parent = self._strong_ref(out.reply_to)
-            root = self._strong_ref(out.root) if out.root else parent
+            root = self._thread_root(out.root) if out.root else parent
             record["reply"] = {"root": root, "parent": parent}
         if images and images[0][1].startswith("video/"):  # one video, alone (declaration)
             record["embed"] = self.video.embed(out.media[0], out, did=self.did,
@@ -292,8 +351,16 @@ class BlueskyAdapter(BlueskyReader):
         return external
 
     # -- the adapter ------------------------------------------------------------------------
-    def _remote(self, uri: str, cid: str, rkey: str) -> Remote:
-        return Remote(uri, f"https://bsky.app/profile/{self.handle}/post/{rkey}", {"cid": cid})
+    def _remote(self, uri: str, cid: str, rkey: str, out: Outgoing,
+                record: Any) -> Remote:
+        """Where a part landed; a main post answering someone (``reply_to:``) keeps the
+        conversation's root too, for its thread parts and first comment."""
+        extra = {"cid": cid}
+        reply = record.get("reply") if isinstance(record, dict) else None
+        root = reply.get("root") if out.reply_url and isinstance(reply, dict) else None
+        if isinstance(root, dict) and root.get("uri") and root.get("cid"):
+            extra |= {"root": str(root["uri"]), "root_cid": str(root["cid"])}
+        return Remote(uri, f"https://bsky.app/profile/{self.handle}/post/{rkey}", extra)
 
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
@@ -314,7 +381,7 @@ class BlueskyAdapter(BlueskyReader):
             if found is None:
                 raise
             return found
-        return self._remote(created["uri"], created["cid"], rkey)
+        return self._remote(created["uri"], created["cid"], rkey, out, record)
 
     def _lookup(self, out: Outgoing, *, quiet: bool = False) -> Remote | None:
         """The record at the part's key (None: not there); ``quiet``: None on any error."""
@@ -333,7 +400,7 @@ class BlueskyAdapter(BlueskyReader):
             raise CannotTell(f"record {POST}/{rkey} exists with a different text: check the "
                              f"account, then run cmops resolve {out.post_id} "
                              f"--channel {out.channel}")
-        return self._remote(found["uri"], found["cid"], rkey)
+        return self._remote(found["uri"], found["cid"], rkey, out, found.get("value"))
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         return self._lookup(out)

@@ -16,16 +16,23 @@ An OAuth 2 user token (scopes ``tweet.write tweet.read users.read media.write``)
 adapter does not do.
 
 What X does not allow: no idempotency key, and identical text is refused with a 403 "duplicate
-content". Since 2026-02 self-serve apps may only reply when "summoned", so threads may be
-refused (VERIFY). Videos (MP4, MOV) and GIFs go through the chunked upload (initialize, append
-in 4 MiB segments read one at a time from the file, finalize, then poll the processing status
-within the run's time left); images through the simple upload. Every read is paid, and the
-free tier has none: there, reconciliation cannot read the timeline, and ``cmops collect``
-records counters, followers and mentions as unavailable ("X free tier: no metrics"), never as
-zero. With read access, counters come from ``public_metrics`` (impressions only when X
-includes them), followers from ``/2/users/me``, mentions from ``/2/users/:id/mentions``,
-listening from ``/2/tweets/search/recent`` (the last 7 days; Basic tier and above); DMs are
-not read.
+content". Since 2026-02-23 self-serve (pay-per-use) apps may reply only where the post's author
+"summoned" the account: @mentioned it in that post, or quoted one of its posts
+(docs.x.com/x-api/posts/manage-tweets/integrate, "Reply restrictions"; whether the account's
+own posts, i.e. threads, count is not said: VERIFY). A post with ``reply_to:`` (an
+x.com/<user>/status/<id> address, whose id is all the API needs) that X refuses is Rejected
+saying so. No edits: an edit is a new post (a new id) naming the old one in ``edit_options``,
+within 30 minutes of posting and at most 5 times, and never on a reply to someone else
+(docs.x.com/x-api/fundamentals/edit-posts): far inside any review's ``edit_window``.
+
+Videos (MP4, MOV) and GIFs go through the chunked upload (initialize, append in 4 MiB segments
+read one at a time from the file, finalize, then poll the processing status within the run's
+time left); images through the simple upload. Every read is paid, and the free tier has none:
+there, reconciliation cannot read the timeline, and ``cmops collect`` records counters,
+followers and mentions as unavailable ("X free tier: no metrics"), never as zero. With read
+access, counters come from ``public_metrics`` (impressions only when X includes them),
+followers from ``/2/users/me``, mentions from ``/2/users/:id/mentions``, listening from
+``/2/tweets/search/recent`` (the last 7 days; Basic tier and above); DMs are not read.
 
 Exactly-once: an attempt whose answer was lost is settled by reading the account's posts
 since the attempt for the same text. A "duplicate content" 403 is never a rejection and the
@@ -66,6 +73,8 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.http import client, send
 from cmops.adapters.x_read import XReading
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.rules.media import sniff
 from cmops.secrets import redact_known
 from cmops.text.limits import NETWORKS, NetworkRules
@@ -321,7 +330,13 @@ class XAdapter(XReading):
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
         body: dict[str, Any] = {"text": out.text}
-        if out.reply_to:
+        if out.reply_url:
+            try:
+                answered = parse_reply_url("x", out.reply_url).id
+            except BadReplyUrl as exc:
+                raise Rejected(f"reply_to {out.reply_url}: {exc}") from None
+            body["reply"] = {"in_reply_to_tweet_id": answered}
+        elif out.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to.id}
         if out.media:
             try:
@@ -337,6 +352,9 @@ class XAdapter(XReading):
                 # Probably our own earlier attempt: reconcile, never reword (reliability §5.4).
                 raise Transient("X refused the text as duplicate content: it was probably "
                                 "published by an earlier attempt", maybe_sent=True, status=403)
+            if out.reply_url and response.status_code in (400, 403, 404):
+                raise Rejected(self.redact(_reply_refused(out.reply_url, response)),
+                               status=response.status_code)
             if response.status_code == 400:
                 raise Rejected(self.redact(f"HTTP 400: {_problems(response)}"), status=400)
             return response
@@ -407,6 +425,30 @@ class XAdapter(XReading):
 
     def close(self) -> None:
         self.http.close()
+
+
+GONE = ("deleted or not visible", "does not exist", "not found")
+"""How X says the post answered is not there: v1.1's error 385 "You attempted to reply to a
+Tweet that is deleted or not visible to you", which v2 answers as a 403 problem's detail
+(reported in plhery/node-twitter-api-v2#366); an unknown id, "does not exist"."""
+
+
+def _reply_refused(url: str, response: httpx.Response) -> str:
+    """Why X refused a reply to ``url``. The docs give no error body for the summoning rule
+    ("the reply request will be rejected"), so any other 403 is explained by it, with X's
+    own words kept beside."""
+    said = _problems(response)
+    status = response.status_code
+    if status == 404 or any(words in said.lower() for words in GONE):
+        return (f"reply_to {url}: X has no post there to answer (deleted, or not visible to "
+                f"this account): HTTP {status}: {said}")
+    if status == 403:
+        return (f"reply_to {url}: X refused the reply (HTTP 403: {said}). Since 2026-02-23 "
+                "X lets self-serve (pay-per-use) apps reply only where the post's author "
+                "summoned the account: @mentioned it in that post, or quoted one of its "
+                "posts (docs.x.com/x-api/posts/manage-tweets/integrate); answer it from the "
+                "X app instead")
+    return f"reply_to {url}: HTTP {status}: {said}"
 
 
 def _problems(response: httpx.Response) -> str:

@@ -54,7 +54,8 @@ def _fill(saved: SavedReply, message: Message | None) -> str:
 def _post_id(message: Message | None, url: str, network: str, taken: set[str],
              folder: Path) -> str:
     """``reply-<author>-<short hash of the URL>``, fresh among the calendar's ids and the
-    files of ``folder``."""
+    files of ``folder``; one safe file name (:func:`cmops.ids.is_id`) by construction."""
+    from cmops.ids import UnsafeName, is_id
     from cmops.postfile import fresh_id, slug
 
     who = slug(message.author_handle or message.author_name, 30) if message else network
@@ -62,6 +63,8 @@ def _post_id(message: Message | None, url: str, network: str, taken: set[str],
     used = set(taken)
     while True:
         post_id = fresh_id(base, used)
+        if not is_id(post_id):  # slug() keeps [a-z0-9-] only: never expected
+            raise UnsafeName(f"reply id {post_id!r} is not a safe file name")
         if not (folder / f"{post_id}.yaml").exists():
             return post_id
         used.add(post_id)
@@ -113,8 +116,11 @@ def command(ctx: click.Context, url: str, channel: str | None, saved: str | None
     and open a pull request: once merged, the next publish run sends the reply (or at its
     publish_at). An existing file is never overwritten.
 
-    Exit status: 0 written; 2 usage error (a URL the channel's network cannot answer, an
-    unknown saved reply, a URL not in the collected inbox without --channel).
+    The new file is validated with the rest of the calendar, as cmops new post does.
+
+    Exit status: 0 written; 1 written, but it has a problem to fix (listed); 2 usage error
+    (a URL the channel's network cannot answer, an unknown saved reply, a URL not in the
+    collected inbox without --channel).
 
     Example:
 
@@ -125,10 +131,12 @@ def command(ctx: click.Context, url: str, channel: str | None, saved: str | None
     """
     from cmops.answers import one_line
     from cmops.atomic import write_atomic
-    from cmops.cli.common import EXIT_OK, load, warn
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load, warn
     from cmops.cli.inbox import collected
+    from cmops.output import text as as_text
     from cmops.replyto import BadReplyUrl, parse
     from cmops.text.limits import NETWORKS
+    from cmops.validate import validate
 
     if saved is not None and text is not None:
         raise click.UsageError("give --saved or --text, not both")
@@ -185,4 +193,7 @@ def command(ctx: click.Context, url: str, channel: str | None, saved: str | None
         click.echo(f"Next: fill in {', '.join(left)} in its text.")
     click.echo("Then set status: ready and open a pull request; once it is merged, the next "
                "publish run sends the reply.")
-    ctx.exit(EXIT_OK)
+    report = validate(root, [rel])
+    if not report.ok or report.warnings:
+        click.echo(as_text(report))
+    ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)

@@ -436,7 +436,12 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "account", "appview", "video_service"),
         threads=True, byte_limit=bluesky.MAX_BYTES, link="card", first_comment=True,
         # putRecord on an existing rkey edits the post (2.7); DELETE costs 1 point (2.8).
-        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS),
+        # edits=False all the same: clients never edit a post (the apps have no edit), and a
+        # rewritten record gets a new cid, which breaks the strong ref every reply, like and
+        # quote holds to it. Replies: record.reply {root, parent} strong refs
+        # (docs.bsky.app/docs/advanced-guides/posts#replies), the parent read with
+        # com.atproto.repo.getRecord, a handle resolved with com.atproto.identity.resolveHandle.
+        api_edits=True, deletes=True, api_deletes=True, replies=True, reads=_SOCIAL_READS),
     # StatusLengthValidator; /api/v2/instance defaults: 4 attachments, image 16 MiB, video
     # 99 MiB, alt text 1500; one video per post, not mixed with images (platforms.md 3.4, 3.6).
     "mastodon": NetworkRules(
@@ -473,7 +478,14 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "account"),
         threads=True, first_comment=True,
         # edit_options{previous_post_id} (4.2); DELETE 50 / 15 min (4.5). Reads: paid tiers.
-        api_edits=True, deletes=True, api_deletes=True, reads=_SOCIAL_READS),
+        # edits=False: an edit is a new post (new id) naming the old one in edit_options,
+        # within 30 minutes and 5 edits, never on a reply to others
+        # (docs.x.com/x-api/fundamentals/edit-posts): too short for review. Replies: reply
+        # {in_reply_to_tweet_id} (docs.x.com/x-api/posts/manage-tweets/api-reference/
+        # post-tweets); self-serve apps only where the post's author @mentioned the account
+        # or quoted one of its posts (docs.x.com/x-api/posts/manage-tweets/integrate, "Reply
+        # restrictions"), else refused: the adapter says so.
+        api_edits=True, deletes=True, api_deletes=True, replies=True, reads=_SOCIAL_READS),
     # Posts API + little text format; 3000 [2nd], counted strictly (see linkedin.length);
     # multiImage 2-20, JPG/PNG/GIF [2nd] (platforms.md 5.3, 5.4). No threads. Video: one MP4
     # per post (content.media; multiImage takes images only), 75 KB-500 MB, 3 s-30 min,
