@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram import FakeTelegram
 
 from cmops.adapters import ADAPTERS, ChannelContext, Outgoing, Rejected, Remote, Transient
-from cmops.adapters.base import Edit, Editor, MediaFile
+from cmops.adapters.base import Edit, Editor, MediaFile, Withdrawal
+from cmops.adapters.discord import DiscordAdapter
 from cmops.adapters.mastodon import MastodonAdapter
 from cmops.adapters.telegram import TelegramAdapter
 from cmops.secrets import Redactor
@@ -61,7 +63,7 @@ def change(remote: Remote, text: str, index: int = 0, *, media: bool = False,
                 published_at=NOW)
 
 
-@pytest.mark.parametrize("name", ["mastodon", "telegram"])
+@pytest.mark.parametrize("name", ["mastodon", "telegram", "discord"])
 def test_these_networks_declare_edits_and_their_adapters_edit(name: str) -> None:
     assert NETWORKS[name].edits, name
     assert callable(getattr(ADAPTERS[name], "edit", None)), name
@@ -347,3 +349,110 @@ def test_telegram_token_never_in_an_edit_message(tg: FakeTelegram,
     with pytest.raises(Rejected) as caught:
         telegram.edit(change(remote, "Corrigé"))
     assert "editMessageText" in str(caught.value) and tg.token not in str(caught.value)
+
+
+# -- Discord -------------------------------------------------------------------------------
+@pytest.fixture
+def dc() -> Iterator[FakeDiscord]:
+    with FakeDiscord().running() as server:
+        yield server
+
+
+def make_discord(dc: FakeDiscord, root: Path, timeout: float = 5.0) -> DiscordAdapter:
+    return DiscordAdapter(ctx("ch", "discord", {}, {"webhook_url": dc.url}, root, timeout))
+
+
+@pytest.fixture
+def discord(dc: FakeDiscord, tmp_path: Path) -> Iterator[DiscordAdapter]:
+    adapter = make_discord(dc, tmp_path)
+    yield adapter
+    adapter.close()
+
+
+def _patches(dc: FakeDiscord) -> list[tuple[str, dict[str, Any]]]:
+    return [(r["path"], json.loads(r["body"])) for r in dc.requests if r["method"] == "PATCH"]
+
+
+def test_discord_edits_a_message_and_reads_it_back(dc: FakeDiscord,
+                                                   discord: DiscordAdapter) -> None:
+    editor: Editor = discord
+    remote = discord.publish(part(discord, "Lancement jeudi"))
+    editor.edit(change(remote, "Lancement vendredi @everyone"))
+    assert _patches(dc) == [(
+        f"/api/webhooks/{dc.webhook_id}/{dc.token}/messages/{remote.id}",
+        {"content": "Lancement vendredi @everyone", "allowed_mentions": {"parse": []}})]
+    assert dc.texts() == ["Lancement vendredi @everyone"]
+    assert dc.messages[0]["mention_everyone"] is False  # the edit pings nobody
+    assert editor.live_text(change(remote, "x")) == "Lancement vendredi @everyone"
+    editor.edit(change(remote, "Lancement vendredi @everyone"))  # again: accepted
+    assert len(dc.edits) == 2 and dc.texts() == ["Lancement vendredi @everyone"]
+
+
+def test_the_fake_pings_everyone_when_an_edit_leaves_allowed_mentions_out(
+        dc: FakeDiscord, discord: DiscordAdapter) -> None:
+    """As documented: why the adapter sends ``allowed_mentions`` with every edit."""
+    remote = discord.publish(part(discord, "Bonjour"))
+    answer = discord.http.patch(discord._message(remote.id, "edit"),
+                                json={"content": "Bonjour @everyone"})
+    assert answer.status_code == 200 and answer.json()["mention_everyone"] is True
+
+
+def test_discord_edit_keeps_the_files(dc: FakeDiscord, discord: DiscordAdapter,
+                                      tmp_path: Path) -> None:
+    remote = discord.publish(part(discord, "Deux images",
+                                  media=images(tmp_path, "a.png", "b.png")))
+    files = list(dc.messages[0]["attachments"])
+    assert [f["description"] for f in files] == ["alt of a.png", "alt of b.png"]
+    discord.edit(change(remote, "Deux images, corrigé", media=True))
+    assert dc.messages[0]["attachments"] == files
+    assert dc.texts() == ["Deux images, corrigé"]
+
+
+def test_discord_refuses_editing_a_deleted_or_foreign_message(
+        dc: FakeDiscord, discord: DiscordAdapter) -> None:
+    remote = discord.publish(part(discord, "Bientôt supprimé"))
+    discord.delete(Withdrawal("ch", "launch", 0, remote, NOW))
+    with pytest.raises(Rejected) as gone:
+        discord.edit(change(remote, "Trop tard"))
+    assert (gone.value.status, str(gone.value)) == (
+        404, f"cannot edit message {remote.id}: HTTP 404: Unknown Message: it was deleted, or "
+        "not sent by this webhook")
+    theirs = dc.foreign("Un membre")
+    with pytest.raises(Rejected) as foreign:
+        discord.live_text(change(Remote(theirs["id"]), "x"))
+    assert foreign.value.status == 404 and dc.edits == []
+
+
+@pytest.mark.parametrize(("fault", "status", "retry"),
+                         [("503", 503, None), ("429", 429, 1.25), ("drop", None, None)])
+def test_discord_edit_failures_are_transient(dc: FakeDiscord, discord: DiscordAdapter,
+                                             fault: str, status: int | None,
+                                             retry: float | None) -> None:
+    remote = discord.publish(part(discord, "Encore là"))
+    dc.faults = [fault]
+    with pytest.raises(Transient) as caught:
+        discord.edit(change(remote, "Corrigé"))
+    assert (caught.value.status, caught.value.retry_after) == (status, retry)
+    assert dc.edits == []
+    discord.edit(change(remote, "Corrigé"))
+    assert dc.texts() == ["Corrigé"]
+
+
+def test_discord_edit_timeout_is_transient(dc: FakeDiscord, tmp_path: Path) -> None:
+    adapter = make_discord(dc, tmp_path, timeout=0.5)
+    remote = adapter.publish(part(adapter, "Encore là"))
+    dc.faults = ["slow:1.5"]
+    with pytest.raises(Transient) as caught:
+        adapter.edit(change(remote, "Corrigé"))
+    assert str(caught.value) == "timed out: ReadTimeout"
+    adapter.close()
+
+
+def test_discord_webhook_token_never_in_an_edit_message(dc: FakeDiscord,
+                                                        discord: DiscordAdapter) -> None:
+    remote = discord.publish(part(discord, "Encore là"))
+    dc.faults = ["echo"]
+    with pytest.raises(Rejected) as caught:
+        discord.edit(change(remote, "Corrigé"))
+    assert caught.value.status == 401 and "Invalid Webhook Token" in str(caught.value)
+    assert dc.token not in str(caught.value) and dc.url not in str(caught.value)

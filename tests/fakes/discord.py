@@ -17,9 +17,21 @@ discord.com/developers/docs/resources/webhook) answers 204 and takes a message t
 sent off ``messages``; one it did not send, or already deleted, is a 404 with code 10008
 "Unknown Message" (topics/opcodes-and-status-codes).
 
-Faults, consumed one per execute or delete: ``drop``, ``accept-then-drop``, ``500``/``502``/``503``,
-``429`` (``retry_after`` 1.25 s in the body, ``Retry-After: 2``), ``status:NNN``, ``echo`` (a
-401 that repeats the request path, token included), ``slow:SECONDS``.
+``PATCH`` of the same address ("Edit Webhook Message",
+discord.com/developers/docs/resources/webhook#edit-webhook-message) takes JSON of ``content``
+(at most 2000), ``embeds``, ``allowed_mentions``, ``components``, ``attachments``, ``flags``,
+``poll`` and answers the edited message; as documented, without ``allowed_mentions`` the new
+content's mentions are parsed with the default allowances (``mention_everyone`` set by an
+``@everyone`` in it), and the files stay unless ``attachments`` lists the ones to keep. ``GET``
+of it ("Get Webhook Message") answers the message. A message this webhook did not send
+(:meth:`FakeDiscord.foreign`) or one deleted is the 404 10008 for both (that a message of
+another sender answers 10008 and not 403 is our reading: the docs say only "a
+previously-sent webhook message from the same token"). Applied edits are in ``edits``.
+
+Faults, consumed one per execute, edit or delete: ``drop``, ``accept-then-drop``,
+``500``/``502``/``503``, ``429`` (``retry_after`` 1.25 s in the body, ``Retry-After: 2``),
+``status:NNN``, ``echo`` (a 401 that repeats the request path, token included),
+``slow:SECONDS``.
 """
 
 from __future__ import annotations
@@ -37,6 +49,8 @@ from tests.fakes.loopback import multipart, reply_json, running, serve
 
 KNOWN = {"content", "username", "avatar_url", "tts", "embeds", "allowed_mentions",
          "components", "attachments", "flags", "thread_name", "applied_tags", "poll"}
+EDITABLE = {"content", "embeds", "allowed_mentions", "components", "attachments", "flags",
+            "poll"}
 
 
 class DiscordError(Exception):
@@ -53,6 +67,9 @@ class FakeDiscord:
         self.guild_id, self.channel_id = "900000000000000001", "900000000000000002"
         self.messages: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
+        self.edits: list[tuple[str, str]] = []
+        self.others: list[dict[str, Any]] = []
+        """Messages of the channel this webhook did not send."""
         self.files: dict[str, bytes] = {}
         self.file_limit, self.request_limit = 10 * 1024 * 1024, 25 * 1024 * 1024
         self.faults: list[str] = []
@@ -66,6 +83,13 @@ class FakeDiscord:
     def texts(self) -> list[str]:
         return [m["content"] for m in self.messages]
 
+    def foreign(self, text: str) -> dict[str, Any]:
+        """A message of the channel sent by someone else (a member, another webhook)."""
+        message = {"id": str(1_200_000_000_000_000_000 + len(self.others)), "content": text,
+                   "channel_id": self.channel_id, "attachments": []}
+        self.others.append(message)
+        return message
+
     def _reply(self, h: BaseHTTPRequestHandler, status: int, body: Any = None,
                headers: dict[str, str] | None = None) -> None:
         reply_json(h, status, body, headers)
@@ -77,8 +101,8 @@ class FakeDiscord:
             self.requests.append({"method": h.command, "path": url.path,
                                   "query": parse_qs(url.query), "headers": dict(h.headers),
                                   "body": raw})
-            fault = self.faults.pop(0) if self.faults and h.command in ("POST", "DELETE") \
-                else ""
+            fault = self.faults.pop(0) if self.faults and h.command in (
+                "POST", "DELETE", "PATCH") else ""
         if fault == "drop":
             h.close_connection = True
             return
@@ -114,6 +138,11 @@ class FakeDiscord:
         if h.command == "DELETE" and len(parts) == 6 and parts[4] == "messages":
             self._delete(parts[2], parts[3], parts[5])
             return None
+        if h.command in ("PATCH", "GET") and len(parts) == 6 and parts[4] == "messages":
+            found = self._own(parts[2], parts[3], parts[5])
+            if h.command == "GET":
+                return dict(found)
+            return self._edit(h, found, raw)
         if len(parts) != 4 or parts[:2] != ["api", "webhooks"]:
             raise DiscordError(404, 0, "404: Not Found")
         if parts[2] != self.webhook_id:
@@ -145,15 +174,54 @@ class FakeDiscord:
             self.messages.append(message)
         return message if query.get("wait") == ["true"] else None
 
-    def _delete(self, webhook: str, token: str, message_id: str) -> None:
+    def _own(self, webhook: str, token: str, message_id: str) -> dict[str, Any]:
+        """A message this webhook sent; a 404 10008 for any other."""
         if webhook != self.webhook_id:
             raise DiscordError(404, 10015, "Unknown Webhook")
         if token != self.token:
             raise DiscordError(401, 50027, "Invalid Webhook Token")
         with self.lock:
             found = next((m for m in self.messages if m["id"] == message_id), None)
-            if found is None:
-                raise DiscordError(404, 10008, "Unknown Message")
+        if found is None:
+            raise DiscordError(404, 10008, "Unknown Message")
+        return found
+
+    def _edit(self, h: BaseHTTPRequestHandler, message: dict[str, Any], raw: bytes
+              ) -> dict[str, Any]:
+        if h.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            raise DiscordError(400, 50035, "Invalid Form Body: this fake edits with JSON only")
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            raise DiscordError(400, 50109, "The request body contains invalid JSON.") from None
+        if not isinstance(payload, dict) or set(payload) - EDITABLE:
+            raise DiscordError(400, 50035, "Invalid Form Body: unknown fields "
+                               f"{sorted(set(payload) - EDITABLE)}")
+        content = payload.get("content", message["content"])
+        if content is not None and (not isinstance(content, str) or len(content) > 2000):
+            raise DiscordError(400, 50035, "Invalid Form Body", {"content": {"_errors": [{
+                "code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}})
+        with self.lock:
+            files = message["attachments"]
+            if "attachments" in payload:
+                keep = {str(a.get("id")) for a in payload["attachments"] or []}
+                files = [f for f in files if f["id"] in keep]
+            if not content and not files and not message.get("embeds"):
+                raise DiscordError(400, 50006, "Cannot send an empty message")
+            allowed = payload.get("allowed_mentions")
+            parse = ["everyone", "users", "roles"] if allowed is None else \
+                allowed.get("parse") or []
+            message.update(content=content or "", attachments=files,
+                           allowed_mentions=allowed,
+                           mention_everyone="@everyone" in (content or "")
+                           and "everyone" in parse,
+                           edited_timestamp="2026-11-24T10:00:00.000000+00:00")
+            self.edits.append((message["id"], content or ""))
+            return dict(message)
+
+    def _delete(self, webhook: str, token: str, message_id: str) -> None:
+        found = self._own(webhook, token, message_id)
+        with self.lock:
             self.messages.remove(found)
             self.deleted.append(found)
 

@@ -16,6 +16,12 @@ server's Boost tier), all of them at most 25 MiB.
 Exactly-once: webhooks take no idempotency key and cannot list what they sent, so an attempt
 whose answer was lost cannot be checked here: a human looks at the channel and settles it with
 ``cmops resolve``.
+
+Edits: ``PATCH /webhooks/{id}/{token}/messages/{message.id}`` with the new ``content`` and
+``allowed_mentions: {parse: []}`` again (an edit without it parses mentions with the default
+allowances), its text read back with ``GET`` of the same address. Files and their
+descriptions stay: the edit sends no ``attachments``. Webhooks cannot answer a message given
+by its URL, so Discord takes no ``reply_to:``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import httpx
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
+    Edit,
     NotConfigured,
     Outgoing,
     PublishError,
@@ -130,10 +137,7 @@ class DiscordAdapter:
         message already gone is a 404 with code 10008 "Unknown Message" (discord.com/
         developers/docs/topics/opcodes-and-status-codes): deleted. Any other 404 (10015, the
         webhook itself deleted) is refused: the message stays, a human deletes it."""
-        if not item.remote.id.isdigit():
-            raise Rejected(f"cannot delete {item.remote.id!r}: not a Discord message id")
-        path = f"{self.webhook.path.rstrip('/')}/messages/{item.remote.id}"
-        url = self.webhook.copy_with(path=path, query=None)
+        url = self._message(item.remote.id, "delete")
 
         def call() -> httpx.Response:
             response = self.http.delete(url)
@@ -144,6 +148,50 @@ class DiscordAdapter:
             return response
 
         send(self.redact, call)
+
+    def _message(self, message_id: str, verb: str) -> httpx.URL:
+        if not message_id.isdigit():
+            raise Rejected(f"cannot {verb} {message_id!r}: not a Discord message id")
+        path = f"{self.webhook.path.rstrip('/')}/messages/{message_id}"
+        return self.webhook.copy_with(path=path, query=None)
+
+    def _on_message(self, method: str, message_id: str, verb: str,
+                    **kwargs: Any) -> httpx.Response:
+        """One request to a message this webhook sent; its 404 10008 "Unknown Message"
+        (deleted, or not sent by this webhook) refused, naming the message."""
+        url = self._message(message_id, verb)
+
+        def call() -> httpx.Response:
+            response = self.http.request(method, url, **kwargs)
+            if response.status_code == 429:
+                _rate_limited(response, self.redact)
+            return response
+
+        try:
+            return send(self.redact, call)
+        except Rejected as exc:
+            if exc.status == 404 and "Unknown Message" in str(exc):
+                raise Rejected(f"cannot {verb} message {message_id}: {exc}: it was deleted, "
+                               "or not sent by this webhook", exc.status) from None
+            raise
+
+    def edit(self, item: Edit) -> None:
+        """``PATCH /webhooks/{webhook.id}/{webhook.token}/messages/{message.id}`` ("Edit
+        Webhook Message", discord.com/developers/docs/resources/webhook#edit-webhook-message)
+        with ``content``: "If there is no explicit allowed_mentions in the edit request, the
+        content will be parsed with default allowances", so ``{parse: []}`` goes again; no
+        ``attachments``, so the files stay ("To remove or replace files you will have to
+        supply the attachments field"). The same text again is simply accepted."""
+        self._on_message("PATCH", item.remote.id, "edit",
+                         json={"content": item.text, "allowed_mentions": {"parse": []}})
+
+    def live_text(self, item: Edit) -> str | None:
+        """``GET`` of the same address ("Get Webhook Message"): the message's ``content``."""
+        found = self._on_message("GET", item.remote.id, "read").json()
+        content = found.get("content") if isinstance(found, dict) else None
+        if not isinstance(content, str):
+            raise Transient(f"message {item.remote.id}: Discord answered it without content")
+        return content
 
     def close(self) -> None:
         self.http.close()

@@ -584,8 +584,9 @@ NETWORKS: dict[str, NetworkRules] = {
         secrets=(("webhook_url",),),
         threads=False,
         # PATCH and DELETE /webhooks/{id}/{token}/messages/{message.id}, "Edit/Delete Webhook
-        # Message" (discord.com/developers/docs/resources/webhook).
-        api_edits=True, deletes=True, api_deletes=True),
+        # Message" (discord.com/developers/docs/resources/webhook), GET of it to read the text
+        # back. No replies: a webhook cannot answer a message given by its URL.
+        api_edits=True, edits=True, deletes=True, api_deletes=True),
     # Bot API: text 4096, caption 1024, albums of up to 10, no alt text; a reply chain
     # (reply_parameters) serves as a thread (platforms.md 10).
     "telegram": NetworkRules(
@@ -607,7 +608,7 @@ NETWORKS: dict[str, NetworkRules] = {
         max_thread=20,
         # editMessageText / editMessageCaption; deleteMessage within 48 h of sending
         # (core.telegram.org/bots/api#updating-messages). A reply is reply_parameters'
-        # message_id (core.telegram.org/bots/api#replyparameters), in the chat's own chat.
+        # message_id (core.telegram.org/bots/api#replyparameters), in the channel's own chat.
         api_edits=True, edits=True, deletes=True, api_deletes=True, replies=True),
 }
 
