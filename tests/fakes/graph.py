@@ -54,11 +54,20 @@ knows, ``retired`` ones refused with code 100), ``followers_count`` on the Page/
 (``tags``, newest first, ``limit``/``after`` cursors). ``insights_forbidden`` refuses
 insights, ``threads_insights`` and ``tags`` with code 10.
 
+Replies (issue 19): Threads' ``reply_to_id`` names any post, the account's or another's
+(``threads_post_by``), within who may answer it (``_may_reply``); the posts it is looked up
+among: ``GET /v1.0/{user}/threads`` (with ``shortcode``, ``has_replies``), ``GET
+/v1.0/{user}/mentions`` and ``GET /v1.0/{media}/conversation``. Instagram: ``POST
+/{v}/{ig-comment-id}/replies`` answers a comment (``ig_fan_comment``), ``GET /{v}/{ig}/media``
+gives each post's ``shortcode`` and pages with ``after``. See ``_ig_replies``,
+``_get_mentions``, ``_conversation``.
+
 Faults, consumed one per publishing POST (feed, photos, media, media_publish, threads,
-threads_publish, video_reels, and the reel upload, where ``500``/``503``/``status:NNN`` come
-as its ``debug_info``): ``drop``, ``accept-then-drop``, ``500``/``503`` (code 2), ``429`` (code 32
-with ``X-Business-Use-Case-Usage`` asking for 1 minute), ``status:NNN``, ``echo`` (a code 100
-error repeating the parameters, token included), ``slow:SECONDS``.
+threads_publish, video_reels, Instagram comment replies, and the reel upload, where
+``500``/``503``/``status:NNN`` come as its ``debug_info``): ``drop``, ``accept-then-drop``,
+``500``/``503`` (code 2), ``429`` (code 32 with ``X-Business-Use-Case-Usage`` asking for 1
+minute), ``status:NNN``, ``echo`` (a code 100 error repeating the parameters, token
+included), ``slow:SECONDS``.
 """
 
 from __future__ import annotations
@@ -93,7 +102,8 @@ def graph_error(status: int, code: int, message: str, kind: str = "OAuthExceptio
 
 class FakeGraph(Loopback):
     publish_paths = (r"/v[\d.]+/\d+/(feed|photos|media|media_publish|threads|threads_publish"
-                     r"|video_reels)", r"/video-upload/v[\d.]+/\d+")
+                     r"|video_reels)", r"/video-upload/v[\d.]+/\d+",
+                     r"/v[\d.]+/\d+/replies")
 
     def __init__(self, token: str = "EAAG-graph-token-canary-0123456789abcdef",
                  account: str = "17841400000000000",
@@ -135,6 +145,16 @@ class FakeGraph(Loopback):
         self.others: set[str] = set()
         self.delete_faults: list[str] = []
         self.threads_delete_forbidden = False
+        self.foreign: list[dict[str, Any]] = []
+        """Threads posts by other people (replies under the account's posts, mentions of
+        it), oldest first: see :meth:`threads_post_by`."""
+        self.threads_mentions_forbidden = False
+        """The token lacks ``threads_manage_mentions``: no mentions read, no reply to a post
+        outside the account's own conversations."""
+        self.threads_replies_forbidden = False
+        """The token lacks ``threads_manage_replies`` (and ``threads_read_replies``)."""
+        self.ig_comments_forbidden = False
+        """The token lacks ``instagram_manage_comments``: comment replies refused."""
         self.edit_faults: list[str] = []
         """Consumed one per Facebook edit, text read or reply (``_edit``), as the faults
         below, plus ``slow:SECONDS``."""
@@ -211,6 +231,10 @@ class FakeGraph(Loopback):
                 return 200, handler(params, parts[0]), {}
         if len(parts) == 2 and method == "GET":
             return 200, self._read(parts[1], params), {}
+        if len(parts) == 3 and parts[2] == "replies" and parts[0] == FB:
+            return 200, self._ig_replies(method, parts[1], params), {}
+        if len(parts) == 3 and parts[2] == "conversation" and method == "GET":
+            return 200, self._conversation(parts[0], parts[1], params), {}
         if len(parts) == 3 and parts[2] == "comments" and parts[0] == FB:
             return 200, self._comments(method, parts[1], params), {}
         raise graph_error(400, 100, f"Unsupported {method} request. Object with ID "
@@ -728,18 +752,25 @@ class FakeGraph(Loopback):
     def _get_media(self, params: dict[str, Any], version: str) -> Any:
         """IG User Media, newest first, with IG Media fields (developers.facebook.com/docs/
         instagram-platform/instagram-graph-api/reference/ig-user/media and
-        .../reference/ig-media: ``caption``, ``permalink``, ``timestamp`` ISO 8601)."""
+        .../reference/ig-media: ``caption``, ``permalink``, ``shortcode``, ``timestamp`` ISO
+        8601), paged with ``after`` cursors and a ``next`` link while more remain."""
         fields = set(params.get("fields", "id").split(","))
-        if fields - {"id", "caption", "permalink", "timestamp", "media_type"}:
+        if fields - {"id", "caption", "permalink", "timestamp", "media_type", "shortcode"}:
             raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
-        limit = int(params.get("limit", "25"))
+        limit, start = int(params.get("limit", "25")), int(params.get("after", "0"))
         every = {"id": lambda p: p["id"], "caption": lambda p: p.get("caption"),
                  "permalink": lambda p: f"https://www.instagram.com/p/C{p['id']}/",
+                 "shortcode": lambda p: f"C{p['id']}",
                  "media_type": lambda p: "IMAGE",
                  "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
                      "%Y-%m-%dT%H:%M:%S+0000")}
+        newest = [p for p in reversed(self.posts) if "caption" in p]
+        paging: dict[str, Any] = {"cursors": {"before": str(start),
+                                              "after": str(start + limit)}}
+        if start + limit < len(newest):
+            paging["next"] = f"{self.url}/{version}/{self.account}/media?after={start + limit}"
         return {"data": [{f: every[f](p) for f in sorted(fields)}
-                         for p in reversed(self.posts) if "caption" in p][:limit]}
+                         for p in newest[start:start + limit]], "paging": paging}
 
     def _read(self, node: str, params: dict[str, Any]) -> Any:
         if node in self.videos:
@@ -771,8 +802,10 @@ class FakeGraph(Loopback):
         if len(_LINK.findall(text)) > 5:
             raise graph_error(400, 100, "THREADS_API__LINK_LIMIT_EXCEEDED")
         reply = params.get("reply_to_id")
-        if reply is not None and not any(p["id"] == reply for p in self.posts):
+        if reply is not None and self._threads_node(reply) is None:
             raise graph_error(400, 100, f"(#100) reply_to_id {reply} does not exist")
+        if reply is not None:
+            self._may_reply(reply)
         kind = params.get("media_type")
         if "alt_text" in params and kind not in ("IMAGE", "VIDEO"):
             raise graph_error(400, 100, "(#100) alt_text is for images and videos only")
@@ -814,7 +847,10 @@ class FakeGraph(Loopback):
         every = {"id": lambda p: p["id"], "text": lambda p: p["text"],
                  "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
                      "%Y-%m-%dT%H:%M:%S+0000"),
-                 "permalink": lambda p: f"https://www.threads.net/@cmops/post/T{p['id']}"}
+                 "permalink": lambda p: f"https://www.threads.net/@cmops/post/T{p['id']}",
+                 "shortcode": lambda p: f"T{p['id']}",
+                 "has_replies": lambda p: any(f.get("reply_to") == p["id"] for f in
+                                              self._threads_media())}
         return {"data": [{f: every[f](p) for f in sorted(fields) if f in every}
                          for p in found]}
 
@@ -904,3 +940,160 @@ class FakeGraph(Loopback):
         if start + limit < len(newest):
             paging["next"] = f"{self.url}/{version}/{self.account}/tags?after={start + limit}"
         return {"data": page, "paging": paging}
+
+    # -- Threads replies (issue 19) ---------------------------------------------------------
+    def threads_post_by(self, username: str, text: str, reply_to: str | None = None, *,
+                        mention: bool = False) -> dict[str, Any]:
+        """A public Threads post by someone else: a reply under ``reply_to`` (any post's
+        id), or with ``mention`` a post tagging the account. Its URL carries its
+        ``shortcode``: ``https://www.threads.net/@<username>/post/<shortcode>``."""
+        post = {"id": self._id(), "text": text, "username": username, "reply_to": reply_to,
+                "at": self.clock(), "mention": mention}
+        post["shortcode"] = f"D{post['id']}"
+        self.foreign.append(post)
+        return post
+
+    def _threads_media(self) -> list[dict[str, Any]]:
+        return [p for p in self.posts if "text" in p] + self.foreign
+
+    def _threads_node(self, node: str) -> dict[str, Any] | None:
+        return next((p for p in self._threads_media() if p["id"] == node), None)
+
+    def _threads_root(self, post: dict[str, Any]) -> dict[str, Any]:
+        while post.get("reply_to") and (parent := self._threads_node(post["reply_to"])):
+            post = parent
+        return post
+
+    def _may_reply(self, node: str) -> None:
+        """Who may answer a post (developers.facebook.com/documentation/threads/
+        retrieve-and-manage-replies/create-replies): ``threads_manage_replies`` for any
+        reply, and either owning the root post or ``threads_manage_mentions``. The code
+        Threads answers a missing permission with is not documented: code 10 (Graph's
+        "does not have permission") is assumed, VERIFY."""
+        post = self._threads_node(node)
+        own = post is not None and "username" not in self._threads_root(post)
+        if self.threads_replies_forbidden or (not own and self.threads_mentions_forbidden):
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+
+    def _threads_page(self, found: list[dict[str, Any]], params: dict[str, Any],
+                      allowed: set[str], size: int) -> Any:
+        """One page of Threads media with the asked ``fields`` (among ``allowed``) and
+        ``before``/``after`` cursors but no ``next`` ("the response will not include
+        previous or next fields", developers.facebook.com/documentation/threads/
+        retrieve-and-discover-posts)."""
+        fields = set(params.get("fields", "id").split(","))
+        if fields - allowed:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        start = int(params.get("after", "0"))
+        page = found[start:start + size]
+        every = {"id": lambda p: p["id"], "text": lambda p: p["text"],
+                 "username": lambda p: p.get("username", "cmops"),
+                 "shortcode": lambda p: p.get("shortcode", f"T{p['id']}"),
+                 "permalink": lambda p: f"https://www.threads.net/@"
+                 f"{p.get('username', 'cmops')}/post/{p.get('shortcode', 'T' + p['id'])}",
+                 "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
+                     "%Y-%m-%dT%H:%M:%S+0000"),
+                 "is_reply": lambda p: p.get("reply_to") is not None}
+        body: dict[str, Any] = {"data": [{f: every[f](p) for f in sorted(fields) if f in every}
+                                         for p in page]}
+        if page:
+            body["paging"] = {"cursors": {"before": str(start),
+                                          "after": str(start + len(page))}}
+        return body
+
+    def _get_mentions(self, params: dict[str, Any], version: str) -> Any:
+        """``GET /{threads-user-id}/mentions`` (developers.facebook.com/documentation/
+        threads/threads-mentions): public posts tagging the account, newest first, 25 a
+        page (``limit`` up to 100), ``since``/``until`` as for the user's threads; needs
+        ``threads_manage_mentions`` (refused with code 10 without it)."""
+        self._known(params, {"fields", "since", "until", "limit", "before", "after"})
+        if version != THREADS:
+            raise graph_error(400, 100, "(#100) Unsupported get request")
+        if self.threads_mentions_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        limit = int(params.get("limit", "25"))
+        if not 1 <= limit <= 100:
+            raise graph_error(400, 100, "(#100) limit must be 1-100")
+        found = [p for p in reversed(self.foreign) if p["mention"]]
+        return self._threads_page(found, params, THREADS_FIELDS | {"is_reply"}, limit)
+
+    def _conversation(self, version: str, node: str, params: dict[str, Any]) -> Any:
+        """``GET /{threads-media-id}/conversation`` (developers.facebook.com/documentation/
+        threads/reference/reply-management): every reply under a post at any depth,
+        flattened, newest first unless ``reverse=false``; fields among the reference's;
+        needs ``threads_read_replies`` (code 10 without it). Asked of a post the account
+        does not own, or one that does not exist, it is code 100 here (what Threads answers
+        for another's post is not documented: VERIFY)."""
+        self._known(params, {"fields", "reverse", "before", "after"})
+        post = self._threads_node(node) if version == THREADS else None
+        if post is None or "username" in post:
+            raise graph_error(400, 100, f"Object with ID '{node}' does not exist, cannot be "
+                              "loaded due to missing permissions, or does not support this "
+                              "operation", "GraphMethodException", error_subcode=33)
+        if self.threads_replies_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        if params.get("reverse", "true") not in ("true", "false"):
+            raise graph_error(400, 100, "(#100) reverse must be true or false")
+        under = [p for p in self._threads_media() if p is not post
+                 and self._threads_root(p) is post]
+        under.sort(key=lambda p: int(p["id"]), reverse=params.get("reverse") != "false")
+        return self._threads_page(under, params, THREADS_FIELDS | {
+            "root_post", "replied_to", "is_reply", "is_reply_owned_by_me", "hide_status"}, 25)
+
+    # -- Instagram comment replies (issue 19) -------------------------------------------------
+    def ig_fan_comment(self, media_id: str, text: str, username: str = "fan") -> str:
+        """A comment by someone else under the account's Instagram media: what a reply
+        answers."""
+        post = next(p for p in self.posts if p["id"] == media_id and "caption" in p)
+        comment = {"id": self._id(), "message": text, "at": self.clock(),
+                   "username": username, "replies": []}
+        post.setdefault("comments", []).append(comment)
+        return str(comment["id"])
+
+    def _ig_thread(self, node: str) -> dict[str, Any] | None:
+        """The top-level comment ``node`` is or is a reply under, on the account's media."""
+        for post in self.posts:
+            for comment in post.get("comments", []) if "caption" in post else []:
+                if comment["id"] == node or any(r["id"] == node
+                                                for r in comment.get("replies", [])):
+                    return comment
+        return None
+
+    def _ig_replies(self, method: str, node: str, params: dict[str, Any]) -> Any:
+        """IG Comment Replies (developers.facebook.com/docs/instagram-platform/
+        instagram-graph-api/reference/ig-comment/replies): ``POST /{ig-comment-id}/replies``
+        with ``message`` (required, non-empty) answers ``{"id"}``; "replies to a reply will
+        be added to the top-level comment"; hidden comments cannot be answered. ``GET``
+        lists a comment's replies oldest first (fields ``id,text,timestamp,username``). A
+        ``POST`` consumes a fault, as the publishing requests do.
+        Needs ``instagram_manage_comments`` (code 10 without it, VERIFY); a comment that
+        does not exist (any more) is code 100 with subcode 33."""
+        if self.ig_comments_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        thread = self._ig_thread(node)
+        if thread is None or thread.get("hidden"):
+            raise graph_error(400, 100, f"Object with ID '{node}' does not exist, cannot be "
+                              "loaded due to missing permissions, or does not support this "
+                              "operation", "GraphMethodException", error_subcode=33)
+        if method == "POST":
+            self._known(params, {"message"})
+            if not str(params.get("message", "")).strip():
+                raise graph_error(400, 100, "(#100) The parameter message is required")
+            reply = {"id": self._id(), "message": params["message"], "at": self.clock(),
+                     "username": "cmops"}
+            thread.setdefault("replies", []).append(reply)
+            return {"id": reply["id"]}
+        self._known(params, {"fields", "limit", "after", "before"})
+        fields = set(params.get("fields", "id").split(","))
+        if fields - {"id", "text", "timestamp", "username"}:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        every = {"id": lambda c: c["id"], "text": lambda c: c["message"],
+                 "username": lambda c: c.get("username", "cmops"),
+                 "timestamp": lambda c: c["at"].astimezone(UTC).strftime(
+                     "%Y-%m-%dT%H:%M:%S+0000")}
+        return {"data": [{f: every[f](c) for f in sorted(fields)}
+                         for c in thread.get("replies", [])]}

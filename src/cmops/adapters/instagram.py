@@ -25,11 +25,14 @@ images or videos as a carousel; a variant's ``format: story`` makes a story (one
 video, no caption). Instagram prepares a video before it can be published: cmops checks
 every 20 s for up to 5 minutes, within the run's time left, then leaves it for the next run.
 
-What Instagram does not allow: text-only posts, replies or threads, alt text on anything but
-images; 50 published posts per 24 hours (checked before each post). Reading (``cmops
-collect``): likes and comments per post, ``views`` and ``shares`` insights (``impressions``
-was retired in 2025; views stand in for it, VERIFY), ``followers_count``, and mentions as the
-posts the account is tagged in (``/tags``). Insights need ``instagram_manage_insights`` and
+A post with ``reply_to:`` (a comment's URL, or one of the account's own posts) goes out as
+a comment answering it, text only (``cmops/adapters/instagram_replies.py``; needs
+``instagram_manage_comments``). What Instagram does not allow: other text-only posts,
+threads, alt text on anything but images, editing a caption once published; 50 published
+posts per 24 hours (checked before each post). Reading (``cmops collect``): likes and
+comments per post, ``views`` and ``shares`` insights (``impressions`` was retired in 2025;
+views stand in for it, VERIFY), ``followers_count``, and mentions as the posts the account is
+tagged in (``/tags``). Insights need ``instagram_manage_insights`` and
 ``/tags`` needs ``instagram_manage_comments``: without them those reads are recorded as
 unavailable, never as zero. Comments and DMs are not read in this version.
 
@@ -50,6 +53,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cmops.adapters import instagram_replies as replies
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -423,11 +427,17 @@ class InstagramAdapter(ContainerAdapter):
         return self.reading.unavailable
 
     def publish(self, out: Outgoing) -> Remote:
-        return first_comment(self, out) if out.comment else super().publish(out)
+        if out.comment:
+            return first_comment(self, out)
+        if out.reply_url and out.reply_to is None:
+            return replies.answer(self, out)
+        return super().publish(out)
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         if out.comment:
             return find_comment(self, out, sent_at, now)
+        if out.reply_url and out.reply_to is None:
+            return replies.find_answer(self, out, sent_at, now)
         return super().reconcile(out, sent_at, now)
 
     # -- reading (cmops collect): see cmops.adapters.reading ---------------------------------
@@ -497,11 +507,12 @@ def first_comment(adapter: ContainerAdapter, out: Outgoing) -> Remote:
     """The account's first comment under its post: ``POST /{ig-media-id}/comments`` with
     ``message``, answered ``{"id": …}`` (developers.facebook.com/docs/instagram-platform/
     instagram-graph-api/reference/ig-media/comments; needs ``instagram_manage_comments``).
-    The docs state no length limit of their own: the caption's rules are checked."""
+    The docs state no length limit of their own: the caption's rules are checked. Under a
+    reply (itself a comment), it answers in the reply's thread."""
     refuse_unsendable(adapter.rules, out)
     if out.reply_to is None:
         raise Rejected("a first comment needs the post it goes under")
-    found = adapter.graph.post(f"/{adapter.version}/{out.reply_to.id}/comments",
+    found = adapter.graph.post(replies.thread_edge(adapter, out.reply_to),
                                {"message": out.text})
     return Remote(str(found["id"]), out.reply_to.url)
 
@@ -515,15 +526,9 @@ def find_comment(adapter: ContainerAdapter, out: Outgoing, sent_at: datetime,
     docs state no delay before a new comment is listed: VERIFY)."""
     if out.reply_to is None:
         return None
-    since, until = sent_at - LOOKBACK, now + LOOKBACK
-    comments = adapter.graph.get(f"/{adapter.version}/{out.reply_to.id}/comments", {
-        "fields": "id,text,timestamp", "limit": "50"}).get("data") or []
-    for comment in comments:
-        created = _time(comment.get("timestamp"))
-        if comment.get("text") == out.text and created is not None \
-                and since <= created <= until:
-            return Remote(str(comment["id"]), out.reply_to.url)
-    return None
+    found = replies.find(adapter, replies.thread_edge(adapter, out.reply_to), out.text,
+                         sent_at, now)
+    return Remote(found, out.reply_to.url) if found else None
 
 
 def is_video(media: MediaFile) -> bool:

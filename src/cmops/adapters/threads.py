@@ -23,6 +23,14 @@ follower count come from insights, which need ``threads_manage_insights`` (witho
 are recorded as unavailable, never as zero); replies and mentions are not read in this
 version, so the inbox is unavailable.
 
+A post with ``reply_to: https://www.threads.net/@<user>/post/<code>`` answers that post. The
+URL carries a shortcode, not the media id ``reply_to_id`` needs, and Threads has no lookup by
+shortcode: cmops looks for it among the account's latest posts, then its mentions, then the
+replies under its latest posts (a few pages each), which is where the messages a community
+manager answers are; one found nowhere there is refused, naming it. Answering needs
+``threads_manage_replies``, and a post outside the account's own threads
+``threads_manage_mentions`` (reading them ``threads_read_replies``).
+
 Exactly-once: as Instagram: the container's status says whether it was published, and the
 account's posts since the attempt (``since`` and each post's ``timestamp``, so an older post
 with the same words is never taken for it) give the id. A thread's later parts are replies,
@@ -31,11 +39,20 @@ which the account's post list leaves out, so an unconfirmed reply goes to a huma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from cmops.adapters.base import CannotTell, MediaFile, Outgoing, Rejected, Remote, Withdrawal
+from cmops.adapters.base import (
+    CannotTell,
+    ChannelContext,
+    MediaFile,
+    Outgoing,
+    Rejected,
+    Remote,
+    Withdrawal,
+)
 from cmops.adapters.facebook import delete_node
 from cmops.adapters.graph import (
     LOOKBACK,
@@ -46,9 +63,19 @@ from cmops.adapters.graph import (
 )
 from cmops.adapters.instagram import ContainerAdapter, is_video
 from cmops.adapters.reading import Counters, InboxItem, parse_time
+from cmops.replyto import BadReplyUrl
+from cmops.replyto import parse as parse_reply_url
 from cmops.text.limits import NETWORKS, NetworkRules
 
 POST_METRICS = "views,likes,replies,reposts,quotes"
+LOOKUP_FIELDS = "id,shortcode,permalink"
+LOOKUP_POSTS = 25
+"""The account's latest posts looked at for a reply's target (one page), and whose
+conversations are searched."""
+LOOKUP_PAGES = 3
+"""Pages of mentions read when looking for a reply's target."""
+CONVERSATIONS = 10
+"""The account's latest posts with replies whose conversation (first page) is searched."""
 
 
 class ThreadsAdapter(ContainerAdapter):
@@ -64,6 +91,12 @@ class ThreadsAdapter(ContainerAdapter):
     ``GET /{container}?fields=status,error_message``)."""
     text_field: ClassVar[str] = "text"
 
+    def __init__(self, ctx: ChannelContext, sleep: Callable[[float], None] = time.sleep
+                 ) -> None:
+        super().__init__(ctx, sleep)
+        self.answered_ids: dict[str, str] = {}
+        """A reply's URL -> the media id it was found to name, in this run."""
+
     @property
     def unavailable(self) -> dict[str, str]:
         return self.reading.unavailable
@@ -72,7 +105,8 @@ class ThreadsAdapter(ContainerAdapter):
         if out.format != "feed":
             raise Rejected(f"Threads has no {out.format}s: only Instagram takes format: "
                            f"{out.format}")
-        reply = {"reply_to_id": out.reply_to.id} if out.reply_to else {}
+        reply = {"reply_to_id": out.reply_to.id} if out.reply_to else \
+            {"reply_to_id": self.answering(out.reply_url)} if out.reply_url else {}
         if not out.media:
             return {"media_type": "TEXT", "text": out.text, **reply}
         if len(out.media) == 1:
@@ -99,6 +133,91 @@ class ThreadsAdapter(ContainerAdapter):
     def before(self, out: Outgoing) -> None:
         """The 250-post quota is enforced by ``threads_publish`` itself."""
 
+    def publish(self, out: Outgoing) -> Remote:
+        """A post, a thread part, or (``reply_url`` on the main post) a reply: a container
+        with ``reply_to_id`` (developers.facebook.com/documentation/threads/
+        retrieve-and-manage-replies/create-replies). Refusals of a reply name its URL and,
+        for a permission, which one."""
+        if not out.reply_url or out.reply_to is not None:
+            return super().publish(out)
+        url = out.reply_url
+        try:
+            remote = super().publish(out)
+        except Rejected as exc:
+            if url not in self.answered_ids:
+                raise  # refused before the target was known: the message says why
+            kind = unreadable(exc)
+            if kind is Unreadable.DENIED:
+                raise Rejected(f"Threads refused to answer {url} ({exc}): the token needs "
+                               "threads_manage_replies, and threads_manage_mentions to answer "
+                               "a post outside the account's own threads (authorize the app "
+                               "again with them), or answer it by hand", exc.status) from None
+            if kind is Unreadable.GONE:
+                raise Rejected(f"cannot answer {url}: Threads no longer has it ({exc}): "
+                               "deleted, or hidden from this account", exc.status) from None
+            raise
+        return Remote(remote.id, remote.url, {"in_reply_to": self.answered_ids[url]})
+
+    def answering(self, url: str) -> str:
+        """The media id of the post ``url`` names (``/@<user>/post/<shortcode>``). Threads
+        has no lookup by shortcode, so it is searched where the messages a community
+        manager answers are, each listing carrying ``shortcode`` and ``permalink``: the
+        account's latest posts (``GET /{user}/threads``, developers.facebook.com/
+        documentation/threads/reference/user), the posts mentioning it (``GET /{user}/
+        mentions``, .../threads/threads-mentions; ``threads_manage_mentions``, at most
+        :data:`LOOKUP_PAGES` pages), and the replies under its latest posts that have some
+        (``GET /{media-id}/conversation``, every depth, .../threads/reference/
+        reply-management; ``threads_read_replies``, the first page of :data:`CONVERSATIONS`
+        posts). Not found: refused, naming the URL and what could not be read."""
+        if url in self.answered_ids:
+            return self.answered_ids[url]
+        try:
+            code = parse_reply_url("threads", url).post
+        except BadReplyUrl as exc:
+            raise Rejected(f"cannot answer {url}: {exc}") from None
+        unread: list[str] = []
+        posts = self.graph.get(f"{self.account}/threads", {
+            "fields": f"{LOOKUP_FIELDS},has_replies",
+            "limit": str(LOOKUP_POSTS)}).get("data") or []
+        found = _with_code(posts, code)
+        params = {"fields": LOOKUP_FIELDS, "limit": "50"}
+        for _ in range(LOOKUP_PAGES if found is None else 0):
+            page = self._listing(f"{self.account}/mentions", params, unread,
+                                 "mentions (threads_manage_mentions)")
+            found = _with_code(page.get("data") or [], code)
+            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+            if found is not None or len(page.get("data") or []) < 50 or not after:
+                break
+            params["after"] = str(after)
+        answered = [p for p in posts if p.get("has_replies")][:CONVERSATIONS]
+        for post in answered if found is None else []:
+            page = self._listing(f"/{self.version}/{post['id']}/conversation",
+                                 {"fields": LOOKUP_FIELDS}, unread,
+                                 "replies (threads_read_replies)")
+            found = _with_code(page.get("data") or [], code)
+            if found is not None or not page:
+                break
+        if found is None:
+            because = f"; this token cannot read its {' or '.join(unread)}" if unread else ""
+            raise Rejected(f"cannot answer {url}: no Threads post with code {code} among the "
+                           f"account's latest {LOOKUP_POSTS} posts, its mentions or the "
+                           f"replies under its posts{because} (deleted, private, or older: "
+                           "answer it on Threads by hand)")
+        self.answered_ids[url] = found
+        return found
+
+    def _listing(self, path: str, params: dict[str, str], unread: list[str],
+                 what: str) -> Any:
+        """One page of a listing, or nothing (``what`` noted in ``unread``) when the token
+        may not read it."""
+        try:
+            return self.graph.get(path, dict(params))
+        except Rejected as exc:
+            if unreadable(exc) is not Unreadable.DENIED:
+                raise
+            unread.append(what)
+            return {}
+
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
         """The container's status when this run made it; else the account's posts since the
         attempt (``GET /{threads-user-id}/threads`` with ``since``; its fields include
@@ -108,8 +227,9 @@ class ThreadsAdapter(ContainerAdapter):
         if self.never_published(out):
             return None
         maybe = f"a Threads post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published"
-        if out.reply_to is not None:
-            raise CannotTell(f"{maybe}; it answers {out.reply_to.id}, and the account's post "
+        if out.reply_to is not None or out.reply_url:
+            answers = out.reply_to.id if out.reply_to is not None else out.reply_url
+            raise CannotTell(f"{maybe}; it answers {answers}, and the account's post "
                              f"list leaves replies out: check the thread, then run "
                              f"{how_to_resolve(out)}")
         since = sent_at - LOOKBACK
@@ -171,3 +291,15 @@ class ThreadsAdapter(ContainerAdapter):
         self.reading.note("inbox", "Threads: replies and mentions are not read in this "
                           "version")
         return [], cursor
+
+
+def _with_code(posts: Sequence[Any], code: str) -> str | None:
+    """The id of the post among ``posts`` whose ``shortcode`` (or permalink's last part) is
+    ``code``."""
+    for post in posts:
+        if not isinstance(post, dict) or "id" not in post:
+            continue
+        link = str(post.get("permalink") or "").rstrip("/").rpartition("/")[2]
+        if code in (post.get("shortcode"), link):
+            return str(post["id"])
+    return None

@@ -550,7 +550,14 @@ NETWORKS: dict[str, NetworkRules] = {
         threads=False, max_hashtags=30, max_mentions=20, hashtag_advice=5, first_comment=True,
         # Edit and delete unknown: Meta's IG Media reference offers neither a caption edit nor
         # a delete that we could confirm (third parties report DELETE /{ig-media-id} for
-        # Facebook-Login accounts only).
+        # Facebook-Login accounts only). No edits from cmops: the only update of a published
+        # IG Media is comment_enabled (developers.facebook.com/docs/instagram-platform/
+        # comment-moderation, "POST /{ig-media-id} — Disable/enable comments"); a caption
+        # stays as published.
+        # Replies are comments: POST /{ig-comment-id}/replies with message (reference/
+        # ig-comment/replies) to a comment URL, POST /{ig-media-id}/comments (reference/
+        # ig-media/comments) to a post URL of the account's own media; text only.
+        replies=True,
         reads=frozenset({"metrics", "followers", "mentions"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8).
@@ -570,8 +577,13 @@ NETWORKS: dict[str, NetworkRules] = {
         optional_settings=("server", "media_base_url", "media_layout"), fetches_media=True,
         threads=True, max_links=5, hashtag_advice=1, first_comment=True,
         # DELETE /{threads-media-id}, 100 a day, threads_delete permission
-        # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented.
-        deletes=True, api_deletes=True, reads=frozenset({"metrics", "followers"})),
+        # (developers.facebook.com/docs/threads/posts/delete-posts); no edit documented
+        # (the Threads reference, developers.facebook.com/documentation/threads/reference,
+        # lists publishing, reading, reply management and delete only): edits=False.
+        # Replies: reply_to_id on the container (developers.facebook.com/documentation/
+        # threads/retrieve-and-manage-replies/create-replies), threads_manage_replies.
+        deletes=True, api_deletes=True, replies=True,
+        reads=frozenset({"metrics", "followers"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
     # one message, no threads (platforms.md 9). Files: "The default limit is `10 MiB`" per
