@@ -300,3 +300,23 @@ def test_reply_validates_the_new_file(run: Runner, content: Path) -> None:
     rel = "calendar/posts/replies/reply-bob-de66e8ad.yaml"
     assert (content / rel).exists()
     assert f"{rel}:" in result.stdout and "[governance.banned-word]" in result.stdout
+
+
+def test_a_reply_published_by_cmops_publish_answers_its_message(run: Runner,
+                                                                 content: Path) -> None:
+    """Through the real publisher (the outbox channel) and ledger: reply, review, publish."""
+    assert run("reply", "https://news.example/c/2", "--text", "Merci Bob", root=content
+               ).exit_code == 0
+    rel = content / "calendar/posts/replies/reply-bob-de66e8ad.yaml"
+    rel.write_text(rel.read_text("utf-8").replace(
+        "status: draft", 'status: ready\npublish_at: "2026-11-24T08:00"'), "utf-8")
+    published = run("publish", "--at", "2026-11-24T09:00:00Z", root=content)
+    assert published.exit_code == 0, published.output
+    data = json_out(run("inbox", "--all", "--format", "json", "--channel", "news",
+                        "--kind", "reply", root=content))
+    [bob] = data["messages"]
+    assert bob["state"] == "answered" and bob["response_seconds"] == 7200
+    assert bob["answered_at"] == "2026-11-24T09:00:00Z"
+    assert bob["answered_by"]["post"] == "reply-bob-de66e8ad"
+    assert bob["answered_by"]["url"] == bob["replies"][0]["url"] is not None
+    assert "https://news.example/c/2" not in run("inbox", root=content).stdout
