@@ -106,6 +106,30 @@ def test_linkedin_answers_a_post_with_a_comment_on_it(linkedin: FakeLinkedIn,
     assert linkedin.comments()[-1] == (post.id, "Et accessible")
 
 
+def test_linkedin_puts_a_reply_s_first_comment_in_the_reply_s_conversation(
+        linkedin: FakeLinkedIn, li: LinkedInAdapter) -> None:
+    post = li.publish(out("Annonce"))
+    on_post = li.publish(out("Précision", f"https://www.linkedin.com/feed/update/{post.id}"))
+    note = li.publish(out("Source : cmops.dev", reply_to=on_post, root=on_post,
+                          comment=True))
+    assert _li_comment_posts(linkedin)[-1] == (
+        f"/rest/socialActions/{quote(on_post.id, safe='')}/comments",
+        {"actor": linkedin.author, "object": on_post.id[len("urn:li:comment:("):].split(
+            ",")[0], "parentComment": on_post.id, "message": {"text": "Source : cmops.dev"}})
+    assert note.extra == {"target": on_post.id}
+    sent_at = datetime.now(UTC) - timedelta(seconds=1)
+    assert li.reconcile(out("Source : cmops.dev", reply_to=on_post, root=on_post,
+                            comment=True), sent_at, sent_at) == note
+    fan = linkedin.fan_comment(post.id, "Quand ?")
+    answer = li.publish(out("Jeudi", f"https://www.linkedin.com/feed/update/{post.id}"
+                                     f"?commentUrn={quote(fan)}"))
+    li.publish(out("Programme : cmops.dev", reply_to=answer, root=answer, comment=True))
+    assert _li_comment_posts(linkedin)[-1][1]["parentComment"] == fan  # one level deep
+    nested = [c["message"]["text"] for c in linkedin.posts[0]["comments"]
+              if c.get("parentComment") == fan]
+    assert nested == ["Jeudi", "Programme : cmops.dev"]
+
+
 def test_linkedin_finds_an_unconfirmed_reply_and_knows_when_it_is_not_there(
         linkedin: FakeLinkedIn, li: LinkedInAdapter) -> None:
     post = li.publish(out("Annonce"))
@@ -193,6 +217,18 @@ def test_facebook_answers_a_comment_with_a_comment_reply(graph: FakeGraph,
     assert answer["message"] == "Jeudi (11 h)"
     fb.delete(Withdrawal("ch", "r", 0, remote))
     assert graph.comments() == [(post.id, "Quand ?")]
+
+
+def test_facebook_puts_a_reply_s_first_comment_under_the_reply(graph: FakeGraph,
+                                                             fb: FacebookAdapter) -> None:
+    post = fb.publish(out("Annonce"))
+    answer = fb.publish(out("Précision", f"https://www.facebook.com/cmops/posts/"
+                                         f"{post.id.split('_')[1]}"))
+    note = fb.publish(out("Source : cmops.dev", reply_to=answer, root=answer, comment=True))
+    assert _fb_comment_posts(graph)[-1] == (f"/v23.0/{answer.id}/comments", {
+        "message": ["Source : cmops.dev"], "access_token": [graph.token]})
+    [made] = [c for c in graph.posts[0]["comments"] if c.get("parent") == answer.id]
+    assert made["id"] == note.id and made["message"] == "Source : cmops.dev"
 
 
 def test_facebook_answers_a_post_with_a_comment_on_it(graph: FakeGraph,

@@ -446,6 +446,20 @@ def _answering(url: str) -> _Answering:
     return _Answering(url, found.id, inner[1], found.id)
 
 
+def _under_reply(out: Outgoing) -> _Answering | None:
+    """Where a first comment goes when the post is a reply (``out.reply_to`` a comment URN):
+    nested under the reply or, when the reply is itself nested under a comment, under that
+    same comment, keeping the conversation one level deep as LinkedIn shows it (whether the
+    API takes a comment nested two levels is not documented)."""
+    if out.reply_to is None or _COMMENT.fullmatch(out.reply_to.id) is None:
+        return None
+    above = out.reply_to.extra.get("target", "")
+    parent = above if _COMMENT.fullmatch(above) else out.reply_to.id
+    inner = _COMMENT.fullmatch(parent)
+    return _Answering(out.reply_to.url or _url(inner[1] if inner else ""), parent,
+                      inner[1] if inner else "", parent)
+
+
 def _reply_remote(urn: str, answering: _Answering) -> Remote:
     thread = answering.url.split("?", 1)[0].rstrip("/")
     return Remote(urn, f"{thread}?commentUrn={quote(urn, safe='')}",
@@ -506,8 +520,15 @@ def first_comment(adapter: LinkedInAdapter, out: Outgoing) -> Remote:
     shares/comments-api, "Create a Comment"; w_member_social or w_organization_social).
     The comment is named by the answer's ``$URN`` (else ``x-restli-id``, else its ``id``).
     The text is plain (comments are not in the little text format); the docs state no
-    length limit: the post's is checked."""
+    length limit: the post's is checked. Under a reply (itself a comment), it is nested in
+    the reply's conversation: see :func:`_under_reply`."""
     refuse_unsendable(adapter.rules, out)
+    nested = _under_reply(out)
+    if nested is not None:
+        response = adapter._send("POST", nested.path, json={
+            "actor": adapter.author, "object": nested.thread, "parentComment": nested.parent,
+            "message": {"text": out.text}})
+        return _reply_remote(_comment_urn(response), nested)
     path = _comments_path(out)
     target = out.reply_to.id if out.reply_to else ""
     response = adapter._send("POST", path, json={"actor": adapter.author, "object": target,
@@ -521,6 +542,10 @@ def find_comment(adapter: LinkedInAdapter, out: Outgoing, sent_at: datetime,
     URN}/comments``, the same page, "Get Comments on Shares") holding the author's own
     (``actor``) with its text, created since the attempt (``created.time``, milliseconds).
     Not there: it did not go out, and sending it is safe."""
+    nested = _under_reply(out) if path is None else None
+    if nested is not None:
+        found = find_comment(adapter, out, sent_at, nested.path)
+        return _reply_remote(found.id, nested) if found else None
     since = (sent_at - LOOKBACK).timestamp() * 1000
     for start in range(0, MAX_PAGES * PAGE, PAGE):
         elements = adapter._send("GET", path or _comments_path(out), params={
