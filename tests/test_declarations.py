@@ -20,7 +20,8 @@ from cmops.rules.references import check_channel_secrets, check_channel_settings
 from cmops.text.limits import NETWORKS, READS, SETTING_TYPES
 
 ROOT = Path(__file__).parents[1]
-COMMON = {"network", "timezone", "label", "color", "secrets", "slots", "token_expires"}
+COMMON = {"network", "timezone", "label", "color", "secrets", "slots", "token_expires",
+          "edit_window"}
 """Channel settings every network has (not declared per network)."""
 
 
@@ -94,9 +95,12 @@ def test_fetching_media_and_media_base_url_go_together() -> None:
 def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> None:
     for name, rules in NETWORKS.items():
         assert rules.reads <= set(READS), name
-        assert not rules.edits, "cmops edits nothing yet"
         adapter = ADAPTERS[name]
-        assert not hasattr(adapter, "edit"), name
+        # The publisher edits only where the declaration says so: the adapter must then
+        # edit and read the text back, and never where the API is known not to edit.
+        assert rules.edits == hasattr(adapter, "edit"), name
+        assert rules.edits == hasattr(adapter, "live_text"), name
+        assert not rules.edits or rules.api_edits is not False, name
         # The publisher asks only a network that declares deletes: its adapter must delete,
         # and never where the network's API is known not to offer it.
         assert rules.deletes == hasattr(adapter, "delete"), name

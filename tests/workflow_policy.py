@@ -93,8 +93,12 @@ def runs_cmops(step: dict[str, Any], command: str) -> bool:
 
 
 def uses_state_branch(step: dict[str, Any]) -> bool:
-    return bool((step.get("with") or {}).get("state-branch")) \
-        or "--state-branch" in str(step.get("run", ""))
+    """A step that writes the ledger branch (``cmops plan`` only reads it, from the
+    checkout's own copy when it cannot fetch: no credentials needed)."""
+    given = step.get("with") or {}
+    if given.get("command") == "plan":
+        return False
+    return bool(given.get("state-branch")) or "--state-branch" in str(step.get("run", ""))
 
 
 def write_scopes(permissions: Any) -> set[str]:

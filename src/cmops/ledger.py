@@ -11,7 +11,11 @@ States of a record: ``pending`` (claimed or in progress; parts say how far), ``p
 taken down: every part deleted). Part states: ``sending`` (an intent without an outcome),
 ``deferred`` (not accepted, e.g. a 429: safe to send again), ``published``, ``deleting`` (a
 delete's intent without its outcome: deleting again is safe, a network counts what is
-already gone as deleted), ``deleted``.
+already gone as deleted), ``deleted``, ``editing`` (an edit's intent without its outcome:
+the next run reads the live text back and sends the edit again only if it is not there).
+
+Each part keeps the ``text`` it is live with; an applied edit moves the texts it replaced
+into ``versions`` (the history, oldest first) and updates ``digest``.
 
 A withdrawal writes its intent and outcome per part exactly like a send; the record stays
 ``published`` until its last part is deleted, so a run that dies half-way leaves it to the
@@ -26,11 +30,12 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cmops.edits import content_digest
 from cmops.plan import PARTIAL, Recorded
 from cmops.times import iso
 
 __all__ = ["TERMINAL", "Attempt", "CorruptRecord", "PartRecord", "PartState", "Record",
-           "RecordState", "content_digest", "dumps", "iso", "ledger_view", "loads"]
+           "RecordState", "Version", "content_digest", "dumps", "iso", "ledger_view", "loads"]
 
 FORMAT = 1
 
@@ -58,6 +63,8 @@ class PartState(StrEnum):
     """A delete's intent without an outcome: the next withdrawal run deletes it again (safe:
     what is already gone counts as deleted)."""
     DELETED = "deleted"
+    EDITING = "editing"
+    """An edit's intent without an outcome: the next run reads the live text back first."""
 
 
 TERMINAL = frozenset({RecordState.PUBLISHED, RecordState.FAILED, RecordState.EXPIRED,
@@ -84,6 +91,20 @@ class PartRecord:
     """When it was published."""
     deleted_at: str | None = None
     """When its delete was sent (state ``deleting``) or done (``deleted``)."""
+    text: str | None = None
+    """The text it is live with: as sent, or as last edited (None in older records)."""
+    edited_at: str | None = None
+    """When its text was last edited (an edit's intent while the state is ``editing``)."""
+
+
+@dataclass(slots=True)
+class Version:
+    """An earlier version of a record's messages, as it was live until an edit replaced it."""
+
+    until: str
+    digest: str | None
+    texts: list[str | None]
+    run: str
 
 
 @dataclass(slots=True)
@@ -117,6 +138,12 @@ class Record:
     """When it was taken down (its last part deleted)."""
     withdrawn_reason: str | None = None
     """The post's ``withdrawn_reason`` when it was taken down."""
+    versions: list[Version] = field(default_factory=list)
+    """Earlier versions of its texts, oldest first (one per applied edit)."""
+    edit_refused: str | None = None
+    """The digest of texts the network refused to edit to, for good; ``edit_error`` says
+    why. The plan lists that edit as not applied until the text changes again."""
+    edit_error: str | None = None
 
     @property
     def url(self) -> str | None:
@@ -141,7 +168,10 @@ class Record:
         at = self.parts[-1].at if self.parts else self.updated
         if self.state == RecordState.WITHDRAWN:
             at = self.withdrawn_at or self.updated
-        return Recorded(self.state, self.url, at, self.error)
+        return Recorded(self.state, self.url, at, self.error,
+                        tuple(p.text for p in self.parts), self.digest,
+                        self.parts[0].at if self.parts else None, self.edit_refused,
+                        self.edit_error)
 
 
 def _canonical(body: dict[str, Any]) -> bytes:
@@ -170,17 +200,14 @@ def loads(data: bytes, key: str) -> Record:
         parts = [PartRecord(**{**p, "state": PartState(p["state"])})
                  for p in body.pop("parts")]
         attempts = [Attempt(**a) for a in body.pop("attempts")]
+        versions = [Version(**v) for v in body.pop("versions", [])]
         record = Record(**{**body, "state": RecordState(body["state"])}, parts=parts,
-                        attempts=attempts)
+                        attempts=attempts, versions=versions)
     except (TypeError, KeyError, ValueError):
         raise CorruptRecord(key, "missing or unknown fields, or an unknown state") from None
     if record.key != key:
         raise CorruptRecord(key, f"it says it is {record.key}")
     return record
-
-
-def content_digest(texts: list[str]) -> str:
-    return "sha256:" + hashlib.sha256("\x1e".join(texts).encode()).hexdigest()[:32]
 
 
 def ledger_view(records: dict[str, Record | CorruptRecord]) -> dict[str, Recorded]:

@@ -18,6 +18,14 @@ States of an item:
                that cannot delete through its API makes it ``needs_human``, with what to
                delete by hand)
 ``withdrawn``  taken down (the ledger recorded every part deleted)
+``edit``       published, and its text changed since: the publisher changes the live text
+               (the network can edit, inside the channel's ``edit_window``); ``edits`` says
+               which messages, from what to what
+``not_applied`` published, its text changed since, and the change stays in the repository
+               only: ``reason`` says why (the network cannot edit, past ``edit_window``,
+               messages added or removed, refused by the network)
+``reply``      not a state: a post with ``reply_to:`` and no ``publish_at`` is ``due`` from
+               the first run after it is merged (its time is ``now``)
 
 A withdrawn post has items only where the ledger has a record: never published, it never
 goes out.
@@ -32,6 +40,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from cmops import schedule
+from cmops.edits import PartEdit, edit_window, judge
 from cmops.model import Calendar, Pause, Post
 
 DEFAULT_MAX_DELAY = timedelta(hours=6)
@@ -53,6 +62,10 @@ class State(StrEnum):
     """``status: withdrawn`` on a published item: the publisher deletes it now."""
     WITHDRAWN = "withdrawn"
     """Taken down: every part of it deleted (or settled by hand as deleted)."""
+    EDIT = "edit"
+    """Published, its text changed since: the publisher edits the live post now."""
+    NOT_APPLIED = "not_applied"
+    """Published, its text changed since, but the change is not sent (``reason`` says why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +76,15 @@ class Recorded:
     url: str | None = None
     at: str | None = None
     error: str | None = None
+    texts: tuple[str | None, ...] = ()
+    """The text each message is live with (None where an older record kept none)."""
+    digest: str | None = None
+    """The hash of the texts it went out with (kept by every record)."""
+    first_at: str | None = None
+    """When its main post went out (an edit window counts from it)."""
+    refused: str | None = None
+    """The digest of an edit the network refused for good (not tried again)."""
+    refusal: str | None = None
 
 
 def item_key(post_id: str, channel: str, occurrence: int | None = None) -> str:
@@ -85,6 +107,8 @@ class Item:
     """1-based number of the occurrence of a repeating post; None otherwise."""
     queued: bool = False
     recorded: Recorded | None = None
+    edits: tuple[PartEdit, ...] = ()
+    """For ``edit`` and ``not_applied``: the messages whose text changed."""
 
     @property
     def post_id(self) -> str:
@@ -112,6 +136,10 @@ class Plan:
         """What the publisher sends now, in time order (threads keep their part order)."""
         return [i for i in self.items if i.state is State.DUE]
 
+    def edits(self) -> list[Item]:
+        """Published items whose live text the publisher changes now."""
+        return [i for i in self.items if i.state is State.EDIT]
+
     def withdrawals(self) -> list[Item]:
         """What the publisher takes down now."""
         return [i for i in self.items if i.state is State.WITHDRAW]
@@ -130,8 +158,8 @@ class Plan:
                 continue
             in_window = item.when is not None and (since is None or item.when >= since) \
                 and (until is None or item.when <= until)
-            if item.state in (State.DUE, State.STANDBY, State.WITHDRAW) or in_window or (
-                    item.post.withdrawn and item.state is State.NEEDS_HUMAN):
+            if item.state in (State.DUE, State.STANDBY, State.WITHDRAW, State.EDIT) or \
+                    in_window or (item.post.withdrawn and item.state is State.NEEDS_HUMAN):
                 out.append(item)
         return out
 
@@ -397,8 +425,13 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 reason = "holding statement: publish with cmops publish --post " + post.id
                 if held and state is State.STANDBY:
                     state, reason = State.INVALID, held
-                items.append(Item(key, post, channel, network, None, zone, state, reason,
-                                  recorded=recorded))
+                items.extend(_edited([Item(key, post, channel, network, None, zone, state,
+                                           reason, recorded=recorded)],
+                                     calendar, now, pause, held))
+                continue
+            if post.reply and post.publish_at is None and post.queue is None:
+                items.extend(_edited([_reply_item(post, channel, network, zone, now, ledger,
+                                                  pause, held)], calendar, now, pause, held))
                 continue
             if post.queued:
                 first = slots.get((post.id, channel))
@@ -413,7 +446,8 @@ def build_plan(calendar: Calendar, now: datetime, *, horizon: datetime | None = 
                 continue
             found = _items_for(post, channel, network, zone, first, now, horizon, calendar,
                                ledger, pause, post.queued, since, occurrences)
-            items.extend(_held(found, held) if held else found)
+            items.extend(_edited(_held(found, held) if held else found, calendar, now, pause,
+                                 held))
     items.sort(key=lambda i: (i.when is None, i.when or now, i.post.id, i.occurrence or 0,
                               i.channel))
     return Plan(now, items, pause, drafts, invalid, _removed_live(calendar, full))
@@ -475,6 +509,68 @@ def _items_for(post: Post, channel: str, network: str, zone: str, first: datetim
             if now - when >= timedelta(minutes=5):
                 reason = f"{_human(now - when)} late"
         yield Item(key, post, channel, network, when, zone, state, reason, n, queued, recorded)
+
+
+def _reply_item(post: Post, channel: str, network: str, zone: str, now: datetime,
+                ledger: Mapping[str, Recorded], pause: Pause | None,
+                held: str | None) -> Item:
+    """A reply without ``publish_at``: due from the first run after it is merged (its time
+    is ``now`` until it goes out, then the time it went out)."""
+    key = item_key(post.id, channel)
+    recorded = ledger.get(key)
+    if recorded is not None and recorded.state in _RECORDED_STATES:
+        return Item(key, post, channel, network, parse_at(recorded.at) or now, zone,
+                    _RECORDED_STATES[recorded.state], recorded.error or "", recorded=recorded)
+    if held:
+        return Item(key, post, channel, network, now, zone, State.INVALID, held)
+    if pause is not None and pause.affects(channel):
+        return Item(key, post, channel, network, now, zone, State.PAUSED,
+                    f"paused: {pause.reason or 'crisis pause'}")
+    return Item(key, post, channel, network, now, zone, State.DUE,
+                "a reply: goes out with the next publish run")
+
+
+def _edited(items: Iterable[Item], calendar: Calendar, now: datetime, pause: Pause | None,
+            held: str | None) -> Iterator[Item]:
+    """Published items whose text changed since they went out become ``edit`` or
+    ``not_applied`` (:func:`cmops.edits.judge`); an edit is held, like a send, by content
+    that fails validation and by a crisis pause."""
+    from cmops.render import render
+    from cmops.text.limits import NETWORKS
+
+    for item in items:
+        recorded = item.recorded
+        if item.state is not State.PUBLISHED or recorded is None or not (
+                recorded.texts or recorded.digest):
+            yield item
+            continue
+        try:
+            texts = [p.text for p in render(item.post, item.channel, calendar).parts]
+        except Exception:  # content validation reports; the plan shows it as published
+            yield item
+            continue
+        rules = NETWORKS.get(item.network)
+        ch = calendar.channels.get(item.channel)
+        verdict = judge(texts, recorded.texts, network=item.network,
+                        edits=bool(rules and rules.edits),
+                        window=edit_window(ch.raw if ch else {}),
+                        published=parse_at(recorded.first_at), now=now,
+                        refused=recorded.refused, refusal=recorded.refusal,
+                        live_digest=recorded.digest)
+        if verdict is None:
+            yield item
+        elif not verdict.apply:
+            yield replace(item, state=State.NOT_APPLIED, reason=verdict.reason,
+                          edits=verdict.changes)
+        elif held:
+            yield replace(item, state=State.INVALID, reason=held, edits=verdict.changes)
+        elif pause is not None and pause.affects(item.channel):
+            yield replace(item, state=State.PAUSED,
+                          reason=f"edit held by the crisis pause: {pause.reason or 'paused'}",
+                          edits=verdict.changes)
+        else:
+            yield replace(item, state=State.EDIT, reason=verdict.reason,
+                          edits=verdict.changes)
 
 
 def _held(items: Iterable[Item], why: str) -> Iterator[Item]:

@@ -6,6 +6,7 @@ automation: fields are only ever added.
 
 from __future__ import annotations
 
+import difflib
 import html
 import json
 from collections.abc import Callable, Sequence
@@ -126,7 +127,41 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
                       "ok": m.ok} for m in view.measures(item)],
         "url": item.recorded.url if item.recorded else None,
         "withdrawn_reason": item.post.withdrawn_reason,
+        "reply_to": item.post.reply_to,
+        "edits": [{"part": e.part, "before": e.before, "after": e.after,
+                   "diff": edit_diff(e.before, e.after)} for e in item.edits],
     }
+
+
+def edit_diff(before: str, after: str) -> list[str]:
+    """A message's live text against its new one, every line: ``-`` live only, ``+`` new
+    only, `` `` both (messages are short: the whole text is shown, no hunk headers)."""
+    return [line for line in difflib.unified_diff(
+        before.splitlines(), after.splitlines(), n=10_000, lineterm="")
+        if not line.startswith(("---", "+++", "@@"))]
+
+
+_PUBLISHED = (State.PUBLISHED, State.EDIT, State.NOT_APPLIED)
+
+
+def edit_note(view: PlanView, post_id: str) -> str | None:
+    """Where a changed published post's new text goes: edited on which channels by the next
+    run, not applied on which (and why), unchanged where its text did not change."""
+    items = [i for i in view.plan.items if i.post.id == post_id and i.state in _PUBLISHED]
+    if not items:
+        return None
+    edited = sorted({i.channel for i in items if i.state is State.EDIT})
+    kept: dict[str, list[str]] = {}
+    for item in items:
+        if item.state is State.NOT_APPLIED:
+            kept.setdefault(item.reason, []).append(item.channel)
+    said = [f"edited on {', '.join(edited)} by the next publish run"] if edited else []
+    said += [f"NOT applied on {', '.join(sorted(set(channels)))}: {why}"
+             for why, channels in kept.items()]
+    if not said:
+        return (f"already published on {', '.join(sorted({i.channel for i in items}))}: "
+                "what goes out there is unchanged")
+    return "already published: " + "; ".join(said)
 
 
 def as_json(view: PlanView) -> str:
@@ -158,7 +193,7 @@ def as_json(view: PlanView) -> str:
 
 def _published_channels(view: PlanView, post_id: str) -> list[str]:
     return sorted({i.channel for i in view.plan.items
-                   if i.post.id == post_id and i.state is State.PUBLISHED}
+                   if i.post.id == post_id and i.state in _PUBLISHED}
                   | set(view.plan.removed_live.get(post_id, ())))
 
 
@@ -186,7 +221,8 @@ _MARK = {State.DUE: "DUE", State.SCHEDULED: "scheduled", State.EXPIRED: "EXPIRED
          State.SKIPPED: "skipped", State.PAUSED: "PAUSED", State.STANDBY: "standby",
          State.PUBLISHED: "published", State.FAILED: "FAILED",
          State.NEEDS_HUMAN: "NEEDS HUMAN", State.INVALID: "INVALID",
-         State.WITHDRAW: "WITHDRAW", State.WITHDRAWN: "withdrawn"}
+         State.WITHDRAW: "WITHDRAW", State.WITHDRAWN: "withdrawn", State.EDIT: "EDIT",
+         State.NOT_APPLIED: "not applied"}
 
 
 def _first_line(text: str, width: int = 72) -> str:
@@ -210,8 +246,9 @@ def _comment_text(view: PlanView, item: Item, rendered: Rendered) -> str:
 
 def _summary_line(view: PlanView) -> str:
     counts = view.summary()
-    order = ("due", "withdraw", "scheduled", "invalid", "expired", "paused", "standby",
-             "published", "withdrawn", "failed", "needs_human", "skipped")
+    order = ("due", "withdraw", "edit", "scheduled", "invalid", "expired", "paused",
+             "standby", "published", "not_applied", "withdrawn", "failed", "needs_human",
+             "skipped")
     parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in order if counts[k]]
     return ", ".join(parts) or "nothing"
 
@@ -261,6 +298,10 @@ def as_text(view: PlanView) -> str:
                              f"{'; '.join(extra)}{detail}{url}")
                 lines.extend(f"      {'':<11} {'':<18} {path} → {note}"
                              for path, note in _media_notes(view, item, rendered))
+                for edit in item.edits:
+                    lines.append(f"      {'':<11} {'':<18} message {edit.part + 1}:")
+                    lines.extend(f"      {'':<11} {'':<18} {line}"
+                                 for line in edit_diff(edit.before, edit.after))
             for version_items, rendered in view.versions(items):
                 lines.append(f"      ┌ {', '.join(i.channel for i in version_items)}")
                 lines.extend(f"      │ {line}" for line in output_text(rendered).splitlines())
@@ -284,9 +325,8 @@ def _what(change: PostChange) -> str:
 
 
 def _change_lines(view: PlanView, change: PostChange) -> list[str]:
-    published = _published_channels(view, change.post_id)
-    note = (f" — already published on {', '.join(published)}: this edit does NOT republish "
-            "there" if published and change.kind == "changed" else "")
+    edits = edit_note(view, change.post_id) if change.kind == "changed" else None
+    note = f" — {edits}" if edits else ""
     removed = removed_live_note(view, change)
     if removed:
         note = f" — {removed}"
@@ -404,9 +444,8 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
 
 
 def _md_change(view: PlanView, change: PostChange) -> list[str]:
-    published = _published_channels(view, change.post_id)
-    warn = (f" ⚠️ already published on {', '.join(published)}; this edit will not "
-            "be republished" if published and change.kind == "changed" else "")
+    edits = edit_note(view, change.post_id) if change.kind == "changed" else None
+    warn = f" ⚠️ {_md_inline(edits)}" if edits else ""
     removed = removed_live_note(view, change)
     if removed:
         warn = f" ⚠️ {_md_inline(removed)}"
@@ -461,6 +500,14 @@ def as_markdown(view: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
                  f"{_html_text(_first_line(first.text, 60))}</summary>", ""]
         for version_items, rendered in view.versions(items):
             block += _md_version(view, version_items, rendered)
+        for item in items:
+            for edit in item.edits:
+                said = "edited" if item.state is State.EDIT else "not applied"
+                block += [f"- {said} on {_md_code(item.channel)}, message {edit.part + 1}"
+                          + (f": {_md_inline(item.reason)}" if item.state is not State.EDIT
+                             else ""), "",
+                          _md_block("\n".join(edit_diff(edit.before, edit.after)), "diff"),
+                          ""]
         block.append("</details>")
         details.append("\n".join(block))
     body = "\n".join(head + changes + rows) + "\n\n" + "\n\n".join(details)

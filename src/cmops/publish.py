@@ -34,6 +34,7 @@ from cmops.adapters import (
     Adapter,
     CannotTell,
     ChannelContext,
+    Edit,
     LinkCard,
     MediaFile,
     NotConfigured,
@@ -58,6 +59,7 @@ from cmops.ledger import (
     PartState,
     Record,
     RecordState,
+    Version,
     content_digest,
     ledger_view,
 )
@@ -74,6 +76,16 @@ from cmops.times import iso, parse_iso
 from cmops.workspace import OutsideRepository, media_file
 
 _T = TypeVar("_T")
+
+
+def same_text(live: str, sent: str) -> bool:
+    """Whether a text read back from a network is the one sent (line endings and the
+    whitespace networks trim at the ends aside)."""
+    def norm(text: str) -> str:
+        return "\n".join(line.rstrip() for line in
+                         text.replace("\r\n", "\n").strip().split("\n"))
+    return norm(live) == norm(sent)
+
 
 HEARTBEAT = "runs/heartbeat.json"
 HEARTBEAT_EVERY = timedelta(hours=1)
@@ -120,7 +132,9 @@ class Outcome:
     """published, failed, needs_human, expired, pending (retried next run), deferred (not
     started: time budget), not_configured, skipped (another run holds it), due (dry run),
     invalid (held back: the content fails validation; ``error`` says the first problem),
-    withdrawn (taken down: every part deleted), withdraw (dry run: would be taken down)."""
+    withdrawn (taken down: every part deleted), withdraw (dry run: would be taken down),
+    edited (the live text changed to the file's: every changed message edited), edit (dry
+    run: would be edited)."""
     url: str | None = None
     error: str | None = None
     sends: int = 0
@@ -280,6 +294,7 @@ class Publisher:
         send: list[Item] = []
         expire: list[Item] = []
         withdraw: list[Item] = []
+        edit: list[Item] = []
         for item in plan.items:
             if self.opts.channels and item.channel not in self.opts.channels:
                 continue
@@ -310,6 +325,13 @@ class Publisher:
                     report.outcomes.append(self._outcome(item, "invalid", error=why))
                 else:
                     withdraw.append(item)
+            elif item.state is State.EDIT:
+                why = gate.holds(item.post.id, item.channel, item.post.campaign) or \
+                    _unsafe_key(item.key)
+                if why:
+                    report.outcomes.append(self._outcome(item, "invalid", error=why))
+                else:
+                    edit.append(item)
             elif item.state is State.NEEDS_HUMAN:
                 report.outcomes.append(self._outcome(
                     item, "needs_human", error=(item.recorded.error if item.recorded
@@ -336,6 +358,8 @@ class Publisher:
             report.outcomes += [self._outcome(i, "expired", error=i.reason) for i in expire]
             report.outcomes += [self._outcome(i, "withdraw", url=i.recorded.url if i.recorded
                                               else None) for i in withdraw]
+            report.outcomes += [self._outcome(i, "edit", url=i.recorded.url if i.recorded
+                                              else None) for i in edit]
             return report
         rendered: dict[str, Rendered] = {}
         for item in list(send):
@@ -401,6 +425,7 @@ class Publisher:
             report.outcomes.append(outcome)
             self.progress(outcome)
         self._withdraw(withdraw, report)
+        self._edit(edit, report)
         self.store.checkpoint()
         self._heartbeat(report)
         return report
@@ -468,7 +493,7 @@ class Publisher:
         # taken down in reverse, so nothing is ever left answering a deleted message.
         for index in reversed(range(len(record.parts))):
             part = record.parts[index]
-            if part.state not in ("published", "deleting"):
+            if part.state not in ("published", "deleting", "editing"):
                 continue  # deleted already, or never went out
             done, used = self._delete_part(delete, adapter, item, record, index)
             sends += used
@@ -552,6 +577,163 @@ class Publisher:
             self.store.save(record)
             return True, sends
         return False, sends
+
+    # -- edits -----------------------------------------------------------------------------
+    def _edit(self, items: list[Item], report: Report) -> None:
+        """Change the live text of every published item whose file changed (plan state
+        ``edit``): claimed like a send, then each changed message edited in order, with the
+        edit's intent (``editing``) and outcome written around each call."""
+        ready: dict[str, Item] = {}
+        for item in items:
+            try:
+                self.adapters(item.channel)
+            except NotConfigured as exc:
+                report.outcomes.append(self._outcome(item, "not_configured", error=str(exc)))
+                continue
+            ready[item.key] = item
+
+        def prepare(key: str, current: Record | None) -> Record | None:
+            if current is None or current.state is not RecordState.PUBLISHED or \
+                    self._held(current):
+                return None
+            current.claimed_by = self.opts.run_id
+            current.lease_until = iso(self.opts.now + self.lease)
+            current.updated = iso(self.now())
+            if self.store.claim_marks_sending:
+                # the claim is the only durable intent this store makes before the edits
+                for change in ready[key].edits:
+                    part = current.part(change.part)
+                    if part is not None and part.state == "published":
+                        part.state, part.edited_at = PartState.EDITING, iso(self.now())
+            return current
+
+        owned = {r.key: r for r in self.store.claim(list(ready), prepare)} if ready else {}
+        for key, item in ready.items():
+            record = owned.get(key)
+            if record is None:
+                report.outcomes.append(self._outcome(item, "skipped", error="claimed by "
+                                                     "another run, or no longer published"))
+                continue
+            if self.left() < BUDGET_RESERVE:
+                record.claimed_by = record.lease_until = None
+                self.store.save(record)
+                outcome = self._outcome(item, "deferred",
+                                        error="time budget used up; next run edits it")
+            else:
+                outcome = self._edit_item(item, record)
+            report.outcomes.append(outcome)
+            self.progress(outcome)
+
+    def _edit_item(self, item: Item, record: Record) -> Outcome:
+        adapter = self.adapters(item.channel)
+        edit: Callable[[Edit], None] | None = getattr(adapter, "edit", None)
+        live: Callable[[Edit], str | None] | None = getattr(adapter, "live_text", None)
+        rendered = render(item.post, item.channel, self.calendar)
+        texts = [p.text for p in rendered.parts]
+        if not adapter.rules.edits or edit is None or len(texts) != len(record.parts):
+            record.claimed_by = record.lease_until = None
+            self.store.save(record)
+            outcome = self._finish(item, record, 0)
+            outcome.state, outcome.error = "failed", (
+                f"not edited: {item.network} cannot be edited through cmops" if edit is None
+                or not adapter.rules.edits else "not edited: messages were added or removed")
+            return outcome
+        goal = content_digest(texts)
+        sends = 0
+        for index, text in enumerate(texts):
+            part = record.parts[index]
+            if part.text == text and part.state == "published":
+                continue
+            target = Edit(item.channel, item.post.id, index,
+                          Remote(part.remote_id or "", part.url, dict(part.extra)), text,
+                          has_media=bool(rendered.parts[index].media),
+                          comment=rendered.parts[index].kind == COMMENT,
+                          published_at=parse_iso(part.at))
+            done, used = self._edit_part(edit, live, adapter, record, target, goal)
+            sends += used
+            if not done:
+                record.claimed_by = record.lease_until = None
+                self.store.save(record)
+                outcome = self._finish(item, record, sends)
+                outcome.state = "failed" if record.edit_refused == goal else "pending"
+                outcome.error = record.edit_error if outcome.state == "failed" \
+                    else record.error
+                return outcome
+        record.edit_refused = record.edit_error = None
+        record.error = None
+        record.claimed_by = record.lease_until = None
+        record.updated = iso(self.now())
+        self.store.save(record)
+        outcome = self._finish(item, record, sends)
+        outcome.state = "edited"
+        return outcome
+
+    def _edit_part(self, edit: Callable[[Edit], None], live: Callable[[Edit], str | None] | None,
+                   adapter: Adapter, record: Record, target: Edit, goal: str
+                   ) -> tuple[bool, int]:
+        """Edit one message; (edited?, edits sent). A message found ``editing`` (a run died
+        between sending the edit and recording it) is read back first: the edit is sent
+        again only when the live text is not already the new one."""
+        part = record.parts[target.part]
+        if part.state == "editing" and live is not None:
+            try:
+                now_live = _guarded(live, adapter, target)
+            except PublishError:
+                now_live = None
+            if now_live is not None and same_text(now_live, target.text):
+                self._edited(record, target, "edit-reconciled")
+                return True, 0
+        sends = 0
+        for attempt in range(1, self.opts.backoff.attempts + 1):
+            part.state, part.edited_at = PartState.EDITING, iso(self.now())
+            self.store.save(record)  # the intent, durable before the network sees it
+            _crash_point("after-edit-intent")
+            sends += 1
+            try:
+                _guarded(edit, adapter, target)
+            except Rejected as exc:
+                part.state = PartState.PUBLISHED  # refused: the old text is still live
+                record.edit_refused, record.edit_error = goal, str(exc)
+                record.note(Attempt(self.opts.run_id, target.part, iso(self.now()),
+                                    "edit-rejected", str(exc)))
+                return False, sends
+            except Transient as exc:
+                if not exc.maybe_sent:
+                    part.state = PartState.PUBLISHED
+                record.error = f"not edited yet (retried by the next run): {exc}"
+                record.note(Attempt(self.opts.run_id, target.part, iso(self.now()),
+                                    "edit-maybe-sent" if exc.maybe_sent else "edit-not-sent",
+                                    str(exc)))
+                wait = exc.retry_after if exc.retry_after is not None \
+                    else self.opts.backoff.delay(attempt)
+                if attempt == self.opts.backoff.attempts or wait > self.left() - BUDGET_RESERVE:
+                    return False, sends
+                self.store.save(record)
+                self.sleep(wait)
+                continue
+            except NotConfigured as exc:
+                part.state = PartState.PUBLISHED
+                record.error = str(exc)
+                return False, sends
+            _crash_point("after-edit")
+            self._edited(record, target, "edited")
+            return True, sends
+        return False, sends
+
+    def _edited(self, record: Record, target: Edit, how: str) -> None:
+        """Record one message as live with its new text; what it replaced goes into the
+        record's history."""
+        part = record.parts[target.part]
+        at = iso(self.now())
+        record.versions.append(Version(at, record.digest, [p.text for p in record.parts],
+                                       self.opts.run_id))
+        part.state, part.text, part.edited_at = PartState.PUBLISHED, target.text, at
+        texts = [p.text for p in record.parts]
+        if all(t is not None for t in texts):
+            record.digest = content_digest([t or "" for t in texts])
+        record.note(Attempt(self.opts.run_id, target.part, at, how))
+        record.updated = at
+        self.store.save(record)
 
     def _render(self, item: Item) -> Rendered:
         """The item as it will be sent, its media checked to be regular files inside the
@@ -671,7 +853,8 @@ class Publisher:
                     # thread part; a thread part answers the part before it.
                     root if comment else previous, root,
                     self.now(), card, time_left=self.left(), comment=comment,
-                    format=rendered.format, share_to_feed=rendered.share_to_feed)
+                    format=rendered.format, share_to_feed=rendered.share_to_feed,
+                    reply_url=item.post.reply_to if index == 0 else None)
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:
@@ -712,12 +895,13 @@ class Publisher:
             return False
         if found is None:
             return None
-        self._published(record, state, found, out.part, "reconciled")
+        self._published(record, state, found, out.part, "reconciled", out.text)
         return True
 
     def _published(self, record: Record, state: PartRecord, remote: Remote, part: int,
-                   how: str) -> None:
+                   how: str, text: str | None = None) -> None:
         state.state, state.remote_id, state.url = PartState.PUBLISHED, remote.id, remote.url
+        state.text = text
         state.extra, state.at = dict(remote.extra), iso(self.now())
         record.note(Attempt(self.opts.run_id, part, state.at, how))
         record.updated = state.at
@@ -770,6 +954,6 @@ class Publisher:
                 record.error = str(exc)
                 return False, sends
             _crash_point("after-send")
-            self._published(record, state, remote, out.part, "published")
+            self._published(record, state, remote, out.part, "published", out.text)
             return True, sends
         return False, sends

@@ -207,6 +207,8 @@ def refuse_unsendable(rules: NetworkRules, out: Outgoing) -> None:
     if out.comment and not rules.first_comment:
         problems.append(f"{who} takes no first comment from cmops: give it a variant with "
                         "first_comment: \"\"")
+    if out.reply_url and not rules.replies:
+        problems.append(f"{who} takes no replies from cmops (reply_to: {out.reply_url})")
     attachments = [_attachment(m) for m in out.media]
     problems += [f"'{a.path}' is not a supported image or video" for a in attachments
                  if a.mime is None]

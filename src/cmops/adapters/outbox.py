@@ -4,7 +4,9 @@ Each published message becomes one JSON file in the channel's directory (setting
 default ``.cmops/outbox/<channel>``), named by its dedupe key, and ``feed.xml`` beside them is
 an Atom feed of everything there, newest first. Both are written atomically. Because the
 file name is the dedupe key, a replayed send finds its file and never writes a second one.
-A withdrawn message's file is removed and the feed written again without it.
+A withdrawn message's file is removed and the feed written again without it; an edited
+one's file is written again with its new text (``edited_at`` beside ``published_at``). A
+reply (``reply_to:``) records the URL it answers as ``reply_to``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from cmops.adapters.base import (
     ChannelContext,
+    Edit,
     NotConfigured,
     Outgoing,
     Rejected,
@@ -93,6 +96,7 @@ class OutboxAdapter:
             if out.card else None,
             "media": [{"path": m.rel, "alt": m.alt} for m in out.media],
             "in_reply_to": out.reply_to.id if out.reply_to else None,
+            "reply_to": out.reply_url,
             "comment": out.comment,
             "published_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
@@ -107,13 +111,43 @@ class OutboxAdapter:
         """Remove the part's file (one atomic unlink) and write the feed again without it.
         The feed is written even when the file is already gone, so a run that died between
         the two leaves no withdrawn entry behind once the delete is repeated."""
-        name = item.remote.id
-        if not name or Path(name).name != name or name.startswith("."):
-            raise Rejected(f"cannot delete {name!r} from the outbox {self.name}: not a "
-                           "message file name")
-        self._file(name).unlink(missing_ok=True)
+        self._message(item.remote.id, "delete").unlink(missing_ok=True)
         if self.dir.is_dir():
             self._write_feed()
+
+    def _message(self, name: str, what: str) -> Path:
+        if not name or Path(name).name != name or name.startswith("."):
+            where = "from" if what == "delete" else "in"
+            raise Rejected(f"cannot {what} {name!r} {where} the outbox {self.name}: not a "
+                           "message file name")
+        return self._file(name)
+
+    def edit(self, item: Edit) -> None:
+        """Write the part's file again with the new text (atomically), then the feed."""
+        path = self._message(item.remote.id, "edit")
+        try:
+            body = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise Rejected(f"cannot edit {item.remote.id} in the outbox {self.name}: its file "
+                           "is gone (deleted by hand?)") from None
+        except (OSError, ValueError) as exc:
+            raise Rejected(f"cannot edit {item.remote.id} in the outbox {self.name}: its file "
+                           f"cannot be read ({exc})") from None
+        if body.get("text") == item.text:
+            return
+        body["text"] = item.text
+        body["edited_at"] = datetime.now(UTC).isoformat(timespec="seconds").replace(
+            "+00:00", "Z")
+        write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode() + b"\n")
+        self._write_feed()
+
+    def live_text(self, item: Edit) -> str | None:
+        try:
+            body = json.loads(self._message(item.remote.id, "read").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        text = body.get("text") if isinstance(body, dict) else None
+        return text if isinstance(text, str) else None
 
     def close(self) -> None:
         pass

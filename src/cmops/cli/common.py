@@ -80,9 +80,18 @@ def open_store(root: Path, state: Path | None, state_branch: str | None) -> Loca
     return LocalStore(state if state else root / DEFAULT_STATE)
 
 
-def ledger_view(root: Path) -> dict[str, Any]:
-    """What the local ledger recorded (the plan shows published, failed… from it)."""
+def ledger_view(root: Path, state_branch: str | None = None) -> dict[str, Any]:
+    """What the ledger recorded (the plan shows published, failed… from it, and the edits
+    and withdrawals that follow): the local one, or the git state branch, only read."""
     from cmops.ledger import ledger_view as view
+
+    if state_branch:
+        from cmops.stores.git import GitStoreError, read_ledger
+
+        try:
+            return dict(view(read_ledger(root, state_branch)))
+        except GitStoreError as exc:
+            raise click.UsageError(f"--state-branch {state_branch}: {exc}") from None
     from cmops.stores.local import DEFAULT_STATE, LocalStore
 
     with LocalStore(root / DEFAULT_STATE) as store:

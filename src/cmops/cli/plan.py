@@ -23,15 +23,25 @@ from cmops.cli.params import at_option
               default="text", show_default=True,
               help="text for people, markdown for PR comments and job summaries, json for "
                    "tools.")
+@click.option("--state-branch", metavar="NAME",
+              help="Read what was published from this git branch (as cmops publish "
+                   "--state-branch writes it; only read, never written) instead of "
+                   ".cmops/state, so the plan shows the edits and withdrawals a change "
+                   "causes. In a pull request's review: the checkout's "
+                   "origin/NAME when the remote cannot be fetched.")
 @click.pass_context
 def command(ctx: click.Context, at: datetime | None, until: datetime | None, days: int,
-            channels: tuple[str, ...], base: str | None, fmt: str) -> None:
+            channels: tuple[str, ...], base: str | None, fmt: str,
+            state_branch: str | None) -> None:
     """Show what will go out, where and when, like terraform plan.
 
     Every occurrence in the window, grouped by day: channel, local time, campaign, the text
     as each network will receive it with its length against the limit, media, thread parts,
-    and the state (due, scheduled, expired, paused, standby, published). With --base, also
-    the posts a pull request adds, changes, reschedules or removes.
+    and the state (due, scheduled, expired, paused, standby, published). What needs action
+    now is listed whatever its time: a published post whose text changed (edit, with the
+    diff of each message) and one set to withdrawn (withdraw). With --base, also the posts a
+    pull request adds, changes, reschedules or removes, and for a published one whether its
+    new text is edited on each channel or not applied (and why).
 
     Exit status: 0, or 1 when the calendar has validation errors.
 
@@ -40,6 +50,7 @@ def command(ctx: click.Context, at: datetime | None, until: datetime | None, day
     \b
         cmops plan --days 7
         cmops plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
+        cmops plan --base origin/main --state-branch cmops-state
     """
     from cmops import prepare
     from cmops.cli.common import (
@@ -60,7 +71,7 @@ def command(ctx: click.Context, at: datetime | None, until: datetime | None, day
         raise click.BadParameter("must be after --at", param_hint="--until")
     root, calendar, report = load(ctx)
     check_channels(calendar, channels)
-    result = build_plan(calendar, now, horizon=end, ledger=ledger_view(root),
+    result = build_plan(calendar, now, horizon=end, ledger=ledger_view(root, state_branch),
                         since=now - timedelta(days=1))
     view = PlanView(result, calendar, result.window(now - timedelta(days=1), end, channels),
                     now - timedelta(days=1), end, measurer=measurer(),

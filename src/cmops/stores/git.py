@@ -237,3 +237,23 @@ class GitStore:
                 return
             self._fetch()
         raise GitStoreError(f"gave up writing collected data after {MAX_RACES} lost races")
+
+
+def read_ledger(root: Path, branch: str, remote: str = "origin"
+                ) -> dict[str, Record | CorruptRecord]:
+    """The ledger as ``branch`` holds it, only read (``cmops plan --state-branch``): fetched
+    when the remote answers, else the branch as the checkout already has it
+    (``refs/remotes/<remote>/<branch>``: a pull request's review job has no credentials to
+    fetch a private repository with). A branch that does not exist yet is an empty ledger;
+    nothing is ever written."""
+    store = GitStore(root, branch, remote)
+    try:
+        return store.load()
+    except GitStoreError as fetched:
+        known = store._run("rev-parse", "--verify", "--quiet",
+                           f"refs/remotes/{remote}/{branch}^{{commit}}")
+        if known.returncode != 0:
+            raise GitStoreError(f"{fetched}; and no refs/remotes/{remote}/{branch} to read "
+                                "instead (check out with fetch-depth: 0)") from None
+        store.base = known.stdout.decode().strip()
+        return store._read()

@@ -194,7 +194,7 @@ class NetworkRules:
     """Channel settings the adapter cannot work without (their types: :data:`SETTING_TYPES`)."""
     optional_settings: tuple[str, ...] = ()
     """Channel settings of this network's own that a channel may have (beside the ones every
-    channel has: timezone, label, color, slots, token_expires, secrets)."""
+    channel has: timezone, label, color, slots, token_expires, edit_window, secrets)."""
     fetches_media: bool = False
     """Whether the network downloads the media itself from a public URL (the channel's
     ``media_base_url``) instead of taking an upload."""
@@ -418,7 +418,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
         threads=True, link="card", card_with_media=True, optional_settings=("path",),
-        first_comment=True, deletes=True,
+        first_comment=True, deletes=True, edits=True, replies=True,
         # Its own files: cmops can rewrite or remove them at will.
         api_edits=True, api_deletes=True),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:

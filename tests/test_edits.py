@@ -1,0 +1,400 @@
+"""Edits: a published post whose file changes is edited where the network can (inside the
+channel's ``edit_window``), listed as ``not_applied`` with the reason where it cannot, shown as
+a diff in the plan (text, JSON, Markdown), applied exactly once by the publisher (an intent
+``editing`` and an outcome around each call, the live text read back after a kill), with the
+replaced texts kept as the record's history.
+
+The editing adapter is the outbox (its ``edit`` rewrites the message's file) with one log line
+per call beside it: what the network saw, counted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from tests.helpers import Clock, cal, plan_post, record, states
+
+from cmops.adapters import ChannelContext, Edit, Rejected, Transient
+from cmops.adapters.outbox import OutboxAdapter
+from cmops.diff import diff_calendars
+from cmops.edits import DEFAULT_EDIT_WINDOW, content_digest, edit_window, judge
+from cmops.plan import Recorded, State, build_plan
+from cmops.planview import PlanView, as_json, as_markdown, as_text
+from cmops.publish import Options, Publisher, Report, same_text
+from cmops.retry import Backoff
+from cmops.secrets import Redactor
+from cmops.stores.local import LocalStore
+from cmops.validate import load_calendar
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LoggingOutbox(OutboxAdapter):
+    """The outbox's own edit, one log line per call; ``failures`` raised first, one a call."""
+
+    failures: ClassVar[list[Exception]] = []
+
+    def edit(self, item: Edit) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with (self.dir / "edits.log").open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"part": item.part, "text": item.text}) + "\n")
+        if self.failures:
+            raise self.failures.pop(0)
+        super().edit(item)
+
+
+def edits_seen(root: Path) -> list[dict[str, object]]:
+    log = root / ".cmops/outbox/news/edits.log"
+    return [json.loads(line) for line in log.read_text("utf-8").splitlines()] \
+        if log.exists() else []
+
+
+def live_texts(root: Path) -> list[str]:
+    files = sorted((root / ".cmops/outbox/news").glob("*.json"),
+                   key=lambda p: json.loads(p.read_text("utf-8"))["part"])
+    return [json.loads(p.read_text("utf-8"))["text"] for p in files]
+
+
+def write(root: Path, pid: str, text: str, extra: str = "") -> None:
+    (root / f"calendar/posts/{pid}.yaml").write_text(
+        f"id: {pid}\nstatus: ready\nchannels: [news]\npublish_at: 2026-11-24T09:59\n"
+        f"text: {text}\n{extra}", "utf-8")
+
+
+def run(root: Path, now: datetime = NOW, clock: Clock | None = None,
+        dry_run: bool = False) -> Report:
+    calendar, report = load_calendar(root, use_cache=False)
+    assert report.ok, [p.message for p in report.problems]
+    clock = clock or Clock()
+    store = LocalStore(root / ".cmops/state")
+
+    def factory(channel: str) -> LoggingOutbox:
+        ch = calendar.channels[channel]
+        return LoggingOutbox(ChannelContext(channel, "outbox", ch.raw, {}, root, Redactor()))
+
+    try:
+        return Publisher(root, calendar, store, factory,
+                         Options(now, backoff=Backoff(base=1, cap=8, attempts=3),
+                                 dry_run=dry_run),
+                         clock=clock, sleep=clock.sleep).run()
+    finally:
+        store.close()
+
+
+THREAD = "thread:\n  - text: part two\nfirst_comment: the comment\n"
+
+
+@pytest.fixture
+def published(repo: Path) -> Iterator[Path]:
+    """A thread of two with a first comment, published on the outbox at NOW."""
+    LoggingOutbox.failures = []
+    write(repo, "t", "Hello", THREAD)
+    assert states(run(repo)) == {"t/news": "published"}
+    assert live_texts(repo) == ["Hello", "part two", "the comment"]
+    yield repo
+    LoggingOutbox.failures = []
+
+
+# -- the judgement (pure) ----------------------------------------------------------------------
+
+def judged(texts: list[str], live: list[str | None], **kw: object) -> object:
+    args: dict[str, object] = {"network": "mastodon", "edits": True,
+                               "window": DEFAULT_EDIT_WINDOW, "published": NOW, "now": LATER}
+    args.update(kw)
+    return judge(texts, live, **args)  # type: ignore[arg-type]
+
+
+def test_the_judgement_of_a_changed_text() -> None:
+    assert judged(["a", "b"], ["a", "b"]) is None
+    verdict = judged(["a", "c"], ["a", "b"])
+    assert verdict.apply and [(c.part, c.before, c.after)  # type: ignore[attr-defined]
+                              for c in verdict.changes] == [(1, "b", "c")]  # type: ignore
+    no = judged(["a", "c"], ["a", "b"], edits=False, network="bluesky")
+    assert not no.apply and no.reason == (  # type: ignore[attr-defined]
+        "bluesky posts cannot be edited through cmops: the change stays in the repository only")
+    old = judged(["a", "c"], ["a", "b"], now=NOW + timedelta(days=8))
+    assert old.reason == "not applied: past edit_window (7d after publishing)"  # type: ignore
+    grown = judged(["a", "b", "c"], ["a", "b"])
+    assert not grown.apply and "3 message(s) where 2 went out" in grown.reason  # type: ignore
+    # an older record kept no text, only the hash of what went out
+    assert judged(["a"], [None], live_digest=content_digest(["a"])) is None
+    blind = judged(["b"], [None], live_digest=content_digest(["a"]))
+    assert not blind.apply and "before cmops kept the text" in blind.reason  # type: ignore
+    refused = judged(["a", "c"], ["a", "b"], refused=content_digest(["a", "c"]),
+                     refusal="too old")
+    assert not refused.apply and refused.reason.startswith(  # type: ignore
+        "mastodon refused this edit: too old")
+    # a different text is tried again
+    assert judged(["a", "d"], ["a", "b"], refused=content_digest(["a", "c"])).apply  # type: ignore
+
+
+def test_edit_window_setting() -> None:
+    assert edit_window({}) == timedelta(days=7)
+    assert edit_window({"edit_window": "48h"}) == timedelta(hours=48)
+    assert edit_window({"edit_window": "0d"}) == timedelta(0)
+    assert edit_window({"edit_window": "999999d"}) == timedelta(0)  # unreadable: never
+
+
+def test_same_text_ignores_line_endings_and_trimmed_ends() -> None:
+    assert same_text("a\r\nb \n", "a\nb")
+    assert not same_text("a b", "a  b")
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+def _ledger(*texts: str, at: str = "2026-11-24T09:00:00Z") -> dict[str, Recorded]:
+    return {"p/news": Recorded("published", "out/1.json", at, None, texts,
+                               content_digest(list(texts)), at)}
+
+
+def test_plan_states_for_a_changed_published_post() -> None:
+    calendar = cal(plan_post("p", "2026-11-24T10:00", text="new text"))
+    plan = build_plan(calendar, LATER, ledger=_ledger("old text"))
+    [item] = plan.items
+    assert item.state is State.EDIT and plan.edits() == [item]
+    assert [(e.before, e.after) for e in item.edits] == [("old text", "new text")]
+    # unchanged: published as before
+    same = build_plan(calendar, LATER, ledger=_ledger("new text"))
+    assert same.items[0].state is State.PUBLISHED
+    # past the window
+    late = build_plan(calendar, NOW + timedelta(days=8), ledger=_ledger("old text"))
+    assert late.items[0].state is State.NOT_APPLIED
+    assert late.items[0].reason == "not applied: past edit_window (7d after publishing)"
+    # a channel's own window, and a network that cannot edit
+    calendar = cal(plan_post("p", "2026-11-24T10:00", ("news",), text="new text"),
+                   channels={"news": {"network": "outbox", "edit_window": "2h"}})
+    assert build_plan(calendar, LATER, ledger=_ledger("old text")).items[0].state \
+        is State.NOT_APPLIED
+    calendar = cal(plan_post("p", "2026-11-24T10:00", ("news",), text="new text"),
+                   channels={"news": {"network": "bluesky"}})
+    assert build_plan(calendar, LATER, ledger=_ledger("old text")).items[0].reason == (
+        "bluesky posts cannot be edited through cmops: the change stays in the repository only")
+
+
+def test_an_edit_is_held_by_a_crisis_pause(tmp_path: Path) -> None:
+    from cmops.model import Pause
+
+    calendar = cal(plan_post("p", "2026-11-24T10:00", text="new text"),
+                   pause=Pause(True, "storm", None, None, None))
+    [item] = build_plan(calendar, LATER, ledger=_ledger("old text")).items
+    assert item.state is State.PAUSED and item.reason.startswith("edit held by the crisis")
+    assert item.edits
+
+
+def test_the_plan_shows_the_diff_in_text_json_and_markdown() -> None:
+    base = cal(plan_post("p", "2026-11-24T10:00", text="Sale ends Friday"))
+    head = cal(plan_post("p", "2026-11-24T10:00", text="Sale ends Saturday"))
+    plan = build_plan(head, LATER, ledger=_ledger("Sale ends Friday"))
+    view = PlanView(plan, head, plan.items, None, None)
+    view.changes = diff_calendars(base, head)
+    text = as_text(view)
+    assert "1 edit" in text.splitlines()[0]
+    assert "EDIT" in text and "-Sale ends Friday" in text and "+Sale ends Saturday" in text
+    assert "edited on news by the next publish run" in text
+    data = json.loads(as_json(view))
+    [item] = data["items"]
+    assert item["state"] == "edit" and data["summary"]["edit"] == 1
+    assert item["edits"] == [{"part": 0, "before": "Sale ends Friday",
+                              "after": "Sale ends Saturday",
+                              "diff": ["-Sale ends Friday", "+Sale ends Saturday"]}]
+    md = as_markdown(view)
+    assert "```diff\n-Sale ends Friday\n+Sale ends Saturday\n```" in md
+    assert "edited on news by the next publish run" in md
+
+
+# -- the publisher ------------------------------------------------------------------------------
+
+def test_an_edit_goes_out_once_and_the_history_is_kept(published: Path) -> None:
+    write(published, "t", "Hello, fixed", THREAD.replace("the comment", "a better comment"))
+    dry = run(published, LATER, dry_run=True)
+    assert states(dry) == {"t/news": "edit"} and edits_seen(published) == []
+    report = run(published, LATER)
+    assert states(report) == {"t/news": "edited"} and report.ok
+    assert [e["part"] for e in edits_seen(published)] == [0, 2]
+    assert live_texts(published) == ["Hello, fixed", "part two", "a better comment"]
+    rec = record(published, "t/news")
+    assert [p["text"] for p in rec["parts"]] == ["Hello, fixed", "part two",
+                                                 "a better comment"]
+    assert [v["texts"] for v in rec["versions"]] == [
+        ["Hello", "part two", "the comment"], ["Hello, fixed", "part two", "the comment"]]
+    assert rec["digest"] == content_digest(["Hello, fixed", "part two", "a better comment"])
+    # done: nothing more to edit, ever
+    assert run(published, LATER + timedelta(hours=1)).outcomes == []
+    assert len(edits_seen(published)) == 2
+    assert "Hello, fixed" in (published / ".cmops/outbox/news/feed.xml").read_text("utf-8")
+
+
+def test_a_refused_edit_fails_loudly_and_is_not_tried_again(published: Path) -> None:
+    write(published, "t", "Hello again", THREAD)
+    LoggingOutbox.failures = [Rejected("this post is too old to edit")]
+    report = run(published, LATER)
+    [outcome] = report.outcomes
+    assert (outcome.state, outcome.error) == ("failed", "this post is too old to edit")
+    assert not report.ok
+    assert record(published, "t/news")["state"] == "published"
+    assert live_texts(published)[0] == "Hello"
+    calendar, _ = load_calendar(published, use_cache=False)
+    from cmops.ledger import ledger_view
+    from cmops.stores.local import LocalStore as Store
+    with Store(published / ".cmops/state") as store:
+        plan = build_plan(calendar, LATER, ledger=ledger_view(store.load()))
+    [item] = plan.items
+    assert item.state is State.NOT_APPLIED
+    assert item.reason.startswith("outbox refused this edit: this post is too old to edit")
+    assert run(published, LATER + timedelta(hours=1)).outcomes == []
+    # a new text is a new edit
+    write(published, "t", "Hello once more", THREAD)
+    assert states(run(published, LATER + timedelta(hours=2))) == {"t/news": "edited"}
+
+
+def test_a_transient_failure_is_retried_then_left_to_the_next_run(published: Path) -> None:
+    write(published, "t", "Hello again", THREAD)
+    failures: list[Exception] = [Transient("503", retry_after=2),
+                                 Transient("timeout", maybe_sent=True)]
+    LoggingOutbox.failures = failures + [Transient("503", maybe_sent=False)] * 3
+    report = run(published, LATER)
+    assert states(report) == {"t/news": "pending"} and not report.ok
+    assert len(edits_seen(published)) == 3
+    assert record(published, "t/news")["parts"][0]["state"] == "published"
+    LoggingOutbox.failures = []
+    assert states(run(published, LATER + timedelta(minutes=5))) == {"t/news": "edited"}
+    assert live_texts(published)[0] == "Hello again"
+
+
+def test_an_invalid_new_text_holds_the_edit(published: Path) -> None:
+    write(published, "t", "x" * 100_001, THREAD)
+    calendar, checked = load_calendar(published, use_cache=False)
+    assert not checked.ok
+    store = LocalStore(published / ".cmops/state")
+    try:
+        result = Publisher(published, calendar, store, lambda c: LoggingOutbox(ChannelContext(
+            c, "outbox", {}, {}, published, Redactor())), Options(LATER)).run()
+    finally:
+        store.close()
+    assert states(result) == {"t/news": "invalid"}
+    assert edits_seen(published) == [] and live_texts(published)[0] == "Hello"
+
+
+def test_an_edited_post_can_still_be_withdrawn(published: Path) -> None:
+    write(published, "t", "Hello, fixed", THREAD)
+    assert states(run(published, LATER)) == {"t/news": "edited"}
+    (published / "calendar/posts/t.yaml").write_text(
+        "id: t\nstatus: withdrawn\nchannels: [news]\npublish_at: 2026-11-24T09:59\n"
+        "text: Hello, fixed\n" + THREAD, "utf-8")
+    assert states(run(published, LATER + timedelta(hours=1))) == {"t/news": "withdrawn"}
+    assert not list((published / ".cmops/outbox/news").glob("*.json"))
+
+
+# -- a kill between an edit and its record --------------------------------------------------
+
+def crash_run(root: Path, at: datetime, crash: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMOPS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    if crash:
+        env["CMOPS_CRASH_AT"] = crash
+    return subprocess.run([sys.executable, __file__, str(root), at.isoformat()], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize(("crash", "resent"), [("after-edit:1", False),
+                                               ("after-edit-intent:1", True)])
+def test_a_kill_between_edit_and_record_reads_back_then_never_edits_twice(
+        published: Path, crash: str, resent: bool) -> None:
+    write(published, "t", "Hello, fixed", THREAD)
+    killed = crash_run(published, LATER, crash)
+    assert killed.returncode == -9, killed.stderr
+    rec = record(published, "t/news")
+    assert rec["parts"][0]["state"] == "editing" and rec["parts"][0]["text"] == "Hello"
+    sent = len(edits_seen(published))
+    assert sent == (1 if crash.startswith("after-edit:") else 0)
+    again = crash_run(published, LATER + timedelta(minutes=5), None)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"t/news": "edited"}
+    # after-edit: the live text is already the new one: read back, not sent again
+    assert len(edits_seen(published)) == sent + (1 if resent else 0)
+    assert live_texts(published)[0] == "Hello, fixed"
+    rec = record(published, "t/news")
+    assert rec["parts"][0]["state"] == "published" and rec["parts"][0]["text"] == \
+        "Hello, fixed"
+    assert [a["outcome"] for a in rec["attempts"]][-1] == (
+        "edited" if resent else "edit-reconciled")
+    third = crash_run(published, LATER + timedelta(hours=1), None)
+    assert json.loads(third.stdout) == {}
+
+
+# -- through the CLI ----------------------------------------------------------------------------
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMOPS_")}
+    return subprocess.run([sys.executable, "-m", "cmops", "--root", str(root), *args],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_through_the_cli_with_the_outbox(repo: Path) -> None:
+    write(repo, "t", "Hello", THREAD)
+    sent = cli(repo, "publish", "--at", "2026-11-24T09:00Z", "--format", "json")
+    assert [o["state"] for o in json.loads(sent.stdout)["outcomes"]] == ["published"], sent
+    write(repo, "t", "Hello, world", THREAD)
+    plan = cli(repo, "plan", "--at", "2026-11-24T12:00Z", "--format", "json")
+    items = json.loads(plan.stdout)["items"]
+    assert [(i["state"], [e["after"] for e in i["edits"]]) for i in items] == [
+        ("edit", ["Hello, world"])], plan.stderr
+    shown = cli(repo, "plan", "--at", "2026-11-24T12:00Z")
+    assert "+Hello, world" in shown.stdout
+    done = cli(repo, "publish", "--at", "2026-11-24T12:00Z", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert [o["state"] for o in json.loads(done.stdout)["outcomes"]] == ["edited"]
+    assert live_texts(repo) == ["Hello, world", "part two", "the comment"]
+    # eight days later the window is closed: nothing due, nothing sent
+    write(repo, "t", "Hello, late", THREAD)
+    late = cli(repo, "plan", "--at", "2026-12-02T12:00Z", "--format", "json")
+    assert json.loads(late.stdout)["summary"]["edit"] == 0
+    after = cli(repo, "publish", "--at", "2026-12-02T12:00Z", "--format", "json")
+    assert json.loads(after.stdout)["outcomes"] == []
+    assert live_texts(repo)[0] == "Hello, world"
+
+
+if __name__ == "__main__":  # the process crash_run starts (and SIGKILLs)
+    print(json.dumps(states(run(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])))))
+
+
+def test_a_pull_request_plan_reads_the_state_branch(repo: Path, tmp_path: Path) -> None:
+    """The review job's plan, with the ledger of the git state branch only read: fetched
+    when the remote answers, else the checkout's origin/<branch> (no credentials)."""
+    from tests.helpers import git
+
+    write(repo, "t", "Hello")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "content")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    sent = cli(repo, "publish", "--at", "2026-11-24T09:00Z", "--state-branch", "cmops-state",
+               "--format", "json")
+    assert [o["state"] for o in json.loads(sent.stdout)["outcomes"]] == ["published"], sent
+    # a pull request's checkout: every branch fetched, then the remote gone (no credentials)
+    pr = tmp_path / "pr"
+    git(tmp_path, "clone", "-q", f"file://{remote}", str(pr))
+    write(pr, "t", "Hello, fixed")
+    git(pr, "remote", "set-url", "origin", str(tmp_path / "unreachable.git"))
+    plan = cli(pr, "plan", "--at", "2026-11-24T12:00Z", "--state-branch", "cmops-state",
+               "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    [item] = json.loads(plan.stdout)["items"]
+    assert (item["state"], item["edits"][0]["before"], item["edits"][0]["after"]) == (
+        "edit", "Hello", "Hello, fixed")
+    # without it the local (empty) ledger knows nothing of what went out: it reads as due
+    blind = cli(pr, "plan", "--at", "2026-11-24T12:00Z", "--format", "json")
+    assert [i["state"] for i in json.loads(blind.stdout)["items"]] == ["due"]
+    missing = cli(pr, "plan", "--state-branch", "nope")
+    assert missing.returncode == 2 and "--state-branch nope" in missing.stderr
