@@ -201,12 +201,34 @@ def test_threads_keeps_the_token_out_of_a_reply_refusal(fake: FakeGraph,
     assert fake.token not in str(caught.value)
 
 
-def test_threads_an_unconfirmed_reply_goes_to_a_human_naming_its_url(
-        fake: FakeGraph, threads: ThreadsAdapter) -> None:
-    url = "https://www.threads.net/@fan/post/Dabc"
-    sent = datetime.now(UTC) - timedelta(minutes=1)
-    with pytest.raises(CannotTell, match=f"it answers {url}, and the account's post list"):
-        threads.reconcile(out("Réponse", reply_url=url), sent, datetime.now(UTC))
+def test_threads_finds_a_lost_reply_by_its_parent_among_the_accounts_replies(
+        fake: FakeGraph, threads: ThreadsAdapter, tmp_path: Path) -> None:
+    other = fake.threads_post_by("other", "@cmops merci", mention=True)
+    wanted = fake.threads_post_by("fan", "@cmops merci aussi", mention=True)
+    sent = datetime.now(UTC) - timedelta(seconds=5)
+    fake.faults = ["", "accept-then-drop"]  # published, the answer lost
+    with pytest.raises(Transient):
+        threads.publish(out("Avec plaisir !", reply_url=thread_url(wanted)))
+    lost = fake.posts[-1]
+    # The same words to someone else, newer: listed first, and not the one lost.
+    same = threads.publish(out("Avec plaisir !", reply_url=thread_url(other)))
+    later = ThreadsAdapter(ctx("threads", fake, tmp_path), sleep=lambda s: None)  # next run
+    found = later.reconcile(out("Avec plaisir !", reply_url=thread_url(wanted)), sent,
+                            datetime.now(UTC))
+    assert found == Remote(lost["id"], f"https://www.threads.net/@cmops/post/T{lost['id']}",
+                           {"in_reply_to": wanted["id"]})
+    assert found.id != same.id
+    replies = next(r for r in fake.requests if r["path"] == f"/v1.0/{fake.account}/replies")
+    assert replies["query"]["fields"] == ["id,text,timestamp,permalink,replied_to"]
+    with pytest.raises(CannotTell, match=f"it answers {thread_url(other)} and is not among"):
+        later.reconcile(out("Autre texte", reply_url=thread_url(other)), sent,
+                        datetime.now(UTC))
+    fake.threads_replies_forbidden = True
+    with pytest.raises(CannotTell, match=r"cannot read the account's replies \(HTTP 403: "
+                       r"\(#10\).*threads_read_replies\)"):
+        later.reconcile(out("Avec plaisir !", reply_url=thread_url(wanted)), sent,
+                        datetime.now(UTC))
+    later.close()
 
 
 # -- Instagram -----------------------------------------------------------------------------

@@ -1019,6 +1019,33 @@ class FakeGraph(Loopback):
         found = [p for p in reversed(self.foreign) if p["mention"]]
         return self._threads_page(found, params, THREADS_FIELDS | {"is_reply"}, limit)
 
+    def _get_replies(self, params: dict[str, Any], version: str) -> Any:
+        """``GET /{threads-user-id}/replies``: the account's own replies, newest first, with
+        ``since``/``until``/``limit`` as its threads list ("Retrieve User Replies",
+        developers.facebook.com/documentation/threads/retrieve-and-manage-replies) and
+        ``replied_to`` naming each one's parent; needs ``threads_read_replies``."""
+        self._known(params, {"fields", "since", "until", "limit", "before", "after"})
+        if version != THREADS:
+            raise graph_error(400, 100, "(#100) Unsupported get request")
+        if self.threads_replies_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        since, until = int(params.get("since", 1688540400)), params.get("until")
+        limit = int(params.get("limit", "25"))
+        if since < 1688540400 or not 1 <= limit <= 100:
+            raise graph_error(400, 100, "(#100) since must be at least 1688540400, limit 1-100")
+        found = [p for p in reversed(self.posts) if "text" in p and p["reply_to"] is not None
+                 and p["at"].timestamp() >= since
+                 and (until is None or p["at"].timestamp() <= int(until))]
+        page = self._threads_page(found, params, THREADS_FIELDS | {
+            "replied_to", "root_post", "is_reply", "is_reply_owned_by_me"}, limit)
+        wanted = "replied_to" in params.get("fields", "").split(",")
+        for entry, post in zip(page["data"], found[int(params.get("after", "0")):],
+                               strict=False):
+            if wanted:
+                entry["replied_to"] = {"id": post["reply_to"]}
+        return page
+
     def _conversation(self, version: str, node: str, params: dict[str, Any]) -> Any:
         """``GET /{threads-media-id}/conversation`` (developers.facebook.com/documentation/
         threads/reference/reply-management): every reply under a post at any depth,

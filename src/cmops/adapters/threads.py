@@ -34,7 +34,9 @@ manager answers are; one found nowhere there is refused, naming it. Answering ne
 Exactly-once: as Instagram: the container's status says whether it was published, and the
 account's posts since the attempt (``since`` and each post's ``timestamp``, so an older post
 with the same words is never taken for it) give the id. A thread's later parts are replies,
-which the account's post list leaves out, so an unconfirmed reply goes to a human.
+which the account's post list leaves out, so an unconfirmed part goes to a human; an
+unconfirmed reply to a URL is looked for among the account's replies (``GET /{user}/replies``,
+its text, time and parent), and goes to a human when not there.
 """
 
 from __future__ import annotations
@@ -223,13 +225,20 @@ class ThreadsAdapter(ContainerAdapter):
         attempt (``GET /{threads-user-id}/threads`` with ``since``; its fields include
         ``timestamp``). That list holds no replies ("To retrieve posts that are replies,
         refer to Retrieve User Replies", developers.facebook.com/documentation/threads/
-        retrieve-and-discover-posts/retrieve-posts), so a reply is left to a human."""
+        retrieve-and-discover-posts/retrieve-posts): a thread part is left to a human, and
+        a reply to a URL is looked for among the account's replies (:meth:`lost_reply`)."""
         if self.never_published(out):
             return None
         maybe = f"a Threads post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been published"
-        if out.reply_to is not None or out.reply_url:
-            answers = out.reply_to.id if out.reply_to is not None else out.reply_url
-            raise CannotTell(f"{maybe}; it answers {answers}, and the account's post "
+        if out.reply_to is None and out.reply_url:
+            found = self.lost_reply(out, sent_at, maybe)
+            if found is not None:
+                return found
+            raise CannotTell(f"{maybe}; it answers {out.reply_url} and is not among the "
+                             "account's replies since then: check the conversation, then run "
+                             f"{how_to_resolve(out)}")
+        if out.reply_to is not None:
+            raise CannotTell(f"{maybe}; it answers {out.reply_to.id}, and the account's post "
                              f"list leaves replies out: check the thread, then run "
                              f"{how_to_resolve(out)}")
         since = sent_at - LOOKBACK
@@ -243,6 +252,39 @@ class ThreadsAdapter(ContainerAdapter):
                 return Remote(str(post["id"]), link if isinstance(link, str) else None)
         raise CannotTell(f"{maybe} and is not among the account's posts since then: check "
                          f"the account, then run {how_to_resolve(out)}")
+
+    def lost_reply(self, out: Outgoing, sent_at: datetime, maybe: str) -> Remote | None:
+        """The account's reply holding ``out.text``, made since the attempt, answering the
+        post ``out.reply_url`` names when that can still be found: ``GET /{threads-user-id}/
+        replies`` with ``since`` (the user's replies, newest first; "Retrieve User Replies",
+        developers.facebook.com/documentation/threads/retrieve-and-manage-replies; its
+        ``replied_to`` field names the parent; ``threads_read_replies``)."""
+        since = sent_at - LOOKBACK
+        try:
+            parent: str | None = self.answering(str(out.reply_url))
+        except Rejected:
+            parent = None  # gone since: text and time decide
+        try:
+            replies = self.graph.get(f"{self.account}/replies", {
+                "fields": "id,text,timestamp,permalink,replied_to",
+                "since": str(int(since.timestamp())), "limit": "100"}).get("data") or []
+        except Rejected as exc:
+            if unreadable(exc) is not Unreadable.DENIED:
+                raise
+            raise CannotTell(f"{maybe}; it answers {out.reply_url}, and this token cannot "
+                             f"read the account's replies ({exc}; threads_read_replies): "
+                             f"check the conversation, then run {how_to_resolve(out)}"
+                             ) from None
+        for reply in replies:
+            created = parse_time(reply.get("timestamp"))
+            answers = (reply.get("replied_to") or {}).get("id")
+            if reply.get("text") == out.text and created is not None and created >= since \
+                    and (parent is None or answers in (None, parent)):
+                link = reply.get("permalink")
+                extra = {"in_reply_to": str(answers or parent)} if answers or parent else {}
+                return Remote(str(reply["id"]), link if isinstance(link, str) else None,
+                              extra)
+        return None
 
     def delete(self, item: Withdrawal) -> None:
         """``DELETE /{threads-media-id}`` (developers.facebook.com/docs/threads/posts/
