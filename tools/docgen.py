@@ -695,7 +695,10 @@ def _capabilities(rules: NetworkRules) -> list[str]:
         lines.append("- **Media fetched by the network** from the channel's `media_base_url` "
                      "(needed for a post with media).")
     lines.append(f"- **Edit:** {_can(rules.edits, rules.api_edits)}. "
-                 f"**Delete:** {_can(rules.deletes, rules.api_deletes)}.")
+                 f"**Delete:** {_can(rules.deletes, rules.api_deletes)}. "
+                 "**Replies** (`reply_to:`): "
+                 + ("no" if not rules.replies else
+                    "yes" if rules.reply_media else "yes, text only (a comment)") + ".")
     reads = [f"{md_text(READS[what])} (`{what}`)" for what in READS if what in rules.reads]
     lines.append(f"- **Read by `cmops collect`:** {'; '.join(reads) if reads else 'nothing'}.")
     return [*lines, ""]

@@ -179,7 +179,8 @@ def as_json(view: PlanView) -> str:
                      "fields": list(c.fields), "rescheduled": c.rescheduled,
                      "text_diff": list(c.text_diff),
                      "published": _published_channels(view, c.post_id),
-                     "note": removed_live_note(view, c),
+                     "note": removed_live_note(view, c) or (
+                         edit_note(view, c.post_id) if c.kind == "changed" else None),
                      "details": list(c.details), "because": list(c.because),
                      "outputs": [{"channels": list(o.channels), "before": o.before,
                                   "after": o.after, "diff": list(o.diff)}

@@ -212,8 +212,8 @@ def refuse_unsendable(rules: NetworkRules, out: Outgoing) -> None:
     attachments = [_attachment(m) for m in out.media]
     problems += [f"'{a.path}' is not a supported image or video" for a in attachments
                  if a.mime is None]
-    problems += [r.message for r in rules.media_refusals(attachments, who,
-                                                         first=out.part == 0)]
+    problems += [r.message for r in rules.media_refusals(
+        attachments, who, first=out.part == 0, reply=out.reply_url is not None)]
     if problems:
         raise Rejected("not sent: " + "; ".join(problems))
 

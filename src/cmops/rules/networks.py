@@ -16,6 +16,7 @@ from cmops import apiversions
 from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import COMMENT, RenderedPart, first_comment, post_format, render, resolve
+from cmops.replyto import BadReplyUrl, parse
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check, sends_original
 from cmops.text.reels import FACEBOOK_REEL, reel_refusals
@@ -84,6 +85,11 @@ DOCS = {
                       "API's figures, read from the file).",
     "channel.token-expiring": "A channel's token_expires date is within 14 days (or past): "
                               "renew the token (warning).",
+    "post.reply-to": "A reply (reply_to:) goes to more or fewer than one channel, to a "
+                     "channel whose network takes no replies from cmops, repeats, or names "
+                     "a URL that is not a post or comment of that network.",
+    "media.reply": "A reply carries media on a network where cmops answers with a comment, "
+                   "which takes text only (Instagram, Facebook, LinkedIn).",
 }
 
 TOKEN_WARNING_DAYS = 14
@@ -178,8 +184,38 @@ def _facebook_reel(post: Post, channel: str, media: tuple[Media, ...], ctx: Cont
         yield Finding(post.file, at, "variant.format", message)
 
 
+def check_reply(post: Post, ctx: Context) -> Iterator[Finding]:
+    """A reply (``reply_to:``) answers one message on one channel's network, once: checked
+    on drafts too, since ``cmops reply`` writes drafts and the URL is worth fixing early."""
+    if post.reply_to is None:
+        return
+    if len(post.channels) != 1:
+        yield Finding(post.file, ("channels",), "post.reply-to",
+                      f"a reply goes to one channel, the one its message is on; this one has "
+                      f"{len(post.channels)}", at_key=True)
+    if post.repeat is not None:
+        yield Finding(post.file, ("repeat",), "post.reply-to",
+                      "a reply is sent once: remove repeat", at_key=True)
+    for channel in post.channels[:1]:
+        ch = ctx.calendar.channels.get(channel)
+        if ch is None or (ch.network or "outbox") not in NETWORKS:
+            continue  # references report an unknown channel or network
+        network = ch.network or "outbox"
+        if not NETWORKS[network].replies:
+            yield Finding(post.file, ("reply_to",), "post.reply-to",
+                          f"{channel} ({network}) takes no replies from cmops: answer there "
+                          "by hand, or pick a channel whose network does")
+            continue
+        try:
+            parse(network, post.reply_to)
+        except BadReplyUrl as exc:
+            yield Finding(post.file, ("reply_to",), "post.reply-to",
+                          f"{channel} ({network}): {exc}")
+
+
 def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
     calendar = ctx.calendar
+    yield from check_reply(post, ctx)
     if post.status == "draft":
         return
     for channel in post.channels:
@@ -253,7 +289,8 @@ def _media(post: Post, ctx: Context, channel: str, network: str, index: int,
     ch = ctx.calendar.channels.get(channel)
     prepares = not sends_original(rules, ch.raw if ch else {})
     for refusal in rules.media_refusals(attachments, f"{channel} ({network})",
-                                        first=index == 0, prepares=prepares):
+                                        first=index == 0, prepares=prepares,
+                                        reply=post.reply):
         if refusal.rule == "media.required":
             path = _field(post, channel, network, "text")
         elif refusal.index is None:

@@ -13,7 +13,8 @@ from cmops.rules.context import Context
 
 DOCS = {
     "time.zone": "A time zone is not a known IANA name.",
-    "post.publish-at": "publish_at is missing on a ready post, is not a real date and time "
+    "post.publish-at": "publish_at is missing on a ready post (a reply needs none), is not "
+                       "a real date and time "
                        "in the years 2000 to 2100, or falls in a daylight-saving gap or "
                        "overlap of the channel's time zone.",
     "post.campaign-window": "A post's publish_at falls outside its campaign's start..end window.",
@@ -92,10 +93,11 @@ def check_post_time(post: Post, ctx: Context) -> Iterator[Finding]:
         yield from _check_queue(post, ctx)
         return
     if post.publish_at is None:
-        if post.status == "ready":
+        if post.status == "ready" and not post.reply:
             yield Finding(post.file, (), "post.publish-at",
                           "a ready post needs publish_at (when to publish it) or queue (the "
-                          "day from which it takes its channels' next free slot)")
+                          "day from which it takes its channels' next free slot); a reply "
+                          "(reply_to:) needs neither: it goes out with the next run")
         return
     if post.repeat is not None:
         try:

@@ -205,6 +205,9 @@ class NetworkRules:
     replies: bool = False
     """Whether cmops's adapter can send a post as a reply to a message given by its URL
     (``reply_to:``, read by :func:`cmops.replyto.parse`)."""
+    reply_media: bool = True
+    """Whether a reply can carry media; False where a reply is a comment, text only
+    (Instagram, Facebook and LinkedIn as cmops answers there)."""
     api_edits: bool | None = None
     """Whether the network's API offers editing a published post, per the source cited beside
     the entry (platforms.md or the network's own reference); None: unknown."""
@@ -232,7 +235,7 @@ class NetworkRules:
         return Measure(self.count(text), limit, self.unit, extra)
 
     def media_refusals(self, media: Sequence[Attachment], who: str, *, first: bool = True,
-                       prepares: bool = False) -> list[Refusal]:
+                       prepares: bool = False, reply: bool = False) -> list[Refusal]:
         """What this network's adapter cannot send among ``media`` (one message's
         attachments; ``first``: the post itself, not a later thread part). The one check
         behind both validation and the adapters, so the two cannot disagree.
@@ -240,9 +243,16 @@ class NetworkRules:
         ``prepares``: the files are the repository's, which the publisher prepares for the
         network before the adapter sees them (:mod:`cmops.prepare`), so an image that
         preparation converts or shrinks is not refused (validation). Without it the files
-        are the ones sent, checked as they are (an adapter, handed prepared files)."""
+        are the ones sent, checked as they are (an adapter, handed prepared files).
+
+        ``reply``: the message answers another (``reply_to:``): no media is required, and
+        none is taken where the network's replies are text-only comments."""
         rules, out = self.media, []
-        if rules.required and first and not media:
+        if reply and first and media and not self.reply_media:
+            out.append(Refusal("media.reply", None,
+                               f"{who} answers with a comment, which takes text only: "
+                               "remove the media, or give it a variant with media: []"))
+        if rules.required and first and not media and not reply:
             out.append(Refusal("media.required", None,
                                f"{who} cannot publish a post without an image or video: "
                                "attach media, or give it a variant that has some"))
@@ -506,7 +516,7 @@ NETWORKS: dict[str, NetworkRules] = {
         # is a comment on the post, or under the comment, its URL names (.../shares/
         # comments-api, "Create a Comment", parentComment); text only.
         edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
-        reads=frozenset({"metrics", "followers"})),
+        reply_media=False, reads=frozenset({"metrics", "followers"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     # Video: one per post through /{page-id}/videos (its own post, not attached_media),
     # resumable upload "up to 10GB and 4 hours long", aspect "between 9x16 and 16x9"
@@ -525,7 +535,7 @@ NETWORKS: dict[str, NetworkRules] = {
         # message (reference/comment, "Updating"). Replies are comments: POST /{comment-id}/
         # comments or /{post-id}/comments (reference/object/comments); text only.
         edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
-        reads=frozenset({"metrics", "followers"})),
+        reply_media=False, reads=frozenset({"metrics", "followers"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -557,7 +567,7 @@ NETWORKS: dict[str, NetworkRules] = {
         # Replies are comments: POST /{ig-comment-id}/replies with message (reference/
         # ig-comment/replies) to a comment URL, POST /{ig-media-id}/comments (reference/
         # ig-media/comments) to a post URL of the account's own media; text only.
-        replies=True,
+        replies=True, reply_media=False,
         reads=frozenset({"metrics", "followers", "mentions"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8).
