@@ -178,3 +178,14 @@ def test_the_publisher_sends_a_reply_once_with_its_url(repo: Path) -> None:
     assert by_part[1]["reply_to"] == url and by_part[1]["text"] == "Thanks!"
     assert by_part[2]["reply_to"] is None and by_part[2]["comment"]  # its comment answers it
     assert run(repo, NOW + timedelta(hours=1)).outcomes == []
+
+
+def test_the_review_shows_which_message_a_reply_answers() -> None:
+    from cmops.planview import PlanView, as_json, as_markdown, as_text
+
+    calendar = cal(plan_post("r", None, ("bsky",), reply_to=URL))
+    plan = build_plan(calendar, NOW)
+    view = PlanView(plan, calendar, plan.items, None, None)
+    assert f"reply to {URL}" in as_text(view)
+    assert "In reply to `https://bsky.app/profile/fan.example/post/3kzq`" in as_markdown(view)
+    assert json.loads(as_json(view))["items"][0]["reply_to"] == URL

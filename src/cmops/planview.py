@@ -283,6 +283,8 @@ def as_text(view: PlanView) -> str:
             for item in items:
                 rendered = view.rendered(item)
                 extra = [] if rendered.format == "feed" else [rendered.format]  # reel, story
+                if item.post.reply_to:
+                    extra.append(f"reply to {item.post.reply_to}")
                 if len(rendered.posts) > 1:
                     extra.append(f"thread of {len(rendered.posts)}")
                 if rendered.comment is not None:
@@ -418,6 +420,8 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
     block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
     if rendered.format != "feed":  # an Instagram reel or story
         block += [f"As a {rendered.format}:", ""]
+    if items and items[0].post.reply_to:
+        block += [f"In reply to {_md_code(items[0].post.reply_to)}:", ""]
     posts = len(rendered.posts)
     for index, part in enumerate(rendered.parts):
         if part.kind == "comment":
