@@ -331,6 +331,23 @@ def test_a_kill_between_edit_and_record_reads_back_then_never_edits_twice(
     assert json.loads(third.stdout) == {}
 
 
+def test_a_file_put_back_after_a_kill_puts_the_live_text_back_too(published: Path) -> None:
+    """The edit went out, the run died before recording it, and the file was reverted before
+    the next run: the ledger still says the old text, the network has the new one. The plan
+    lists the interrupted edit; the run reads the live text and restores the file's."""
+    write(published, "t", "Hello, fixed", THREAD)
+    assert crash_run(published, LATER, "after-edit:1").returncode == -9
+    assert live_texts(published)[0] == "Hello, fixed"
+    write(published, "t", "Hello", THREAD)
+    again = crash_run(published, LATER + timedelta(minutes=5), None)
+    assert json.loads(again.stdout) == {"t/news": "edited"}, again.stderr
+    assert live_texts(published)[0] == "Hello"
+    assert [e["text"] for e in edits_seen(published)] == ["Hello, fixed", "Hello"]
+    rec = record(published, "t/news")
+    assert [p["state"] for p in rec["parts"]] == ["published"] * 3
+    assert json.loads(crash_run(published, LATER + timedelta(hours=1), None).stdout) == {}
+
+
 # -- through the CLI ----------------------------------------------------------------------------
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

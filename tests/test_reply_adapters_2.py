@@ -157,7 +157,8 @@ def test_linkedin_refuses_a_gone_or_unknown_message_naming_it(linkedin: FakeLink
     with pytest.raises(Rejected, match="^" + re.escape(
             "cannot answer https://example.com/x: example.com is not linkedin")):
         li.publish(out("Jeudi", "https://example.com/x"))
-    with pytest.raises(Rejected, match="a reply on LinkedIn is a comment"):
+    with pytest.raises(Rejected, match=r"ch \(linkedin\) answers with a comment, which takes "
+                       "text only"):
         li.publish(out("Jeudi", unknown, media=(MediaFile(Path("a.png"), "a.png", None),)))
     assert linkedin.comments() == [(post.id, "Quand ?")]
 

@@ -171,7 +171,7 @@ class Record:
         return Recorded(self.state, self.url, at, self.error,
                         tuple(p.text for p in self.parts), self.digest,
                         self.parts[0].at if self.parts else None, self.edit_refused,
-                        self.edit_error)
+                        self.edit_error, any(p.state == PartState.EDITING for p in self.parts))
 
 
 def _canonical(body: dict[str, Any]) -> bytes:

@@ -74,7 +74,7 @@ RENDERERS = {"text": text, "github": github, "json": as_json}
 
 SYMBOL = {"published": "✓", "failed": "✗", "needs_human": "!", "expired": "⌛",
           "pending": "…", "deferred": "…", "not_configured": "-", "skipped": "·", "due": "→",
-          "invalid": "⊘", "withdrawn": "⌫", "withdraw": "→"}
+          "invalid": "⊘", "withdrawn": "⌫", "withdraw": "→", "edited": "✎", "edit": "→"}
 """The mark of each outcome state in a publish run's progress lines."""
 
 

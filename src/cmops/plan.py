@@ -85,6 +85,8 @@ class Recorded:
     refused: str | None = None
     """The digest of an edit the network refused for good (not tried again)."""
     refusal: str | None = None
+    editing: bool = False
+    """An edit was sent by a run that stopped before recording its outcome."""
 
 
 def item_key(post_id: str, channel: str, occurrence: int | None = None) -> str:
@@ -557,7 +559,12 @@ def _edited(items: Iterable[Item], calendar: Calendar, now: datetime, pause: Pau
                         published=parse_at(recorded.first_at), now=now,
                         refused=recorded.refused, refusal=recorded.refusal,
                         live_digest=recorded.digest)
-        if verdict is None:
+        if verdict is None and recorded.editing and rules is not None and rules.edits:
+            # the file is back to the recorded text, but an edit may be live: the publisher
+            # reads the live text back and puts the file's text there if it is not
+            yield replace(item, state=State.EDIT, reason="an edit a stopped run may have "
+                          "sent is checked against the live text")
+        elif verdict is None:
             yield item
         elif not verdict.apply:
             yield replace(item, state=State.NOT_APPLIED, reason=verdict.reason,

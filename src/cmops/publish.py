@@ -725,8 +725,9 @@ class Publisher:
         record's history."""
         part = record.parts[target.part]
         at = iso(self.now())
-        record.versions.append(Version(at, record.digest, [p.text for p in record.parts],
-                                       self.opts.run_id))
+        if part.text != target.text:
+            record.versions.append(Version(at, record.digest, [p.text for p in record.parts],
+                                           self.opts.run_id))
         part.state, part.text, part.edited_at = PartState.PUBLISHED, target.text, at
         texts = [p.text for p in record.parts]
         if all(t is not None for t in texts):

@@ -43,13 +43,18 @@ class Row:
     withdrawn_at: str | None = None
     withdrawn_reason: str | None = None
     """When and why a withdrawn post was taken down."""
+    edited_at: str | None = None
+    """When its text was last edited on the network (None: never)."""
+    versions: int = 0
+    """Earlier versions of its text the ledger keeps (one per message edited)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "post": self.post, "channel": self.channel,
                 "network": self.network, "state": self.state, "publish_at": self.when,
                 "url": self.url, "remote_id": self.remote_id, "attempts": self.attempts,
                 "error": self.error, "updated": self.updated, "parts": self.parts,
-                "withdrawn_at": self.withdrawn_at, "withdrawn_reason": self.withdrawn_reason}
+                "withdrawn_at": self.withdrawn_at, "withdrawn_reason": self.withdrawn_reason,
+                "edited_at": self.edited_at, "versions": self.versions}
 
 
 def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
@@ -81,7 +86,8 @@ def status(calendar: Calendar, store: Store, now: datetime) -> list[Row]:
 
 
 _NOT_SENDS = frozenset({"reconciled", "deleted", "withdrawn"})
-"""Attempt outcomes that are not a send (with the ``delete…`` ones of a withdrawal)."""
+"""Attempt outcomes that are not a send (with the ``delete…`` ones of a withdrawal and the
+``edit…`` ones of an edit)."""
 
 
 def _row(rec: Record, when: str | None, planned: str | None) -> Row:
@@ -93,9 +99,11 @@ def _row(rec: Record, when: str | None, planned: str | None) -> Row:
         state = "in_progress" if attempted or planned is None else planned
     return Row(rec.key, rec.post, rec.channel, rec.network, state, when, rec.url,
                rec.remote_id, sum(1 for a in rec.attempts if a.outcome not in _NOT_SENDS
-                                  and not a.outcome.startswith("delete")),
+                                  and not a.outcome.startswith(("delete", "edit"))),
                rec.error, rec.updated, max(1, len(rec.parts)), rec.withdrawn_at,
-               rec.withdrawn_reason)
+               rec.withdrawn_reason,
+               max((p.edited_at for p in rec.parts if p.edited_at and p.state != "editing"),
+                   default=None), len(rec.versions))
 
 
 class ResolveError(Exception):
@@ -193,6 +201,8 @@ def as_text(rows: list[Row], store: str) -> str:
             extra = f"taken down {r.withdrawn_at or '?'}" + (
                 f": {r.withdrawn_reason}" if r.withdrawn_reason else "") + (
                 f" (was {r.url})" if r.url else "")
+        if r.edited_at and r.state == "published":
+            extra += f" (edited {r.edited_at})"
         parts = f" ({r.parts} parts)" if r.parts > 1 else ""
         tries = f" after {r.attempts} sends" if r.attempts > r.parts else ""
         when = r.when or "on request"
