@@ -541,3 +541,37 @@ def test_a_crash_between_delete_and_record_deletes_again_then_never(published: P
 
 if __name__ == "__main__":  # the process crash_run starts (and SIGKILLs)
     print(json.dumps(states(run(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2])))))
+
+
+def _publish(root: Path, at: datetime) -> Report:
+    calendar, _ = load_calendar(root, use_cache=False)
+    store = LocalStore(root / ".cmops/state")
+    try:
+        return Publisher(root, calendar, store, lambda c: DeletingOutbox(
+            ChannelContext(c, "outbox", {}, {}, root, Redactor())), Options(at)).run()
+    finally:
+        store.close()
+
+
+def test_content_errors_do_not_hold_a_withdrawal_but_identity_errors_do(
+        published: Path) -> None:
+    """A withdrawal sends nothing: a text that has since become invalid does not stop the
+    post being taken down; an error in what says to take it down (its channels) does."""
+    post = published / "calendar/posts/t.yaml"
+    post.write_text("id: t\nstatus: withdrawn\nchannels: [news, news]\n"
+                    "publish_at: 2026-11-24T09:59\ntext: Hello from t\n" + THREAD, "utf-8")
+    calendar, checked = load_calendar(published, use_cache=False)
+    assert calendar.gate is not None and checked.problems
+    held = calendar.gate.holds_withdrawal("t", "news")
+    assert held is not None and held.startswith("not taken down: the post has errors: ")
+    assert states(_publish(published, LATER)) == {"t/news": "invalid"}
+    assert deletes(published) == [] and len(live(published)) == 4
+    post.write_text("id: t\nstatus: withdrawn\nchannels: [news]\npublish_at: 2026-11-24T09:59\n"
+                    f"text: {'x' * 100_001}\n" + THREAD, "utf-8")
+    calendar, checked = load_calendar(published, use_cache=False)
+    assert [p.rule for p in checked.problems if p.severity == "error"] == ["text.too-long"]
+    assert calendar.gate is not None
+    assert calendar.gate.holds("t", "news", None) is not None  # a send would be held
+    assert calendar.gate.holds_withdrawal("t", "news") is None
+    assert states(_publish(published, LATER)) == {"t/news": "withdrawn"}
+    assert live(published) == set()

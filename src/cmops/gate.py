@@ -13,6 +13,12 @@ the exact files it is about to publish, the gate says, for each item, why it is 
 * an error in ``pause.yaml`` holds everything, holding statements included, since that file
   may be the reason: **the pause fails closed**.
 
+A withdrawal sends nothing: it deletes what the ledger recorded. It is held by what could
+make it wrong (an error in the post's ``id``, ``status``, ``channels`` or
+``withdrawn_reason``, or in the file as a whole, its channel, the rules or the pause file),
+not by its content: a withdrawn post whose text has since become invalid can still be taken
+down.
+
 Errors in files the publisher does not read (listening, analytics, saved replies) hold
 nothing. Pure: data in, data out.
 """
@@ -26,6 +32,8 @@ from cmops.model import Calendar, Pause
 from cmops.problems import Problem, Severity
 
 _HOLD_ALL: frozenset[str | None] = frozenset({"rules", "pause"})
+_IDENTITY = frozenset({"", "id", "status", "channels", "withdrawn_reason"})
+"""The fields of a post a withdrawal depends on ("": the file as a whole)."""
 
 
 def describe(problem: Problem) -> str:
@@ -47,6 +55,18 @@ class Gate:
     publisher accepts."""
     pause_broken: bool = False
     """``pause.yaml`` exists but has errors: it counts as paused everywhere."""
+    identity: dict[str, str] = field(default_factory=dict)
+    """Post id -> its first error on what a withdrawal depends on (see the module)."""
+
+    def holds_withdrawal(self, post_id: str, channel: str) -> str | None:
+        """Why this post may not be taken down on this channel, or None."""
+        if self.everything:
+            return self.everything
+        if post_id in self.identity:
+            return f"not taken down: the post has errors: {self.identity[post_id]}"
+        if channel in self.channels:
+            return f"not taken down: the channel has errors: {self.channels[channel]}"
+        return None
 
     def holds(self, post_id: str, channel: str, campaign: str | None) -> str | None:
         """Why this post may not go to this channel, or None."""
@@ -76,6 +96,7 @@ def build_gate(calendar: Calendar, problems: Iterable[Problem], kinds: dict[str,
     pause_broken = False
     channels: dict[str, str] = {}
     posts: dict[str, str] = {}
+    identity: dict[str, str] = {}
     campaigns: dict[str, str] = {}
     post_ids: dict[str, list[str]] = {}
     for post in calendar.posts:
@@ -94,8 +115,11 @@ def build_gate(calendar: Calendar, problems: Iterable[Problem], kinds: dict[str,
             kind = "channels"
         why = describe(problem)
         if kind == "post":
+            head = problem.path.split(".", 1)[0].split("[", 1)[0]
             for post_id in post_ids.get(problem.file, ()):
                 posts.setdefault(post_id, why)
+                if head in _IDENTITY:
+                    identity.setdefault(post_id, why)
         elif kind == "campaign":
             for campaign_id in campaign_ids.get(problem.file, ()):
                 campaigns.setdefault(campaign_id, why)
@@ -111,7 +135,7 @@ def build_gate(calendar: Calendar, problems: Iterable[Problem], kinds: dict[str,
                           f"counts as paused everywhere (fails closed): {why}"
                           if kind == "pause" else
                           f"nothing is sent: {problem.file} has errors: {why}")
-    return Gate(everything, channels, posts, campaigns, fresh, pause_broken)
+    return Gate(everything, channels, posts, campaigns, fresh, pause_broken, identity)
 
 
 def fail_closed_pause(gate: Gate, calendar: Calendar) -> None:

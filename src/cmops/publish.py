@@ -316,10 +316,12 @@ class Publisher:
             elif isinstance(current, CorruptRecord):
                 report.outcomes.append(self._outcome(item, "needs_human", error=str(current)))
             elif item.state is State.WITHDRAW:
-                # A delete cannot be undone: a post, channel or rules file that fails
-                # validation (or a broken pause file) holds it like a send. A valid crisis
-                # pause does not: taking a post down is often what a crisis calls for.
-                why = gate.holds(item.post.id, item.channel, item.post.campaign) or \
+                # A delete cannot be undone: an error in what says to delete it (the post's
+                # id, status or channels, its channel, the rules, a broken pause file)
+                # holds it; one in its content does not (:meth:`Gate.holds_withdrawal`). A
+                # valid crisis pause does not either: taking a post down is often what a
+                # crisis calls for.
+                why = gate.holds_withdrawal(item.post.id, item.channel) or \
                     _unsafe_key(item.key)
                 if why:
                     report.outcomes.append(self._outcome(item, "invalid", error=why))
