@@ -95,6 +95,11 @@ def parse(network: str, url: str) -> Target:
     form = _FORMS.get(network, "an http(s) URL")
     if not isinstance(url, str) or len(url) > _MAX or any(c.isspace() for c in url):
         raise BadReplyUrl(f"reply_to must be one URL without spaces, like {form}")
+    if not all("!" <= c <= "~" for c in url):
+        # a control character would reach terminals and logs; other characters are sent
+        # percent-encoded, as a browser copies them
+        raise BadReplyUrl("reply_to must be written in visible ASCII characters (percent-"
+                          f"encode any other), like {form}")
     if network == "bluesky" and url.startswith("at://"):
         m = re.fullmatch(r"at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/(\S+)",
                          url)
