@@ -415,3 +415,17 @@ def test_a_pull_request_plan_reads_the_state_branch(repo: Path, tmp_path: Path) 
     assert [i["state"] for i in json.loads(blind.stdout)["items"]] == ["due"]
     missing = cli(pr, "plan", "--state-branch", "nope")
     assert missing.returncode == 2 and "--state-branch nope" in missing.stderr
+
+
+def test_the_review_says_a_change_beside_the_text_does_not_reach_a_published_post() -> None:
+    base = cal(plan_post("p", "2026-11-24T10:00", text="Same words",
+                         labels=["a"], publish_at="2026-11-24T10:00"))
+    head = cal(plan_post("p", "2026-11-24T10:00", text="Same words",
+                         publish_at="2026-11-24T11:00"))
+    plan = build_plan(head, LATER, ledger=_ledger("Same words"))
+    assert plan.items[0].state is State.PUBLISHED
+    view = PlanView(plan, head, plan.items, None, None)
+    view.changes = diff_calendars(base, head)
+    assert ("already published on news: never published again; its live text is unchanged "
+            "(a change of media, alt text, link card or time does not reach a published "
+            "post)") in as_text(view)

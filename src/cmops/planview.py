@@ -160,7 +160,8 @@ def edit_note(view: PlanView, post_id: str) -> str | None:
              for why, channels in kept.items()]
     if not said:
         return (f"already published on {', '.join(sorted({i.channel for i in items}))}: "
-                "what goes out there is unchanged")
+                "never published again; its live text is unchanged (a change of media, alt "
+                "text, link card or time does not reach a published post)")
     return "already published: " + "; ".join(said)
 
 
