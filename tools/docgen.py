@@ -6,7 +6,8 @@
 * ``docs/reference/cli.md``: every command of the ``cmops`` click group, its options and the
   exit codes;
 * the network table of ``README.md`` (between its ``networks:start`` and ``networks:end``
-  markers): whether cmops sends video and posts a first comment on each network.
+  markers): whether cmops sends video, posts a first comment, edits, deletes and replies on
+  each network.
 
 The functions building the text are pure (data in, Markdown out); :func:`write_all` writes
 the files, atomically and only when their content changed. Regenerate with::
@@ -777,17 +778,25 @@ TABLE_END = "<!-- networks:end -->"
 def readme_networks_table() -> list[str]:
     """The README's table: per network, whether cmops sends it video (a ``video/`` type in
     its declared media; "not yet" where the network takes video cmops cannot send there) and
-    whether it posts a first comment (``NetworkRules.first_comment``)."""
+    whether it posts a first comment (``NetworkRules.first_comment``), edits a published
+    post's text, deletes a withdrawn one and sends replies (``edits``, ``deletes``,
+    ``replies``; "comment" where a reply is a text-only comment)."""
     from cmops.text.limits import NETWORKS
+
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
 
     rows = []
     for name, rules in sorted(NETWORKS.items()):
         video = "yes" if any(m.startswith("video/") for m in rules.media.mime_types) else \
             "not yet" if any(m.startswith("video/") for m in rules.media.pending) else "no"
-        rows.append([f"`{name}`", video, "yes" if rules.first_comment else "no"])
+        reply = "no" if not rules.replies else "yes" if rules.reply_media else "comment"
+        rows.append([f"`{name}`", video, yes(rules.first_comment), yes(rules.edits),
+                     yes(rules.deletes), reply])
     return [f"<!-- Generated from src/cmops/text/limits.py by tools/docgen.py: run "
             f"`{REGENERATE}` -->",
-            *_table(["network", "video sent", "first comment"], rows)]
+            *_table(["network", "video sent", "first comment", "edit", "delete", "reply"],
+                    rows)]
 
 
 def readme_with_table(text: str) -> str:
