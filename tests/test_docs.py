@@ -73,16 +73,22 @@ def test_readme_network_table_follows_the_declarations(tmp_path: Path) -> None:
     table = readme.split(docgen.TABLE_START)[1].split(docgen.TABLE_END)[0]
     rows = {cells[0].strip("`"): cells[1:] for line in table.splitlines()
             if line.startswith("| `") for cells in [line.strip("| ").split(" | ")]}
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
+
     assert rows == {name: ["yes" if any(m.startswith("video/") for m in r.media.mime_types)
                            else "not yet" if any(m.startswith("video/") for m in r.media.pending)
-                           else "no", "yes" if r.first_comment else "no"]
+                           else "no", yes(r.first_comment), yes(r.edits), yes(r.deletes),
+                           "no" if not r.replies else "yes" if r.reply_media else "comment"]
                     for name, r in NETWORKS.items()}
+    assert rows["instagram"][2:] == ["no", "no", "comment"]  # what its API offers cmops
     # A README whose table drifted (one cell flipped) fails --check; regenerating fixes it.
     docs = tmp_path / "docs"
     docgen.write_all(docs)
-    name, (video, comment) = next(iter(rows.items()))
-    row = f"| `{name}` | {video} | {comment} |"
-    flipped = f"| `{name}` | {video} | {'no' if comment == 'yes' else 'yes'} |"
+    name, (video, comment, *rest) = next(iter(rows.items()))
+    tail = "".join(f" {cell} |" for cell in rest)
+    row = f"| `{name}` | {video} | {comment} |{tail}"
+    flipped = f"| `{name}` | {video} | {'no' if comment == 'yes' else 'yes'} |{tail}"
     (tmp_path / "README.md").write_text(readme.replace(row, flipped, 1), "utf-8")
     assert docgen.main([str(docs), "--check"]) == 1
     assert docgen.write_all(docs) == [tmp_path / "README.md"]
