@@ -291,6 +291,9 @@ class Edit:
     comment: bool = False
     """The account's first comment under the post (edited through the comment's API)."""
     published_at: datetime | None = None
+    alts: tuple[str | None, ...] | None = None
+    """The new alt text of each attachment, in order, when one changed (only on networks
+    declaring ``edits_alt``); None: leave the attachments' alt texts as they are."""
 
 
 class Editor(Protocol):
@@ -298,8 +301,9 @@ class Editor(Protocol):
     ``edits=True``; the publisher asks only those)."""
 
     def edit(self, item: Edit) -> None:
-        """Set the message's text to ``item.text``, leaving everything else as it is
-        (media, content warning, language). Safe to repeat: an edit to the text it already
+        """Set the message's text to ``item.text`` (and, when ``item.alts`` is given, its
+        attachments' alt texts), leaving everything else as it is (media, content warning,
+        language). Safe to repeat: an edit to the text it already
         has is not an error (Telegram's "message is not modified" counts as done). Raises
         :class:`Rejected` when the network refuses for good (deleted, too old, not the
         account's), :class:`Transient` when it may be tried again (timeout, 5xx, 429 with

@@ -200,6 +200,8 @@ class NetworkRules:
     ``media_base_url``) instead of taking an upload."""
     edits: bool = False
     """Whether cmops's adapter can change a published post's text (:class:`Editor`)."""
+    edits_alt: bool = False
+    """Whether its edits can also change the alt text of a published post's media."""
     deletes: bool = False
     """Whether cmops's adapter can delete a published post."""
     replies: bool = False
