@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -46,7 +46,8 @@ class LoggingOutbox(OutboxAdapter):
     def edit(self, item: Edit) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         with (self.dir / "edits.log").open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"part": item.part, "text": item.text}) + "\n")
+            log.write(json.dumps({"part": item.part, "text": item.text,
+                                  "alts": item.alts}) + "\n")
         if self.failures:
             raise self.failures.pop(0)
         super().edit(item)
@@ -106,7 +107,7 @@ def published(repo: Path) -> Iterator[Path]:
 
 # -- the judgement (pure) ----------------------------------------------------------------------
 
-def judged(texts: list[str], live: list[str | None], **kw: object) -> object:
+def judged(texts: Sequence[str], live: Sequence[str | None], **kw: object) -> object:
     args: dict[str, object] = {"network": "mastodon", "edits": True,
                                "window": DEFAULT_EDIT_WINDOW, "published": NOW, "now": LATER}
     args.update(kw)
@@ -135,6 +136,36 @@ def test_the_judgement_of_a_changed_text() -> None:
         "mastodon refused this edit: too old")
     # a different text is tried again
     assert judged(["a", "d"], ["a", "b"], refused=content_digest(["a", "c"])).apply  # type: ignore
+
+
+def test_the_judgement_of_a_changed_alt_text() -> None:
+    texts, live = ["a", "b"], ["a", "b"]
+    alts: list[tuple[str | None, ...]] = [("red bike",), ()]
+    verdict = judged(texts, live, alts=[("red bike at night",), ()], live_alts=alts,
+                     edits_alt=True)
+    assert verdict.apply  # type: ignore[attr-defined]
+    [change] = verdict.changes  # type: ignore[attr-defined]
+    assert (change.part, change.alts_before, change.alts_after) == (
+        0, ("red bike",), ("red bike at night",))
+    assert judged(texts, live, alts=alts, live_alts=alts, edits_alt=True) is None
+    # a network whose edits cannot change alt text: not applied, unless the text changed too
+    no = judged(texts, live, alts=[("red bike at night",), ()], live_alts=alts,
+                network="linkedin")
+    assert not no.apply and no.reason == (  # type: ignore[attr-defined]
+        "alt text cannot be edited on linkedin through cmops: the change stays in the "
+        "repository only")
+    both = judged(["a!", "b"], live, alts=[("red bike at night",), ()], live_alts=alts,
+                  network="linkedin")
+    assert both.apply and both.reason.endswith(  # type: ignore[attr-defined]
+        "alt text cannot be edited on linkedin through cmops: that change stays in the "
+        "repository only")
+    moved = judged(texts, live, alts=[("red bike", "second"), ()], live_alts=alts,
+                   edits_alt=True)
+    assert not moved.apply and moved.reason.startswith(  # type: ignore[attr-defined]
+        "media were added or removed")
+    # an older record kept no alt texts: nothing to compare with
+    assert judged(texts, live, alts=[("x",), ()], live_alts=[None, None],
+                  edits_alt=True) is None
 
 
 def test_edit_window_setting() -> None:
@@ -205,7 +236,8 @@ def test_the_plan_shows_the_diff_in_text_json_and_markdown() -> None:
     assert item["state"] == "edit" and data["summary"]["edit"] == 1
     assert item["edits"] == [{"part": 0, "before": "Sale ends Friday",
                               "after": "Sale ends Saturday",
-                              "diff": ["-Sale ends Friday", "+Sale ends Saturday"]}]
+                              "diff": ["-Sale ends Friday", "+Sale ends Saturday"],
+                              "alts_before": None, "alts_after": None}]
     md = as_markdown(view)
     assert "```diff\n-Sale ends Friday\n+Sale ends Saturday\n```" in md
     assert "edited on news by the next publish run" in md
@@ -292,6 +324,37 @@ def test_an_edited_post_can_still_be_withdrawn(published: Path) -> None:
         "text: Hello, fixed\n" + THREAD, "utf-8")
     assert states(run(published, LATER + timedelta(hours=1))) == {"t/news": "withdrawn"}
     assert not list((published / ".cmops/outbox/news").glob("*.json"))
+
+
+def test_an_alt_text_edit_goes_out_and_is_kept_in_the_history(repo: Path) -> None:
+    from PIL import Image
+
+    LoggingOutbox.failures = []
+    Image.new("RGB", (64, 64), "red").save(repo / "calendar/media/pic.jpg", "JPEG")
+    media = "media:\n  - path: calendar/media/pic.jpg\n    alt: {}\n"
+    write(repo, "t", "Hello", media.format("a red bike"))
+    assert states(run(repo)) == {"t/news": "published"}
+    assert record(repo, "t/news")["parts"][0]["alts"] == ["a red bike"]
+    write(repo, "t", "Hello", media.format("a red bike at night, lights on"))
+    calendar, _ = load_calendar(repo, use_cache=False)
+    from cmops.ledger import ledger_view
+    with LocalStore(repo / ".cmops/state") as store:
+        plan = build_plan(calendar, LATER, ledger=ledger_view(store.load()))
+    [item] = plan.items
+    assert item.state is State.EDIT
+    view = PlanView(plan, calendar, plan.items, None, None)
+    assert "-alt 1: a red bike" in as_text(view)
+    assert "+alt 1: a red bike at night, lights on" in as_text(view)
+    assert states(run(repo, LATER)) == {"t/news": "edited"}
+    [sent] = edits_seen(repo)
+    assert (sent["text"], sent["alts"]) == ("Hello", ["a red bike at night, lights on"])
+    [file] = (repo / ".cmops/outbox/news").glob("*.json")
+    assert json.loads(file.read_text("utf-8"))["media"][0]["alt"] == \
+        "a red bike at night, lights on"
+    rec = record(repo, "t/news")
+    assert rec["parts"][0]["alts"] == ["a red bike at night, lights on"]
+    assert rec["versions"][0]["alts"] == [["a red bike"]]
+    assert run(repo, LATER + timedelta(hours=1)).outcomes == []
 
 
 # -- a kill between an edit and its record --------------------------------------------------

@@ -39,13 +39,26 @@ def edit_window(settings: Mapping[str, Any]) -> timedelta:
         return timedelta(0)
 
 
+Alts = tuple[str | None, ...]
+"""The alt text of each attachment of one message, in order."""
+
+
+def edit_goal(texts: Sequence[str], alts: Sequence[Alts] | None = None) -> str:
+    """The hash of what an edit sets: the texts, and the alt texts where they are kept (a
+    refused edit is remembered by it, and not tried again until either changes)."""
+    return content_digest(list(texts) + ([repr([list(a) for a in alts])] if alts else []))
+
+
 @dataclass(frozen=True, slots=True)
 class PartEdit:
-    """One message whose text changes: its index in the record, the live text, the new."""
+    """One message that changes: its index in the record, the live text and the new; and,
+    when an attachment's alt text changed, the live alt texts and the new."""
 
     part: int
     before: str
     after: str
+    alts_before: Alts | None = None
+    alts_after: Alts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +72,18 @@ class Verdict:
 def judge(texts: Sequence[str], live: Sequence[str | None], *, network: str, edits: bool,
           window: timedelta, published: datetime | None, now: datetime,
           refused: str | None = None, refusal: str | None = None,
-          live_digest: str | None = None) -> Verdict | None:
+          live_digest: str | None = None, alts: Sequence[Alts] | None = None,
+          live_alts: Sequence[Alts | None] | None = None,
+          edits_alt: bool = False) -> Verdict | None:
     """Compare the texts the post renders to now (``texts``, every message in send order)
     with those live on the network (``live``, as the ledger recorded them; None where an
-    older record did not keep a text). None: nothing changed. ``refused`` is the digest of
-    an edit the network refused for good (``refusal`` says why): the same text is not tried
-    again."""
-    now_digest = content_digest(texts)
+    older record did not keep a text), and the alt texts of their attachments (``alts``,
+    ``live_alts``; None where not recorded). None: nothing changed. ``refused`` is the
+    :func:`edit_goal` of an edit the network refused for good (``refusal`` says why): the
+    same edit is not tried again. ``edits_alt``: the network's edits can change alt texts."""
     if live and all(t is not None for t in live):
-        if list(live) == list(texts):
-            return None
-    elif live_digest is None or live_digest == now_digest:
+        pass
+    elif live_digest is None or live_digest == content_digest(texts):
         return None  # an older record: nothing to compare with, or the same hash
     else:
         return Verdict(False, "the text changed, but this was published before cmops kept "
@@ -78,18 +92,42 @@ def judge(texts: Sequence[str], live: Sequence[str | None], *, network: str, edi
         return Verdict(False, f"the post now has {len(texts)} message(s) where {len(live)} "
                        "went out (thread parts or a first comment added or removed): an edit "
                        "changes text only; withdraw it and publish a new post instead")
-    changes = tuple(PartEdit(i, str(before), after)
-                    for i, (before, after) in enumerate(zip(live, texts, strict=True))
-                    if before != after)
+    alt_changes: dict[int, tuple[Alts, Alts]] = {}
+    media_moved = False
+    if alts is not None and live_alts is not None and len(alts) == len(live_alts):
+        for index, (was, now_alts) in enumerate(zip(live_alts, alts, strict=True)):
+            if was is None:
+                continue  # not recorded (an older record): nothing to compare with
+            if len(was) != len(now_alts):
+                media_moved = True
+            elif tuple(was) != tuple(now_alts):
+                alt_changes[index] = (tuple(was), tuple(now_alts))
+    changed = sorted({i for i, (b, a) in enumerate(zip(live, texts, strict=True)) if b != a}
+                     | set(alt_changes))
+    if not changed and not media_moved:
+        return None
+    changes = tuple(PartEdit(i, str(live[i]), texts[i], *alt_changes.get(i, (None, None)))
+                    for i in changed)
+    if media_moved:
+        return Verdict(False, "media were added or removed: an edit changes text and alt "
+                       "text only; withdraw it and publish a new post instead", changes)
     if not edits:
         return Verdict(False, f"{network} posts cannot be edited through cmops: the change "
                        "stays in the repository only", changes)
     if published is not None and now - published > window:
         return Verdict(False, f"not applied: past edit_window ({_days(window)} after "
                        "publishing)", changes)
-    if refused is not None and refused == now_digest:
+    if refused is not None and refused == edit_goal(texts, alts if edits_alt else None):
         return Verdict(False, f"{network} refused this edit: {refusal or 'no reason given'}; "
                        "change the text again to retry", changes)
+    texts_changed = [c for c in changes if c.before != c.after]
+    if alt_changes and not edits_alt:
+        alt_note = f"alt text cannot be edited on {network} through cmops"
+        if not texts_changed:
+            return Verdict(False, f"{alt_note}: the change stays in the repository only",
+                           changes)
+        return Verdict(True, f"{len(texts_changed)} message(s) edited on {network}; "
+                       f"{alt_note}: that change stays in the repository only", changes)
     return Verdict(True, f"{len(changes)} message(s) edited on {network}", changes)
 
 

@@ -95,6 +95,8 @@ class PartRecord:
     """The text it is live with: as sent, or as last edited (None in older records)."""
     edited_at: str | None = None
     """When its text was last edited (an edit's intent while the state is ``editing``)."""
+    alts: list[str | None] | None = None
+    """The alt text of each of its attachments, in order, as live (None in older records)."""
 
 
 @dataclass(slots=True)
@@ -105,6 +107,8 @@ class Version:
     digest: str | None
     texts: list[str | None]
     run: str
+    alts: list[list[str | None] | None] | None = None
+    """Each message's attachments' alt texts then (None: not kept)."""
 
 
 @dataclass(slots=True)
@@ -171,7 +175,9 @@ class Record:
         return Recorded(self.state, self.url, at, self.error,
                         tuple(p.text for p in self.parts), self.digest,
                         self.parts[0].at if self.parts else None, self.edit_refused,
-                        self.edit_error, any(p.state == PartState.EDITING for p in self.parts))
+                        self.edit_error, any(p.state == PartState.EDITING for p in self.parts),
+                        tuple(tuple(p.alts) if p.alts is not None else None
+                              for p in self.parts))
 
 
 def _canonical(body: dict[str, Any]) -> bytes:

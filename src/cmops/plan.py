@@ -87,6 +87,8 @@ class Recorded:
     refusal: str | None = None
     editing: bool = False
     """An edit was sent by a run that stopped before recording its outcome."""
+    alts: tuple[tuple[str | None, ...] | None, ...] = ()
+    """The alt texts each message's attachments are live with (None where not kept)."""
 
 
 def item_key(post_id: str, channel: str, occurrence: int | None = None) -> str:
@@ -547,10 +549,11 @@ def _edited(items: Iterable[Item], calendar: Calendar, now: datetime, pause: Pau
             yield item
             continue
         try:
-            texts = [p.text for p in render(item.post, item.channel, calendar).parts]
+            parts = render(item.post, item.channel, calendar).parts
         except Exception:  # content validation reports; the plan shows it as published
             yield item
             continue
+        texts = [p.text for p in parts]
         rules = NETWORKS.get(item.network)
         ch = calendar.channels.get(item.channel)
         verdict = judge(texts, recorded.texts, network=item.network,
@@ -558,7 +561,10 @@ def _edited(items: Iterable[Item], calendar: Calendar, now: datetime, pause: Pau
                         window=edit_window(ch.raw if ch else {}),
                         published=parse_at(recorded.first_at), now=now,
                         refused=recorded.refused, refusal=recorded.refusal,
-                        live_digest=recorded.digest)
+                        live_digest=recorded.digest,
+                        alts=[tuple(m.alt for m in p.media) for p in parts],
+                        live_alts=recorded.alts or None,
+                        edits_alt=bool(rules and rules.edits_alt))
         if verdict is None and recorded.editing and rules is not None and rules.edits:
             # the file is back to the recorded text, but an edit may be live: the publisher
             # reads the live text back and puts the file's text there if it is not

@@ -16,6 +16,7 @@ from itertools import groupby
 from typing import Any
 
 from cmops.diff import PostChange, output_text
+from cmops.edits import PartEdit
 from cmops.model import Calendar
 from cmops.plan import Item, Plan, State
 from cmops.render import Rendered, render
@@ -129,7 +130,10 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "withdrawn_reason": item.post.withdrawn_reason,
         "reply_to": item.post.reply_to,
         "edits": [{"part": e.part, "before": e.before, "after": e.after,
-                   "diff": edit_diff(e.before, e.after)} for e in item.edits],
+                   "diff": edit_lines(e),
+                   "alts_before": list(e.alts_before) if e.alts_before is not None else None,
+                   "alts_after": list(e.alts_after) if e.alts_after is not None else None}
+                  for e in item.edits],
     }
 
 
@@ -139,6 +143,22 @@ def edit_diff(before: str, after: str) -> list[str]:
     return [line for line in difflib.unified_diff(
         before.splitlines(), after.splitlines(), n=10_000, lineterm="")
         if not line.startswith(("---", "+++", "@@"))]
+
+
+def edit_lines(edit: PartEdit) -> list[str]:
+    """What one message's edit changes: its text's diff (:func:`edit_diff`, when the text
+    changed), then each changed alt text as ``-alt N: …`` / ``+alt N: …``."""
+    lines = edit_diff(edit.before, edit.after) if edit.before != edit.after else []
+    if edit.alts_before is not None and edit.alts_after is not None:
+        for n, (was, now) in enumerate(zip(edit.alts_before, edit.alts_after, strict=True), 1):
+            if was != now:
+                lines += [f"-alt {n}: {_one_line(was or '(none)')}",
+                          f"+alt {n}: {_one_line(now or '(none)')}"]
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 _PUBLISHED = (State.PUBLISHED, State.EDIT, State.NOT_APPLIED)
@@ -305,7 +325,7 @@ def as_text(view: PlanView) -> str:
                 for edit in item.edits:
                     lines.append(f"      {'':<11} {'':<18} message {edit.part + 1}:")
                     lines.extend(f"      {'':<11} {'':<18} {line}"
-                                 for line in edit_diff(edit.before, edit.after))
+                                 for line in edit_lines(edit))
             for version_items, rendered in view.versions(items):
                 lines.append(f"      ┌ {', '.join(i.channel for i in version_items)}")
                 lines.extend(f"      │ {line}" for line in output_text(rendered).splitlines())
@@ -512,7 +532,7 @@ def as_markdown(view: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
                 block += [f"- {said} on {_md_code(item.channel)}, message {edit.part + 1}"
                           + (f": {_md_inline(item.reason)}" if item.state is not State.EDIT
                              else ""), "",
-                          _md_block("\n".join(edit_diff(edit.before, edit.after)), "diff"),
+                          _md_block("\n".join(edit_lines(edit)), "diff"),
                           ""]
         block.append("</details>")
         details.append("\n".join(block))

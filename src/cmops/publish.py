@@ -50,6 +50,7 @@ from cmops.cache import digest
 from cmops.cards import CardError, FetchedCard
 from cmops.cards import fallback as fallback_card
 from cmops.cards import fetch as fetch_card
+from cmops.edits import edit_goal
 from cmops.faults import crash_point as _crash_point
 from cmops.ids import UnsafeName, record_parts
 from cmops.ledger import (
@@ -640,17 +641,23 @@ class Publisher:
                 f"not edited: {item.network} cannot be edited through cmops" if edit is None
                 or not adapter.rules.edits else "not edited: messages were added or removed")
             return outcome
-        goal = content_digest(texts)
+        # alt texts go with an edit where the network edits them and the ledger kept them
+        with_alts = adapter.rules.edits_alt
+        alts = [tuple(m.alt for m in p.media) for p in rendered.parts]
+        goal = edit_goal(texts, alts if with_alts else None)
         sends = 0
         for index, text in enumerate(texts):
             part = record.parts[index]
-            if part.text == text and part.state == "published":
+            new_alts = alts[index] if with_alts and part.alts is not None and \
+                len(part.alts) == len(alts[index]) and tuple(part.alts) != alts[index] \
+                else None
+            if part.text == text and new_alts is None and part.state == "published":
                 continue
             target = Edit(item.channel, item.post.id, index,
                           Remote(part.remote_id or "", part.url, dict(part.extra)), text,
                           has_media=bool(rendered.parts[index].media),
                           comment=rendered.parts[index].kind == COMMENT,
-                          published_at=parse_iso(part.at))
+                          published_at=parse_iso(part.at), alts=new_alts)
             done, used = self._edit_part(edit, live, adapter, record, target, goal)
             sends += used
             if not done:
@@ -677,7 +684,7 @@ class Publisher:
         between sending the edit and recording it) is read back first: the edit is sent
         again only when the live text is not already the new one."""
         part = record.parts[target.part]
-        if part.state == "editing" and live is not None:
+        if part.state == "editing" and live is not None and target.alts is None:
             try:
                 now_live = _guarded(live, adapter, target)
             except PublishError:
@@ -727,10 +734,14 @@ class Publisher:
         record's history."""
         part = record.parts[target.part]
         at = iso(self.now())
-        if part.text != target.text:
-            record.versions.append(Version(at, record.digest, [p.text for p in record.parts],
-                                           self.opts.run_id))
+        if part.text != target.text or (target.alts is not None
+                                        and tuple(part.alts or ()) != target.alts):
+            record.versions.append(Version(
+                at, record.digest, [p.text for p in record.parts], self.opts.run_id,
+                [list(p.alts) if p.alts is not None else None for p in record.parts]))
         part.state, part.text, part.edited_at = PartState.PUBLISHED, target.text, at
+        if target.alts is not None:
+            part.alts = list(target.alts)
         texts = [p.text for p in record.parts]
         if all(t is not None for t in texts):
             record.digest = content_digest([t or "" for t in texts])
@@ -898,13 +909,14 @@ class Publisher:
             return False
         if found is None:
             return None
-        self._published(record, state, found, out.part, "reconciled", out.text)
+        self._published(record, state, found, out, "reconciled")
         return True
 
-    def _published(self, record: Record, state: PartRecord, remote: Remote, part: int,
-                   how: str, text: str | None = None) -> None:
+    def _published(self, record: Record, state: PartRecord, remote: Remote, out: Outgoing,
+                   how: str) -> None:
         state.state, state.remote_id, state.url = PartState.PUBLISHED, remote.id, remote.url
-        state.text = text
+        state.text, state.alts = out.text, [m.alt for m in out.media]
+        part = out.part
         state.extra, state.at = dict(remote.extra), iso(self.now())
         record.note(Attempt(self.opts.run_id, part, state.at, how))
         record.updated = state.at
@@ -957,6 +969,6 @@ class Publisher:
                 record.error = str(exc)
                 return False, sends
             _crash_point("after-send")
-            self._published(record, state, remote, out.part, "published", out.text)
+            self._published(record, state, remote, out, "published")
             return True, sends
         return False, sends

@@ -133,9 +133,16 @@ class OutboxAdapter:
         except (OSError, ValueError) as exc:
             raise Rejected(f"cannot edit {item.remote.id} in the outbox {self.name}: its file "
                            f"cannot be read ({exc})") from None
-        if body.get("text") == item.text:
+        media = body.get("media") if isinstance(body.get("media"), list) else []
+        if item.alts is not None and len(item.alts) != len(media):
+            raise Rejected(f"cannot edit {item.remote.id} in the outbox {self.name}: it has "
+                           f"{len(media)} media, the edit gives {len(item.alts)} alt texts")
+        alts_same = item.alts is None or [m.get("alt") for m in media] == list(item.alts)
+        if body.get("text") == item.text and alts_same:
             return
         body["text"] = item.text
+        for entry, alt in zip(media, item.alts or (), strict=False):
+            entry["alt"] = alt
         body["edited_at"] = datetime.now(UTC).isoformat(timespec="seconds").replace(
             "+00:00", "Z")
         write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2).encode() + b"\n")

@@ -430,7 +430,7 @@ NETWORKS: dict[str, NetworkRules] = {
         "outbox", 100_000, "graphemes", count_graphemes,
         MediaRules(None, None, None, (*_IMAGES, *_VIDEOS), alt_text=True),
         threads=True, link="card", card_with_media=True, optional_settings=("path",),
-        first_comment=True, deletes=True, edits=True, replies=True,
+        first_comment=True, deletes=True, edits=True, edits_alt=True, replies=True,
         # Its own files: cmops can rewrite or remove them at will.
         api_edits=True, api_deletes=True),
     # lexicons app.bsky.feed.post / embed.images / embed.video (platforms.md 2.3, 2.6). Images:
