@@ -91,7 +91,8 @@ def judge(texts: Sequence[str], live: Sequence[str | None], *, network: str, edi
     if len(live) != len(texts):
         return Verdict(False, f"the post now has {len(texts)} message(s) where {len(live)} "
                        "went out (thread parts or a first comment added or removed): an edit "
-                       "changes text only; withdraw it and publish a new post instead")
+                       "changes text and alt text only; withdraw it and publish a new post "
+                       "instead")
     alt_changes: dict[int, tuple[Alts, Alts]] = {}
     media_moved = False
     if alts is not None and live_alts is not None and len(alts) == len(live_alts):
