@@ -492,3 +492,19 @@ def test_the_review_says_a_change_beside_the_text_does_not_reach_a_published_pos
     assert ("already published on news: never published again; its live text is unchanged "
             "(a change of media, alt text, link card or time does not reach a published "
             "post)") in as_text(view)
+
+
+def test_the_site_shows_an_edit_and_counts_no_edit_as_a_send(published: Path) -> None:
+    from tests.report_content import generate_site, page_text
+
+    write(published, "t", "Hello, fixed", THREAD)
+    site = generate_site(published, LATER)
+    # before the run: the calendar's chip says the post is to be edited
+    assert any('class="cm-badge cm-s-edit"' in page_text(site, rel)
+               for rel in site.files if rel.endswith(".md"))
+    assert states(run(published, LATER)) == {"t/news": "edited"}
+    site = generate_site(published, LATER + timedelta(hours=1))
+    page = page_text(site, "published/index.md")
+    row = next(line for line in page.split("<tr") if "cm-r-published" in line)
+    assert "edited Wed 25 Nov 2026, 10&#58;00" in row
+    assert '<td class="cm-num">3</td>' in row  # its three sends; the edit is not one

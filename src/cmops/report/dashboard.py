@@ -48,6 +48,8 @@ def log_row(page: Page, row: LogRow) -> Markup:
                              for i, url in enumerate(row.urls))
     channel = page.site.channels.get(row.channel)
     note = row.error or ""
+    if row.state == "published" and row.edited_at and not note:
+        note = labels("edited_note", when=labels.when(row.edited_at))
     if row.state == "withdrawn":
         note = labels("withdrawn_note", when=labels.when(row.withdrawn_at)
                       if row.withdrawn_at else "?",

@@ -25,7 +25,8 @@ from cmops.report.safe import plain_title, safe_text
 
 # From most to least worrying: a chip for a post on several channels shows the worst.
 STATE_ORDER = ("failed", "invalid", "needs_human", "expired", "paused", "pending", "due",
-               "withdraw", "standby", "scheduled", "published", "withdrawn", "skipped")
+               "withdraw", "edit", "standby", "scheduled", "not_applied", "published",
+               "withdrawn", "skipped")
 SECTIONS = (("dashboard", "index.md"), ("calendar", "calendar/index.md"),
             ("campaigns", "campaigns/index.md"), ("published", "published/index.md"),
             ("analytics", "analytics/index.md"), ("inbox", "inbox/index.md"))

@@ -44,7 +44,7 @@ _EN: dict[str, str] = {
     "no_goals": "No goals set for this campaign.", "filter": "Show", "all": "all",
     "log_empty": "Nothing published, failed or expired yet.", "months": "By month",
     "recent": "Last 30 days", "live": "live", "removed_post": "(no longer in the calendar)",
-    "withdrawn_note": "taken down {when}: {reason}",
+    "withdrawn_note": "taken down {when}: {reason}", "edited_note": "edited {when}",
     "engagement": "Engagement over time", "engagement_note": "Interactions (likes, comments, "
     "shares) on the posts published each week, at their latest collection.",
     "followers_growth": "Followers", "best_hours": "Best hours",
@@ -115,7 +115,8 @@ _FR: dict[str, str] = {
     "filter": "Afficher", "all": "tout", "log_empty": "Rien de publié, d'échoué ou d'expiré "
     "pour l'instant.", "months": "Par mois", "recent": "30 derniers jours", "live": "en ligne",
     "removed_post": "(retirée du calendrier)",
-    "withdrawn_note": "retirée {when} : {reason}", "engagement": "Engagement dans le temps",
+    "withdrawn_note": "retirée {when} : {reason}", "edited_note": "modifiée {when}",
+    "engagement": "Engagement dans le temps",
     "engagement_note": "Interactions (j'aime, commentaires, partages) sur les publications "
     "de chaque semaine, à leur dernière collecte.", "followers_growth": "Abonnés",
     "best_hours": "Meilleures heures", "best_hours_note": "Taux d'engagement moyen des "
@@ -147,12 +148,13 @@ STATES = {
     "en": {"due": "due", "scheduled": "scheduled", "expired": "expired", "skipped": "skipped",
            "paused": "paused", "standby": "standby", "published": "published",
            "failed": "failed", "needs_human": "needs a human", "pending": "in progress",
-           "invalid": "held: invalid", "withdraw": "to take down", "withdrawn": "withdrawn"},
+           "invalid": "held: invalid", "withdraw": "to take down", "withdrawn": "withdrawn",
+           "edit": "to edit", "not_applied": "edit not applied"},
     "fr": {"due": "à publier", "scheduled": "programmée", "expired": "expirée",
            "skipped": "sautée", "paused": "suspendue", "standby": "en attente",
            "published": "publiée", "failed": "échec", "needs_human": "à vérifier",
            "pending": "en cours", "invalid": "bloquée : invalide", "withdraw": "à retirer",
-           "withdrawn": "retirée"},
+           "withdrawn": "retirée", "edit": "à modifier", "not_applied": "modif. non appliquée"},
 }
 
 _MONTHS = {

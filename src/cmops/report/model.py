@@ -120,6 +120,8 @@ class LogRow:
     withdrawn_at: datetime | None = None
     withdrawn_reason: str | None = None
     """When and why a withdrawn post was taken down (``status: withdrawn``)."""
+    edited_at: datetime | None = None
+    """When its text was last edited on the network (a reviewed edit)."""
 
 
 @dataclass(slots=True)
@@ -307,10 +309,13 @@ def _log(records: Mapping[str, Record | CorruptRecord], entries: list[Entry],
         urls = tuple(p.url for p in rec.parts if p.url)
         state = rec.state if rec.state in LOG_STATES else "needs_human"
         sends = sum(1 for a in rec.attempts
-                    if not a.outcome.startswith("delete") and a.outcome != "withdrawn")
+                    if not a.outcome.startswith(("delete", "edit")) and a.outcome != "withdrawn")
+        edited = max((p.edited_at for p in rec.parts if p.edited_at and p.state != "editing"),
+                     default=None)
         rows.append(LogRow(key, post_id, channel, rec.network, state, when, urls,
                            sends, rec.error, post_id in known_posts,
-                           _instant(rec.withdrawn_at, zone), rec.withdrawn_reason))
+                           _instant(rec.withdrawn_at, zone), rec.withdrawn_reason,
+                           _instant(edited, zone)))
     for e in entries:
         # Expired by the plan itself (never claimed): as visible as a failure.
         if e.state == "expired" and e.key not in records:
