@@ -125,7 +125,7 @@ def test_the_judgement_of_a_changed_text() -> None:
     old = judged(["a", "c"], ["a", "b"], now=NOW + timedelta(days=8))
     assert old.reason == "not applied: past edit_window (7d after publishing)"  # type: ignore
     grown = judged(["a", "b", "c"], ["a", "b"])
-    assert not grown.apply and "3 message(s) where 2 went out" in grown.reason  # type: ignore
+    assert not grown.apply and "3 messages where 2 went out" in grown.reason  # type: ignore
     # an older record kept no text, only the hash of what went out
     assert judged(["a"], [None], live_digest=content_digest(["a"])) is None
     blind = judged(["b"], [None], live_digest=content_digest(["a"]))

@@ -89,7 +89,7 @@ def judge(texts: Sequence[str], live: Sequence[str | None], *, network: str, edi
         return Verdict(False, "the text changed, but this was published before cmops kept "
                        f"the text it sent: edit it on {network} by hand if it must change")
     if len(live) != len(texts):
-        return Verdict(False, f"the post now has {len(texts)} message(s) where {len(live)} "
+        return Verdict(False, f"the post now has {_messages(len(texts))} where {len(live)} "
                        "went out (thread parts or a first comment added or removed): an edit "
                        "changes text and alt text only; withdraw it and publish a new post "
                        "instead")
@@ -127,9 +127,13 @@ def judge(texts: Sequence[str], live: Sequence[str | None], *, network: str, edi
         if not texts_changed:
             return Verdict(False, f"{alt_note}: the change stays in the repository only",
                            changes)
-        return Verdict(True, f"{len(texts_changed)} message(s) edited on {network}; "
+        return Verdict(True, f"{_messages(len(texts_changed))} edited on {network}; "
                        f"{alt_note}: that change stays in the repository only", changes)
-    return Verdict(True, f"{len(changes)} message(s) edited on {network}", changes)
+    return Verdict(True, f"{_messages(len(changes))} edited on {network}", changes)
+
+
+def _messages(n: int) -> str:
+    return "1 message" if n == 1 else f"{n} messages"
 
 
 def _days(window: timedelta) -> str:
