@@ -62,6 +62,19 @@ among: ``GET /v1.0/{user}/threads`` (with ``shortcode``, ``has_replies``), ``GET
 gives each post's ``shortcode`` and pages with ``after``. See ``_ig_replies``,
 ``_get_mentions``, ``_conversation``.
 
+The inbox (issue 19): ``GET /{v}/{page}/published_posts`` (the Page's own posts with their
+comment count, ``_get_published_posts``); ``GET /{v}/{post}/comments`` pages with ``after``,
+leaves replies to comments out unless ``filter=stream`` (developers.facebook.com/docs/
+graph-api/reference/object/comments), gives ``from`` (a fan's ``name``, or the Page),
+``permalink_url`` and ``parent``, and is refused with code 283 under ``fb_comments_forbidden``
+(no ``pages_read_user_content``); Instagram's ``GET /{v}/{ig-media}/comments`` gives each
+commenter's ``username`` and the nested ``replies{…}`` (reference/ig-media/comments), refused
+with code 10 under ``ig_comments_forbidden``, and ``GET /{v}/{ig}/media`` each post's
+``comments_count`` and the account's ``username``; Threads' ``/conversation`` tells the
+account's own replies by ``is_reply_owned_by_me`` (developers.facebook.com/documentation/
+threads/retrieve-and-manage-replies/replies-and-conversations). Every request is in
+``requests``, so tests count them.
+
 Faults, consumed one per publishing POST (feed, photos, media, media_publish, threads,
 threads_publish, video_reels, Instagram comment replies, and the reel upload, where
 ``500``/``503``/``status:NNN`` come as its ``debug_info``): ``drop``, ``accept-then-drop``,
@@ -92,6 +105,22 @@ THREADS_FIELDS = {"id", "media_product_type", "media_type", "media_url", "permal
                   "username", "text", "timestamp", "shortcode", "thumbnail_url", "children",
                   "is_quote_post", "alt_text", "link_attachment_url", "has_replies",
                   "reply_audience"}
+
+
+POSTED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+"""The time of a post added without one."""
+
+
+def _fields(spec: str) -> tuple[set[str], dict[str, set[str]]]:
+    """A ``fields`` list with Graph's nested ``edge{field,…}`` form: (the top-level names,
+    each nested edge's own fields)."""
+    top: set[str] = set()
+    nested: dict[str, set[str]] = {}
+    for found in re.finditer(r"([^,{}]+)(?:\{([^{}]*)\})?", spec):
+        top.add(found[1])
+        if found[2] is not None:
+            nested[found[1]] = set(found[2].split(","))
+    return top, nested
 
 
 def graph_error(status: int, code: int, message: str, kind: str = "OAuthException",
@@ -154,7 +183,14 @@ class FakeGraph(Loopback):
         self.threads_replies_forbidden = False
         """The token lacks ``threads_manage_replies`` (and ``threads_read_replies``)."""
         self.ig_comments_forbidden = False
-        """The token lacks ``instagram_manage_comments``: comment replies refused."""
+        """The token lacks ``instagram_manage_comments``: comment replies and comment reads
+        refused."""
+        self.fb_comments_forbidden = False
+        """The Page token lacks ``pages_read_user_content``: the comments under Page posts
+        cannot be read."""
+        self.fb_pfbid_permalinks = False
+        """Comments' ``permalink_url`` name the post by a web ``pfbid…`` code, as Facebook's
+        newer links do, instead of its number."""
         self.edit_faults: list[str] = []
         """Consumed one per Facebook edit, text read or reply (``_edit``), as the faults
         below, plus ``slow:SECONDS``."""
@@ -463,6 +499,36 @@ class FakeGraph(Loopback):
                           "created_time": "2026-11-24T09:00:00+0000"} for p in page],
                 "paging": paging}
 
+    def _get_published_posts(self, params: dict[str, Any], version: str) -> Any:
+        """``GET /{page-id}/published_posts`` (developers.facebook.com/docs/graph-api/reference/
+        page/published_posts): the Page's own posts, newest first, 25 a page by default
+        (``limit`` at most 100, ``after`` cursors), with ``id``, ``message``,
+        ``created_time``, ``permalink_url`` and the ``comments.summary(total_count)
+        .limit(0)`` count as in :meth:`_engagement`; needs the Page token
+        (``pages_read_engagement``, refused with code 10 under ``read_forbidden``)."""
+        self._known(params, {"fields", "limit", "after", "before", "since", "until"})
+        fields = set(params.get("fields", "id").split(","))
+        count = "comments.summary(total_count).limit(0)"
+        if version != FB or fields - {"id", "message", "created_time", "permalink_url", count}:
+            raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        start, limit = int(params.get("after", "0")), int(params.get("limit", "25"))
+        if not 1 <= limit <= 100:
+            raise graph_error(400, 100, "(#100) limit must be 1-100")
+        newest = [p for p in reversed(self.posts) if "message" in p]
+        every = {"id": lambda p: p["id"], "message": lambda p: p["message"],
+                 "created_time": lambda p: p.get("at", POSTED).astimezone(UTC).strftime(
+                     "%Y-%m-%dT%H:%M:%S+0000"),
+                 "permalink_url": lambda p: f"https://www.facebook.com/{p['id']}",
+                 count: lambda p: {"data": [], "summary": {"total_count": len(
+                     p.get("comments", []))}}}
+        body: dict[str, Any] = {"data": [
+            {f.split(".")[0]: every[f](p) for f in sorted(fields)}
+            for p in newest[start:start + limit]]}
+        if start + limit < len(newest):
+            body["paging"] = {"cursors": {"after": str(start + limit)}, "next": f"{self.url}/"
+                              f"{version}/{self.account}/published_posts?after={start + limit}"}
+        return body
+
     def _delete(self, version: str, node: str, params: dict[str, Any]) -> Any:
         self._known(params, set())
         if version == THREADS and self.threads_delete_forbidden:
@@ -517,38 +583,73 @@ class FakeGraph(Loopback):
                        "message": params["message"], "at": self.clock()}
             post.setdefault("comments", []).append(comment)
             return {"id": comment["id"]}
-        fields = set(params.get("fields", "id").split(","))
-        allowed = {"id", "text", "timestamp", "username", "from"} if instagram else \
-            {"id", "message", "created_time", "from"}
+        fields, nested = _fields(params.get("fields", "id"))
+        allowed = {"id", "text", "timestamp", "username", "from", "replies"} if instagram \
+            else {"id", "message", "created_time", "from", "permalink_url", "parent"}
         self._known({k: v for k, v in params.items() if k != "fields"},
                     {"limit", "filter", "order", "after"})
-        if fields - allowed:
+        if fields - allowed or nested.get("replies", set()) - (allowed - {"replies"}):
             raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
+        if instagram and self.ig_comments_forbidden:
+            raise graph_error(403, 10, "(#10) Application does not have permission for this "
+                              "action")
+        if not instagram and self.fb_comments_forbidden and only is None:
+            # Page posts' comments by people need pages_read_user_content; the code is
+            # reported as 283 ("Requires pages_read_user_content permission") [2nd].
+            raise graph_error(403, 283, "(#283) Requires pages_read_user_content permission "
+                              "to manage the object")
         stamp = "%Y-%m-%dT%H:%M:%S+0000"
-        every = {"id": lambda c: c["id"], "text": lambda c: c["message"],
+        def permalink(c: dict[str, Any]) -> str:
+            """The comment's web address, naming the post by its number or, with
+            ``fb_pfbid_permalinks``, by a web ``pfbid…`` code."""
+            page, post = self.account, node.split("_")[-1]
+            if self.fb_pfbid_permalinks:
+                page, post = "cmops", f"pfbid02x{c['id'][-6:]}"
+            return (f"https://www.facebook.com/{page}/posts/{post}/"
+                    f"?comment_id={c['id'].split('_')[-1]}")
+
+        every: dict[str, Callable[[dict[str, Any]], Any]] = {
+                 "id": lambda c: c["id"], "text": lambda c: c["message"],
                  "message": lambda c: c["message"],
                  "timestamp": lambda c: c["at"].astimezone(UTC).strftime(stamp),
                  "created_time": lambda c: c["at"].astimezone(UTC).strftime(stamp),
-                 "username": lambda c: "cmops",
-                 "from": lambda c: {"id": "100000000000001", "name": "A fan"} if c.get("fan")
-                 else {"id": self.account, "name": "cmops"} if not instagram
-                 else {"id": "17800000000000000", "username": "cmops"}}
+                 "username": lambda c: c.get("username", "cmops"),
+                 "from": lambda c: {"id": "100000000000001", "name": c.get("name", "A fan")}
+                 if c.get("fan") else {"id": self.account, "name": "cmops"} if not instagram
+                 else {"id": "17800000000000000", "username": c.get("username", "cmops")},
+                 "permalink_url": permalink,
+                 "parent": lambda c: {"id": c["parent"]} if c.get("parent") else None,
+                 "replies": lambda c: {"data": [
+                     {f: every[f](r) for f in sorted(nested["replies"])}
+                     for r in c.get("replies", [])]} if c.get("replies") else None}
         comments = post.get("comments", []) if only is None else only
+        if not instagram and only is None and params.get("filter") != "stream":
+            comments = [c for c in comments if not c.get("parent")]  # toplevel: the default
         if params.get("order") == "reverse_chronological":
             comments = list(reversed(comments))
-        return {"data": [{f: every[f](c) for f in sorted(fields)}
-                         for c in comments][:int(params.get("limit", "25"))]}
+        start, limit = int(params.get("after", "0")), int(params.get("limit", "25"))
+        body: dict[str, Any] = {"data": [
+            {f: v for f in sorted(fields) if (v := every[f](c)) is not None}
+            for c in comments[start:start + limit]]}
+        if start + limit < len(comments):
+            body["paging"] = {"cursors": {"after": str(start + limit)},
+                              "next": f"{self.url}/{FB}/{node}/comments?after={start + limit}"}
+        return body
 
     def comments(self) -> list[tuple[str, str]]:
         """(post id, message) of every comment posted, in order."""
         return [(p["id"], c["message"]) for p in self.posts for c in p.get("comments", [])]
 
     # -- Facebook edits and replies (issue 19) ----------------------------------------------
-    def fan_comment(self, post_id: str, message: str) -> str:
-        """A comment by someone else (not the Page) under a Page post: what a reply answers."""
+    def fan_comment(self, post_id: str, message: str, name: str = "A fan",
+                    parent: str | None = None) -> str:
+        """A comment by someone else (not the Page) under a Page post, or under one of its
+        comments (``parent``): what a reply answers, and what the inbox reads."""
         post = next(p for p in self.posts if p["id"] == post_id)
         comment = {"id": f"{post_id.rsplit('_', 1)[-1]}_{self._id()}", "message": message,
-                   "at": self.clock(), "fan": True}
+                   "at": self.clock(), "fan": True, "name": name}
+        if parent:
+            comment["parent"] = parent
         post.setdefault("comments", []).append(comment)
         return str(comment["id"])
 
@@ -755,14 +856,17 @@ class FakeGraph(Loopback):
         .../reference/ig-media: ``caption``, ``permalink``, ``shortcode``, ``timestamp`` ISO
         8601), paged with ``after`` cursors and a ``next`` link while more remain."""
         fields = set(params.get("fields", "id").split(","))
-        if fields - {"id", "caption", "permalink", "timestamp", "media_type", "shortcode"}:
+        if fields - {"id", "caption", "permalink", "timestamp", "media_type", "shortcode",
+                     "comments_count", "username"}:
             raise graph_error(400, 100, "(#100) Tried accessing nonexisting field")
         limit, start = int(params.get("limit", "25")), int(params.get("after", "0"))
         every = {"id": lambda p: p["id"], "caption": lambda p: p.get("caption"),
                  "permalink": lambda p: f"https://www.instagram.com/p/C{p['id']}/",
                  "shortcode": lambda p: f"C{p['id']}",
-                 "media_type": lambda p: "IMAGE",
-                 "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
+                 "media_type": lambda p: "IMAGE", "username": lambda p: "cmops",
+                 "comments_count": lambda p: sum(1 + len(c.get("replies", []))
+                                                 for c in p.get("comments", [])),
+                 "timestamp": lambda p: p.get("at", POSTED).astimezone(UTC).strftime(
                      "%Y-%m-%dT%H:%M:%S+0000")}
         newest = [p for p in reversed(self.posts) if "caption" in p]
         paging: dict[str, Any] = {"cursors": {"before": str(start),
@@ -841,11 +945,11 @@ class FakeGraph(Loopback):
         limit = int(params.get("limit", "25"))
         if since < 1688540400 or not 0 <= limit <= 100:
             raise graph_error(400, 100, "(#100) since must be at least 1688540400, limit 0-100")
-        found = [p for p in reversed(self.posts) if "text" in p and p["reply_to"] is None
-                 and p["at"].timestamp() >= since
-                 and (until is None or p["at"].timestamp() <= int(until))][:limit]
+        found = [p for p in reversed(self.posts) if "text" in p and p.get("reply_to") is None
+                 and p.get("at", POSTED).timestamp() >= since
+                 and (until is None or p.get("at", POSTED).timestamp() <= int(until))][:limit]
         every = {"id": lambda p: p["id"], "text": lambda p: p["text"],
-                 "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
+                 "timestamp": lambda p: p.get("at", POSTED).astimezone(UTC).strftime(
                      "%Y-%m-%dT%H:%M:%S+0000"),
                  "permalink": lambda p: f"https://www.threads.net/@cmops/post/T{p['id']}",
                  "shortcode": lambda p: f"T{p['id']}",
@@ -994,7 +1098,8 @@ class FakeGraph(Loopback):
                  f"{p.get('username', 'cmops')}/post/{p.get('shortcode', 'T' + p['id'])}",
                  "timestamp": lambda p: p["at"].astimezone(UTC).strftime(
                      "%Y-%m-%dT%H:%M:%S+0000"),
-                 "is_reply": lambda p: p.get("reply_to") is not None}
+                 "is_reply": lambda p: p.get("reply_to") is not None,
+                 "is_reply_owned_by_me": lambda p: "username" not in p}
         body: dict[str, Any] = {"data": [{f: every[f](p) for f in sorted(fields) if f in every}
                                          for p in page]}
         if page:

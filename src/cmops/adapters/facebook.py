@@ -20,8 +20,10 @@ confirmed for Pages (VERIFY), so it is not sent. Throttling comes as Graph error
 Reading (``cmops collect``): reactions, comments and shares of each post and the Page's
 ``followers_count`` need ``pages_read_engagement``; impressions come from the post's
 ``post_impressions`` insight, which Meta is retiring in favour of "views" (VERIFY on the
-pinned version) and which is recorded as unavailable when refused. Comments, mentions and
-Messenger are not read in this version, so the inbox is unavailable on every token.
+pinned version) and which is recorded as unavailable when refused. The inbox holds the
+comments people leave under the Page's latest posts (``cmops/adapters/graph_inbox.py``; they
+need ``pages_read_user_content``, else the inbox is recorded as unavailable); mentions of the
+Page and Messenger are not read in this version.
 
 Edits: a post's ``message``, a comment's ``message`` and a video's or reel's ``description``
 are updated in place (``POST /{id}``; photos and videos stay) and read back with ``GET
@@ -80,6 +82,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from cmops.adapters import graph_inbox
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -497,6 +500,7 @@ class FacebookAdapter:
         return count if isinstance(count, int) and not isinstance(count, bool) else None
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
-        self.reading.note("inbox", "Facebook: Page comments, mentions and Messenger are not "
-                          "read in this version")
-        return [], cursor
+        """The comments under the Page's latest posts (:mod:`cmops.adapters.graph_inbox`);
+        mentions of the Page and Messenger are not read in this version."""
+        items = graph_inbox.facebook(self, parse_time(cursor))
+        return items, graph_inbox.advance(cursor, items)

@@ -31,10 +31,11 @@ a comment answering it, text only (``cmops/adapters/instagram_replies.py``; need
 threads, alt text on anything but images, editing a caption once published; 50 published
 posts per 24 hours (checked before each post). Reading (``cmops collect``): likes and
 comments per post, ``views`` and ``shares`` insights (``impressions`` was retired in 2025;
-views stand in for it, VERIFY), ``followers_count``, and mentions as the posts the account is
-tagged in (``/tags``). Insights need ``instagram_manage_insights`` and
-``/tags`` needs ``instagram_manage_comments``: without them those reads are recorded as
-unavailable, never as zero. Comments and DMs are not read in this version.
+views stand in for it, VERIFY), ``followers_count``, mentions as the posts the account is
+tagged in (``/tags``), and the comments people leave under its latest posts
+(``cmops/adapters/graph_inbox.py``). Insights need ``instagram_manage_insights``, ``/tags``
+and comments ``instagram_manage_comments``: without them those reads are recorded as
+unavailable, never as zero. DMs are not read in this version.
 
 Exactly-once: a container is only a draft; if the answer to ``media_publish`` was lost, the
 container's status says whether it went out (``PUBLISHED``), and the account's recent media
@@ -53,6 +54,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cmops.adapters import graph_inbox
 from cmops.adapters import instagram_replies as replies
 from cmops.adapters.base import (
     CannotTell,
@@ -473,34 +475,37 @@ class InstagramAdapter(ContainerAdapter):
         return None if isinstance(data, Unreadable) else _int(data.get("followers_count"))
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
-        """Posts the account is tagged in, newest first; the cursor is the newest one's
-        ``timestamp`` (the edge has no ``since``). Items at the cursor's own second come
-        again and are dropped by collect as already known."""
+        """Posts the account is tagged in, and the comments under its latest posts
+        (:mod:`cmops.adapters.graph_inbox`); the cursor is the newest one's ``timestamp``
+        (neither edge has a ``since``). Items at the cursor's own second come again and are
+        dropped by collect as already known."""
         since = _time(cursor)
+        items = self._tagged(since) + graph_inbox.instagram(self, since)
+        return items, graph_inbox.advance(cursor, items)
+
+    def _tagged(self, since: datetime | None) -> list[InboxItem]:
+        """Posts the account is tagged in, newest first, down to ``since``."""
         params = {"fields": TAG_FIELDS, "limit": str(TAG_PAGE if since else FIRST_TAGS)}
         items: list[InboxItem] = []
-        newest, newest_at = cursor, since
         for _ in range(TAG_PAGES if since else 1):
             page = self.reading.read(f"{self.account}/tags", dict(params), "inbox",
                                      "Instagram: this token cannot read the posts the account "
                                      "is tagged in (instagram_manage_comments)")
             if isinstance(page, Unreadable):
-                return [], cursor
+                return []
             posts = [p for p in page.get("data") or [] if isinstance(p, dict)]
             for post in posts:
                 item = _tagged(post)
                 if item is None or (since is not None and item.received_at < since):
                     continue
                 items.append(item)
-                if newest_at is None or item.received_at > newest_at:
-                    newest, newest_at = str(post["timestamp"]), item.received_at
             after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
             older = [p for p in posts if (t := _time(p.get("timestamp"))) and since
                      and t < since]
             if older or not (page.get("paging") or {}).get("next") or not after:
                 break
             params["after"] = str(after)
-        return items, newest
+        return items
 
 
 def first_comment(adapter: ContainerAdapter, out: Outgoing) -> Remote:

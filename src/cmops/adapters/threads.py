@@ -20,8 +20,9 @@ its alt text (``alt_text``). What Threads does not allow: more than 5 links in a
 (validation stops it first), more than 250 published posts in 24 hours, reels or stories.
 Reading (``cmops collect``): views, likes, replies, reposts and quotes per post and the
 follower count come from insights, which need ``threads_manage_insights`` (without it they
-are recorded as unavailable, never as zero); replies and mentions are not read in this
-version, so the inbox is unavailable.
+are recorded as unavailable, never as zero); the inbox holds the replies under the
+account's latest posts (``cmops/adapters/graph_inbox.py``; ``threads_read_replies``, else it
+is recorded as unavailable); mentions are not read in this version.
 
 A post with ``reply_to: https://www.threads.net/@<user>/post/<code>`` answers that post. The
 URL carries a shortcode, not the media id ``reply_to_id`` needs, and Threads has no lookup by
@@ -46,6 +47,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from cmops.adapters import graph_inbox
 from cmops.adapters.base import (
     CannotTell,
     ChannelContext,
@@ -330,9 +332,10 @@ class ThreadsAdapter(ContainerAdapter):
             "followers_count")
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
-        self.reading.note("inbox", "Threads: replies and mentions are not read in this "
-                          "version")
-        return [], cursor
+        """The replies under the account's latest posts (:mod:`cmops.adapters.graph_inbox`);
+        mentions are not read in this version."""
+        items = graph_inbox.threads(self, parse_time(cursor))
+        return items, graph_inbox.advance(cursor, items)
 
 
 def _with_code(posts: Sequence[Any], code: str) -> str | None:

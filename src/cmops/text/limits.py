@@ -536,8 +536,9 @@ NETWORKS: dict[str, NetworkRules] = {
         # a video's text is its description (reference/video, "Updating"), a comment's its
         # message (reference/comment, "Updating"). Replies are comments: POST /{comment-id}/
         # comments or /{post-id}/comments (reference/object/comments); text only.
+        # Read: the comments under the Page's latest posts (cmops/adapters/graph_inbox.py).
         edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
-        reply_media=False, reads=frozenset({"metrics", "followers"})),
+        reply_media=False, reads=frozenset({"metrics", "followers", "replies"})),
     # IG User Media: caption 2200, 30 hashtags, 20 @-tags; newer guides say 5 hashtags
     # (VERIFY): 30 enforced, advice above 5. Media required, fetched from a public URL; images
     # < 8 MiB, JPEG only (Graph API); carousel 10 [2nd] (VERIFY 20: 10 kept) (platforms.md 7).
@@ -569,8 +570,9 @@ NETWORKS: dict[str, NetworkRules] = {
         # Replies are comments: POST /{ig-comment-id}/replies with message (reference/
         # ig-comment/replies) to a comment URL, POST /{ig-media-id}/comments (reference/
         # ig-media/comments) to a post URL of the account's own media; text only.
+        # Read: tags, and the comments under the account's latest posts (graph_inbox.py).
         replies=True, reply_media=False,
-        reads=frozenset({"metrics", "followers", "mentions"})),
+        reads=frozenset({"metrics", "followers", "mentions", "replies"})),
     # Threads Posts: 500, emoji counted in UTF-8 bytes (VERIFY, see _threads_count), more than
     # 5 links fail; one topic tag per post [2nd] (platforms.md 8).
     "threads": NetworkRules(
@@ -594,8 +596,9 @@ NETWORKS: dict[str, NetworkRules] = {
         # lists publishing, reading, reply management and delete only): edits=False.
         # Replies: reply_to_id on the container (developers.facebook.com/documentation/
         # threads/retrieve-and-manage-replies/create-replies), threads_manage_replies.
+        # Read: the replies under the account's latest posts (graph_inbox.py).
         deletes=True, api_deletes=True, replies=True,
-        reads=frozenset({"metrics", "followers"})),
+        reads=frozenset({"metrics", "followers", "replies"})),
     # Execute Webhook: content "up to 2000 characters", counted in UTF-16 units by some
     # clients, so UTF-16 (never fewer than code points); 10 attachments like embeds (VERIFY);
     # one message, no threads (platforms.md 9). Files: "The default limit is `10 MiB`" per
