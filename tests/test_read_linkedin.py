@@ -1,6 +1,7 @@
 """The LinkedIn adapter's reading half against the strict loopback LinkedIn: a page's share
 statistics and follower count, a member's social actions, and everything the token may not
-read recorded as unavailable with its reason (never zero); the inbox is never read."""
+read recorded as unavailable with its reason (never zero). The inbox: see
+test_inbox_comments_linkedin."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def stats_queries(fake: FakeLinkedIn) -> list[dict[str, list[str]]]:
 def test_reads_without_inbox_answers_or_search(adapter: LinkedInAdapter) -> None:
     assert reader_of(adapter) is adapter
     assert not isinstance(adapter, ReplyChecker) and not isinstance(adapter, Searcher)
-    assert adapter.inbox("c") == ([], "c")
-    assert "not read" in adapter.unavailable["inbox"]
+    assert adapter.inbox("c") == ([], "c")  # no post, so no comment: read, not unavailable
+    assert "inbox" not in adapter.unavailable
 
 
 def test_page_statistics_in_one_call(adapter: LinkedInAdapter, fake: FakeLinkedIn) -> None:

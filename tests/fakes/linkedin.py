@@ -57,6 +57,15 @@ the API takes an activity URN as a target, are not documented: VERIFY). ``fan_co
 puts someone else's comment under a post. ``edit_faults`` are consumed one per edit,
 comment read or reply, as the faults below.
 
+The inbox (issue 19): ``GET /rest/posts?author=…&q=author&count=N`` ("Find Posts by Authors",
+posts-api) and ``GET /rest/socialActions/{post URN}/comments?start=&count=`` ("Get Comments on
+Shares", learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api),
+both under ``r_organization_social`` for an administrator of the page: ``read_forbidden``
+makes them 403 as LinkedIn answers a token without it; comments under another author's post
+are a 403 too (the permission covers the organization's own posts), an unknown post a 404.
+Each comment has ``id``, ``$URN`` (``urn:li:comment:(urn:li:activity:<n>,<id>)``),
+``actor``, ``object``, ``message.text`` and ``created.time`` (epoch ms, from ``clock``).
+
 Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
 ``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
 ``status:NNN``, ``echo`` (a 401 repeating the Authorization header), ``slow:SECONDS``.
@@ -67,6 +76,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -113,6 +123,8 @@ class FakeLinkedIn(Loopback):
         """Deleted posts."""
         self.delete_faults: list[str] = []
         self.edit_faults: list[str] = []
+        self.clock: Callable[[], float] = time.time
+        """What posts and comments are stamped with (tests set it to stamp them)."""
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
         if fault in ("500", "503"):
@@ -314,8 +326,9 @@ class FakeLinkedIn(Loopback):
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         """Keep a post (also used by tests to put one there)."""
         self.next_id += 1
-        post = {**body, "id": f"urn:li:share:{self.next_id}",
-                "createdAt": int(time.time() * 1000), "lastModifiedAt": int(time.time() * 1000)}
+        now = int(self.clock() * 1000)
+        post = {**body, "id": f"urn:li:share:{self.next_id}", "createdAt": now,
+                "lastModifiedAt": now}
         self.posts.append(post)
         return post
 
@@ -387,7 +400,7 @@ class FakeLinkedIn(Loopback):
         comment = {"id": str(self.next_id),
                    "$URN": f"urn:li:comment:(urn:li:activity:{activity},{self.next_id})",
                    "actor": self.author, "object": body["object"], "message": message,
-                   "created": {"actor": self.author, "time": int(time.time() * 1000)},
+                   "created": {"actor": self.author, "time": int(self.clock() * 1000)},
                    **({"parentComment": target} if parent is not None else {})}
         post.setdefault("comments", []).append(comment)
         return comment
@@ -399,7 +412,12 @@ class FakeLinkedIn(Loopback):
         post, parent = self._thread(target)
         if post is None:
             raise error(404, "NOT_FOUND", f"{target} not found")
+        if post.get("author", self.author) != self.author:
+            raise error(403, "ACCESS_DENIED", f"Not enough permissions to read the comments "
+                        f"on {post['id']}")
         start, count = int(query.get("start", ["0"])[0]), int(query.get("count", ["10"])[0])
+        if not 0 < count <= 100 or start < 0:
+            raise error(400, "ILLEGAL_ARGUMENT", "count is 1 to 100, start at least 0")
         found = [c for c in post.get("comments", []) if c.get("parentComment") == (
             target if parent is not None else None)]
         return {"paging": {"start": start, "count": count, "total": len(found)},
@@ -453,15 +471,16 @@ class FakeLinkedIn(Loopback):
                     return post, comment
         return None, None
 
-    def fan_comment(self, post_urn: str, text: str) -> str:
+    def fan_comment(self, post_urn: str, text: str,
+                    actor: str = "urn:li:person:fan0001") -> str:
         """Someone else's comment under a post (what a reply answers): its URN."""
         post = next(p for p in self.posts if p["id"] == post_urn)
         self.next_id += 1
         urn = f"urn:li:comment:(urn:li:activity:{post_urn.rsplit(':', 1)[1]},{self.next_id})"
         post.setdefault("comments", []).append({
-            "id": str(self.next_id), "$URN": urn, "actor": "urn:li:person:fan0001",
+            "id": str(self.next_id), "$URN": urn, "actor": actor,
             "object": post_urn, "message": {"text": text},
-            "created": {"actor": "urn:li:person:fan0001", "time": int(time.time() * 1000)}})
+            "created": {"actor": actor, "time": int(self.clock() * 1000)}})
         return urn
 
     def _update(self, urn: str, request: dict[str, Any]) -> None:

@@ -518,7 +518,7 @@ NETWORKS: dict[str, NetworkRules] = {
         # is a comment on the post, or under the comment, its URL names (.../shares/
         # comments-api, "Create a Comment", parentComment); text only.
         edits=True, api_edits=True, deletes=True, api_deletes=True, replies=True,
-        reply_media=False, reads=frozenset({"metrics", "followers"})),
+        reply_media=False, reads=frozenset({"metrics", "followers", "replies"})),
     # Pages API; "very large (~63k)" [2nd]; photo alt text VERIFY, so not sent (platforms.md 6).
     # Video: one per post through /{page-id}/videos (its own post, not attached_media),
     # resumable upload "up to 10GB and 4 hours long", aspect "between 9x16 and 16x9"
