@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Runner
 from tests.fakes.linkedin import FakeLinkedIn
 
-from cmops.adapters import ChannelContext, Outgoing
+from cmops.adapters import ChannelContext, Outgoing, Transient
 from cmops.adapters.linkedin import LinkedInAdapter
 from cmops.adapters.linkedin_read import INBOX_COMMENTS, INBOX_POSTS
 from cmops.ledger import PartRecord, PartState, Record, RecordState
@@ -131,6 +131,27 @@ def test_reads_are_bounded(adapter: LinkedInAdapter, fake: FakeLinkedIn) -> None
     assert len(fake.requests) == 1 + INBOX_POSTS
     assert [i.text for i in items] == [f"Bravo {n}" for n in range(INBOX_COMMENTS)]
     assert f"/rest/socialActions/{quote(oldest, safe='')}/comments" not in gets(fake)
+
+
+def test_a_post_deleted_since_it_was_listed_has_none(adapter: LinkedInAdapter,
+                                                     fake: FakeLinkedIn) -> None:
+    launch, gone = post(fake, "Launch", 0), post(fake, "Gone", 5)
+    at(fake, 20)
+    fake.fan_comment(launch, "Il sort quand ?")
+    fake.fan_comment(gone, "Vu")
+    fake.read_faults = ["status:404"]  # the newest post, read first
+    assert [i.text for i in adapter.inbox(None)[0]] == ["Il sort quand ?"]
+    assert adapter.unavailable == {}
+
+
+@pytest.mark.parametrize("fault", ["503", "429-retry-after"])
+def test_a_server_failure_is_an_error_of_the_run_not_an_empty_inbox(
+        adapter: LinkedInAdapter, fake: FakeLinkedIn, fault: str) -> None:
+    post(fake, "Launch", 0)
+    fake.read_faults = [fault]
+    with pytest.raises(Transient):
+        adapter.inbox("1")
+    assert adapter.unavailable == {}
 
 
 def test_without_permission_the_inbox_is_unavailable(adapter: LinkedInAdapter,

@@ -65,6 +65,8 @@ makes them 403 as LinkedIn answers a token without it; comments under another au
 are a 403 too (the permission covers the organization's own posts), an unknown post a 404.
 Each comment has ``id``, ``$URN`` (``urn:li:comment:(urn:li:activity:<n>,<id>)``),
 ``actor``, ``object``, ``message.text`` and ``created.time`` (epoch ms, from ``clock``).
+``read_faults`` are consumed one per comment listing, as the faults below (``status:404``:
+the post deleted since it was listed).
 
 Faults, consumed one per ``POST /rest/posts``: ``drop``, ``accept-then-drop``, ``500``/
 ``503``, ``429`` (no header, as documented), ``429-retry-after`` (``Retry-After: 30``),
@@ -123,6 +125,7 @@ class FakeLinkedIn(Loopback):
         """Deleted posts."""
         self.delete_faults: list[str] = []
         self.edit_faults: list[str] = []
+        self.read_faults: list[str] = []
         self.clock: Callable[[], float] = time.time
         """What posts and comments are stamped with (tests set it to stamp them)."""
 
@@ -204,6 +207,8 @@ class FakeLinkedIn(Loopback):
                         "urn:li:activity:"):
                     self._edit_fault(request)
                 return 201, self._comment(target, self._json(request)), {}
+            if self.read_faults:
+                self.fault(self.read_faults.pop(0), request)
             return 200, self._comments(target, request["query"]), {}
         if method == "GET" and path.startswith("/rest/socialActions/"):
             return 200, self._social(unquote(path.removeprefix("/rest/socialActions/"))), {}
