@@ -220,6 +220,122 @@ def test_mastodon_token_never_in_an_edit_message(masto: FakeMastodon,
     assert MASTODON_TOKEN not in str(caught.value)
 
 
+def _descriptions(masto: FakeMastodon, status: int = 0) -> list[str | None]:
+    return [masto.media[m]["description"] for m in masto.statuses[status]["media_ids"]]
+
+
+def test_mastodon_alt_only_edit_changes_the_description_and_keeps_the_rest(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    out = part(mastodon, "Deux photos", media=images(tmp_path, "a.png", "b.png"))
+    remote = mastodon.publish(replace(out, lang="fr"))
+    attached = list(masto.statuses[0]["media_ids"])
+    masto.statuses[0].update(spoiler_text="CW", sensitive=True)  # added by hand
+    mastodon.edit(replace(change(remote, "Deux photos", media=True),
+                          alts=("La salle comble", "alt of b.png")))
+    assert _puts(masto)[-1][1] == {
+        "status": "Deux photos", "media_ids": attached, "spoiler_text": "CW",
+        "sensitive": True, "language": "fr",
+        "media_attributes": [{"id": attached[0], "description": "La salle comble"},
+                             {"id": attached[1], "description": "alt of b.png"}]}
+    status = masto.statuses[0]
+    assert (status["content"], status["media_ids"], status["spoiler_text"],
+            status["sensitive"], status["language"]) == ("Deux photos", attached, "CW", True,
+                                                         "fr")
+    assert _descriptions(masto) == ["La salle comble", "alt of b.png"]
+    # A new version although the text is the same: the description changed.
+    assert masto.described == [(attached[0], "La salle comble")]
+    assert masto.edits == [(remote.id, "Deux photos")]
+    assert status["edited_at"] is not None
+
+
+def test_mastodon_text_and_alt_edit_and_its_repeat(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    remote = mastodon.publish(part(mastodon, "Photo", media=images(tmp_path, "a.png")))
+    edit = replace(change(remote, "Photo corrigée", media=True), alts=("Alt corrigée",))
+    mastodon.edit(edit)
+    mastodon.edit(edit)  # a retry after a crash: nothing changes the second time
+    assert masto.statuses[0]["content"] == "Photo corrigée"
+    assert _descriptions(masto) == ["Alt corrigée"]
+    assert masto.edits == [(remote.id, "Photo corrigée")] and len(_puts(masto)) == 2
+    assert masto.described == [(masto.statuses[0]["media_ids"][0], "Alt corrigée")]
+
+
+def test_mastodon_alt_of_none_clears_the_description_as_a_post_without_alt_has_none(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    remote = mastodon.publish(part(mastodon, "Photo", media=images(tmp_path, "a.png")))
+    mastodon.edit(replace(change(remote, "Photo", media=True), alts=(None,)))
+    assert _puts(masto)[-1][1]["media_attributes"] == [
+        {"id": masto.statuses[0]["media_ids"][0], "description": None}]
+    assert _descriptions(masto) == [None]
+
+
+def test_mastodon_alt_count_mismatch_is_refused_before_sending(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    out = part(mastodon, "Deux photos", media=images(tmp_path, "a.png", "b.png"))
+    remote = mastodon.publish(out)
+    with pytest.raises(Rejected) as caught:
+        mastodon.edit(replace(change(remote, "Deux photos !", media=True),
+                              alts=("Une seule alt",)))
+    assert str(caught.value) == (
+        f"status {remote.id} has 2 attachment(s) on the server and the post 1: media added "
+        "or removed by hand? Not edited (the alt texts would land on the wrong media): edit "
+        "it by hand")
+    assert _puts(masto) == [] and masto.edits == []
+    assert _descriptions(masto) == ["alt of a.png", "alt of b.png"]
+
+
+def test_mastodon_edit_without_alts_leaves_the_descriptions(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    remote = mastodon.publish(part(mastodon, "Deux photos",
+                                   media=images(tmp_path, "a.png", "b.png")))
+    mastodon.edit(change(remote, "Deux photos, corrigé", media=True))
+    assert "media_attributes" not in _puts(masto)[-1][1]
+    assert _descriptions(masto) == ["alt of a.png", "alt of b.png"]
+    assert masto.described == [] and masto.edits == [(remote.id, "Deux photos, corrigé")]
+
+
+def test_the_fake_applies_media_attributes_only_to_the_status_own_media(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    """As UpdateStatusService: another status's media id is skipped (no error, no change), a
+    description over 1,500 characters is a 422 that applies nothing."""
+    mine = mastodon.publish(part(mastodon, "A", media=images(tmp_path, "a.png")))
+    mastodon.publish(part(mastodon, "B", 1, 2, media=images(tmp_path, "b.png")))
+    own, other = masto.statuses[0]["media_ids"][0], masto.statuses[1]["media_ids"][0]
+    path = f"/api/v1/statuses/{mine.id}"
+    answer = mastodon.http.put(path, json={
+        "status": "A", "media_ids": [own],
+        "media_attributes": [{"id": other, "description": "Pas la sienne"}]})
+    assert answer.status_code == 200
+    assert (_descriptions(masto, 0), _descriptions(masto, 1)) == (["alt of a.png"],
+                                                                  ["alt of b.png"])
+    # Without media_ids the status loses its media and no description is applied.
+    assert mastodon.http.put(path, json={
+        "status": "A", "media_attributes": [{"id": own, "description": "x"}]}
+        ).status_code == 200
+    assert masto.media[own]["description"] == "alt of a.png" and masto.described == []
+    masto.statuses[0]["media_ids"] = [own]
+    too_long = mastodon.http.put(path, json={
+        "status": "A changé", "media_ids": [own],
+        "media_attributes": [{"id": own, "description": "x" * 1501}]})
+    assert (too_long.status_code, too_long.json()) == (422, {
+        "error": "Validation failed: Description is too long (maximum is 1500 characters)"})
+    assert masto.statuses[0]["content"] == "A" and masto.described == []
+    shape = mastodon.http.put(path, json={"status": "A", "media_ids": [own],
+                                          "media_attributes": [{"description": "sans id"}]})
+    assert shape.status_code == 422
+
+
+def test_mastodon_description_refused_by_the_server_names_the_status(
+        masto: FakeMastodon, mastodon: MastodonAdapter, tmp_path: Path) -> None:
+    remote = mastodon.publish(part(mastodon, "Photo", media=images(tmp_path, "a.png")))
+    with pytest.raises(Rejected) as caught:
+        mastodon.edit(replace(change(remote, "Photo", media=True), alts=("x" * 1501,)))
+    assert (caught.value.status, str(caught.value)) == (
+        422, f"editing status {remote.id}: HTTP 422: Validation failed: Description is too "
+        "long (maximum is 1500 characters)")
+    assert _descriptions(masto) == ["alt of a.png"] and masto.edits == []
+
+
 # -- Telegram ------------------------------------------------------------------------------
 @pytest.fixture
 def tg() -> Iterator[FakeTelegram]:

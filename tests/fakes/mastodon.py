@@ -48,6 +48,18 @@ PUT. ``GET /api/v1/statuses/:id`` (``read``/``read:statuses``) answers a status 
 account's public one too), ``GET /api/v1/statuses/:id/source`` the account's own status's
 ``{id, text, spoiler_text}`` (docs.joinmastodon.org/methods/statuses/#source; another's: 404).
 
+Alt texts on edit (``media_attributes[][]``, same page, since 4.1.0): a list of objects with
+``id`` and any of ``description``, ``focus``, ``thumbnail`` (other keys or shapes: 422 here,
+stricter than Rails, which drops them). As ``UpdateStatusService#update_media_attachments!``
+does, each is applied only to an attachment among the PUT's own ``media_ids`` (so a PUT
+without ``media_ids`` applies none) and an id not among them (another status's media, an
+unknown id) is skipped silently; a description over ``description_limit`` (``MediaAttachment``
+validates 1,500) is the 422 ``Validation failed: Description is too long (maximum is 1500
+characters)`` and nothing of the edit is applied; a description changed makes the edit a
+change even with the same text (``significantly_changed?``). A PUT without
+``media_attributes`` leaves every description as it is. Every description applied is in
+``described`` (media id, description).
+
 Replies to others: :meth:`FakeMastodon.foreign` adds another account's status, on this server
 or (given ``remote``) on another one, which this server knows only once ``GET /api/v2/search``
 (docs.joinmastodon.org/methods/search/#v2; ``read`` or ``read:search``) with ``resolve=true``
@@ -88,6 +100,7 @@ KNOWN = {"status", "visibility", "language", "in_reply_to_id", "media_ids", "spo
          "sensitive", "poll", "scheduled_at"}
 EDITABLE = {"status", "spoiler_text", "sensitive", "language", "media_ids", "media_attributes",
             "poll"}
+MEDIA_ATTRIBUTES = {"id", "description", "focus", "thumbnail"}
 SEARCH_QUERY = {"q", "type", "resolve", "following", "account_id", "exclude_unreviewed",
                 "max_id", "min_id", "limit", "offset"}
 NOT_FOUND = {"error": "Record not found"}
@@ -137,6 +150,10 @@ class FakeMastodon:
         self.edit_faults: list[str] = []
         self.edits: list[tuple[str, str]] = []
         """(status id, new text) of every edit applied, in order."""
+        self.described: list[tuple[str, str | None]] = []
+        """(media id, description) of every description an edit changed, in order."""
+        self.description_limit = 1500
+        """``MediaAttachment``'s ``validates :description, length: { maximum: 1_500 }``."""
         self.others: list[dict[str, Any]] = []
         """Statuses of other accounts (:meth:`foreign`)."""
         self.lock = threading.Lock()
@@ -331,6 +348,12 @@ class FakeMastodon:
         if not isinstance(body, dict) or set(body) - EDITABLE:
             return self._reply(h, 422, {"error": "unknown parameters: "
                                                  f"{sorted(set(body) - EDITABLE)}"})
+        attributes = body.get("media_attributes") or []
+        if not isinstance(attributes, list) or not all(
+                isinstance(a, dict) and "id" in a and not set(a) - MEDIA_ATTRIBUTES
+                and isinstance(a.get("description"), str | None) for a in attributes):
+            return self._reply(h, 422, {"error": "media_attributes: a list of {id, "
+                                                 "description, focus, thumbnail} expected"})
         with self.lock:
             status = next((s for s in self.statuses if s["id"] == found[1]), None)
             if status is None:  # Status.where(account: current_account).find
@@ -352,11 +375,22 @@ class FakeMastodon:
             if status_length(text) > self.max_chars:
                 return self._reply(h, 422, {"error": "Validation failed: Text character "
                                                      f"limit of {self.max_chars} exceeded"})
+            described = {str(a["id"]): a["description"] for a in attributes
+                         if "description" in a and str(a["id"]) in media}
+            if any(len(d or "") > self.description_limit for d in described.values()):
+                return self._reply(h, 422, {"error": "Validation failed: Description is too "
+                                                     "long (maximum is "
+                                                     f"{self.description_limit} characters)"})
             spoiler = body.get("spoiler_text") or ""
             after = {"content": text, "media_ids": media, "spoiler_text": spoiler,
                      "sensitive": bool(body.get("sensitive")) or bool(spoiler),
                      "language": body.get("language") or status["language"]}
-            if any(status[k] != v for k, v in after.items()):
+            changed = {m: d for m, d in described.items()
+                       if self.media[m]["description"] != d}
+            for media_id, description in changed.items():
+                self.media[media_id]["description"] = description
+                self.described.append((media_id, description))
+            if changed or any(status[k] != v for k, v in after.items()):
                 status.update(after, edited_at=self.clock().isoformat())
                 self.edits.append((status["id"], text))
             answer = self.render(status)

@@ -26,6 +26,8 @@ Edits (``PUT /api/v1/statuses/:id``, docs.joinmastodon.org/methods/statuses/#edi
 status's attachments, content warning and language back as they are: Mastodon's
 ``Api::V1::StatusesController#update`` hands every parameter to ``UpdateStatusService``, which
 treats a missing ``media_ids`` as "no media" and a missing ``spoiler_text`` as "no warning".
+Changed alt texts go in the same PUT as ``media_attributes`` (``id`` and ``description`` of each
+attachment, since 4.1.0, mastodon#20878).
 A reply (``reply_to:``) answers a status by ``in_reply_to_id``, the id on this server: the
 URL's own when the status is on this server, else the one ``GET /api/v2/search`` with
 ``resolve=true`` finds (``read:search`` scope).
@@ -273,7 +275,8 @@ class MastodonAdapter(MastodonReader):
         content warning added by hand on the web stays). Mastodon answers an edit to the
         same text with the status unchanged (``NoChangesSubmittedError`` is swallowed), so
         repeating one is safe. A 404 is "not owned by you or does not exist": refused.
-        (cmops posts no polls; a poll added by hand would be removed by the edit.)"""
+        (cmops posts no polls; a poll added by hand would be removed by the edit.) With
+        ``item.alts``, every attachment's description is sent too (:func:`_descriptions`)."""
         status = self._status_id(item.remote, "edit")
         limit = self._limit()
         if limit is not None and (count := status_length(item.text)) > limit:
@@ -291,6 +294,8 @@ class MastodonAdapter(MastodonReader):
         if item.has_media and not body["media_ids"]:
             raise Rejected(f"status {status} has lost its media on the server; not edited "
                            "(an edit would post the new text without them): edit it by hand")
+        if item.alts is not None:
+            body["media_attributes"] = _descriptions(status, body["media_ids"], item.alts)
         try:
             send(self.redact, lambda: self.http.put(f"/api/v1/statuses/{status}", json=body))
         except Rejected as exc:
@@ -458,6 +463,29 @@ def status_text(content: object) -> str:
     parser.feed(content if isinstance(content, str) else "")
     parser.close()
     return comparable("".join(parser.parts))
+
+
+def _descriptions(status: str, media_ids: list[str],
+                  alts: tuple[str | None, ...]) -> list[dict[str, Any]]:
+    """``media_attributes`` setting each attachment's description to its alt text, in the
+    status's order (``GET /api/v1/statuses/:id`` lists them as ``ordered_media_attachment_ids``
+    keeps them, the order they were posted in, which is the post's media order).
+
+    docs.joinmastodon.org/methods/statuses/#edit ("media_attributes[][]: each array includes
+    id, description, and focus"). Mastodon's ``UpdateStatusService#update_media_attachments!``
+    applies ``attributes.slice(:thumbnail, :description, :focus)`` to each attachment among the
+    PUT's ``media_ids`` and silently skips any other id, so a wrong id would change nothing and
+    say nothing: the count is checked here instead. A description past ``MediaAttachment``'s
+    1,500 characters is a 422 and nothing of the edit is applied (one transaction); the same
+    description again is no change (an edit repeated is safe). Focus is not sent: kept. An alt
+    of None is sent as null, the description an upload without alt text has (``_upload``
+    sends none), not an empty string."""
+    if len(alts) != len(media_ids):
+        raise Rejected(f"status {status} has {len(media_ids)} attachment(s) on the server and "
+                       f"the post {len(alts)}: media added or removed by hand? Not edited "
+                       "(the alt texts would land on the wrong media): edit it by hand")
+    return [{"id": media, "description": alt} for media, alt in zip(media_ids, alts,
+                                                                     strict=True)]
 
 
 def _created(status: dict[str, Any]) -> datetime | None:
