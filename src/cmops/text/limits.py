@@ -466,8 +466,10 @@ NETWORKS: dict[str, NetworkRules] = {
         # (docs.joinmastodon.org/methods/statuses/#edit), its text read back from
         # GET /api/v1/statuses/:id/source (#source); a reply is POST /api/v1/statuses with
         # in_reply_to_id (#create), a status of another server found by GET /api/v2/search
-        # with resolve=true (docs.joinmastodon.org/methods/search/#v2).
-        api_edits=True, edits=True, deletes=True, api_deletes=True, replies=True,
+        # with resolve=true (docs.joinmastodon.org/methods/search/#v2). Alt texts change in
+        # the same PUT by media_attributes[][] {id, description} (#edit, since 4.1.0).
+        api_edits=True, edits=True, edits_alt=True, deletes=True, api_deletes=True,
+        replies=True,
         reads=_SOCIAL_READS | {"dms"}),
     # twitter-text v3; media/introduction: image 5 MB, video 512 MB (read as decimal MB, the
     # stricter), 4 media, alt text 1000 (platforms.md 4.3, 4.6). One video and no mixing is
