@@ -277,7 +277,7 @@ def test_mastodon_alt_count_mismatch_is_refused_before_sending(
         mastodon.edit(replace(change(remote, "Deux photos !", media=True),
                               alts=("Une seule alt",)))
     assert str(caught.value) == (
-        f"status {remote.id} has 2 attachment(s) on the server and the post 1: media added "
+        f"status {remote.id} has 2 attachments on the server and the post 1: media added "
         "or removed by hand? Not edited (the alt texts would land on the wrong media): edit "
         "it by hand")
     assert _puts(masto) == [] and masto.edits == []

@@ -481,9 +481,10 @@ def _descriptions(status: str, media_ids: list[str],
     of None is sent as null, the description an upload without alt text has (``_upload``
     sends none), not an empty string."""
     if len(alts) != len(media_ids):
-        raise Rejected(f"status {status} has {len(media_ids)} attachment(s) on the server and "
-                       f"the post {len(alts)}: media added or removed by hand? Not edited "
-                       "(the alt texts would land on the wrong media): edit it by hand")
+        has = f"{len(media_ids)} attachment{'' if len(media_ids) == 1 else 's'}"
+        raise Rejected(f"status {status} has {has} on the server and the post {len(alts)}: "
+                       "media added or removed by hand? Not edited (the alt texts would land "
+                       "on the wrong media): edit it by hand")
     return [{"id": media, "description": alt} for media, alt in zip(media_ids, alts,
                                                                      strict=True)]
 
