@@ -695,7 +695,9 @@ def _capabilities(rules: NetworkRules) -> list[str]:
     if rules.fetches_media:
         lines.append("- **Media fetched by the network** from the channel's `media_base_url` "
                      "(needed for a post with media).")
-    lines.append(f"- **Edit:** {_can(rules.edits, rules.api_edits)}. "
+    alt = " (text and alt text)" if rules.edits and rules.edits_alt else \
+        " (text only)" if rules.edits else ""
+    lines.append(f"- **Edit:** {_can(rules.edits, rules.api_edits)}{alt}. "
                  f"**Delete:** {_can(rules.deletes, rules.api_deletes)}. "
                  "**Replies** (`reply_to:`): "
                  + ("no" if not rules.replies else
