@@ -19,7 +19,8 @@ hashtag element. LinkedIn has no threads and no idempotency key. Reading the aut
 collect``: a page's post counters and follower count
 need ``r_organization_social`` and an administrator; a member's counters need the restricted
 ``r_member_social`` (likes and comments only) and a member's follower count is not offered;
-mentions and comments are not read on any tier. What cannot be read is recorded as
+the comments under the account's recent posts are read into the inbox (``linkedin_read``,
+same permission); mentions are not read. What cannot be read is recorded as
 unavailable, never as zero.
 
 Exactly-once: LinkedIn refuses a repeated post with a 422 ``DUPLICATE_POST`` that names the
