@@ -508,3 +508,24 @@ def test_the_site_shows_an_edit_and_counts_no_edit_as_a_send(published: Path) ->
     row = next(line for line in page.split("<tr") if "cm-r-published" in line)
     assert "edited Wed 25 Nov 2026, 10&#58;00" in row
     assert '<td class="cm-num">3</td>' in row  # its three sends; the edit is not one
+
+
+def test_validate_warns_on_the_line_of_a_change_that_will_not_apply(repo: Path) -> None:
+    """A published post's text changed on a channel that cannot edit (and past the window
+    elsewhere): cmops validate, knowing the ledger, warns on the line of the change."""
+    (repo / "calendar/channels.yaml").write_text(
+        (repo / "calendar/channels.yaml").read_text("utf-8").replace(
+            "  news:\n    network: outbox\n", "  news:\n    network: outbox\n"
+            "    edit_window: 0d\n"), "utf-8")
+    write(repo, "t", "Hello", THREAD)
+    sent = cli(repo, "publish", "--at", "2026-11-24T09:00Z", "--format", "json")
+    assert [o["state"] for o in json.loads(sent.stdout)["outcomes"]] == ["published"], sent
+    quiet = cli(repo, "validate", "--format", "github")
+    assert quiet.returncode == 0 and "edit-not-applied" not in quiet.stdout
+    write(repo, "t", "Hello", THREAD.replace("part two", "part 2"))
+    warned = cli(repo, "validate", "--format", "github")
+    assert warned.returncode == 0, warned.stdout  # a warning: nothing is held back
+    [line] = [x for x in warned.stdout.splitlines() if "edit-not-applied" in x]
+    assert line.startswith("::warning file=calendar/posts/t.yaml,line=7,"), line
+    assert "already published on news: not applied: past edit_window (0d after " \
+        "publishing)" in line

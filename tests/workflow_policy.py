@@ -93,10 +93,10 @@ def runs_cmops(step: dict[str, Any], command: str) -> bool:
 
 
 def uses_state_branch(step: dict[str, Any]) -> bool:
-    """A step that writes the ledger branch (``cmops plan`` only reads it, from the
-    checkout's own copy when it cannot fetch: no credentials needed)."""
+    """A step that writes the ledger branch (``cmops plan`` and ``validate`` only read it,
+    from the checkout's own copy when it cannot fetch: no credentials needed)."""
     given = step.get("with") or {}
-    if given.get("command") == "plan":
+    if given.get("command") in ("plan", "validate"):
         return False
     return bool(given.get("state-branch")) or "--state-branch" in str(step.get("run", ""))
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
 from cmops.content import FileResult, check_file, locate_findings
 from cmops.gate import build_gate, fail_closed_pause
 from cmops.model import Calendar, Campaign, Governance, Pause, Post, SavedReply
+from cmops.plan import Recorded
 from cmops.problems import Finding, Problem, Severity, cap
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
@@ -244,11 +245,19 @@ def _check(root: Path, use_cache: bool, built: dict[str, Post] | None = None
 
 
 def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
-             check_links: bool = False, today: date | None = None) -> Report:
+             check_links: bool = False, today: date | None = None,
+             ledger: Mapping[str, Recorded] | None = None,
+             now: datetime | None = None) -> Report:
     """Check the whole calendar under ``root``. ``paths`` (relative to the root) restricts
     which files' problems are reported; the whole calendar is still read, because references
-    between files need it. ``check_links`` also asks every outbound link (network I/O)."""
+    between files need it. ``check_links`` also asks every outbound link (network I/O).
+    With ``ledger`` (what was published) and ``now``, a published post whose changed text
+    or alt text will not reach the network gets a warning on its line
+    (``post.edit-not-applied``)."""
     results, problems = _check(root, use_cache)
+    if ledger and now is not None:
+        problems.extend(_locate_all(root, edit_findings(build_calendar(results), ledger, now)))
+        problems.sort(key=Problem.sort_key)
     if today is not None:  # date-dependent warnings stay out of the cache
         calendar = build_calendar(results, with_posts=False)
         problems.extend(_locate_all(root, dated_findings(calendar, today)))
@@ -260,9 +269,32 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
         problems.sort(key=Problem.sort_key)
     if paths:
         problems = [p for p in problems if _selected(p.file, paths)]
-    if today is not None or check_links:
+    if today is not None or check_links or ledger:
         problems = sorted(cap(problems), key=Problem.sort_key)
     return Report(root, len(results), problems)
+
+
+def edit_findings(calendar: Calendar, ledger: Mapping[str, Recorded],
+                  now: datetime) -> Iterator[Finding]:
+    """A warning on the changed text of each published post whose change is not applied
+    on a channel (the network cannot edit, past edit_window...): the plan's ``not_applied``
+    items, located on the field the message comes from."""
+    from cmops.plan import State, build_plan
+
+    plan = build_plan(calendar, now, ledger=ledger)
+    for item in plan.by_state(State.NOT_APPLIED):
+        post = item.post
+        for change in item.edits or ():
+            where: tuple[str | int, ...] = ("text",)
+            if 0 < change.part <= len(post.thread):
+                where = ("thread", change.part - 1, "text")
+            elif change.part > len(post.thread) and post.first_comment:
+                where = ("first_comment",)
+            if change.before == change.after and post.media and change.part == 0:
+                where = ("media",)  # only an alt text changed
+            yield Finding(post.file, where, "post.edit-not-applied",
+                          f"already published on {item.channel}: {item.reason}",
+                          Severity.WARNING)
 
 
 def load_calendar(root: Path, use_cache: bool = True) -> tuple[Calendar, Report]:

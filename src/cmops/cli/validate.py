@@ -17,14 +17,21 @@ import click
 @click.option("--check-links", is_flag=True,
               help="Also ask every outbound link (HTTP HEAD, bounded): 404/410 are errors, "
                    "unreachable links warnings. Needs network access; off by default.")
+@click.option("--state-branch", metavar="NAME",
+              help="Read what was published from this git branch (only read) instead of "
+                   ".cmops/state, to warn where a published post's changed text will not "
+                   "reach the network (post.edit-not-applied).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bool,
-            check_links: bool) -> None:
+            check_links: bool, state_branch: str | None) -> None:
     """Check every calendar file and the rules between them.
 
     Reports every problem in every file in one run, as path:line:column, the field and a
     message. PATHS (files or folders) limit which files' problems are shown; the whole
-    calendar is always read, since posts refer to channels and campaigns.
+    calendar is always read, since posts refer to channels and campaigns. Where it knows
+    what was published (.cmops/state, or --state-branch), it also warns on a published
+    post whose change will not be applied there (a network without edits, past
+    edit_window).
 
     Exit status: 0 valid (warnings allowed), 1 invalid content, 2 usage error.
 
@@ -33,9 +40,11 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: boo
     \b
         cmops validate
         cmops validate calendar/posts/2026-03 --format github
+        cmops validate --format github --state-branch cmops-state
     """
-    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, repo_root
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, ledger_view, repo_root
     from cmops.output import RENDERERS
+    from cmops.stores.local import DEFAULT_STATE
     from cmops.validate import validate as run
 
     root = repo_root(ctx)
@@ -48,8 +57,11 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: boo
             raise click.BadParameter(f"{p} is outside the content repository {root}",
                                      param_hint="PATHS")
         selected.append(full.relative_to(root).as_posix() if full != root else "")
+    now = datetime.now(UTC)
+    ledger = ledger_view(root, state_branch) if state_branch or \
+        (root / DEFAULT_STATE).is_dir() else None
     report = run(root, [s for s in selected if s] if "" not in selected else [],
-                 use_cache=not no_cache, check_links=check_links,
-                 today=datetime.now(UTC).date())
+                 use_cache=not no_cache, check_links=check_links, today=now.date(),
+                 ledger=ledger, now=now)
     click.echo(RENDERERS[fmt](report))
     ctx.exit(EXIT_OK if report.ok else EXIT_CONTENT)

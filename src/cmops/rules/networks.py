@@ -88,6 +88,12 @@ DOCS = {
     "post.reply-to": "A reply (reply_to:) goes to more or fewer than one channel, to a "
                      "channel whose network takes no replies from cmops, repeats, or names "
                      "a URL that is not a post or comment of that network.",
+    "post.edit-not-applied": "A published post's text or alt text changed, but the change "
+                             "will not reach a channel where it is live (the network cannot "
+                             "edit, past the channel's edit_window, messages added or "
+                             "removed, or refused before): a warning, given when validate "
+                             "knows what was published (the local ledger, or "
+                             "--state-branch).",
     "media.reply": "A reply carries media on a network where cmops answers with a comment, "
                    "which takes text only (Instagram, Facebook, LinkedIn).",
 }
