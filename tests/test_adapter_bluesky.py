@@ -161,7 +161,7 @@ def test_post_with_facets_language_and_link_card(adapter: BlueskyAdapter,
         "description": "Tout sur le lancement", "thumb": thumb}}
     assert fake.blobs[thumb["ref"]["$link"]] == ("image/png", CARD)
     stored = fake.records[part.dedupe]
-    assert remote == Remote(stored["uri"], f"https://bsky.app/profile/brand.test/post/"
+    assert remote == Remote(stored["uri"], f"https://bsky.app/profile/{fake.did}/post/"
                             f"{part.dedupe}", {"cid": stored["cid"]})
     assert remote.id == f"at://{fake.did}/app.bsky.feed.post/{part.dedupe}"
     auth = [r["headers"].get("Authorization") for r in fake.requests]
@@ -361,7 +361,7 @@ def test_answer_lost_then_reconciled_by_record_key(adapter: BlueskyAdapter,
     assert caught.value.maybe_sent is True
     found = adapter.reconcile(part, NOW, NOW + timedelta(days=2))
     stored = fake.records[part.dedupe]
-    assert found == Remote(stored["uri"], f"https://bsky.app/profile/brand.test/post/"
+    assert found == Remote(stored["uri"], f"https://bsky.app/profile/{fake.did}/post/"
                            f"{part.dedupe}", {"cid": stored["cid"]})
     (get,) = [r for r in fake.requests if r["path"] == f"/xrpc/{GET}"]
     assert get["method"] == "GET"

@@ -163,7 +163,7 @@ def test_cmops_publish_writes_the_records_it_means(repo: Path, pds: Pds) -> None
     blob = xrpc(pds.url, "GET", "com.atproto.sync.getBlob", params={
         "did": pds.did, "cid": image["image"]["ref"]["$link"]})
     assert blob == png()
-    assert parts[0]["url"] == f"https://bsky.app/profile/brand.test/post/{parts[0]['dedupe']}"
+    assert parts[0]["url"] == f"https://bsky.app/profile/{pds.did}/post/{parts[0]['dedupe']}"
 
 
 def test_a_card_image_over_1_mb_is_shrunk_to_a_thumb_the_pds_accepts(repo: Path,

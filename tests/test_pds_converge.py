@@ -50,7 +50,15 @@ def cmops(root: Path, pds: Pds, *args: str) -> subprocess.CompletedProcess[str]:
 def publish(root: Path, pds: Pds, at: str) -> list[tuple[str, str]]:
     done = cmops(root, pds, "publish", "--at", at)
     assert done.returncode == 0, done.stdout + done.stderr
-    return [(o["key"], o["state"]) for o in json.loads(done.stdout)["outcomes"]]
+    outcomes = json.loads(done.stdout)["outcomes"]
+    # the login identifier is the handle, a secret the output redacts: the links printed
+    # use the account's DID, so they still work
+    for o in outcomes:
+        if o["state"] == "published":
+            assert o["url"] == f"https://bsky.app/profile/{pds.did}/post/" + \
+                o["url"].rsplit("/", 1)[1], o["url"]
+    assert "[REDACTED]" not in done.stdout
+    return [(o["key"], o["state"]) for o in outcomes]
 
 
 def ledger(root: Path, key: str) -> dict[str, Any]:

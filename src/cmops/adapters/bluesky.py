@@ -360,7 +360,11 @@ class BlueskyAdapter(BlueskyReader):
         root = reply.get("root") if out.reply_url and isinstance(reply, dict) else None
         if isinstance(root, dict) and root.get("uri") and root.get("cid"):
             extra |= {"root": str(root["uri"]), "root_cid": str(root["cid"])}
-        return Remote(uri, f"https://bsky.app/profile/{self.handle}/post/{rkey}", extra)
+        # By the account's DID, which bsky.app resolves like a handle: the handle is often the
+        # channel's login identifier, a secret the redactor hides, which would turn every
+        # printed link into bsky.app/profile/[REDACTED]/...; the DID also survives a handle
+        # change.
+        return Remote(uri, f"https://bsky.app/profile/{self.did}/post/{rkey}", extra)
 
     def publish(self, out: Outgoing) -> Remote:
         refuse_unsendable(self.rules, out)
