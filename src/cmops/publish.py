@@ -439,6 +439,24 @@ class Publisher:
         send, then each part deleted, last first (the first comment, the thread's parts from
         the last, the main post), with the delete's intent (``deleting``) and outcome
         (``deleted``) written around each call."""
+        def mark(item: Item, record: Record) -> None:
+            for part in record.parts:
+                if part.state == "published":
+                    part.state, part.deleted_at = PartState.DELETING, iso(self.now())
+
+        # published, or a thread stopped half-way (pending, some parts out)
+        self._act_on_published(items, report, (RecordState.PUBLISHED, RecordState.PENDING),
+                               mark, self._withdraw_item, "takes it down")
+
+    def _act_on_published(self, items: list[Item], report: Report,
+                          states: tuple[RecordState, ...],
+                          mark: Callable[[Item, Record], None],
+                          act: Callable[[Item, Record], Outcome], later: str) -> None:
+        """Claim items already on the network like a send, then ``act`` on each (take it
+        down, edit it). Only records in ``states`` are claimed; on a store whose claim is the
+        only durable intent written before acting (the git branch), ``mark`` writes that
+        intent into the claimed record. ``later`` says what the next run does with an item
+        this run has no time left for."""
         ready: dict[str, Item] = {}
         for item in items:
             try:
@@ -449,19 +467,13 @@ class Publisher:
             ready[item.key] = item
 
         def prepare(key: str, current: Record | None) -> Record | None:
-            # published, or a thread stopped half-way (pending, some parts out)
-            if current is None or current.state not in (RecordState.PUBLISHED,
-                                                        RecordState.PENDING) or \
-                    self._held(current):
+            if current is None or current.state not in states or self._held(current):
                 return None
             current.claimed_by = self.opts.run_id
             current.lease_until = iso(self.opts.now + self.lease)
             current.updated = iso(self.now())
             if self.store.claim_marks_sending:
-                # the claim is the only durable intent this store makes before the deletes
-                for part in current.parts:
-                    if part.state == "published":
-                        part.state, part.deleted_at = PartState.DELETING, iso(self.now())
+                mark(ready[key], current)
             return current
 
         owned = {r.key: r for r in self.store.claim(list(ready), prepare)} if ready else {}
@@ -475,9 +487,9 @@ class Publisher:
                 record.claimed_by = record.lease_until = None
                 self.store.save(record)
                 outcome = self._outcome(item, "deferred",
-                                        error="time budget used up; next run takes it down")
+                                        error=f"time budget used up; next run {later}")
             else:
-                outcome = self._withdraw_item(item, record)
+                outcome = act(item, record)
             report.outcomes.append(outcome)
             self.progress(outcome)
 
@@ -586,46 +598,14 @@ class Publisher:
         """Change the live text of every published item whose file changed (plan state
         ``edit``): claimed like a send, then each changed message edited in order, with the
         edit's intent (``editing``) and outcome written around each call."""
-        ready: dict[str, Item] = {}
-        for item in items:
-            try:
-                self.adapters(item.channel)
-            except NotConfigured as exc:
-                report.outcomes.append(self._outcome(item, "not_configured", error=str(exc)))
-                continue
-            ready[item.key] = item
+        def mark(item: Item, record: Record) -> None:
+            for change in item.edits:
+                part = record.part(change.part)
+                if part is not None and part.state == "published":
+                    part.state, part.edited_at = PartState.EDITING, iso(self.now())
 
-        def prepare(key: str, current: Record | None) -> Record | None:
-            if current is None or current.state is not RecordState.PUBLISHED or \
-                    self._held(current):
-                return None
-            current.claimed_by = self.opts.run_id
-            current.lease_until = iso(self.opts.now + self.lease)
-            current.updated = iso(self.now())
-            if self.store.claim_marks_sending:
-                # the claim is the only durable intent this store makes before the edits
-                for change in ready[key].edits:
-                    part = current.part(change.part)
-                    if part is not None and part.state == "published":
-                        part.state, part.edited_at = PartState.EDITING, iso(self.now())
-            return current
-
-        owned = {r.key: r for r in self.store.claim(list(ready), prepare)} if ready else {}
-        for key, item in ready.items():
-            record = owned.get(key)
-            if record is None:
-                report.outcomes.append(self._outcome(item, "skipped", error="claimed by "
-                                                     "another run, or no longer published"))
-                continue
-            if self.left() < BUDGET_RESERVE:
-                record.claimed_by = record.lease_until = None
-                self.store.save(record)
-                outcome = self._outcome(item, "deferred",
-                                        error="time budget used up; next run edits it")
-            else:
-                outcome = self._edit_item(item, record)
-            report.outcomes.append(outcome)
-            self.progress(outcome)
+        self._act_on_published(items, report, (RecordState.PUBLISHED,), mark,
+                               self._edit_item, "edits it")
 
     def _edit_item(self, item: Item, record: Record) -> Outcome:
         adapter = self.adapters(item.channel)
