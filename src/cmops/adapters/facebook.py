@@ -412,10 +412,7 @@ class FacebookAdapter:
         comment reply), ``POST /{post-id}/comments`` comments on a post, with ``message``
         (developers.facebook.com/docs/graph-api/reference/object/comments, "Publishing");
         answered ``{"id"}``. Its record names what it answers (``extra.answers``)."""
-        if out.media:
-            raise Rejected(f"{out.channel}: a reply on Facebook is a comment, sent as text "
-                           "only here: give it no media")
-        node = self._answering(url)
+        node = self._answering(url)  # media were refused by the declaration (media.reply)
         try:
             found = self.graph.post(f"/{self.version}/{node}/comments", {"message": out.text})
         except GraphError as exc:

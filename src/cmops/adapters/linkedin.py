@@ -473,10 +473,7 @@ def reply(adapter: LinkedInAdapter, out: Outgoing, url: str) -> Remote:
     comment) and, answering a comment, ``parentComment``. Its record keeps the target, so
     a later withdrawal or edit finds it. The message it answers gone (404): refused,
     naming the URL."""
-    if out.media:
-        raise Rejected(f"{out.channel}: a reply on LinkedIn is a comment, sent as text only "
-                       "here: give it no media")
-    answering = _answering(url)
+    answering = _answering(url)  # media were refused by the declaration (media.reply)
     body: dict[str, Any] = {"actor": adapter.author, "object": answering.thread,
                             "message": {"text": out.text}}
     if answering.parent:
