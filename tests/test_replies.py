@@ -69,7 +69,7 @@ def test_reply_urls_per_network(network: str, url: str, found: tuple[str, str]) 
     ("bluesky", "https://bsky.app/profile/fan/post/a b", "without spaces"),
     ("linkedin", "https://www.linkedin.com/feed/update/urn:li:activity:1/?commentUrn=evil",
      "not the URL of a linkedin post"),
-    ("x", "https://x.com/" + "a" * 3000, "one URL without spaces"),
+    ("x", "https://x.com/" + "a" * 3000, "3014 characters long, more than the 2000"),
     ("x", "https://x.com/\x1b[2J/status/1", "visible ASCII"),
     ("mastodon", "https://m.example/@fan\u202e/1", "visible ASCII"),
 ])

@@ -93,8 +93,11 @@ def parse(network: str, url: str) -> Target:
     """What ``url`` names on ``network``; raises :class:`BadReplyUrl` when it names nothing
     a reply from that network can answer."""
     form = _FORMS.get(network, "an http(s) URL")
-    if not isinstance(url, str) or len(url) > _MAX or any(c.isspace() for c in url):
+    if not isinstance(url, str) or any(c.isspace() for c in url):
         raise BadReplyUrl(f"reply_to must be one URL without spaces, like {form}")
+    if len(url) > _MAX:
+        raise BadReplyUrl(f"reply_to is {len(url)} characters long, more than the {_MAX} a "
+                          f"message's URL takes; expected {form}")
     if not all("!" <= c <= "~" for c in url):
         # a control character would reach terminals and logs; other characters are sent
         # percent-encoded, as a browser copies them
