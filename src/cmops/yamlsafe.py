@@ -166,7 +166,8 @@ def _build(node: yaml.Node, depth: int) -> Any:
     a document with an anchor never reaches this walk (see :func:`loads`)."""
     if node.tag not in _ALLOWED_TAGS:
         raise _Refused(node, "yaml.tag",
-                       f"custom YAML tags are not allowed (found {node.tag[:60]!r})")
+                       f"custom YAML tags are not allowed (found {node.tag[:60]!r}); if "
+                       "'!' begins the text, quote the text")
     if node.__class__ is _ScalarNode:
         return _scalar(node)
     if depth >= MAX_DEPTH:
@@ -270,13 +271,71 @@ def loads(text: str) -> Any:
             context += (f" that starts on line {exc.context_mark.line + 1}, "
                         f"column {exc.context_mark.column + 1}")
         raise YamlError("yaml.syntax",
-                        f"YAML syntax error: {exc.problem or 'invalid YAML'}{context}",
-                        line, col) from None
+                        f"YAML syntax error: {exc.problem or 'invalid YAML'}{context}"
+                        f"{syntax_hint(text, exc)}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlError("yaml.syntax", f"YAML error: {exc}") from None
     if node is None:
         return None
     return build(node)
+
+
+_QUOTED_VALUE = re.compile(r"""\s*(?:- +)?[^\s#'"][^:]*: +(['"])""")
+_FIELD_LINE = re.compile(r"\s*[A-Za-z_][\w-]*:(?: |$)")
+
+
+def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """The likely fix of a YAML syntax error, as ``"; <hint>"`` (empty when none is likely),
+    read from the line the parser stopped at. The causes are the mistakes people make in a
+    post's text: a ``: `` inside unquoted text, a tab for indentation, a reserved indicator
+    (``@``, a backtick, ``%``, ``*``, ``[``, ``{``, ``- ``) starting it, a quote that starts
+    it but does not end it (YAML 1.2.2, sections 5.3 "Indicator Characters", 6.1
+    "Indentation Spaces" and 7.3.3 "Plain Style": https://yaml.org/spec/1.2.2/)."""
+    problem = exc.problem or ""
+    mark = exc.problem_mark
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    col = mark.column if mark is not None else 0
+    char = line[col:col + 1]
+    if "tab character" in problem or char == "\t" or line[:col].strip(" ") == "\t":
+        return "; indent with spaces: YAML does not allow tabs for indentation"
+    if "mapping values are not allowed" in problem and char == ":":
+        quote = "quote the text: it contains ': '" if line[col + 1:col + 2] in (" ", "\t") \
+            else "quote the text: it contains ':' at the end of a line"
+        if _FIELD_LINE.match(line) and line.index(":") == col and line[:1] == " ":
+            return f"; if this line is a field, indent it like the fields above; if it is " \
+                   f"text, {quote}"
+        return f"; {quote}"
+    if "cannot start any token" in problem and char in ("@", "`", "%"):
+        return f"; '{char}' is reserved in YAML and cannot begin a plain value: quote the text"
+    if "alias" in f"{problem} {exc.context}" and char == "*":
+        return "; '*' begins an alias in YAML: quote the text"
+    if "block sequence entries are not allowed" in problem and line[col:col + 2] == "- ":
+        return "; a value beginning with '- ' is read as a list: quote the text (or put " \
+               "the list items on the lines below, indented)"
+    if "quoted scalar" in (exc.context or "") and "end of stream" in problem:
+        return "; close the quote (inside '…' write a ' as '', inside \"…\" write a \" as " \
+               "\\\")"
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        quoted = _QUOTED_VALUE.match(line)
+        if quoted and col > quoted.end():
+            return "; the value begins with a quote, so it ends at the next quote: quote " \
+                   "the whole text (inside '…' write a ' as '', inside \"…\" write a \" as " \
+                   "\\\") or write it as a block (text: | and the text on the lines below)"
+        if line.startswith("- "):
+            return "; a list item ('- ') where a field was expected: indent it under the " \
+                   "field it belongs to"
+    if exc.context and exc.context_mark is not None and "flow" in exc.context:
+        opened = lines[exc.context_mark.line][exc.context_mark.column:][:1] \
+            if exc.context_mark.line < len(lines) else ""
+        if opened in ("[", "{"):
+            closing = "]" if opened == "[" else "}"
+            return f"; close the '{opened}' with '{closing}', or, if the value is text " \
+                   f"beginning with '{opened}', quote the text"
+    if "block scalar" in (exc.context or ""):
+        return "; after | or > (and an optional - or +) the line must end: the text goes " \
+               "on the lines below, indented"
+    return ""
 
 
 def _refuse_anchors(text: str) -> None:
@@ -288,7 +347,8 @@ def _refuse_anchors(text: str) -> None:
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             raise YamlError("yaml.alias",
                             "anchors and aliases (&name / *name) are not allowed; "
-                            "write the value out in full", line, col)
+                            "write the value out in full (if '&' begins the text, quote "
+                            "the text)", line, col)
 
 
 def locate(text: str, path: Sequence[str | int], at_key: bool = False) -> tuple[int, int]:
