@@ -3,6 +3,7 @@ and every image has alt text."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from cmops.model import Media, Post
@@ -19,6 +20,9 @@ DOCS = {
     "media.size": "A media file is larger than any network accepts.",
     "media.alt-required": "An image has no alt text (a description for people using screen "
                           "readers).",
+    "media.alt-placeholder": "An alt text begins with TODO: a placeholder (cmops import csv "
+                             "writes one for each image it downloads) to replace with a "
+                             "description of what the image shows (warning).",
     "link.image": "A link card's image is missing, leaves the repository, is not a PNG, JPEG, "
                   "GIF or WebP image (judged by its content), does not decode, or is larger "
                   "than any network takes.",
@@ -32,6 +36,16 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 # matter checked per channel.
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
 MAX_VIDEO_BYTES = 512 * 1024 * 1024
+
+
+_PLACEHOLDER = re.compile(r"\s*TODO(?![A-Za-z])")
+"""``TODO`` in capitals as a word (``TODO: describe this image (imported from <url>)``, as
+the CSV importer writes it); not ``Todos los…``."""
+
+
+def _quote(alt: str, limit: int = 80) -> str:
+    one_line = " ".join(alt.split())
+    return repr(one_line if len(one_line) <= limit else one_line[:limit - 1] + "…")
 
 
 def _mb(size: int) -> str:
@@ -136,6 +150,10 @@ def _check_one(ctx: Context, post: Post, path: Path, item: Media) -> Iterator[Fi
         yield Finding(post.file, (*path, "path"), "media.size",
                       f"'{item.path}' is {_mb(info.size)}; no network takes "
                       f"{'an image' if is_image else 'a video'} over {_mb(limit)}")
+    if item.alt is not None and _PLACEHOLDER.match(item.alt):
+        yield Finding(post.file, (*path, "alt"), "media.alt-placeholder",
+                      f"the alt text of '{item.path}' is a placeholder "
+                      f"({_quote(item.alt)}): describe what it shows", Severity.WARNING)
     if not (item.alt or "").strip():
         if is_image:
             # rules.yaml can make it a warning (require_alt_text: false); never silent.
