@@ -44,8 +44,9 @@ def command() -> None:
                    "next-slot. Absent: a draft without a time.")
 @click.option("--text", help="The post's text (- reads it from standard input). Absent: "
                              "your editor ($VISUAL, then $EDITOR) opens to write it.")
-@click.option("--id", "post_id", metavar="ID", help="The post id (default: the text's first words, cut at a "
-                                      "word, and the date; made unique).")
+@click.option("--id", "post_id", metavar="ID",
+              help="The post id (default: the text's first words, cut at a word, and the "
+                   "date; made unique).")
 @click.option("--campaign", metavar="ID", help="A campaign id (calendar/campaigns/).")
 @click.option("--status", type=click.Choice(["draft", "ready", "standby"]), default="draft",
               show_default=True, help="ready means approved once merged.")
