@@ -21,7 +21,7 @@ from typing import Any
 
 from cmops.model import Post
 from cmops.problems import Finding
-from cmops.rules import governance, media, networks, references, safety, timing
+from cmops.rules import duplicates, governance, media, networks, references, safety, timing
 from cmops.rules.context import Context
 
 FileRule = Callable[[str, Mapping[str, Any]], Iterable[Finding]]
@@ -53,6 +53,7 @@ CALENDAR_RULES: tuple[CalendarRule, ...] = (
     timing.check_zones,
     timing.check_campaign_dates,
     governance.check_calendar_policy,
+    duplicates.check_near_duplicates,
 )
 
 RULE_DOCS: dict[str, str] = {
@@ -62,6 +63,7 @@ RULE_DOCS: dict[str, str] = {
     **media.DOCS,
     **networks.DOCS,
     **governance.DOCS,
+    **duplicates.DOCS,
     # Reported by cmops.linkcheck (validate --check-links), which does network I/O.
     "link.broken": "With --check-links: a link answers 404/410 (error) or cannot be reached "
                    "or answers another error (warning).",

@@ -1,0 +1,218 @@
+"""Near-duplicate posts: the same words on the same channel within an hour (issue 20).
+
+An import run twice, a post copied to a new file and forgotten, two people scheduling the
+same announcement: each sends the same message twice, which followers notice and some
+networks refuse or penalise (X rejects a duplicate status). This calendar rule warns on
+both posts, each naming the other.
+
+What counts as "the same text", on one channel (after that channel's variant):
+
+* Unicode NFKC, then case folded (``ＬＡＵＮＣＨ`` = ``Launch`` = ``launch``);
+* only words are compared: letters, digits and ``_`` in order. Punctuation, symbols and
+  emoji are ignored, and any run of spaces and line breaks is one space
+  (``Launch day! 🎉`` = ``launch day``);
+* a URL counts without its query string and fragment (the same page with other UTM tags
+  is the same link; another page is another text).
+
+Which posts: every post with a time (draft, ready), not withdrawn ones, holding statements,
+queued posts (their slot is not theirs yet) or replies without a time. A repeating post is
+compared by each of its occurrences against the other posts' times (two repeating posts by
+their first occurrences). Times are compared in UTC: "within an hour" is 60 minutes or less.
+
+Cost: one pass to group posts by (channel, words), then a sort per group: linear in the
+calendar's size, never pairwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from cmops import schedule
+from cmops.model import Post
+from cmops.problems import Finding, Path, Problem, Severity
+from cmops.render import find_urls, resolve
+from cmops.rules.context import Context
+
+WITHIN = timedelta(hours=1)
+RULE = "post.near-duplicate"
+
+DOCS = {
+    RULE: "Two posts would send the same text on one channel within an hour of each other "
+          "(same words after Unicode NFKC and case folding; punctuation, emoji, spacing and "
+          "a URL's query string ignored): an import run twice, or a copied file (warning, "
+          "on both posts, each naming the other's file and line).",
+}
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> str:
+    """``text`` normalised as this rule compares it (see the module docstring)."""
+    spans = find_urls(text) if "://" in text else []
+    for start, end in reversed(spans):  # a URL without its query and fragment
+        url = text[start:end]
+        text = text[:start] + re.split(r"[?#]", url, maxsplit=1)[0].rstrip("/") + text[end:]
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_WORD.findall(folded))
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    when: datetime
+    post: Post
+    channel: str
+    network: str
+    recurrence: schedule.Recurrence | None
+
+
+def _time(post: Post, zone: str) -> datetime | None:
+    if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
+        return None
+    try:
+        return schedule.resolve_publish_at(post.publish_at, zone)
+    except schedule.TimeError:
+        return None  # validate reports the time itself
+
+
+def _recurrence(post: Post, first: datetime, zone: str) -> schedule.Recurrence | None:
+    if post.repeat is None:
+        return None
+    try:
+        return schedule.recurrence(
+            first, schedule.parse_every(post.repeat.every), schedule.zone(zone),
+            until=schedule.parse_date(post.repeat.until) if post.repeat.until else None,
+            count=post.repeat.count)
+    except schedule.TimeError:
+        return None
+
+
+def _text_path(post: Post, channel: str, network: str) -> Path:
+    for name in (channel, network):  # where the text sent on this channel is written
+        variant = post.variants.get(name)
+        if variant is not None and variant.text is not None:
+            return ("variants", name, "text")
+    return ("text",)
+
+
+def _groups(ctx: Context) -> Iterator[tuple[str, list[_Entry]]]:
+    """(channel, entries) for each text sent more than once on a channel. Texts are grouped
+    first and times resolved only within groups: most texts are sent once per channel."""
+    cal = ctx.calendar
+    by_text: dict[tuple[str, str], list[tuple[Post, str]]] = {}
+    normalised: dict[str, str] = {}  # a post's text is usually the same on every channel
+    networks = {name: ch.network or "outbox" for name, ch in cal.channels.items()}
+    for post in cal.posts:
+        if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
+            continue
+        for channel in dict.fromkeys(post.channels):
+            network = networks.get(channel)
+            if network is None:
+                continue
+            text = resolve(post, channel, network)[0] if post.variants else post.text
+            key = normalised.get(text)
+            if key is None:
+                key = normalised[text] = words(text)
+            if key:  # media only: nothing to compare
+                by_text.setdefault((channel, key), []).append((post, network))
+    for (channel, _), posts in by_text.items():
+        if len(posts) < 2:
+            continue
+        zone = cal.channel_timezone(channel) or "UTC"
+        entries = []
+        for post, network in posts:
+            when = _time(post, zone)
+            if when is not None:
+                entries.append(_Entry(when, post, channel, network,
+                                      _recurrence(post, when, zone) if post.repeat else None))
+        if len(entries) > 1:
+            yield channel, entries
+
+
+def _close(a: _Entry, b: _Entry) -> timedelta | None:
+    """How far apart the nearest occurrences of ``a`` and ``b`` are, when within the hour."""
+    gap = abs(a.when - b.when)
+    if gap <= WITHIN:
+        return gap
+    for rep, other in ((a, b), (b, a)):
+        rec = rep.recurrence
+        if rec is None or other.recurrence is not None:
+            continue
+        for n in rec.between(other.when - WITHIN, other.when + WITHIN):
+            at = rec.at(n)
+            if at is not None:
+                return abs(at - other.when)
+    return None
+
+
+def _pairs(entries: Sequence[_Entry]) -> Iterator[tuple[_Entry, _Entry, timedelta]]:
+    """Neighbours in time order within the hour (each pair once), and every repeating post
+    against the others of its group."""
+    ordered = sorted(entries, key=lambda e: (e.when, e.post.file))
+    seen: set[tuple[str, str]] = set()
+    for a, b in pairwise(ordered):
+        if a.post.file != b.post.file and b.when - a.when <= WITHIN:
+            seen.add((a.post.file, b.post.file))
+            yield a, b, b.when - a.when
+    for rep in (e for e in ordered if e.recurrence is not None):
+        for other in ordered:
+            pair = (rep.post.file, other.post.file)
+            if other.post.file == rep.post.file or pair in seen or pair[::-1] in seen:
+                continue
+            gap = _close(rep, other)
+            if gap is not None:
+                seen.add(pair)
+                yield rep, other, gap
+
+
+def _minutes(gap: timedelta) -> str:
+    minutes = int(gap.total_seconds() // 60)
+    return "at the same minute" if minutes == 0 else \
+        f"{minutes} minute{'s' if minutes != 1 else ''} apart"
+
+
+def check_near_duplicates(ctx: Context) -> Iterator[Finding]:
+    """A warning on each post of a near-duplicate pair, naming the other post (its file;
+    :func:`name_lines` adds the line once both are located)."""
+    found: dict[tuple[str, str], tuple[Path, Post, Post, list[str], timedelta]] = {}
+    for channel, entries in _groups(ctx):
+        for a, b, gap in _pairs(entries):
+            for here, there in ((a, b), (b, a)):
+                key = (here.post.file, there.post.file)
+                if key in found:
+                    found[key][3].append(channel)
+                    continue
+                found[key] = (_text_path(here.post, here.channel, here.network), here.post,
+                              there.post, [channel], gap)
+    for (file, other_file), (path, _, other, channels, gap) in sorted(found.items()):
+        yield Finding(file, path, RULE,
+                      f"{_PREFIX}{other_file} (post {other.id}) on "
+                      f"{', '.join(sorted(channels))}, {_minutes(gap)}: if it is a copy (an "
+                      "import run twice?), delete one of them", Severity.WARNING)
+
+
+_PREFIX = "same text as "
+
+
+def name_lines(problems: Sequence[Problem]) -> list[Problem]:
+    """Near-duplicate warnings with the other post's line (``file:line``): each pair warns on
+    both posts, so the other post's own warning, located on its text, has it."""
+    lines = {(p.file, _other(p)): p.line for p in problems if p.rule == RULE}
+    out = []
+    for p in problems:
+        other = _other(p) if p.rule == RULE else None
+        line = lines.get((other, p.file)) if other else None
+        if other and line is not None:
+            rest = p.message[len(_PREFIX) + len(other):]
+            p = Problem(p.file, p.line, p.column, p.path, p.rule,
+                        f"{_PREFIX}{other}:{line}{rest}", p.severity)
+        out.append(p)
+    return out
+
+
+def _other(problem: Problem) -> str:
+    return problem.message.removeprefix(_PREFIX).split(" (post ", 1)[0]
