@@ -253,3 +253,20 @@ def test_help_prints_the_examples_as_written(run: Runner) -> None:
     options = re.findall(r"^  (--[a-z-]+)", result.stdout, re.M)
     assert options == ["--channel", "--at", "--text", "--id", "--campaign", "--status",
                        "--media", "--alt", "--link", "--thread"]
+
+
+def test_refusals_come_before_the_editor_opens(run: Runner, repo: Path, tmp_path: Path) -> None:
+    editor = _editor(tmp_path, "Texte écrit pour rien")
+    for args in (("--id", "../x"), ("--channel", "fax"), ("--media", "none.png"),
+                 ("--at", "tomorrow")):
+        result = run("new", "post", "--channel", "news", *args, root=repo,
+                     env={"VISUAL": editor, "EDITOR": None})
+        assert result.exit_code == 2, (args, result.output)
+        assert not (tmp_path / "seen.txt").exists(), args
+
+
+def test_a_file_name_taken_by_another_id_gets_a_fresh_one(run: Runner, repo: Path) -> None:
+    (repo / "calendar/posts/hello.yaml").write_text(
+        "id: other\nstatus: draft\nchannels: [news]\ntext: x\n", "utf-8")
+    result = run("new", "post", "--channel", "news", "--text", "Hello", root=repo)
+    assert result.stdout == "Wrote calendar/posts/unscheduled/hello-2.yaml\n"

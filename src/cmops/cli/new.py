@@ -32,7 +32,14 @@ UTM_KEYS = ("source", "medium", "campaign", "content")
 
 @click.group("new")
 def command() -> None:
-    """Create content files: a post, a campaign."""
+    """Create content files: a post, a campaign.
+
+    Example:
+
+    \b
+        cmops new campaign --name "Winter lights" --start 2026-11-16 --end 2026-12-24
+        cmops new post --channel newsroom --campaign winter-lights --text "Be seen!"
+    """
 
 
 @command.command("post")
@@ -84,6 +91,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
             --text "3 tips for riding at night 🧵" \\
             --thread "1/ Front light: 100 lumens in town." \\
             --thread "2/ Rear light on, even by day." --id night-tips
+        cmops new post --channel newsroom --at 2026-12-05T18:00   # no --text: your editor
     """
     from cmops.atomic import write_atomic
     from cmops.cli.common import check_channels, load
@@ -112,6 +120,13 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
     taken = {p.id for p in calendar.posts}
     if post_id and post_id in taken:
         raise click.BadParameter(f"a post with id {post_id} exists", param_hint="--id")
+    try:  # before the editor opens: a refused id must not cost the text written in it
+        path_for(NewPost(post_id or "post", channels, ""))
+    except UnsafeName as exc:
+        raise click.BadParameter(str(exc), param_hint="--id") from None
+    # A file named like a generated id but holding another id must not stop the run after
+    # the text was written in the editor: such names are taken too.
+    taken |= {p.stem for p in (root / "calendar/posts").rglob("*.yaml")}
     if text is None:
         text = _edit(channels, at)
     date = at[:10].replace("-", "") if at and at != "next-slot" else ""

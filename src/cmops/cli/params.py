@@ -1,4 +1,9 @@
-"""Click parameter types and options several commands share, declared once."""
+"""Click parameter types and options several commands share, declared once.
+
+A time without an offset is wall-clock time in the calendar's zone, placed with zoneinfo and
+PEP 495's ``fold`` (https://peps.python.org/pep-0495/) by :func:`cmops.schedule.resolve_local`:
+a time in the spring-forward gap or the fall-back overlap is refused, as in ``publish_at``.
+"""
 
 from __future__ import annotations
 
