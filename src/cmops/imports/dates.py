@@ -88,10 +88,10 @@ def parse_date(raw: str, reading: Reading) -> str:
         return _check(year, b, a, raw)
     if b > 12 and a <= 12:
         return _check(year, a, b, raw)
-    if a == b:
-        return _check(year, a, b, raw)
     if a > 12 and b > 12:
         raise BadDate(f"date {raw!r} has no month (neither {a} nor {b} is one)")
+    if a == b:
+        return _check(year, a, b, raw)
     raise Ambiguous(f"{raw} could be {a} {MONTHS[b]} or {b} {MONTHS[a]}: pass --date-order "
                     "dmy or mdy")
 
