@@ -20,6 +20,7 @@ import click
 from cmops import __version__
 from cmops.cli import card as card
 from cmops.cli import collect as collect
+from cmops.cli import export as export
 from cmops.cli import health as health
 from cmops.cli import import_csv as import_csv
 from cmops.cli import inbox as inbox
@@ -112,7 +113,7 @@ COMMANDS: list[click.Command] = [
     validate.command, plan.command, publish.command, status.command, resolve.command,
     pause.command, resume.command, new.command, card.command, import_csv.command,
     init.command, collect.command, kpi.command, health.command, report.command,
-    inbox.command, reply.command,
+    inbox.command, reply.command, export.command,
 ]
 """Every command of ``cmops``, each from its own module (``--help`` lists them by name)."""
 
