@@ -15,7 +15,7 @@ from tests.conftest import Runner
 
 from cmops.imports import FORMATS, parse
 from cmops.imports.dates import Ambiguous, BadDate, Reading, parse_date, parse_time, parse_when
-from cmops.imports.dialect import Unreadable, decode, sniff_delimiter
+from cmops.imports.dialect import Unreadable, decode, delimiter, sniff_delimiter
 from cmops.postfile import render
 from cmops.yamlsafe import load_bytes
 
@@ -38,6 +38,17 @@ def _texts(repo: Path) -> list[str]:
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_each_delimiter_is_found(delimiter: str) -> None:
     assert sniff_delimiter(_csv(delimiter)) == delimiter
+
+
+def test_excel_sep_line_names_the_delimiter(run: Runner, repo: Path, tmp_path: Path) -> None:
+    assert delimiter("sep=;\r\na,b;c\r\n") == (";", "\na,b;c\r\n")
+    source = tmp_path / "sep.csv"
+    source.write_text("sep=;\r\n" + _csv(";") + "2027-04-03;bad;x;news\r\n", "utf-8")
+    result = run("import", "csv", str(source), "--from", "generic", root=repo)
+    assert result.exit_code == 1
+    assert result.stderr == f"{source}:5: skipped: date 'bad' is not a date (YYYY-MM-DD, " \
+        "DD/MM/YYYY or MM/DD/YYYY)\n"
+    assert _texts(repo) == ["Un, deux; trois\ttabs", "Été « chaud »"]
 
 
 @pytest.mark.parametrize(("name", "data", "encoding"), [

@@ -61,13 +61,15 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
                  time in one column (posting time, scheduled at…) or two, channels,
                  image URL columns (Image URL, Image URL 2…), alt, link, campaign.
 
-    Comma, semicolon (Excel in French and other locales) and tab separated files are read;
-    UTF-8 with or without BOM, UTF-16, and Windows-1252 (read with a warning). Texts are
-    kept byte for byte. Dates may be YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY; an ambiguous
-    one (01/02/2027) stops the import until --date-order says which; times may be 14:30,
-    9:30 or 9:30 pm. Columns no field reads are listed once. Image URLs are downloaded
-    into calendar/media/ (http/https, images only, 20 MB, 20 s), with the alt text
-    "TODO: describe this image (imported from URL)" for validate to flag.
+    \b
+    Reading: comma, semicolon (Excel in French and other locales) and tab
+    separated files; UTF-8 with or without BOM, UTF-16, and Windows-1252 (read
+    with a warning). Texts are kept byte for byte. Dates: YYYY-MM-DD,
+    DD/MM/YYYY or MM/DD/YYYY; an ambiguous one (01/02/2027) stops the import:
+    pass --date-order dmy or mdy. Times: 14:30, 9:30, 9:30 pm. Columns that no
+    field reads are listed once. Image URLs are downloaded into calendar/media/
+    (http/https, images only, 20 MB, 20 s) with the alt text "TODO: describe
+    this image (imported from URL)" for validate to flag; --no-media skips them.
 
     Importing the same file again writes nothing ("20 rows already imported"): each file
     records its row in an "# imported:" comment. A row whose text, media or time changed
@@ -80,14 +82,14 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
     Example:
 
     \b
-        cmops import csv hootsuite.csv --from hootsuite --channel news --date-order dmy
+        cmops import csv hs.csv --from hootsuite --channel news --date-order dmy
         cmops import csv buffer.csv --from buffer --channel bsky --channel masto
         cmops import csv plan.csv --from generic --no-media --dry-run
     """
     from cmops.cli.common import EXIT_CONTENT, EXIT_OK, EXIT_USAGE, load
     from cmops.imports import FORMATS, parse
     from cmops.imports.dates import Reading
-    from cmops.imports.dialect import Unreadable, decode, sniff_delimiter
+    from cmops.imports.dialect import Unreadable, decode, delimiter
 
     if file.stat().st_size > MAX_CSV_BYTES:  # checked before reading it
         raise click.UsageError(f"{file} is larger than {MAX_CSV_BYTES // 1_000_000} MB; split "
@@ -106,7 +108,8 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
         raise click.UsageError(f"unknown channel(s) for --channel: {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(calendar.channels))}")
     form = FORMATS[fmt]
-    parsed = parse(decoded.text, form, delimiter=sniff_delimiter(decoded.text),
+    separator, text = delimiter(decoded.text)
+    parsed = parse(text, form, delimiter=separator,
                    channels=list(dict.fromkeys(channels)),
                    known_channels=list(calendar.channels),
                    campaigns=list(calendar.campaigns),

@@ -8,7 +8,7 @@ Spanish…, but an export from another code page would read wrong: the warning n
 encoding and how to export UTF-8 instead). A file none of these decode is refused.
 
 Delimiters: comma, semicolon (Excel in a locale whose decimal mark is a comma, such as
-French) and tab. Each is tried on the first rows; the one that splits them into the same
+French) and tab. Excel's ``sep=;`` first line says which; else each is tried on the first rows; the one that splits them into the same
 number of cells (two or more) wins. The Python csv module reads the cells, with RFC 4180
 quoting (https://www.rfc-editor.org/rfc/rfc4180): a quoted cell may hold delimiters, doubled
 quotes and line breaks, kept byte for byte (no newline translation: the data is decoded
@@ -60,6 +60,17 @@ def _strict(data: bytes, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         raise Unreadable(f"byte {exc.start + 1} is not {encoding.upper()} although the file "
                          "starts with its byte order mark") from None
+
+
+def delimiter(text: str) -> tuple[str, str]:
+    """The delimiter of ``text``, and the text to read. Excel's ``sep=;`` first line, when
+    there is one, names the delimiter; it is blanked (an empty row, so line numbers stay
+    those of the file)."""
+    first, newline, rest = text.partition("\n")
+    hint = first.rstrip("\r")
+    if hint.lower().startswith("sep=") and hint[4:] in DELIMITERS:
+        return hint[4:], newline + rest
+    return sniff_delimiter(text), text
 
 
 def sniff_delimiter(text: str) -> str:

@@ -6,25 +6,30 @@ channels, and where its layout is documented.
 
 - ``cmops``: cmops's own layout (``date``, ``time``, ``text``, ``channels``, ``media``,
   ``alt``, ``campaign``, ``link``, ``id``). Dates ``YYYY-MM-DD``, times ``HH:MM``.
-- ``hootsuite``: the bulk composer's CSV, as the Hootsuite Help Center describes it
-  ("Schedule messages in bulk", help.hootsuite.com): one message a row, in columns date and
-  time (one cell, ``dd/mm/yyyy hh:mm`` or ``mm/dd/yyyy hh:mm`` in 24-hour time, the order
-  chosen at upload), message, then an optional link; no header row, at most 350 rows; the
-  social accounts are chosen at upload, so rows have no channels: pass ``--channel``.
-  A header row, when a file has one, is recognised and skipped. Hootsuite's own checks
-  (minutes in steps of 5, times 10 minutes ahead, no duplicate messages) are not applied.
-- ``buffer``: Buffer's bulk upload CSV ("Bulk upload posts with a CSV file",
-  support.buffer.com): columns ``Text``, ``Image URL``, ``Tags``, ``Posting Time``
-  (``YYYY-MM-DD HH:mm``; empty means "add to the queue": imported unscheduled, as a draft).
-  Buffer's posts are sent to channels chosen at upload: pass ``--channel``. Tags have no
-  equivalent in a post file and are reported as ignored. Columns of Buffer's analytics
-  export (``Date``, ``Time``, ``Link``…) are accepted as aliases.
-- ``later``: Later's help center documents no column list for a CSV of posts (its bulk
-  upload takes media files, its exports are analytics); this format reads the columns
-  Later's exports and third-party Later templates use: ``Caption``, ``Scheduled Date`` and
+- ``hootsuite``: the bulk composer's CSV, as Hootsuite's Help Center article on scheduling
+  messages in bulk (help.hootsuite.com, "Bulk schedule messages") describes it: one message
+  a row, in columns date and time (one cell, ``dd/mm/yyyy hh:mm`` or ``mm/dd/yyyy hh:mm`` in
+  24-hour time, the order chosen at upload), message, then an optional link; no header row;
+  at most 350 rows; the social accounts are chosen at upload, so rows have no channels: pass
+  ``--channel``. A header row, when a file has one, is recognised and skipped, and columns
+  past the third are reported as ignored. Hootsuite's own checks (minutes in steps of 5,
+  times at least 10 minutes ahead, no duplicate messages) are not applied.
+- ``buffer``: Buffer's bulk upload CSV as its Help Center describes it (support.buffer.com,
+  the article on bulk uploading posts with a CSV file): columns ``Text``, ``Image URL``,
+  ``Tags``, ``Posting Time`` (``YYYY-MM-DD HH:mm``; an empty time means "add to the queue":
+  imported unscheduled, as a draft). Buffer sends to channels chosen at upload: pass
+  ``--channel``. Tags have no equivalent in a post file and are reported as ignored.
+  ``Date``/``Time``, ``Link`` and ``Alt Text`` columns are also read when present.
+- ``later``: Later's Help Center (help.later.com) documents no column list for a CSV of
+  posts (its bulk upload takes media files; its exports are analytics), so this format is
+  a best reading, not a documented one: ``Caption``, ``Scheduled Date`` and
   ``Scheduled Time`` (or ``Date`` and ``Time``, or one ``Scheduled At``), ``Media URL``,
-  ``Link``. ``Social Profile`` and ``First Comment`` are reported as ignored (profiles are
-  Later's names, not cmops channels: pass ``--channel``).
+  ``Link``. Other columns, such as ``Social Profile`` (Later's account names, not cmops
+  channels: pass ``--channel``) and ``First Comment``, are reported as ignored.
+
+The tools' pages could not be fetched while this was written: the columns above are those
+the articles give as we know them, and each format also accepts the usual aliases, so a
+renamed column still reads.
 - ``generic``: any spreadsheet: every alias below, a date-time in one column or in two.
 
 Aliases of ``generic`` (after normalising case and spacing): text = text, message, content,
