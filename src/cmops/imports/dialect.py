@@ -8,10 +8,11 @@ Spanish…, but an export from another code page would read wrong: the warning n
 encoding and how to export UTF-8 instead). A file none of these decode is refused.
 
 Delimiters: comma, semicolon (Excel in a locale whose decimal mark is a comma, such as
-French) and tab. Excel's ``sep=;`` first line says which; else each is tried on the first rows; the one that splits them into the same
-number of cells (two or more) wins. The Python csv module reads the cells, with RFC 4180
-quoting (https://www.rfc-editor.org/rfc/rfc4180): a quoted cell may hold delimiters, doubled
-quotes and line breaks, kept byte for byte (no newline translation: the data is decoded
+French) and tab. Excel's ``sep=;`` first line says which; else each is tried on the first
+rows, and the one that splits them into the same number of cells (two or more) wins.
+The Python csv module reads the cells, with RFC 4180 quoting
+(https://www.rfc-editor.org/rfc/rfc4180): a quoted cell may hold delimiters, doubled quotes
+and line breaks, kept byte for byte (no newline translation: the data is decoded
 here, never by a text-mode ``open``).
 """
 
