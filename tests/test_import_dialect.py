@@ -68,8 +68,10 @@ def test_encodings_are_read_and_named(run: Runner, repo: Path, tmp_path: Path, n
 
 
 def test_bytes_that_are_no_text_are_refused(run: Runner, repo: Path, tmp_path: Path) -> None:
-    with pytest.raises(Unreadable, match="byte 8 is neither UTF-8 nor Windows-1252"):
-        decode(b"text,\xc3\x81\x81")
+    with pytest.raises(Unreadable, match="byte 6 is neither UTF-8 nor Windows-1252"):
+        decode(b"text,\x81\xe9")
+    with pytest.raises(Unreadable, match="byte 6 is not UTF-8, though the file has UTF-8 "):
+        decode("Été\x81 café".encode().replace(b"\xc2\x81", b"\x81"))
     source = tmp_path / "bin.csv"
     source.write_bytes(b"text\n\x81\x8d\x8f\n")
     result = run("import", "csv", str(source), root=repo)

@@ -172,3 +172,16 @@ def test_unknown_channel_option_is_a_usage_error(run: Runner, repo: Path) -> Non
     assert "unknown channel(s) for --channel: fax; known: bsky, insta, li, masto, news, nyc, " \
         "xch" in result.stderr
     assert _posts(repo) == {}
+
+
+def test_hootsuite_bad_first_date_is_a_row_error_not_a_header(run: Runner, repo: Path,
+                                                              tmp_path: Path) -> None:
+    source = tmp_path / "hs.csv"
+    source.write_text("32/01/2027 09:00,Bad day\n14/02/2027 10:00,Fine,,extra\n", "utf-8")
+    result = run("import", "csv", str(source), "--from", "hootsuite", "--channel", "news",
+                 root=repo)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{source}: ignored column(s): column 4\n"
+                             f"{source}:1: skipped: date '32/01/2027' has no day 32 in "
+                             "January 2027\n")
+    assert [p["text"] for p in _posts(repo).values()] == ["Fine"]

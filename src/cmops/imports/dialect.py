@@ -5,7 +5,8 @@ Encodings, in the order tried: a byte order mark decides (UTF-8, or UTF-16 as Ex
 Windows uses for "CSV (Comma delimited)" in Western European locales. A file read as
 Windows-1252 is read, and the caller says so (accents are then right for French, German,
 Spanish…, but an export from another code page would read wrong: the warning names the
-encoding and how to export UTF-8 instead). A file none of these decode is refused.
+encoding and how to export UTF-8 instead). A file none of these decode is refused, and so
+is UTF-8 with a damaged byte (read as Windows-1252, its accents would all turn to ``Ã©``).
 
 Delimiters: comma, semicolon (Excel in a locale whose decimal mark is a comma, such as
 French) and tab. Excel's ``sep=;`` first line says which; else each is tried on the first
@@ -21,10 +22,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from itertools import islice
 
 DELIMITERS = (",", ";", "\t")
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|"
+                            rb"[\xf0-\xf4][\x80-\xbf]{3}")
+"""A multi-byte UTF-8 character: Windows-1252 text almost never holds one (it would read
+as ``Ã©``), so a file with both this and an invalid byte is damaged UTF-8, not 1252."""
 SAMPLE_ROWS = 20
 
 
@@ -48,6 +54,10 @@ def decode(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    if _UTF8_SEQUENCE.search(data):
+        raise Unreadable(f"byte {utf8_error.start + 1} is not UTF-8, though the file has UTF-8 "
+                         "characters elsewhere: it mixes encodings or is damaged; save it "
+                         "again as \"CSV UTF-8\"")
     try:
         return Decoded(data.decode("cp1252"), "cp1252")
     except UnicodeDecodeError:

@@ -121,7 +121,8 @@ def parse(text: str, fmt: Format, *, delimiter: str, channels: Sequence[str],
         out.errors = out.errors or [RowError(1, "the file is empty")]
         return out
     line, row = first
-    has_header = not (fmt.headerless and row and _is_when(row[0].strip(), reading))
+    has_header = not (fmt.headerless and row and (row[0].strip()[:1].isdigit()
+                                                  or _is_when(row[0].strip(), reading)))
     if not has_header:
         header: list[str] = [f"column {i + 1}" for i in range(len(row))]
         fields = {f: [i] for i, f in enumerate(fmt.headerless) if i < len(row)}
@@ -142,14 +143,16 @@ def parse(text: str, fmt: Format, *, delimiter: str, channels: Sequence[str],
         out.usage = (f"--from {fmt.name}: the rows have no channels (they are chosen at "
                      "upload in that tool): pass --channel NAME, once per channel")
         return out
+    used = {i for at in fields.values() for i in at}
     seen_data: set[int] = set()
     for line, row in body:
         if not any(cell.strip() for cell in row):
             continue
-        seen_data.update(i for i in unused if i < len(row) and row[i].strip())
+        seen_data.update(i for i, cell in enumerate(row) if i not in used and cell.strip())
         _row(out, fmt, line, row, fields, channels, known_channels, campaigns, reading, status)
-    out.ignored = [header[i] if has_header and header[i] else f"column {i + 1}"
-                   for i in unused if (has_header and header[i]) or i in seen_data]
+    named = {i for i in unused if has_header and header[i]}
+    out.ignored = [header[i] if i in named else f"column {i + 1}"
+                   for i in sorted(named | seen_data)]
     return out
 
 
