@@ -70,3 +70,21 @@ def test_import_csv_missing_columns(run: Runner, repo: Path, tmp_path: Path) -> 
     result = run("import", "csv", str(source), "--dry-run", root=repo)
     assert result.exit_code == 1
     assert "bad.csv:1: skipped: missing column(s): date, time, text, channels" in result.stderr
+
+
+def test_import_csv_cmops_layout_takes_channels_from_the_option(run: Runner, repo: Path,
+                                                                tmp_path: Path) -> None:
+    source = tmp_path / "plan.csv"
+    source.write_text("date,time,text,channels\n2027-03-02,09:30,Named,bsky\n"
+                      "2027-03-03,09:30,\"  Unnamed, spaces kept  \",\n", "utf-8")
+    result = run("import", "csv", str(source), "--channel", "news", root=repo)
+    assert result.exit_code == 0, result.output
+    posts = {p.name: load_bytes(p.read_bytes())
+             for p in (repo / "calendar/posts/2027-03").glob("*.yaml")}
+    assert {(p["channels"][0], p["text"]) for p in posts.values()} == {
+        ("bsky", "Named"), ("news", "  Unnamed, spaces kept  ")}
+    no_column = tmp_path / "nochannels.csv"
+    no_column.write_text("date,time,text\n2027-03-04,10:00,Only text\n", "utf-8")
+    assert run("import", "csv", str(no_column), "--channel", "masto", root=repo).exit_code == 0
+    assert load_bytes((repo / "calendar/posts/2027-03/only-text-20270304.yaml").read_bytes()
+                      )["channels"] == ["masto"]
