@@ -142,6 +142,7 @@ def test_bad_times(raw: str, message: str) -> None:
 def test_date_times_in_one_cell() -> None:
     assert parse_when("13/02/2027 9:05 pm", Reading()) == "2027-02-13T21:05"
     assert parse_when("2027-02-13T09:05:00+01:00", Reading()) == "2027-02-13T09:05+01:00"
+    assert parse_when("2027-02-13T09:05:00.000Z", Reading()) == "2027-02-13T09:05Z"
     with pytest.raises(BadDate, match="is not a date and a time"):
         parse_when("13/02/2027", Reading())
 

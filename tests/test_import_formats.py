@@ -185,3 +185,14 @@ def test_hootsuite_bad_first_date_is_a_row_error_not_a_header(run: Runner, repo:
                              f"{source}:1: skipped: date '32/01/2027' has no day 32 in "
                              "January 2027\n")
     assert [p["text"] for p in _posts(repo).values()] == ["Fine"]
+
+
+def test_numbered_image_columns_are_media_and_headers_are_normalised() -> None:
+    from cmops.imports.formats import FORMATS, field_of
+
+    buffer, generic = FORMATS["buffer"], FORMATS["generic"]
+    assert [field_of(buffer, h) for h in ("Image URL", "Image URL 2", "image_url_3", " TEXT ",
+                                          "Tags", "Posting-Time")] == \
+        ["media", "media", "media", "text", None, "when"]
+    assert [field_of(generic, h) for h in ("Réseaux", "Texte alternatif", "Date 2")] == \
+        ["channels", "alt", None]

@@ -9,10 +9,10 @@ says which, as Hootsuite's bulk composer asks at upload. Two-digit years (``01/0
 refused unless ``--date-order`` (``dmy``, ``mdy`` or ``ymd``) says where the year is; they
 mean 2000-2099.
 
-Times: ``14:30``, ``9:30``, ``14:30:00`` (seconds must be 00: posts are scheduled to the
-minute), ``9:30 pm``, ``9:30PM``, ``9 am``, ``12:15 a.m.``. A date-time cell is a date, a
-space or ``T``, then a time; an ISO 8601 offset (``Z``, ``+01:00``) is kept, making the time
-absolute instead of local to each channel's zone.
+Times: ``14:30``, ``9:30``, ``14:30:00`` or ``14:30:00.000`` (seconds must be 0: posts
+are scheduled to the minute), ``9:30 pm``, ``9:30PM``, ``9 am``, ``12:15 a.m.``. A date-time
+cell is a date, a space or ``T``, then a time; an ISO 8601 offset (``Z``, ``+01:00``) is
+kept, making the time absolute instead of local to each channel's zone.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ MONTHS = tuple(calendar.month_name)  # English names, whatever the process local
 
 _YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
 _YEAR_LAST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})")
-_TIME = re.compile(r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?)?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2})(?::(\d{2})(?:\.0+)?)?)?\s*([ap]\.?m\.?)?",
+                   re.IGNORECASE)
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})")
 _STRICT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STRICT_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
