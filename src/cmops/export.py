@@ -66,6 +66,8 @@ LIST_SEPARATOR = "|"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
 MARK = "'"
+_FORMULA = frozenset(FORMULA_STARTS)
+_MARKED = _FORMULA | {MARK}
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 BOM = "\ufeff"
 
@@ -73,8 +75,8 @@ BOM = "\ufeff"
 def neutralise(cell: str) -> str:
     """``cell`` as a spreadsheet shows it as text: an apostrophe before a formula's first
     character (and before an apostrophe :func:`restore` would otherwise remove)."""
-    if cell.startswith(FORMULA_STARTS) or (
-            cell.startswith(MARK) and cell[1:2] in (*FORMULA_STARTS, MARK)):
+    first = cell[:1]
+    if first in _FORMULA or (first == MARK and cell[1:2] in _MARKED):
         return MARK + cell
     return cell
 
@@ -82,7 +84,7 @@ def neutralise(cell: str) -> str:
 def restore(cell: str) -> str:
     """The cell :func:`neutralise` was given: one leading apostrophe removed when a formula
     character or a second apostrophe follows it; any other cell is returned as it is."""
-    if cell.startswith(MARK) and cell[1:2] in (*FORMULA_STARTS, MARK):
+    if cell[:1] == MARK and cell[1:2] in _MARKED:
         return cell[1:]
     return cell
 
