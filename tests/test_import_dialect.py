@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from tests.conftest import Runner
 
 from cmops.imports import FORMATS, parse
-from cmops.imports.dates import Ambiguous, BadDate, Reading, parse_date, parse_time, parse_when
+from cmops.imports.dates import (
+    Ambiguous,
+    BadDate,
+    Reading,
+    evident_order,
+    parse_date,
+    parse_time,
+    parse_when,
+)
 from cmops.imports.dialect import Unreadable, decode, delimiter, sniff_delimiter
 from cmops.postfile import render
 from cmops.yamlsafe import load_bytes
@@ -137,6 +145,12 @@ def test_bad_times(raw: str, message: str) -> None:
     with pytest.raises(BadDate) as caught:
         parse_time(raw, Reading())
     assert str(caught.value) == message
+
+
+def test_evident_orders() -> None:
+    assert [evident_order(d) for d in ("13/02/2027 9:00", "02/13/2027", "01/02/2027",
+                                       "2027-02-13", "13/02/27", "13/13/2027")] == \
+        ["dmy", "mdy", None, None, None, None]
 
 
 def test_date_times_in_one_cell() -> None:

@@ -62,7 +62,7 @@ def test_hootsuite_rows_need_channels_and_a_date_order_when_ambiguous(
         f"{source}:3: 02/03/2027 could be 2 March or 3 February: pass --date-order dmy or "
         "mdy",
         "Error: 2 date(s) could be read two ways; nothing was imported. Pass --date-order "
-        "dmy or mdy."]
+        "dmy or mdy (line 1's 13/02/2027 is day first)."]
     assert _posts(repo) == {}  # nothing written, not even the unambiguous row
     dmy = run("import", "csv", str(source), "--from", "hootsuite", "--channel", "news",
               "--date-order", "dmy", root=repo)

@@ -119,8 +119,11 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
     if parsed.ambiguous:
         for error in parsed.ambiguous:
             click.echo(f"{file}:{error.line}: {error.message}", err=True)
+        hints = [f"line {line}'s {raw} is {'day' if order == 'dmy' else 'month'} first"
+                 for order, (line, raw) in sorted(parsed.evidence.items())]
         click.echo(f"Error: {len(parsed.ambiguous)} date(s) could be read two ways; nothing "
-                   "was imported. Pass --date-order dmy or mdy.", err=True)
+                   "was imported. Pass --date-order dmy or mdy"
+                   + (f" ({'; '.join(hints)})." if hints else "."), err=True)
         ctx.exit(EXIT_USAGE)
     if parsed.ignored:
         click.echo(f"{file}: ignored column(s): {', '.join(parsed.ignored)}", err=True)

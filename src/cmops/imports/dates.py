@@ -97,6 +97,16 @@ def parse_date(raw: str, reading: Reading) -> str:
                     "dmy or mdy")
 
 
+def evident_order(raw: str) -> str | None:
+    """``dmy`` or ``mdy`` when the date (or date-time) ``raw`` can only be read one way
+    because one of its first two numbers is over 12 (``13/02/2027``), else None."""
+    last = _YEAR_LAST.fullmatch(re.split(r"[T ]", raw.strip(), maxsplit=1)[0])
+    if not last or len(last[4]) != 4:
+        return None
+    a, b = int(last[1]), int(last[3])
+    return "dmy" if a > 12 >= b >= 1 else "mdy" if b > 12 >= a >= 1 else None
+
+
 def parse_time(raw: str, reading: Reading) -> str:
     """``HH:MM`` (24-hour) from ``raw``."""
     if reading.strict:

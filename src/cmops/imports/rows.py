@@ -63,6 +63,8 @@ class Parsed:
     """Columns read from no field, by header (``column 4`` when it has none)."""
     usage: str | None = None
     """A problem of the command line (no channel at all for rows that have none)."""
+    evidence: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """``dmy``/``mdy`` -> the first (line, date) that can only be read that way."""
 
 
 def _hash(*parts: object) -> str:
@@ -179,6 +181,10 @@ def _row(out: Parsed, fmt: Format, line: int, row: list[str], fields: dict[str, 
         return
     problems: list[str] = []
     text = _cell(row, fields, "text")
+    raw_date = (_cell(row, fields, "when") or _cell(row, fields, "date")).strip()
+    evident = dates.evident_order(raw_date) if raw_date else None
+    if evident:
+        out.evidence.setdefault(evident, (line, raw_date.split()[0]))
     publish_at = None
     try:
         publish_at = _when(row, fields, reading, fmt)
