@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import Runner
 
 from cmops.content import locate_findings
-from cmops.model import Calendar, Channel, Post
+from cmops.model import Calendar, Channel, Post, Repeat
 from cmops.problems import Problem
 from cmops.rules import CALENDAR_RULES, RULE_DOCS, Context
 from cmops.rules.duplicates import check_near_duplicates, name_lines, words
@@ -127,6 +127,19 @@ def test_linear_on_ten_thousand_posts() -> None:
     found = list(check_near_duplicates(Context(calendar)))
     assert len(found) == 10_000
     assert time.perf_counter() - began < 5  # ~0.3 s; quadratic would take minutes
+
+
+def test_thousands_of_repeating_copies_stay_bounded() -> None:
+    calendar = Calendar(timezone="Europe/Paris")
+    calendar.channels["news"] = Channel("news", "outbox")
+    start = datetime(2027, 1, 1, 8, tzinfo=UTC)
+    for i in range(10_000):  # one text, half of the copies repeating daily
+        when = (start + timedelta(days=i % 3000)).isoformat()
+        calendar.posts.append(Post(f"p{i}", f"p{i}.yaml", "ready", ("news",), "Good morning",
+                                   when, repeat=Repeat("1d") if i % 2 else None))
+    began = time.perf_counter()
+    assert len(list(check_near_duplicates(Context(calendar)))) > 10_000
+    assert time.perf_counter() - began < 10  # ~1 s: MAX_REPEAT_CHECKS per group
 
 
 def test_validate_reports_both_warnings_as_github_annotations(run: Runner, repo: Path

@@ -39,6 +39,9 @@ from cmops.render import find_urls, resolve
 from cmops.rules.context import Context
 
 WITHIN = timedelta(hours=1)
+MAX_REPEAT_CHECKS = 10_000
+"""Repeating post × other post comparisons in one group of identical texts; past it (a
+file copied thousands of times) only time neighbours are compared: validate stays linear."""
 RULE = "post.near-duplicate"
 
 DOCS = {
@@ -158,7 +161,11 @@ def _pairs(entries: Sequence[_Entry]) -> Iterator[tuple[_Entry, _Entry, timedelt
         if a.post.file != b.post.file and b.when - a.when <= WITHIN:
             seen.add((a.post.file, b.post.file))
             yield a, b, b.when - a.when
+    budget = MAX_REPEAT_CHECKS
     for rep in (e for e in ordered if e.recurrence is not None):
+        budget -= len(ordered)
+        if budget < 0:
+            return  # thousands of repeating copies of one text: the neighbours above suffice
         for other in ordered:
             pair = (rep.post.file, other.post.file)
             if other.post.file == rep.post.file or pair in seen or pair[::-1] in seen:
