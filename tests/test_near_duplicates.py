@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import marshal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,14 @@ from cmops.content import locate_findings
 from cmops.model import Calendar, Channel, Post, Repeat
 from cmops.problems import Problem
 from cmops.rules import CALENDAR_RULES, RULE_DOCS, Context
-from cmops.rules.duplicates import check_near_duplicates, name_lines, words
+from cmops.rules.duplicates import (
+    Sent,
+    check_near_duplicates,
+    name_lines,
+    near_duplicates,
+    sent,
+    words,
+)
 from cmops.validate import load_calendar
 
 
@@ -113,6 +121,26 @@ def test_a_repeating_posts_later_occurrence_counts(repo: Path) -> None:
                                      "twice?), delete one of them"),
         ("calendar/posts/weekly.yaml", "news, 45 minutes apart: if it is a copy (an import "
                                        "run twice?), delete one of them")]
+
+
+def test_sent_is_cacheable_and_gives_the_same_answer(repo: Path) -> None:
+    simple(repo, "a", "2027-03-02T09:00", "Launch day", "[news, bsky]",
+           "variants:\n  bluesky:\n    text: Launch on Bluesky\n")
+    simple(repo, "b", "2027-03-02T09:20", "Launch on Bluesky!", "[bsky]")
+    simple(repo, "c", "next-slot", "Queued, never compared")
+    calendar, _ = load_calendar(repo, use_cache=False)
+    posts = {p.id: p for p in calendar.posts}
+    a = sent(posts["a"])
+    assert a == Sent("a", "calendar/posts/a.yaml", "2027-03-02T09:00", ("news", "bsky"),
+                     (("", "launch day"), ("bluesky", "launch on bluesky")), None)
+    assert sent(posts["c"]) is None
+    cached = [Sent(*marshal.loads(marshal.dumps(tuple(s)))) for p in calendar.posts
+              if (s := sent(p)) is not None]
+    found = list(near_duplicates(cached, calendar))
+    assert found == list(check_near_duplicates(Context(calendar)))
+    assert [(f.file, f.path) for f in found] == [
+        ("calendar/posts/a.yaml", ("variants", "bluesky", "text")),
+        ("calendar/posts/b.yaml", ("text",))]
 
 
 def test_linear_on_ten_thousand_posts() -> None:

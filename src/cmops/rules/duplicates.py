@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 from cmops import schedule
-from cmops.model import Post
+from cmops.model import Calendar, Post
 from cmops.problems import Finding, Path, Problem, Severity
-from cmops.render import find_urls, resolve
+from cmops.render import find_urls
 from cmops.rules.context import Context
 
 WITHIN = timedelta(hours=1)
@@ -64,73 +65,106 @@ def words(text: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+class Sent(NamedTuple):
+    """What this rule needs of one post file. It depends on the file's bytes only, so a
+    caller may compute it when it checks the file and cache it with it (``tuple(sent)``
+    marshals; ``Sent(*cached)`` restores it): :func:`near_duplicates` then reads no post."""
+
+    id: str
+    file: str
+    publish_at: str
+    channels: tuple[str, ...]
+    words: tuple[tuple[str, str], ...]
+    """``("", words(text))``, then ``(name, words(variant text))`` for each variant with a
+    text of its own (see :func:`words`)."""
+    repeat: tuple[str, str | None, int | None] | None = None
+    """``(every, until, count)`` of a repeating post."""
+
+
+def sent(post: Post) -> Sent | None:
+    """What :func:`near_duplicates` compares of ``post``; None for a post it never compares
+    (withdrawn, a holding statement, queued, without a time)."""
+    if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
+        return None
+    texts = [("", words(post.text))]
+    texts.extend((name, words(v.text)) for name, v in post.variants.items()
+                 if v.text is not None)
+    repeat = (post.repeat.every, post.repeat.until, post.repeat.count) if post.repeat \
+        else None
+    return Sent(post.id, post.file, post.publish_at, tuple(dict.fromkeys(post.channels)),
+                tuple(texts), repeat)
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     when: datetime
-    post: Post
-    channel: str
-    network: str
+    post: Sent
+    path: Path
     recurrence: schedule.Recurrence | None
 
 
-def _time(post: Post, zone: str) -> datetime | None:
-    if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
-        return None
+def _time(post: Sent, zone: str) -> datetime | None:
     try:
         return schedule.resolve_publish_at(post.publish_at, zone)
     except schedule.TimeError:
         return None  # validate reports the time itself
 
 
-def _recurrence(post: Post, first: datetime, zone: str) -> schedule.Recurrence | None:
+def _recurrence(post: Sent, first: datetime, zone: str) -> schedule.Recurrence | None:
     if post.repeat is None:
         return None
+    every, until, count = post.repeat
     try:
         return schedule.recurrence(
-            first, schedule.parse_every(post.repeat.every), schedule.zone(zone),
-            until=schedule.parse_date(post.repeat.until) if post.repeat.until else None,
-            count=post.repeat.count)
+            first, schedule.parse_every(every), schedule.zone(zone),
+            until=schedule.parse_date(until) if until else None, count=count)
     except schedule.TimeError:
         return None
 
 
-def _text_path(post: Post, channel: str, network: str) -> Path:
-    for name in (channel, network):  # where the text sent on this channel is written
-        variant = post.variants.get(name)
-        if variant is not None and variant.text is not None:
-            return ("variants", name, "text")
-    return ("text",)
+def _words_on(post: Sent, channel: str, network: str) -> tuple[str, Path]:
+    """The words sent on ``channel`` and where they are written: the channel's variant
+    beats the network's, which beats the post's text (as :func:`cmops.render.resolve`)."""
+    if len(post.words) > 1:
+        variants = dict(post.words[1:])
+        for name in (channel, network):
+            if name in variants:
+                return variants[name], ("variants", name, "text")
+    return post.words[0][1], ("text",)
 
 
-def _groups(ctx: Context) -> Iterator[tuple[str, list[_Entry]]]:
+def _groups(posts: Iterable[Sent], calendar: Calendar
+            ) -> Iterator[tuple[str, list[_Entry]]]:
     """(channel, entries) for each text sent more than once on a channel. Texts are grouped
     first and times resolved only within groups: most texts are sent once per channel."""
-    cal = ctx.calendar
-    by_text: dict[tuple[str, str], list[tuple[Post, str]]] = {}
-    normalised: dict[str, str] = {}  # a post's text is usually the same on every channel
-    networks = {name: ch.network or "outbox" for name, ch in cal.channels.items()}
-    for post in cal.posts:
-        if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
-            continue
-        for channel in dict.fromkeys(post.channels):
-            network = networks.get(channel)
-            if network is None:
-                continue
-            text = resolve(post, channel, network)[0] if post.variants else post.text
-            key = normalised.get(text)
-            if key is None:
-                key = normalised[text] = words(text)
+    by_text: dict[tuple[str, str], list[tuple[Sent, Path]]] = {}
+    networks = {name: ch.network or "outbox" for name, ch in calendar.channels.items()}
+    text_path: Path = ("text",)
+    for post in posts:
+        plain = post.words[0][1] if len(post.words) == 1 else None
+        for channel in post.channels:
+            if plain is not None:  # no variant text: the fast, common case
+                key, path = plain, text_path
+            else:
+                network = networks.get(channel)
+                if network is None:
+                    continue
+                key, path = _words_on(post, channel, network)
             if key:  # media only: nothing to compare
-                by_text.setdefault((channel, key), []).append((post, network))
-    for (channel, _), posts in by_text.items():
-        if len(posts) < 2:
+                group = by_text.get((channel, key))
+                if group is None:
+                    by_text[(channel, key)] = [(post, path)]
+                else:
+                    group.append((post, path))
+    for (channel, _), found in by_text.items():
+        if len(found) < 2 or channel not in networks:
             continue
-        zone = cal.channel_timezone(channel) or "UTC"
+        zone = calendar.channel_timezone(channel) or "UTC"
         entries = []
-        for post, network in posts:
+        for post, path in found:
             when = _time(post, zone)
             if when is not None:
-                entries.append(_Entry(when, post, channel, network,
+                entries.append(_Entry(when, post, path,
                                       _recurrence(post, when, zone) if post.repeat else None))
         if len(entries) > 1:
             yield channel, entries
@@ -183,19 +217,24 @@ def _minutes(gap: timedelta) -> str:
 
 
 def check_near_duplicates(ctx: Context) -> Iterator[Finding]:
+    """The calendar rule: :func:`near_duplicates` of the calendar's posts."""
+    return near_duplicates((s for p in ctx.calendar.posts if (s := sent(p)) is not None),
+                           ctx.calendar)
+
+
+def near_duplicates(posts: Iterable[Sent], calendar: Calendar) -> Iterator[Finding]:
     """A warning on each post of a near-duplicate pair, naming the other post (its file;
     :func:`name_lines` adds the line once both are located)."""
-    found: dict[tuple[str, str], tuple[Path, Post, Post, list[str], timedelta]] = {}
-    for channel, entries in _groups(ctx):
+    found: dict[tuple[str, str], tuple[Path, Sent, list[str], timedelta]] = {}
+    for channel, entries in _groups(posts, calendar):
         for a, b, gap in _pairs(entries):
             for here, there in ((a, b), (b, a)):
                 key = (here.post.file, there.post.file)
                 if key in found:
-                    found[key][3].append(channel)
+                    found[key][2].append(channel)
                     continue
-                found[key] = (_text_path(here.post, here.channel, here.network), here.post,
-                              there.post, [channel], gap)
-    for (file, other_file), (path, _, other, channels, gap) in sorted(found.items()):
+                found[key] = (here.path, there.post, [channel], gap)
+    for (file, other_file), (path, other, channels, gap) in sorted(found.items()):
         yield Finding(file, path, RULE,
                       f"{_PREFIX}{other_file} (post {other.id}) on "
                       f"{', '.join(sorted(channels))}, {_minutes(gap)}: if it is a copy (an "
