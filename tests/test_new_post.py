@@ -270,3 +270,18 @@ def test_a_file_name_taken_by_another_id_gets_a_fresh_one(run: Runner, repo: Pat
         "id: other\nstatus: draft\nchannels: [news]\ntext: x\n", "utf-8")
     result = run("new", "post", "--channel", "news", "--text", "Hello", root=repo)
     assert result.stdout == "Wrote calendar/posts/unscheduled/hello-2.yaml\n"
+
+
+def test_text_from_stdin_and_a_file_too_large_to_read_is_not_written(run: Runner,
+                                                                     repo: Path) -> None:
+    piped = run("new", "post", "--channel", "news", "--text", "-", root=repo,
+                input="Depuis un tube\nsur deux lignes\n")
+    assert piped.stdout == "Wrote calendar/posts/unscheduled/depuis-un-tube-sur-deux-lignes.yaml\n"
+    assert (repo / "calendar/posts/unscheduled/depuis-un-tube-sur-deux-lignes.yaml").read_text(
+        "utf-8").endswith('text: |-\n  Depuis un tube\n  sur deux lignes\n')
+    huge = run("new", "post", "--channel", "news", "--text", "-", "--id", "huge", root=repo,
+               input="mot " * 70000)
+    assert huge.exit_code == 2
+    assert ("calendar/posts/unscheduled/huge.yaml would be 280118 bytes; cmops reads files "
+            "of at most 262144 bytes: shorten the text") in " ".join(huge.stderr.split())
+    assert not (repo / "calendar/posts/unscheduled/huge.yaml").exists()

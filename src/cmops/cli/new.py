@@ -28,6 +28,7 @@ GOALS = {"engagement_rate": "percent", "comments": "count", "shares": "count",
          "dm_replies": "count", "growth_rate": "percent"}
 """The campaign schema's ``goals``: a count is a whole number, a percent 10, 2.5 or 10%."""
 UTM_KEYS = ("source", "medium", "campaign", "content")
+EMPTY = {"--text": "the post needs some text", "--thread": "a thread part needs some text"}
 
 
 @click.group("new")
@@ -93,7 +94,6 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
             --thread "2/ Rear light on, even by day." --id night-tips
         cmops new post --channel newsroom --at 2026-12-05T18:00   # no --text: your editor
     """
-    from cmops.atomic import write_atomic
     from cmops.cli.common import check_channels, load
     from cmops.ids import UnsafeName
     from cmops.postfile import NewPost, fresh_id, path_for, render, slug
@@ -141,8 +141,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
         raise click.UsageError(f"{rel} exists already")
     if link is not None:
         new.link = _card(root, link)
-    write_atomic(root / rel, render(new).encode("utf-8"))
-    _report(ctx, root, rel)
+    _write(ctx, root, rel, render(new).encode("utf-8"))
 
 
 @command.command("campaign")
@@ -186,7 +185,6 @@ def new_campaign(ctx: click.Context, name: str, start: str, end: str,
             --goal comments=80 --goal engagement_rate=8% \\
             --description "Launch of the Halo 2, with pre-orders from 3 March."
     """
-    from cmops.atomic import write_atomic
     from cmops.cli.common import check_channels
     from cmops.cli.common import load as load_calendar
     from cmops.ids import UnsafeName
@@ -196,7 +194,7 @@ def new_campaign(ctx: click.Context, name: str, start: str, end: str,
     for value, hint in ((name, "--name"), (description, "--description"),
                         (owner, "--owner"), *((label, "--label") for label in labels)):
         if value is not None:
-            _check_value(value, hint)
+            _check_text(value, hint)
     days = []
     for value, hint in ((start, "--start"), (end, "--end")):
         try:
@@ -221,18 +219,7 @@ def new_campaign(ctx: click.Context, name: str, start: str, end: str,
         raise click.BadParameter(str(exc), param_hint="--id") from None
     if (root / rel).exists():
         raise click.UsageError(f"{rel} exists already")
-    write_atomic(root / rel, render_campaign(new).encode("utf-8"))
-    _report(ctx, root, rel)
-
-
-def _check_value(value: str, hint: str) -> None:
-    if not value.strip():
-        raise click.BadParameter("give some text", param_hint=hint)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise click.BadParameter("the text holds bytes that are not UTF-8 (the terminal's "
-                                 "encoding?); write it in UTF-8", param_hint=hint) from None
+    _write(ctx, root, rel, render_campaign(new).encode("utf-8"))
 
 
 def _pairs(given: Sequence[str], hint: str, keys: Iterable[str]) -> dict[str, str]:
@@ -247,7 +234,7 @@ def _pairs(given: Sequence[str], hint: str, keys: Iterable[str]) -> dict[str, st
                                      f"{', '.join(known)}", param_hint=hint)
         if key in pairs:
             raise click.BadParameter(f"{key} is given twice", param_hint=hint)
-        _check_value(value, hint)
+        _check_text(value, hint)
         pairs[key] = value.strip()
     return pairs
 
@@ -268,12 +255,19 @@ def _goal(key: str, value: str) -> int | float | str:
     return float(number) if "." in number else int(number)
 
 
-def _report(ctx: click.Context, root: Path, rel: str) -> None:
-    """Say what was written, validate it with the calendar, exit 1 on its errors."""
+def _write(ctx: click.Context, root: Path, rel: str, data: bytes) -> None:
+    """Write ``rel`` whole or not at all, validate it with the calendar, exit 1 on its
+    errors; a file cmops would refuse to read is not written."""
+    from cmops.atomic import write_atomic
     from cmops.cli.common import EXIT_CONTENT, EXIT_OK
     from cmops.output import text as as_text
     from cmops.validate import validate
+    from cmops.yamlsafe import MAX_BYTES
 
+    if len(data) > MAX_BYTES:
+        raise click.UsageError(f"{rel} would be {len(data)} bytes; cmops reads files of at "
+                               f"most {MAX_BYTES} bytes: shorten the text")
+    write_atomic(root / rel, data)
     click.echo(f"Wrote {rel}")
     report = validate(root, [rel])
     if not report.ok or report.warnings:
@@ -283,8 +277,7 @@ def _report(ctx: click.Context, root: Path, rel: str) -> None:
 
 def _check_text(text: str, hint: str) -> None:
     if not text.strip():
-        raise click.BadParameter("the post needs some text" if hint == "--text"
-                                 else "a thread part needs some text", param_hint=hint)
+        raise click.BadParameter(EMPTY.get(hint, "give some text"), param_hint=hint)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
