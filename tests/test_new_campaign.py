@@ -115,3 +115,9 @@ def test_help_prints_the_example_as_written(run: Runner) -> None:
     options = re.findall(r"^  (--[a-z-]+)", result.stdout, re.M)
     assert options == ["--name", "--start", "--end", "--id", "--description", "--owner",
                        "--channel", "--label", "--utm", "--goal"]
+
+
+def test_a_name_without_ascii_letters_gets_a_campaign_id(run: Runner, repo: Path) -> None:
+    result = run("new", "campaign", "--name", "春の新作", "--start", "2027-04-01", "--end",
+                 "2027-04-30", root=repo)
+    assert result.stdout == "Wrote calendar/campaigns/campaign.yaml\n"

@@ -102,15 +102,16 @@ def scalar(key: str, text: str, indent: int = 0) -> list[str]:
     return [f"{pad}{key}: {header}"] + [inner + line if line else "" for line in body]
 
 
-def slug(text: str, limit: int = 40) -> str:
+def slug(text: str, limit: int = 40, *, fallback: str = "post") -> str:
     """A readable id fragment: ASCII letters and digits from the text's first words, cut
-    at the last word boundary within ``limit`` (a single longer word is cut at the limit)."""
+    at the last word boundary within ``limit`` (a single longer word is cut at the limit);
+    ``fallback`` when the text has none (``春``, ``!!!``)."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = _ID_OK.sub("-", plain).strip("-")
     if len(words) > limit:
         boundary = words.rfind("-", 0, limit + 1)
         words = words[:boundary] if boundary > 0 else words[:limit]
-    return words.rstrip("-") or "post"
+    return words.rstrip("-") or fallback
 
 
 def fresh_id(base: str, taken: Iterable[str]) -> str:

@@ -207,8 +207,9 @@ def new_campaign(ctx: click.Context, name: str, start: str, end: str,
     targets = {key: _goal(key, value) for key, value in _pairs(goals, "--goal", GOALS).items()}
     root, calendar, _ = load_calendar(ctx)
     check_channels(calendar, channels)
-    new = NewCampaign(campaign_id or slug(name), name, start, end, description, owner,
-                      list(dict.fromkeys(channels)), list(dict.fromkeys(labels)), tags, targets)
+    new = NewCampaign(campaign_id or slug(name, fallback="campaign"), name, start, end,
+                      description, owner, list(dict.fromkeys(channels)),
+                      list(dict.fromkeys(labels)), tags, targets)
     if new.id in calendar.campaigns:
         raise click.BadParameter(f"a campaign with id {new.id} exists "
                                  f"({calendar.campaigns[new.id].file}); choose another "
