@@ -20,6 +20,7 @@ from cmops.rules.duplicates import (
     name_lines,
     near_duplicates,
     sent,
+    sent_of,
     words,
 )
 from cmops.validate import load_calendar
@@ -116,6 +117,10 @@ def test_a_repeating_posts_later_occurrence_counts(repo: Path) -> None:
            extra="repeat:\n  every: 1w\n")
     simple(repo, "once", "2027-03-15T09:45", "Office hours are open!")
     simple(repo, "off-slot", "2027-03-16T09:45", "Office hours are open!")
+    calendar, _ = load_calendar(repo, use_cache=False)
+    assert [sent_of(p.raw, p.file) for p in calendar.posts if p.id == "weekly"] == [
+        Sent("weekly", "calendar/posts/weekly.yaml", "2027-03-01T09:00", ("news",),
+             (("", "office hours are open"),), ("1w", None, None))]
     assert [(f, m.split(" on ")[1]) for f, _, m in problems(repo)] == [
         ("calendar/posts/once.yaml", "news, 45 minutes apart: if it is a copy (an import run "
                                      "twice?), delete one of them"),
@@ -134,6 +139,7 @@ def test_sent_is_cacheable_and_gives_the_same_answer(repo: Path) -> None:
     assert a == Sent("a", "calendar/posts/a.yaml", "2027-03-02T09:00", ("news", "bsky"),
                      (("", "launch day"), ("bluesky", "launch on bluesky")), None)
     assert sent(posts["c"]) is None
+    assert all(sent(p) == sent_of(p.raw, p.file) for p in calendar.posts)
     cached = [Sent(*marshal.loads(marshal.dumps(tuple(s)))) for p in calendar.posts
               if (s := sent(p)) is not None]
     found = list(near_duplicates(cached, calendar))

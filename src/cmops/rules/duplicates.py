@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cmops import schedule
-from cmops.model import Calendar, Post
+from cmops.model import Calendar, Post, Repeat
 from cmops.problems import Finding, Path, Problem, Severity
 from cmops.render import find_urls
 from cmops.rules.context import Context
@@ -93,6 +93,31 @@ def sent(post: Post) -> Sent | None:
         else None
     return Sent(post.id, post.file, post.publish_at, tuple(dict.fromkeys(post.channels)),
                 tuple(texts), repeat)
+
+
+def sent_of(raw: Mapping[str, Any], file: str) -> Sent | None:
+    """:func:`sent` read from a post file's data, without building the post: what validate
+    computes when a file changes, and caches with it."""
+    post_id, status, publish_at = (_text(raw, k) for k in ("id", "status", "publish_at"))
+    if not post_id or status in ("withdrawn", "standby") or not publish_at \
+            or publish_at == "next-slot":
+        return None
+    channels = raw.get("channels")
+    texts = [("", words(_text(raw, "text") or ""))]
+    variants = raw.get("variants")
+    if isinstance(variants, dict):
+        texts.extend((name, words(v["text"])) for name, v in variants.items()
+                     if isinstance(v, dict) and isinstance(v.get("text"), str))
+    repeat = Repeat.from_raw(raw.get("repeat"))
+    return Sent(post_id, file, publish_at,
+                tuple(dict.fromkeys(c for c in channels if isinstance(c, str)))
+                if isinstance(channels, list) else (), tuple(texts),
+                (repeat.every, repeat.until, repeat.count) if repeat else None)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
