@@ -17,6 +17,7 @@ from cmops.rules import CALENDAR_RULES, RULE_DOCS, Context
 from cmops.rules.duplicates import (
     Sent,
     check_near_duplicates,
+    key,
     name_lines,
     near_duplicates,
     sent,
@@ -120,7 +121,7 @@ def test_a_repeating_posts_later_occurrence_counts(repo: Path) -> None:
     calendar, _ = load_calendar(repo, use_cache=False)
     assert [sent_of(p.raw, p.file) for p in calendar.posts if p.id == "weekly"] == [
         Sent("weekly", "calendar/posts/weekly.yaml", "2027-03-01T09:00", ("news",),
-             (("", "office hours are open"),), ("1w", None, None))]
+             (("", key("Office hours are open")),), ("1w", None, None))]
     assert [(f, m.split(" on ")[1]) for f, _, m in problems(repo)] == [
         ("calendar/posts/once.yaml", "news, 45 minutes apart: if it is a copy (an import run "
                                      "twice?), delete one of them"),
@@ -137,7 +138,9 @@ def test_sent_is_cacheable_and_gives_the_same_answer(repo: Path) -> None:
     posts = {p.id: p for p in calendar.posts}
     a = sent(posts["a"])
     assert a == Sent("a", "calendar/posts/a.yaml", "2027-03-02T09:00", ("news", "bsky"),
-                     (("", "launch day"), ("bluesky", "launch on bluesky")), None)
+                     (("", key("Launch day")), ("bluesky", key("launch on Bluesky"))), None)
+    assert key("Launch day") == key("LAUNCH  day!") != key("Launch days")
+    assert len(key("Launch day")) == 8 and key("🎉") == b""
     assert sent(posts["c"]) is None
     assert all(sent(p) == sent_of(p.raw, p.file) for p in calendar.posts)
     cached = [Sent(*marshal.loads(marshal.dumps(tuple(s)))) for p in calendar.posts

@@ -19,12 +19,14 @@ queued posts (their slot is not theirs yet) or replies without a time. A repeati
 compared by each of its occurrences against the other posts' times (two repeating posts by
 their first occurrences). Times are compared in UTC: "within an hour" is 60 minutes or less.
 
-Cost: one pass to group posts by (channel, words), then a sort per group: linear in the
-calendar's size, never pairwise.
+Cost: one pass to group posts by (channel, a 64-bit digest of the words), then a sort per
+group: linear in the calendar's size, never pairwise. A post's digests depend on its file
+only (:class:`Sent`), so validate can compute them when the file changes and cache them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -65,6 +67,13 @@ def words(text: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+def key(text: str) -> bytes:
+    """A 64-bit digest of ``words(text)`` (empty for a text without words): what posts are
+    grouped by, small enough to cache for every post file."""
+    found = words(text)
+    return hashlib.blake2b(found.encode(), digest_size=8).digest() if found else b""
+
+
 class Sent(NamedTuple):
     """What this rule needs of one post file. It depends on the file's bytes only, so a
     caller may compute it when it checks the file and cache it with it (``tuple(sent)``
@@ -74,9 +83,9 @@ class Sent(NamedTuple):
     file: str
     publish_at: str
     channels: tuple[str, ...]
-    words: tuple[tuple[str, str], ...]
-    """``("", words(text))``, then ``(name, words(variant text))`` for each variant with a
-    text of its own (see :func:`words`)."""
+    keys: tuple[tuple[str, bytes], ...]
+    """``("", key(text))``, then ``(name, key(variant text))`` for each variant with a text
+    of its own (see :func:`key`)."""
     repeat: tuple[str, str | None, int | None] | None = None
     """``(every, until, count)`` of a repeating post."""
 
@@ -86,8 +95,8 @@ def sent(post: Post) -> Sent | None:
     (withdrawn, a holding statement, queued, without a time)."""
     if post.status in ("withdrawn", "standby") or post.queued or not post.publish_at:
         return None
-    texts = [("", words(post.text))]
-    texts.extend((name, words(v.text)) for name, v in post.variants.items()
+    texts = [("", key(post.text))]
+    texts.extend((name, key(v.text)) for name, v in post.variants.items()
                  if v.text is not None)
     repeat = (post.repeat.every, post.repeat.until, post.repeat.count) if post.repeat \
         else None
@@ -103,10 +112,10 @@ def sent_of(raw: Mapping[str, Any], file: str) -> Sent | None:
             or publish_at == "next-slot":
         return None
     channels = raw.get("channels")
-    texts = [("", words(_text(raw, "text") or ""))]
+    texts = [("", key(_text(raw, "text") or ""))]
     variants = raw.get("variants")
     if isinstance(variants, dict):
-        texts.extend((name, words(v["text"])) for name, v in variants.items()
+        texts.extend((name, key(v["text"])) for name, v in variants.items()
                      if isinstance(v, dict) and isinstance(v.get("text"), str))
     repeat = Repeat.from_raw(raw.get("repeat"))
     return Sent(post_id, file, publish_at,
@@ -147,46 +156,46 @@ def _recurrence(post: Sent, first: datetime, zone: str) -> schedule.Recurrence |
         return None
 
 
-def _words_on(post: Sent, channel: str, network: str) -> tuple[str, Path]:
-    """The words sent on ``channel`` and where they are written: the channel's variant
+def _key_on(post: Sent, channel: str, network: str) -> tuple[bytes, Path]:
+    """The key of the words sent on ``channel`` and where they are written: the channel's variant
     beats the network's, which beats the post's text (as :func:`cmops.render.resolve`)."""
-    if len(post.words) > 1:
-        variants = dict(post.words[1:])
+    if len(post.keys) > 1:
+        variants = dict(post.keys[1:])
         for name in (channel, network):
             if name in variants:
                 return variants[name], ("variants", name, "text")
-    return post.words[0][1], ("text",)
+    return post.keys[0][1], ("text",)
 
 
 def _groups(posts: Iterable[Sent], calendar: Calendar
             ) -> Iterator[tuple[str, list[_Entry]]]:
     """(channel, entries) for each text sent more than once on a channel. Texts are grouped
     first and times resolved only within groups: most texts are sent once per channel."""
-    by_text: dict[tuple[str, str], list[tuple[Sent, Path]]] = {}
+    by_text: dict[tuple[str, bytes], list[tuple[Sent, Path]]] = {}
     networks = {name: ch.network or "outbox" for name, ch in calendar.channels.items()}
     text_path: Path = ("text",)
     for post in posts:
-        plain = post.words[0][1] if len(post.words) == 1 else None
+        plain = post.keys[0][1] if len(post.keys) == 1 else None
         for channel in post.channels:
             if plain is not None:  # no variant text: the fast, common case
-                key, path = plain, text_path
+                found, path = plain, text_path
             else:
                 network = networks.get(channel)
                 if network is None:
                     continue
-                key, path = _words_on(post, channel, network)
-            if key:  # media only: nothing to compare
-                group = by_text.get((channel, key))
+                found, path = _key_on(post, channel, network)
+            if found:  # media only: nothing to compare
+                group = by_text.get((channel, found))
                 if group is None:
-                    by_text[(channel, key)] = [(post, path)]
+                    by_text[(channel, found)] = [(post, path)]
                 else:
                     group.append((post, path))
-    for (channel, _), found in by_text.items():
-        if len(found) < 2 or channel not in networks:
+    for (channel, _), same in by_text.items():
+        if len(same) < 2 or channel not in networks:
             continue
         zone = calendar.channel_timezone(channel) or "UTC"
         entries = []
-        for post, path in found:
+        for post, path in same:
             when = _time(post, zone)
             if when is not None:
                 entries.append(_Entry(when, post, path,
