@@ -12,7 +12,13 @@ from cmops.cli.params import at_option, state_options
 
 @click.group("export")
 def command() -> None:
-    """Export the calendar for other tools."""
+    """Export the calendar for other tools and spreadsheets.
+
+    Example:
+
+    \b
+        cmops export csv --excel -o calendar.csv
+    """
 
 
 @command.command("csv")
