@@ -181,8 +181,6 @@ def test_thousands_of_repeating_copies_stay_bounded() -> None:
 
 def test_validate_reports_both_warnings_as_github_annotations(run: Runner, repo: Path
                                                               ) -> None:
-    # rules.yaml with min_spacing makes validate give calendar rules every post today.
-    (repo / "calendar/rules.yaml").write_text("min_spacing:\n  default: 1m\n", "utf-8")
     simple(repo, "a", "2027-03-02T09:00", "Launch day")
     simple(repo, "b", "2027-03-02T09:05", "launch day", extra=(
         "media:\n  - path: calendar/media/pic.png\n"
@@ -191,10 +189,24 @@ def test_validate_reports_both_warnings_as_github_annotations(run: Runner, repo:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert ("::warning file=calendar/posts/a.yaml,line=5,col=7,title=post.near-duplicate (text)::"
-            "same text as calendar/posts/b.yaml (post b) on news, 5 minutes apart: if it is a "
-            "copy (an import run twice?), delete one of them") in lines
+            "same text as calendar/posts/b.yaml:5 (post b) on news, 5 minutes apart: if it is "
+            "a copy (an import run twice?), delete one of them") in lines
+    assert result.stdout.endswith("5 files valid, 3 warnings\n")
+    again = run("validate", "--format", "github", root=repo)  # from the cache: the same
+    assert again.stdout == result.stdout
     assert ("::warning file=calendar/posts/b.yaml,line=8,col=10,title=media.alt-placeholder "
             "(media[0].alt)::"
             "the alt text of 'calendar/media/pic.png' is a placeholder ('TODO: describe this "
             "image (imported from https://cdn.example.org/p.png)'): describe what it shows"
             ) in lines
+
+
+def test_a_warm_validate_sees_a_new_copy_and_its_removal(run: Runner, repo: Path) -> None:
+    simple(repo, "a", "2027-03-02T09:00", "Launch day")
+    assert run("validate", root=repo).stdout == "4 files valid\n"
+    simple(repo, "b", "2027-03-02T09:30", "Launch day!")
+    warm = run("validate", root=repo).stdout
+    assert "calendar/posts/b.yaml:5:7: warning: text: same text as calendar/posts/a.yaml:5 " \
+        "(post a) on news, 30 minutes apart" in warm
+    simple(repo, "b", "2027-03-02T09:30", "Launch night")
+    assert run("validate", root=repo).stdout == "5 files valid\n"

@@ -27,7 +27,7 @@ from cmops import __version__
 from cmops.atomic import write_atomic
 from cmops.schemas import SCHEMA_NAMES, load_schema
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 RACY_NS = 2_000_000_000
 
 

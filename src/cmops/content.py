@@ -13,6 +13,7 @@ from typing import Any
 from cmops import schemas
 from cmops.problems import Finding, Problem, Severity, cap, format_path
 from cmops.rules import FILE_RULES
+from cmops.rules.duplicates import Sent, sent_of
 
 KINDS = ("post", "campaign", "channels", "pause", "rules", "listening", "reply", "analytics")
 
@@ -59,7 +60,20 @@ class FileResult:
                  "problems": [[p.line, p.column, p.path, p.rule, p.message, p.severity.value]
                               for p in self.problems]}
         entry["id"] = self.post_id
+        signature = self.sent
+        entry["sent"] = tuple(signature) if signature is not None else None
         return entry
+
+    @property
+    def sent(self) -> Sent | None:
+        """What the post.near-duplicate rule compares of a post file (cached with it)."""
+        if self.kind != "post":
+            return None
+        if self.cache_entry is not None and "sent" in self.cache_entry:
+            cached = self.cache_entry["sent"]
+            return Sent(*cached) if cached is not None else None
+        data = self.data
+        return sent_of(data, self.rel) if isinstance(data, dict) else None
 
     @classmethod
     def from_cache(cls, rel: str, entry: dict[str, Any]) -> FileResult:

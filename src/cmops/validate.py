@@ -26,6 +26,7 @@ from cmops.plan import Recorded
 from cmops.problems import Finding, Problem, Severity, cap
 from cmops.rules import CALENDAR_RULES, POST_RULES, Context
 from cmops.rules.context import MediaInfo
+from cmops.rules.duplicates import name_lines
 from cmops.rules.media import media_paths
 from cmops.rules.networks import dated_findings
 from cmops.workspace import (
@@ -235,8 +236,10 @@ def _check(root: Path, use_cache: bool, built: dict[str, Post] | None = None
     problems.extend(check_posts(root, results, calendar, cache, built))
     if calendar.rules.min_spacing or calendar.rules.max_per_day:
         calendar = build_calendar(results)  # spacing and daily caps compare every post
-    ctx = Context(calendar, post_ids=_post_ids(results))
-    problems.extend(_locate_all(root, (f for rule in CALENDAR_RULES for f in rule(ctx))))
+    ctx = Context(calendar, post_ids=_post_ids(results),
+                  sent=[s for r in results if r.kind == "post" and (s := r.sent) is not None])
+    problems.extend(name_lines(_locate_all(root, (f for rule in CALENDAR_RULES
+                                                   for f in rule(ctx)))))
     if cache:
         cache.save({r.rel for r in results})
     problems = cap(problems)

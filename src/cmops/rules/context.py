@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cmops import schedule
 from cmops.model import Calendar
 from cmops.text.limits import ImageFacts, VideoFacts
+
+if TYPE_CHECKING:
+    from cmops.rules.duplicates import Sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,9 @@ class Context:
     media: Mapping[str, MediaInfo] = field(default_factory=dict)
     post_ids: Sequence[tuple[str, str]] = ()
     """(id, file) of every post, for calendar-wide rules (built without full post objects)."""
+    sent: Sequence[Sent] | None = None
+    """What post.near-duplicate compares of every post file (cached with each file); None:
+    the rule reads ``calendar.posts``."""
 
     def zone_ok(self, name: str | None) -> bool:
         return name is None or name in self._valid_zones

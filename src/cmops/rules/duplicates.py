@@ -252,6 +252,8 @@ def _minutes(gap: timedelta) -> str:
 
 def check_near_duplicates(ctx: Context) -> Iterator[Finding]:
     """The calendar rule: :func:`near_duplicates` of the calendar's posts."""
+    if ctx.sent is not None:
+        return near_duplicates(ctx.sent, ctx.calendar)
     return near_duplicates((s for p in ctx.calendar.posts if (s := sent(p)) is not None),
                            ctx.calendar)
 
