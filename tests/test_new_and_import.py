@@ -22,7 +22,9 @@ def test_new_post_writes_a_valid_file_with_a_fresh_id(run: Runner, repo: Path) -
                     "text": "Nouvelle tournée: no"}
     assert (repo / rel).read_text().startswith("# yaml-language-server: $schema=")
     second = run(*args, root=repo)
-    assert second.stdout.strip().endswith("nouvelle-tournee-no-20261203-2.yaml")
+    assert second.stdout.splitlines()[0].endswith("nouvelle-tournee-no-20261203-2.yaml")
+    assert "same text as calendar/posts/2026-12/nouvelle-tournee-no-20261203.yaml" in \
+        second.stdout and "[post.near-duplicate]" in second.stdout  # a copy is flagged
     assert run("validate", root=repo).exit_code == 0
 
 

@@ -5,6 +5,14 @@ Text is kept byte for byte as the cell holds it: inner and surrounding spaces, l
 (``\\r\\n`` too) and every character, so import, validate, plan and export give back the
 very text of the spreadsheet. A text cell of spaces only counts as empty. Every other cell
 (dates, channels, URLs, names) is read without its surrounding spaces.
+
+In cmops's own layout (what ``cmops export csv`` writes), every cell is first given back as
+it was before the export made it spreadsheet-safe (:func:`cmops.export.restore`: one leading
+apostrophe before ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a second apostrophe
+is removed); rows with an empty date and time are unscheduled drafts; and rows that name the
+same ``id`` are one post on all their channels (the export writes a row per channel), when
+they say the same thing; a channel variant (another text on one channel) cannot be written
+back, and is reported.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from cmops.export import restore
 from cmops.ids import is_id
 from cmops.imports import dates
 from cmops.imports.formats import Format, field_of
@@ -51,6 +60,8 @@ class Row:
     """Everything the row says (text, time, channels, media, link, campaign)."""
     urls: tuple[str, ...] = ()
     """Media items that are http(s) URLs, to download."""
+    explicit_id: bool = False
+    """The row named its id (an ``id`` column): rows naming the same id are one post."""
 
 
 @dataclass(slots=True)
@@ -151,7 +162,11 @@ def parse(text: str, fmt: Format, *, delimiter: str, channels: Sequence[str],
         if not any(cell.strip() for cell in row):
             continue
         seen_data.update(i for i, cell in enumerate(row) if i not in used and cell.strip())
+        if fmt.strict:
+            row = [restore(cell) for cell in row]
         _row(out, fmt, line, row, fields, channels, known_channels, campaigns, reading, status)
+    if fmt.strict and "id" in fields:
+        out.rows = _merge_by_id(out.rows, out.errors, fmt)
     named = {i for i in unused if has_header and header[i]}
     out.ignored = [header[i] if i in named else f"column {i + 1}"
                    for i in sorted(named | seen_data)]
@@ -220,6 +235,7 @@ def _row(out: Parsed, fmt: Format, line: int, row: list[str], fields: dict[str, 
         return
     link = _cell(row, fields, "link").strip() or None
     day = publish_at[:10].replace("-", "") if publish_at else ""
+    explicit = bool(wanted)
     wanted = wanted or (f"{slug(text)}-{day}" if day else slug(text))
     order = sorted(channels)
     out.rows.append(Row(
@@ -227,7 +243,7 @@ def _row(out: Parsed, fmt: Format, line: int, row: list[str], fields: dict[str, 
         wanted, slot=_hash(fmt.name, publish_at or "", order),
         textkey=_hash(fmt.name, order, text),
         digest=_hash(text, channels, publish_at, campaign, link, media),
-        urls=tuple(urls)))
+        urls=tuple(urls), explicit_id=explicit))
 
 
 def _when(row: Sequence[str], fields: dict[str, list[int]], reading: dates.Reading,
@@ -236,6 +252,8 @@ def _when(row: Sequence[str], fields: dict[str, list[int]], reading: dates.Readi
     date = _cell(row, fields, "date").strip()
     time = _cell(row, fields, "time").strip()
     if fmt.strict:
+        if not date and not time:
+            return None  # an unscheduled draft (a ready one is refused by the caller)
         problems = []
         for parse, raw in ((dates.parse_date, date), (dates.parse_time, time)):
             try:
@@ -256,6 +274,38 @@ def _when(row: Sequence[str], fields: dict[str, list[int]], reading: dates.Readi
     if fmt.name == "hootsuite":
         raise dates.BadDate("no date and time (Hootsuite rows start with one)")
     return None
+
+
+def _merge_by_id(rows: list[Row], errors: list[RowError], fmt: Format) -> list[Row]:
+    """One row per named id: rows that repeat an ``id`` add their channels to the first one
+    when everything else they say is the same; otherwise they are errors naming the line."""
+    first: dict[str, Row] = {}
+    kept: list[Row] = []
+    for row in rows:
+        if not row.explicit_id or row.wanted_id not in first:
+            if row.explicit_id:
+                first[row.wanted_id] = row
+            kept.append(row)
+            continue
+        head = first[row.wanted_id]
+        a, b = head.post, row.post
+        differs = [name for name, x, y in (
+            ("text", a.text, b.text), ("date and time", a.publish_at, b.publish_at),
+            ("campaign", a.campaign, b.campaign), ("link", a.link, b.link),
+            ("media", a.media, b.media)) if x != y]
+        if differs:
+            errors.append(RowError(row.line, f"id {row.wanted_id} is also on line {head.line} "
+                                   f"with another {' and '.join(differs)}: a post file has one "
+                                   "of each for all its channels (a channel's own text is a "
+                                   "variant: write it in the file), or give this row another id"))
+            continue
+        added = [c for c in b.channels if c not in a.channels]
+        a.channels = [*a.channels, *added]
+        order = sorted(a.channels)
+        head.slot = _hash(fmt.name, a.publish_at or "", order)
+        head.textkey = _hash(fmt.name, order, a.text)
+        head.digest = _hash(a.text, a.channels, a.publish_at, a.campaign, a.link, a.media)
+    return kept
 
 
 def _media(row: Sequence[str], fields: dict[str, list[int]]
