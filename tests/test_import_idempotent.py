@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.conftest import Runner
 
 from cmops.yamlsafe import load_bytes
@@ -119,3 +120,23 @@ def test_a_dry_run_writes_nothing_and_sees_what_is_imported(run: Runner, repo: P
     assert run("import", "csv", str(source), root=repo).exit_code == 0
     dry_again = run("import", "csv", str(source), "--dry-run", root=repo)
     assert dry_again.stdout.splitlines()[1] == "1 row already imported."
+
+
+def test_a_large_import_shows_progress_and_a_short_summary(run: Runner, repo: Path,
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    import cmops.cli.import_csv as command
+
+    monkeypatch.setattr(command, "PROGRESS_EVERY", 5)
+    source = tmp_path / "plan.csv"
+    source.write_text(HEADER + "".join(ROWS), "utf-8")
+    first = run("import", "csv", str(source), root=repo)
+    assert [line for line in first.stderr.splitlines() if "rows" in line] == [
+        f"{source}: {n}/20 rows" for n in (5, 10, 15, 20)]
+    assert "Validating the 20 written files…" in first.stderr
+    source.write_text(HEADER + "".join(r.replace("🎈", "🎉") for r in ROWS), "utf-8")
+    second = run("import", "csv", str(source), root=repo)
+    updated = next(line for line in second.stdout.splitlines() if line.startswith("Updated"))
+    assert updated.startswith("Updated 20 post files whose row changed: calendar/posts/2027-04/")
+    assert updated.endswith(" and 10 more") and updated.count(".yaml") == 10

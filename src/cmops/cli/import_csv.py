@@ -49,7 +49,10 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
       cmops      header row: date (YYYY-MM-DD), time (HH:MM, local to each channel's
                  zone), text, channels (separated by spaces, commas, ; or |), and
                  optionally media (paths or image URLs), alt (alt texts in the same
-                 order, separated by |), campaign, link, id.
+                 order, separated by |), campaign, link, id. What cmops export
+                 csv writes reads back: rows with the same id are one post on
+                 all their channels, an empty date and time is an unscheduled
+                 draft, and a formula's protective apostrophe is removed.
       hootsuite  Hootsuite's bulk composer file: date and time in one cell
                  (dd/mm/yyyy hh:mm or mm/dd/yyyy hh:mm), message, link; no header
                  row needed. Pass --channel: its rows have no channels.
@@ -139,11 +142,19 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
         from cmops.output import text as as_text
         from cmops.validate import validate
 
+        if len(outcome.written) >= PROGRESS_EVERY:
+            click.echo(f"Validating the {len(outcome.written)} written files…", err=True)
         report = validate(root, outcome.written)
         if not report.ok or report.warnings:
             click.echo(as_text(report))
         ok = ok and report.ok
     ctx.exit(EXIT_OK if ok else EXIT_CONTENT)
+
+
+SHOWN = 10
+"""Updated files named in the summary; the others are counted."""
+PROGRESS_EVERY = 1000
+"""A progress line on stderr every this many rows, for files that have that many."""
 
 
 @dataclass
@@ -162,9 +173,11 @@ class Outcome:
         verb = "Would write" if dry_run else "Wrote"
         lines = [f"{verb} {len(self.new)} post file(s); {self.skipped} row(s) skipped."]
         if self.updated:
+            shown = ", ".join(self.updated[:SHOWN])
+            more = len(self.updated) - SHOWN
             lines.append(f"{'Would update' if dry_run else 'Updated'} "
                          f"{_count(len(self.updated), 'post file')} whose row changed: "
-                         + ", ".join(self.updated))
+                         + shown + (f" and {more} more" if more > 0 else ""))
         if self.same:
             lines.append(f"{_count(self.same, 'row')} already imported.")
         if self.not_fetched:
@@ -189,7 +202,10 @@ def _apply(root: Path, file: Path, fmt: str, rows: list[Row], ids: list[str], *,
     out = Outcome()
     http = _Fetcher(root, file) if fetch else None
     try:
-        for action in plan(rows, marked, fmt, taken):
+        actions = plan(rows, marked, fmt, taken)
+        for done, action in enumerate(actions, 1):
+            if len(actions) >= PROGRESS_EVERY and done % PROGRESS_EVERY == 0:
+                click.echo(f"{file}: {done}/{len(actions)} rows", err=True)
             row = action.row
             if _report(action, file, out):
                 continue
