@@ -29,7 +29,10 @@ channels, and where its layout is documented.
 
 The tools' pages could not be fetched while this was written: the columns above are those
 the articles give as we know them, and each format also accepts the usual aliases, so a
-renamed column still reads.
+renamed column still reads. Hootsuite's layout is confirmed by users' write-ups of the bulk
+composer (kim-iverson-headlee.blogspot.com, 2016-08: 350 messages of "the date and time
+stamp, the message, and the link"; jycalcano.blogspot.com, 2015-07: the date format and the
+networks chosen at upload); Buffer's and Later's are not confirmed by any page we could read.
 - ``generic``: any spreadsheet: every alias below, a date-time in one column or in two.
 
 Aliases of ``generic`` (after normalising case and spacing): text = text, message, content,
