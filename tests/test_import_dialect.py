@@ -184,3 +184,24 @@ def test_any_text_survives_import_byte_for_byte(text: str, delimiter: str, bom: 
     post = parsed.rows[0].post
     post.id = "p"
     assert load_bytes(render(post).encode("utf-8"))["text"] == text
+
+
+def test_a_device_fifo_or_oversized_file_is_refused_before_reading(
+        run: Runner, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import cmops.cli.import_csv as command
+
+    zero = run("import", "csv", "/dev/zero", root=repo)  # would never end
+    assert zero.exit_code == 2
+    assert "/dev/zero is not a regular file: export the schedule to a .csv file" in zero.stderr
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # opening it would block until a writer came
+    piped = run("import", "csv", str(fifo), root=repo)
+    assert piped.exit_code == 2 and "is not a regular file" in piped.stderr
+    monkeypatch.setattr(command, "MAX_CSV_BYTES", 1_000_000)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"date,time,text,channels\n" + b"x" * 1_000_000)
+    refused = run("import", "csv", str(big), root=repo)
+    assert refused.exit_code == 2
+    assert f"{big} is larger than 1 MB; split it into smaller files" in refused.stderr

@@ -285,3 +285,18 @@ def test_text_from_stdin_and_a_file_too_large_to_read_is_not_written(run: Runner
     assert ("calendar/posts/unscheduled/huge.yaml would be 280118 bytes; cmops reads files "
             "of at most 262144 bytes: shorten the text") in " ".join(huge.stderr.split())
     assert not (repo / "calendar/posts/unscheduled/huge.yaml").exists()
+
+
+def test_text_from_standard_input_is_bounded(run: Runner, repo: Path) -> None:
+    from cmops.yamlsafe import MAX_BYTES
+
+    piped = run("new", "post", "--channel", "news", "--text", "-", root=repo,
+                input="  Bonjour d'un tube 🚲\n\n")
+    assert piped.exit_code == 0, piped.output
+    written = next((repo / "calendar/posts/unscheduled").glob("*.yaml"))
+    assert load_bytes(written.read_bytes())["text"] == "Bonjour d'un tube 🚲"
+    flood = run("new", "post", "--channel", "news", "--text", "-", root=repo,
+                input="x" * (MAX_BYTES + 10))
+    assert flood.exit_code == 2
+    assert f"standard input is longer than the {MAX_BYTES} bytes a post file may hold" in \
+        flood.stderr

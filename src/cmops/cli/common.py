@@ -123,3 +123,17 @@ def measurer() -> Any:
 def warn(message: str) -> None:
     """``warning: message`` on stderr."""
     click.echo(f"warning: {message}", err=True)
+
+
+def stdin_text(param: str) -> str:
+    """``--text -``: standard input, without its surrounding blank space, read no further than
+    a post file may be (so ``< /dev/zero`` or a wrong pipe is refused, not read forever)."""
+    import sys
+
+    from cmops.yamlsafe import MAX_BYTES
+
+    data = sys.stdin.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise click.BadParameter(f"standard input is longer than the {MAX_BYTES} bytes a post "
+                                 "file may hold", param_hint=param)
+    return data.strip()

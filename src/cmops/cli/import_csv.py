@@ -94,11 +94,8 @@ def import_csv(ctx: click.Context, file: Path, fmt: str, channels: tuple[str, ..
     from cmops.imports.dates import Reading
     from cmops.imports.dialect import Unreadable, decode, delimiter
 
-    if file.stat().st_size > MAX_CSV_BYTES:  # checked before reading it
-        raise click.UsageError(f"{file} is larger than {MAX_CSV_BYTES // 1_000_000} MB; split "
-                               "it into smaller files")
     try:
-        decoded = decode(file.read_bytes())
+        decoded = decode(_read_bounded(file))
     except Unreadable as exc:
         raise click.UsageError(f"{file}: {exc}") from None
     if decoded.encoding == "cp1252":
@@ -282,17 +279,39 @@ class _Fetcher:
         self.http.close()
 
 
+def _read_bounded(file: Path) -> bytes:
+    """The CSV's bytes: a regular file (not a FIFO or a device such as /dev/zero, which would
+    block or never end), at most :data:`MAX_CSV_BYTES`, read no further than that."""
+    too_big = click.UsageError(f"{file} is larger than {MAX_CSV_BYTES // 1_000_000} MB; split "
+                               "it into smaller files")
+    if not file.is_file():
+        raise click.UsageError(f"{file} is not a regular file: export the schedule to a .csv "
+                               "file and import that")
+    if file.stat().st_size > MAX_CSV_BYTES:  # checked before reading it
+        raise too_big
+    with file.open("rb") as handle:
+        data = handle.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:  # it grew while we looked
+        raise too_big
+    return data
+
+
 def _marked(root: Path) -> list[Marked]:
     """The post files an import wrote (their mark among the first lines)."""
     from cmops.imports.marks import PREFIX, read_mark
-    from cmops.yamlsafe import YamlError, load_bytes
+    from cmops.yamlsafe import YamlError, load_bytes, read_bounded
 
     found = []
     for path in sorted((root / "calendar/posts").rglob("*.yaml")):
         if path.is_symlink() or not path.is_file():
             continue
-        data = path.read_bytes()
-        if PREFIX.encode() not in data[:4096]:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if PREFIX.encode() not in head:
+            continue
+        try:
+            data = read_bounded(path)
+        except YamlError:  # too large: validate reports it
             continue
         text = data.decode("utf-8", "replace")
         try:

@@ -11,7 +11,6 @@ their examples intact with click's ``\\b`` marker
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,12 +93,12 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
             --thread "2/ Rear light on, even by day." --id night-tips
         cmops new post --channel newsroom --at 2026-12-05T18:00   # no --text: your editor
     """
-    from cmops.cli.common import check_channels, load
+    from cmops.cli.common import check_channels, load, stdin_text
     from cmops.ids import UnsafeName
     from cmops.postfile import NewPost, fresh_id, path_for, render, slug
 
     if text == "-":
-        text = sys.stdin.read().strip()
+        text = stdin_text("--text")
     if text is not None:
         _check_text(text, "--text")
     for part in thread:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,7 +130,7 @@ def command(ctx: click.Context, url: str, channel: str | None, saved: str | None
     """
     from cmops.answers import one_line
     from cmops.atomic import write_atomic
-    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load, warn
+    from cmops.cli.common import EXIT_CONTENT, EXIT_OK, load, stdin_text, warn
     from cmops.cli.inbox import collected
     from cmops.output import text as as_text
     from cmops.replyto import BadReplyUrl, parse
@@ -141,7 +140,7 @@ def command(ctx: click.Context, url: str, channel: str | None, saved: str | None
     if saved is not None and text is not None:
         raise click.UsageError("give --saved or --text, not both")
     if text == "-":
-        text = sys.stdin.read().strip()
+        text = stdin_text("--text")
     root, calendar, _ = load(ctx)
     if channel is not None and channel not in calendar.channels:
         raise click.BadParameter(f"unknown channel {channel}", param_hint="--channel")
