@@ -132,8 +132,9 @@ def stdin_text(param: str) -> str:
 
     from cmops.yamlsafe import MAX_BYTES
 
-    data = sys.stdin.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise click.BadParameter(f"standard input is longer than the {MAX_BYTES} bytes a post "
-                                 "file may hold", param_hint=param)
+    limit = 2 * MAX_BYTES  # a little over: the file's own size check says by how much
+    data = sys.stdin.read(limit + 1)
+    if len(data) > limit:
+        raise click.BadParameter(f"standard input is longer than {limit} characters; a post "
+                                 f"file holds at most {MAX_BYTES} bytes", param_hint=param)
     return data.strip()
