@@ -20,7 +20,14 @@ which version computed the numbers):
   the start of the period within it (or the last before it), end = the last reading in it.
   ``None`` without two readings or with zero followers at the start.
 * **posts**: items published, failed and expired in the period (by publication or planned
-  time), from the ledger.
+  time, :func:`record_time`), from the ledger and, for items the publisher never claimed,
+  from the plan (:func:`outcomes`): the site's log, dashboard and campaign pages count
+  with the same two functions, so ``cmops kpi`` and the site always agree.
+
+Periods are days of the calendar's time zone (``timezone``): ``first_day`` and ``last_day``
+in the JSON, and the dates ``cmops kpi`` prints, are local days, the last one inclusive.
+A goal's ``expected_by_now`` is rounded like its target: a whole number for counts, one
+decimal for percentages.
 
 Goals (``goals`` of a campaign): a count or the growth rate is **met** when the actual
 reaches the target; otherwise **on track** when it reaches the target pro-rated to the part
@@ -33,7 +40,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from cmops.times import iso
@@ -41,6 +48,7 @@ from cmops.times import iso
 if TYPE_CHECKING:
     from cmops.ledger import Record
     from cmops.model import Calendar
+    from cmops.plan import Item
 
 KPI_VERSION = 1
 
@@ -89,6 +97,52 @@ class Outcome:
     channel: str
     state: str
     at: datetime | None
+    post: str = ""
+    reason: str = ""
+
+
+COUNTED = ("published", "failed", "expired")
+"""The states :func:`post_counts` counts (the rest are not outcomes yet, or taken down)."""
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def record_time(record: Record) -> datetime | None:
+    """When a ledger item went out or was to: its first part's send time, else its planned
+    time, else when the record last changed. The one definition every view uses."""
+    first = record.parts[0] if record.parts else None
+    for text in ((first.sent_at or first.at) if first else None, record.publish_at,
+                 record.updated):
+        when = parse_instant(text)
+        if when is not None:
+            return when
+    return None
+
+
+def outcomes(records: Iterable[Record], plan_items: Iterable[Item] = ()) -> list[Outcome]:
+    """Every ledger item as an :class:`Outcome`, plus each item the plan finds expired that
+    the ledger has no record of (a post nobody published in time is never claimed, so only
+    the plan knows it expired)."""
+    out: list[Outcome] = []
+    seen: set[str] = set()
+    for r in records:
+        seen.add(r.key)
+        out.append(Outcome(r.key, r.channel, str(r.state), record_time(r), r.post,
+                           r.error or ""))
+    for item in plan_items:
+        if item.state.value == "expired" and item.key not in seen and item.when is not None:
+            seen.add(item.key)
+            out.append(Outcome(item.key, item.channel, "expired", item.when, item.post.id,
+                               item.reason))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +163,25 @@ class GoalCheck:
     expected_by_now: float | None
     status: str
 
+    @property
+    def percent(self) -> bool:
+        return self.name in PERCENT_GOALS
+
     def as_json(self) -> dict[str, Any]:
         return {"goal": self.name, "target": self.target, "actual": _round(self.actual),
-                "expected_by_now": _round(self.expected_by_now), "status": self.status}
+                "expected_by_now": expected_round(self.name, self.expected_by_now),
+                "status": self.status}
+
+
+PERCENT_GOALS = frozenset({"engagement_rate", "growth_rate"})
+
+
+def expected_round(goal: str, value: float | None) -> float | int | None:
+    """A goal's expected-by-now value as people read it: a count is a whole number (184.52
+    comments is 185), a percentage keeps one decimal."""
+    if value is None:
+        return None
+    return round(value, 1) if goal in PERCENT_GOALS else int(value + 0.5)
 
 
 @dataclass(slots=True)
@@ -127,12 +197,27 @@ class Kpis:
     growth_rate: float | None
     posts: dict[str, int]
     goals: list[GoalCheck] = field(default_factory=list)
+    zone: tzinfo = UTC
+    """The calendar's time zone: the period's days are its days."""
+
+    @property
+    def first_day(self) -> str:
+        return self.start.astimezone(self.zone).date().isoformat()
+
+    @property
+    def last_day(self) -> str:
+        """The period's last day, inclusive (an end at local midnight belongs to the day
+        before)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(self.zone).date().isoformat() \
+            if self.end > self.start else self.first_day
 
     def as_json(self) -> dict[str, Any]:
         e = self.engagement
         return {
             "scope": self.scope, "kpi_version": KPI_VERSION,
             "from": iso(self.start), "to": iso(self.end),
+            "timezone": str(self.zone), "first_day": self.first_day,
+            "last_day": self.last_day,
             "engagement_rate": _round(e.rate), "interactions": e.interactions,
             "reach": e.reach, "reach_basis": e.basis, "posts_measured": e.measured,
             "posts_unmeasured": e.unmeasured, "comments": self.comments,
@@ -219,12 +304,23 @@ def growth_rate(points: Sequence[FollowerPoint], channels: Iterable[str], start:
     return 100.0 * (last_total - first_total) / first_total
 
 
-def post_counts(outcomes: Iterable[Outcome], start: datetime, end: datetime) -> dict[str, int]:
-    counts = {"published": 0, "failed": 0, "expired": 0}
-    for o in outcomes:
-        if o.at is not None and start <= o.at <= end and o.state in counts:
+def post_counts(items: Iterable[Outcome], start: datetime | None = None,
+                end: datetime | None = None) -> dict[str, int]:
+    """Items published, failed and expired with their time in [start, end] (None: no
+    bound); an item without a time counts only when there is no bound at all."""
+    counts = dict.fromkeys(COUNTED, 0)
+    for o in items:
+        if o.state not in counts:
+            continue
+        if start is None and end is None:
             counts[o.state] += 1
+            continue
+        if o.at is None or (start is not None and o.at < start) or \
+                (end is not None and o.at > end):
+            continue
+        counts[o.state] += 1
     return counts
+
 
 
 def parse_target(value: Any) -> float | None:
@@ -270,8 +366,11 @@ def compare_goals(goals: Mapping[str, Any], actuals: Mapping[str, float | None],
 def compute(scope: str, start: datetime, end: datetime, posts: Sequence[PostReading],
             followers: Sequence[FollowerPoint], messages: Sequence[Message],
             outcomes: Sequence[Outcome], channels: Iterable[str],
-            goals: Mapping[str, Any] | None = None, elapsed: float = 1.0) -> Kpis:
-    """Every KPI of one scope. ``posts`` are the scope's posts published in the period."""
+            goals: Mapping[str, Any] | None = None, elapsed: float = 1.0,
+            messages_known: bool = True) -> Kpis:
+    """Every KPI of one scope. ``posts`` are the scope's posts published in the period.
+    ``messages_known``: False when no inbox was ever collected (the DM-replies goal is then
+    unknown, not zero)."""
     eng = engagement(posts, followers)
     replies, median = dm_replies(messages, start, end)
     kpis = Kpis(scope, start, end, eng, _sum(p.comments for p in posts),
@@ -280,23 +379,32 @@ def compute(scope: str, start: datetime, end: datetime, posts: Sequence[PostRead
     if goals:
         actuals: dict[str, float | None] = {
             "engagement_rate": eng.rate, "comments": kpis.comments, "shares": kpis.shares,
-            "dm_replies": replies, "growth_rate": kpis.growth_rate}
+            "dm_replies": replies if messages_known else None,
+            "growth_rate": kpis.growth_rate}
         kpis.goals = compare_goals(goals, actuals, elapsed)
     return kpis
 
 
 # -- scopes: which posts, channels and period each KPI object covers -------------------------
 
+def calendar_zone(tz: str | None) -> tzinfo:
+    """The calendar's zone, UTC without one (an invalid calendar still gets its KPIs:
+    validate names the zone)."""
+    from cmops import schedule
+
+    try:
+        return schedule.zone(tz) if tz else UTC
+    except schedule.TimeError:
+        return UTC
+
+
 def _day_bounds(start: str | None, end: str | None, tz: str | None
                 ) -> tuple[datetime | None, datetime | None]:
-    from datetime import UTC, time, timedelta, tzinfo
+    from datetime import time
 
     from cmops import schedule
 
-    try:  # an invalid calendar still gets its KPIs (validate names the zone)
-        zone: tzinfo = schedule.zone(tz) if tz else UTC
-    except schedule.TimeError:
-        zone = UTC
+    zone = calendar_zone(tz)
 
     def at(text: str | None, shift: int) -> datetime | None:
         if not text:
@@ -314,35 +422,31 @@ def report(calendar: Calendar, records: Iterable[Record], readings: Mapping[str,
            followers: Sequence[FollowerPoint], messages: Sequence[Message], now: datetime,
            *, campaign: str | None = None, channel: str | None = None,
            start: datetime | None = None, end: datetime | None = None,
-           default_days: int = 30) -> list[Kpis]:
+           default_days: int = 30, plan_items: Iterable[Item] = (),
+           messages_known: bool = True) -> list[Kpis]:
     """One :class:`Kpis` per scope: the campaign and/or channel asked for, or else every
     campaign, every channel and ``all``. A campaign's period is its dates (narrowed by
-    ``start``/``end``); other scopes default to the last ``default_days`` days."""
-    from datetime import timedelta
-
+    ``start``/``end``); other scopes default to the last ``default_days`` days.
+    ``plan_items``: the plan at ``now``, whose expired items the ledger never recorded
+    count as expired (:func:`outcomes`)."""
     campaign_of = {p.id: p.campaign for p in calendar.posts}
-    items: list[tuple[Record, datetime | None]] = []
-    for r in records:
-        part = r.parts[0] if r.parts else None
-        raw = part.at if part and part.at else r.publish_at
-        when = None
-        if raw:
-            try:
-                when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            except ValueError:
-                when = None
-        items.append((r, when))
+    zone = calendar_zone(calendar.timezone)
+    kept = list(records)
+    by_key = {r.key: r for r in kept}
+    all_outcomes = outcomes(kept, plan_items)
 
     def scope(name: str, cid: str | None, channels: Iterable[str], s: datetime, e: datetime,
               goals: Mapping[str, Any] | None = None, elapsed: float = 1.0) -> Kpis:
         chans = set(channels)
-        chosen = [(r, w) for r, w in items if r.channel in chans
-                  and (cid is None or campaign_of.get(r.post) == cid)]
-        posts = [readings[r.key] for r, w in chosen if r.state == "published"
-                 and r.key in readings and w is not None and s <= w <= e]
-        outcomes = [Outcome(r.key, r.channel, r.state, w) for r, w in chosen]
+        chosen = [o for o in all_outcomes if o.channel in chans
+                  and (cid is None or campaign_of.get(o.post) == cid)]
+        posts = [readings[o.key] for o in chosen if o.state == "published"
+                 and o.key in readings and o.at is not None and s <= o.at <= e]
         msgs = [m for m in messages if m.channel in chans]
-        return compute(name, s, e, posts, followers, msgs, outcomes, chans, goals, elapsed)
+        kpis = compute(name, s, e, posts, followers, msgs, chosen, chans, goals, elapsed,
+                       messages_known)
+        kpis.zone = zone
+        return kpis
 
     default_end = end or now
     default_start = start or default_end - timedelta(days=default_days)
@@ -354,7 +458,7 @@ def report(calendar: Calendar, records: Iterable[Record], readings: Mapping[str,
         s = max(x for x in (start, c_start) if x is not None) if (start or c_start) \
             else default_start
         e = min(x for x in (end, c_end, now) if x is not None)
-        chans = set(c.channels) or {r.channel for r, _ in items
+        chans = set(c.channels) or {r.channel for r in by_key.values()
                                     if campaign_of.get(r.post) == cid}
         if channel:
             chans &= {channel}

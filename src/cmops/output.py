@@ -157,7 +157,8 @@ def kpi_text(scopes: list[Kpis]) -> str:
         growth = "unknown" if data["growth_rate"] is None else f"{data['growth_rate']} %"
         median = data["median_first_response_seconds"]
         posts = data["posts"]
-        lines.append(f"{k.scope}  {data['from'][:10]} → {data['to'][:10]}")
+        first, last = data["first_day"], data["last_day"]
+        lines.append(f"{k.scope}  {first} → {last} ({data['timezone']})")
         lines.append(f"  engagement rate   {rate}; {data['posts_unmeasured']} post(s) "
                      "without metrics")
         lines.append(f"  comments {_n(data['comments'])}, shares {_n(data['shares'])}, "
@@ -166,10 +167,12 @@ def kpi_text(scopes: list[Kpis]) -> str:
         lines.append(f"  growth            {growth}")
         lines.append(f"  posts             {posts['published']} published, "
                      f"{posts['failed']} failed, {posts['expired']} expired")
-        for g in data["goals"]:
-            lines.append(f"  goal {g['goal']:<16} {g['status']:<9} actual {_n(g['actual'])} "
-                         f"/ target {g['target']:g}"
-                         + (f" (expected by now {g['expected_by_now']:g})"
+        for g, check in zip(data["goals"], k.goals, strict=True):
+            unit = " %" if check.percent else ""
+            lines.append(f"  goal {g['goal']:<16} {g['status']:<9} actual {_n(g['actual'])}"
+                         f"{unit if g['actual'] is not None else ''} "
+                         f"/ target {g['target']:g}{unit}"
+                         + (f" (expected by now {_n(g['expected_by_now'])}{unit})"
                             if g["expected_by_now"] is not None and g["status"] != "met"
                             else ""))
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import click
@@ -10,22 +10,23 @@ import click
 from cmops.cli.params import at_option, state_options
 
 
-def _day(value: str | None, name: str, shift: int = 0) -> datetime | None:
+def _day(value: str | None, name: str, zone: tzinfo, shift: int = 0) -> datetime | None:
+    """The start of a day of the calendar's zone (``shift`` days later)."""
     if value is None:
         return None
     try:
         day = date.fromisoformat(value) + timedelta(days=shift)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
                                  param_hint=name) from None
-    return datetime.combine(day, time(), UTC)
+    return datetime.combine(day, time(), zone)
 
 
 @click.command("kpi")
 @click.option("--campaign", metavar="ID", help="Only this campaign (with its goals).")
 @click.option("--channel", metavar="NAME", help="Only this channel.")
-@click.option("--from", "start", metavar="DATE", help="First day of the period (UTC).")
-@click.option("--to", "end", metavar="DATE", help="Last day of the period (UTC, inclusive).")
+@click.option("--from", "start", metavar="DATE", help="First day of the period (in the calendar's time zone).")
+@click.option("--to", "end", metavar="DATE", help="Last day of the period (in the calendar's time zone, inclusive).")
 @at_option("As if it were this time (default: now).")
 @state_options("State directory (default: .cmops/state in the content repository).",
                "Read the state from this git branch of origin (e.g. cmops-state).")
@@ -43,6 +44,10 @@ def command(ctx: click.Context, campaign: str | None, channel: str | None, start
     median first-response time, community growth, posts published, failed and expired, and
     each goal as met, on track or behind. Formulas: cmops.kpi (KPI_VERSION in the JSON).
 
+    Days are the calendar's (timezone in calendar/config.yaml): --from and --to, and the
+    period shown. Posts count the ledger's items and the plan's expiries exactly as the
+    site's dashboard, campaign pages and published log do.
+
     Exit status: 0; 2 usage error.
 
     Example:
@@ -52,26 +57,33 @@ def command(ctx: click.Context, campaign: str | None, channel: str | None, start
         cmops kpi --channel mastodon-main --from 2026-11-01 --to 2026-11-30 --format json
     """
     from cmops.cli.common import load, now_or, open_store
-    from cmops.kpi import report
-    from cmops.ledger import Record
+    from cmops.kpi import calendar_zone, report
+    from cmops.ledger import Record, ledger_view
+    from cmops.plan import build_plan
     from cmops.snapshots import read_history
 
     now = now_or(at)
-    first, last = _day(start, "--from"), _day(end, "--to", shift=1)
+    root, calendar, _ = load(ctx)
+    zone = calendar_zone(calendar.timezone)
+    first, last = _day(start, "--from", zone), _day(end, "--to", zone, shift=1)
     if first and last and last <= first:
         raise click.BadParameter("must not be before --from", param_hint="--to")
-    root, calendar, _ = load(ctx)
     if campaign and campaign not in calendar.campaigns:
         raise click.BadParameter(f"no such campaign: {campaign}", param_hint="--campaign")
     if channel and channel not in calendar.channels:
         raise click.BadParameter(f"unknown channel: {channel}", param_hint="--channel")
     with open_store(root, state, state_branch) as store:
-        records = [r for r in store.load().values() if isinstance(r, Record)]
+        loaded = store.load()
         files = {**store.read_files("snapshots"), **store.read_files("inbox")}
+    records = [r for r in loaded.values() if isinstance(r, Record)]
+    # The same plan the report builds: its expiries the ledger never saw are counted too.
+    plan = build_plan(calendar, now, horizon=now, ledger=ledger_view(dict(loaded)))
     history = read_history(files, until=now)
     scopes = report(calendar, records, history.readings, history.followers,
                     history.messages(), now, campaign=campaign, channel=channel,
-                    start=first, end=last - timedelta(seconds=1) if last else None)
+                    start=first, end=last - timedelta(microseconds=1) if last else None,
+                    plan_items=plan.items,
+                    messages_known=any(rel.startswith("inbox/") for rel in files))
     from cmops.output import kpi_json, kpi_text
 
     shown = kpi_json(scopes) if fmt == "json" else kpi_text(scopes)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cmops import kpi
 from cmops.ledger import CorruptRecord, Record, ledger_view
 from cmops.model import Calendar
 from cmops.plan import build_plan
@@ -58,6 +59,7 @@ from cmops.report.model import Site, gather, media_paths
 from cmops.report.results import campaign_pages, log_pages
 from cmops.report.sources import parse_sources
 from cmops.report.writer import collect_media, fetched_media
+from cmops.snapshots import read_history
 from cmops.text.limits import NETWORKS, NetworkRules, sends_original
 
 HORIZON = timedelta(days=366)
@@ -93,8 +95,14 @@ def generate(root: Path, calendar: Calendar, records: Mapping[str, Record | Corr
     model, its pages, data files and media. Reads media files under ``root``; writes
     nothing."""
     plan = build_plan(calendar, now, horizon=now + HORIZON, ledger=ledger_view(dict(records)))
+    # The numbers of cmops kpi, computed by the same function from the same inputs.
+    history = read_history(store_files, until=now)
+    scopes = kpi.report(calendar, [r for r in records.values() if isinstance(r, Record)],
+                        history.readings, history.followers, history.messages(), now,
+                        plan_items=plan.items,
+                        messages_known=any(rel.startswith("inbox/") for rel in store_files))
     site = gather(calendar, plan, records, parse_sources(store_files), lang=lang,
-                  errors=errors)
+                  errors=errors, kpis=scopes)
     site.media, media = collect_media(root, media_paths(site.posts))
     site.media_note = functools.lru_cache(maxsize=None)(
         functools.partial(channel_note, root, calendar))

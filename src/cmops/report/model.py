@@ -7,7 +7,7 @@ post's detail is a section of its month's ``posts/YYYY-MM`` page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -83,12 +83,9 @@ class PostView:
         return next((e.when for e in self.entries if e.when is not None), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Goal:
-    name: str
-    target: float
-    actual: float | None
-    percent: bool
+GOAL_ORDER = ("engagement_rate", "comments", "shares", "dm_replies", "growth_rate")
+Goal = kpi.GoalCheck
+"""A campaign goal as the site shows it: exactly what ``cmops kpi --campaign`` computes."""
 
 
 @dataclass(slots=True)
@@ -103,6 +100,8 @@ class CampaignView:
     entries: list[Entry] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
+    kpis: kpi.Kpis | None = None
+    """``cmops kpi --campaign``'s numbers for this campaign (None: not computed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +152,10 @@ class Site:
     answers: dict[str, Answer] = field(default_factory=dict)
     """Each inbox message's answer (by message id): a published reply post, or one seen on
     the network (:mod:`cmops.answers`)."""
+    kpis: dict[str, kpi.Kpis] = field(default_factory=dict)
+    """``cmops kpi``'s scopes by name (``all``, ``campaign:<id>``, ``channel:<name>``)."""
+    outcomes: list[kpi.Outcome] = field(default_factory=list)
+    """Every ledger item and plan expiry (:func:`cmops.kpi.outcomes`): what counts come from."""
     _campaign_ids: dict[str, CampaignView] = field(default_factory=dict, repr=False)
 
     @property
@@ -208,70 +211,7 @@ def _parse_day(text: str | None) -> date | None:
         return None
 
 
-def _followers_on(points: list[tuple[date, int]], day: date, before: bool) -> int | None:
-    """Followers on ``day``: the last count on or before it (or, for the start of a window
-    with nothing before, the first count after)."""
-    known = [n for d, n in points if d <= day]
-    if known:
-        return known[-1]
-    if before:
-        later = [n for d, n in points if d > day]
-        return later[0] if later else None
-    return None
-
-
-def _goals(view: CampaignView, sources: Sources, zone: ZoneInfo, today: date) -> list[Goal]:
-    metrics = [e.metrics for e in view.entries if e.metrics is not None]
-    has = sources.has_metrics
-
-    def total(name: str) -> float | None:
-        values = [getattr(m, name) for m in metrics if getattr(m, name) is not None]
-        return float(sum(values)) if values and has else None
-
-    def rate() -> float | None:
-        # The same formula as cmops kpi (KPI v1): reach is impressions where the network
-        # gives them, else the channel's followers at the reading nearest publication.
-        readings = [kpi.PostReading(m.key, m.channel, m.published_at, m.likes, m.comments,
-                                    m.shares, m.quotes, m.impressions) for m in metrics]
-        followers = [kpi.FollowerPoint(p.channel, p.collected_at, p.followers)
-                     for p in sources.points if p.followers is not None]
-        return kpi.engagement(readings, followers).rate
-
-    def dm_replies() -> float | None:
-        if not sources.inbox_files:
-            return None
-        first = view.start or date.min
-        last = view.end or date.max
-        return float(sum(1 for m in sources.inbox if m.kind == "dm" and m.replied_at
-                         and first <= m.replied_at.astimezone(zone).date() <= last))
-
-    def growth() -> float | None:
-        if not has or view.start is None:
-            return None
-        start_sum = end_sum = 0
-        for channel in view.channels:
-            points = [(p.day, p.followers) for p in sources.points
-                      if p.channel == channel and p.followers is not None]
-            begin = _followers_on(points, view.start, before=True)
-            end = _followers_on(points, min(view.end or today, today), before=False)
-            if begin is not None and end is not None:
-                start_sum += begin
-                end_sum += end
-        return 100.0 * (end_sum - start_sum) / start_sum if start_sum else None
-
-    actuals = {"engagement_rate": rate, "comments": lambda: total("comments"),
-               "shares": lambda: total("shares"), "dm_replies": dm_replies,
-               "growth_rate": growth}
-    goals = []
-    for name in ("engagement_rate", "comments", "shares", "dm_replies", "growth_rate"):
-        target = kpi.parse_target(view.campaign.goals.get(name))
-        if target is not None:
-            goals.append(Goal(name, target, actuals[name](),
-                              name in ("engagement_rate", "growth_rate")))
-    return goals
-
-
-def _campaigns(calendar: Calendar, entries: list[Entry], sources: Sources, zone: ZoneInfo,
+def _campaigns(calendar: Calendar, entries: list[Entry], scopes: Mapping[str, kpi.Kpis],
                today: date) -> list[CampaignView]:
     views = []
     taken: set[str] = set()
@@ -287,13 +227,19 @@ def _campaigns(calendar: Calendar, entries: list[Entry], sources: Sources, zone:
                             [e for e in entries if e.campaign == campaign_id])
         used = {e.channel for e in view.entries}
         view.channels = sorted(set(campaign.channels) | used)
-        view.goals = _goals(view, sources, zone, today)
+        scope = scopes.get(f"campaign:{campaign_id}")
+        view.goals = sorted(scope.goals, key=lambda g: (
+            GOAL_ORDER.index(g.name) if g.name in GOAL_ORDER else len(GOAL_ORDER), g.name)) \
+            if scope else []
+        view.kpis = scope
         views.append(view)
     return views
 
 
 def _log(records: Mapping[str, Record | CorruptRecord], entries: list[Entry],
          calendar: Calendar, zone: ZoneInfo) -> list[LogRow]:
+    """One row per ledger record and per expiry only the plan knows: the items
+    :func:`cmops.kpi.outcomes` counts, at the time :func:`cmops.kpi.record_time` gives."""
     known_posts = {p.id for p in calendar.posts}
     rows = []
     for key, rec in sorted(records.items()):
@@ -303,9 +249,8 @@ def _log(records: Mapping[str, Record | CorruptRecord], entries: list[Entry],
             rows.append(LogRow(key, post_id, channel, "", "needs_human", None,
                                error=str(rec), in_calendar=post_id in known_posts))
             continue
-        first = rec.parts[0] if rec.parts else None
-        stamp = (first.sent_at or first.at) if first else None
-        when = _instant(stamp or rec.publish_at or rec.updated, zone)
+        instant = kpi.record_time(rec)
+        when = instant.astimezone(zone) if instant else None
         urls = tuple(p.url for p in rec.parts if p.url)
         state = rec.state if rec.state in LOG_STATES else "needs_human"
         sends = sum(1 for a in rec.attempts
@@ -337,14 +282,18 @@ def _instant(text: str | None, zone: ZoneInfo) -> datetime | None:
 
 def gather(calendar: Calendar, plan: Plan, records: Mapping[str, Record | CorruptRecord],
            sources: Sources, *, lang: str | None = None, errors: int = 0,
-           media: Mapping[str, str | None] | None = None) -> Site:
-    """The whole site's content at ``plan.now``."""
+           media: Mapping[str, str | None] | None = None,
+           kpis: Sequence[kpi.Kpis] = ()) -> Site:
+    """The whole site's content at ``plan.now``. ``kpis``: what :func:`cmops.kpi.report`
+    computes for the same calendar, ledger, plan and ``now`` (the goals and counts the
+    pages show)."""
     zone_name = calendar.timezone or "UTC"
     try:
         zone = schedule.zone(zone_name)
     except schedule.TimeError:
         zone_name, zone = "UTC", schedule.zone("UTC")
     now = plan.now.astimezone(zone)
+    scopes = {k.scope: k for k in kpis}
     channels = _channels(calendar)
     posts: dict[str, PostView] = {}
     entries: list[Entry] = []
@@ -377,11 +326,14 @@ def gather(calendar: Calendar, plan: Plan, records: Mapping[str, Record | Corrup
     return Site(
         now=now, zone=zone_name, labels=Labels(lang), channels=channels,
         pause=plan.pause, entries=entries, standby=standby, posts=posts, months=months,
-        campaigns=_campaigns(calendar, entries, sources, zone, now.date()),
+        campaigns=_campaigns(calendar, entries, scopes, now.date()),
         log=_log(records, entries, calendar, zone), sources=sources, media=media or {},
         errors=errors, invalid=list(plan.invalid), drafts=plan.drafts,
         replies=sorted(calendar.replies, key=lambda r: r.id),
-        answers=answers(sources.inbox, reply_posts(calendar.posts, records), calendar))
+        answers=answers(sources.inbox, reply_posts(calendar.posts, records), calendar),
+        kpis=scopes,
+        outcomes=kpi.outcomes([r for r in records.values() if isinstance(r, Record)],
+                              plan.items))
 
 
 def media_paths(site_posts: Mapping[str, PostView]) -> list[str]:
