@@ -47,8 +47,10 @@ def test_init_writes_the_repository_and_lists_what_it_wrote(run: Runner, tmp_pat
     first = date.today() + timedelta(days=7)
     expected = sorted([
         ".github/CODEOWNERS", f"{LOCAL_ACTION}/action.yml", ".gitignore", "README.md",
-        "docs/index.md", "mkdocs.yml",
+        "docs/index.md", "docs/assets/report.css", "mkdocs.yml",
         "calendar/channels.yaml", f"calendar/posts/{first:%Y-%m}/hello-world.yaml",
+        "calendar/rules.yaml", "calendar/listening.yaml", "calendar/analytics.yaml",
+        "calendar/replies/thanks.yaml",
         *(f".github/workflows/{w}" for w in WORKFLOWS),
         *(f"schemas/{n}.schema.json" for n in SCHEMA_NAMES)])
     assert [w for w in written if not w.startswith("schemas/")] == \
@@ -240,7 +242,8 @@ def test_every_template_file_is_rendered_by_init_or_own_files() -> None:
     root = PROJECT / "src" / "cmops" / "templates"
     on_disk = {p.relative_to(root).as_posix().removesuffix(".tmpl") for p in root.rglob("*.tmpl")}
     used = {"action.yml", "channels.yaml", "hello-world.yaml", "gitignore", "CODEOWNERS",
-            "mkdocs.yml", "docs-index.md", "README.md", *(f"workflows/{n}" for n in WORKFLOWS)}
+            "mkdocs.yml", "docs-index.md", "README.md", "rules.yaml", "listening.yaml",
+            "analytics.yaml", "reply-thanks.yaml", *(f"workflows/{n}" for n in WORKFLOWS)}
     assert on_disk == used
     for name in sorted(used):
         assert render(name, {key: "" for key in ALL_KEYS}).endswith("\n"), name
