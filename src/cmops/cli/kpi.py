@@ -25,8 +25,10 @@ def _day(value: str | None, name: str, zone: tzinfo, shift: int = 0) -> datetime
 @click.command("kpi")
 @click.option("--campaign", metavar="ID", help="Only this campaign (with its goals).")
 @click.option("--channel", metavar="NAME", help="Only this channel.")
-@click.option("--from", "start", metavar="DATE", help="First day of the period (in the calendar's time zone).")
-@click.option("--to", "end", metavar="DATE", help="Last day of the period (in the calendar's time zone, inclusive).")
+@click.option("--from", "start", metavar="DATE",
+              help="First day of the period (a day of the calendar's time zone).")
+@click.option("--to", "end", metavar="DATE",
+              help="Last day of the period (a day of the calendar's time zone, inclusive).")
 @at_option("As if it were this time (default: now).")
 @state_options("State directory (default: .cmops/state in the content repository).",
                "Read the state from this git branch of origin (e.g. cmops-state).")

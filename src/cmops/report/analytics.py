@@ -198,7 +198,7 @@ def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
     page = Page(site, "inbox/index.md", directory_urls)
     labels = site.labels
     blocks = [section_bar(page, "inbox"), heading(labels("inbox")), _bad_files(site)]
-    if not site.sources.inbox_files:
+    if not site.sources.collected:
         blocks.append(admonition("info cm-empty", labels("no_inbox"), Markup()))
         blocks.append(_saved_replies(site))
         return document(labels("inbox"), blocks)

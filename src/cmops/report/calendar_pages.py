@@ -276,7 +276,7 @@ def _occurrences(page: Page, view: PostView) -> Markup:
             safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
             for e in slot if e.url]
         extra += [Markup('<span class="cm-reason">{}: {}</span>').format(
-                  safe_text(_label(page, e.channel)), safe_text(e.reason))
+                  safe_text(_label(page, e.channel)), safe_text(labels.reason(e.reason)))
                   for e in slot if e.reason and e.state not in ("paused", "standby")]
         extra += [Markup('<span class="cm-reason">{}</span>').format(safe_text(text))
                   for e in slot if (text := _metrics(page, e))]

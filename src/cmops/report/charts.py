@@ -7,6 +7,7 @@ charts follow Material's light and dark schemes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -44,12 +45,31 @@ def _nice_max(value: float) -> float:
     return float(10 * step)
 
 
-def _grid(top: float, left: float, width: float, height: float, maximum: float,
+def _whole(values: Sequence[float]) -> bool:
+    return all(float(v).is_integer() for v in values)
+
+
+def ticks(low: float, high: float, integer: bool) -> list[float]:
+    """The axis values from ``low`` (included) up to a round value at or above ``high``:
+    five evenly spaced ones, or for counts (``integer``) whole numbers one step apart, at
+    most six of them (a count axis never reads 0, 0, 1, 1)."""
+    if not integer:
+        top = low + _nice_max(high - low)
+        return [low + (top - low) * i / 4 for i in range(5)]
+    start = math.floor(low)
+    span = max(math.ceil(high) - start, 1)
+    candidates = [f * 10 ** e for e in range(0, 16) for f in (1, 2, 5)]
+    step = next(c for c in candidates if span / c <= 5)
+    count = math.ceil(span / step)
+    return [float(start + step * i) for i in range(count + 1)]
+
+
+def _grid(top: float, left: float, width: float, height: float, values: list[float],
           fmt: Callable[[float], str]) -> list[Markup]:
     out = []
-    for i in range(5):
-        value = maximum * i / 4
-        y = top + height - height * i / 4
+    maximum = values[-1] or 1.0
+    for value in values:
+        y = top + height - height * value / maximum
         out.append(_GRID.format(_n(left), _n(left + width), _n(y), _n(y)))
         out.append(_AXIS.format(_n(left - 6), _n(y + 4), "end", safe_text(fmt(value))))
     return out
@@ -60,8 +80,10 @@ def bar_chart(bars: Sequence[tuple[str, float, str]], label: str,
     """Vertical bars: (axis label, value, tooltip) each."""
     top, left, height, bottom = 10.0, 48.0, 180.0, 40.0
     width = WIDTH - left - 10
-    maximum = _nice_max(max((v for _, v, _ in bars), default=0.0))
-    body = _grid(top, left, width, height, maximum, fmt)
+    scale = ticks(0.0, max((v for _, v, _ in bars), default=0.0),
+                  _whole([v for _, v, _ in bars]))
+    maximum = scale[-1] or 1.0
+    body = _grid(top, left, width, height, scale, fmt)
     step = width / max(len(bars), 1)
     every = max(1, len(bars) // 12)
     for i, (name, value, tip) in enumerate(bars):
@@ -87,8 +109,12 @@ def line_chart(series: Sequence[tuple[str, str, Sequence[tuple[date, float]]]], 
         return _svg(top + height + bottom, [], label)
     lo = min(v for _, _, points in series for _, v in points)
     hi = max(v for _, _, points in series for _, v in points)
+    whole = _whole([v for _, _, points in series for _, v in points])
     floor = 0.0 if lo >= 0 and (hi - lo) > hi * 0.5 else max(0.0, lo - (hi - lo) * 0.2)
-    maximum = floor + _nice_max(hi - floor)
+    scale = ticks(floor, hi, whole)
+    floor, maximum = scale[0], scale[-1]
+    if maximum <= floor:
+        maximum = floor + 1.0
     span = max((days[-1] - days[0]).days, 1)
 
     def x(d: date) -> float:
@@ -98,8 +124,7 @@ def line_chart(series: Sequence[tuple[str, str, Sequence[tuple[date, float]]]], 
         return top + height - height * (v - floor) / (maximum - floor)
 
     body: list[Markup] = []
-    for i in range(5):
-        value = floor + (maximum - floor) * i / 4
+    for value in scale:
         body.append(_GRID.format(_n(left), _n(left + width), _n(y(value)), _n(y(value)))
                     + _AXIS.format(_n(left - 6), _n(y(value) + 4), "end",
                                    safe_text(fmt(value))))

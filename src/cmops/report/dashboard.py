@@ -47,7 +47,7 @@ def log_row(page: Page, row: LogRow) -> Markup:
                                        labels("thread_part", n=i + 1))
                              for i, url in enumerate(row.urls))
     channel = page.site.channels.get(row.channel)
-    note = row.error or ""
+    note = labels.reason(row.error)
     if row.state == "published" and row.edited_at and not note:
         note = labels("edited_note", when=labels.when(row.edited_at))
     if row.state == "withdrawn":

@@ -107,7 +107,7 @@ def analytics_json(site: Site) -> bytes:
 
 
 def inbox_json(site: Site) -> bytes:
-    if not site.sources.inbox_files:
+    if not site.sources.collected:
         return _dump({"format": FORMAT, "now": _iso(site.now), "collected": False})
     negative, average, spike = crisis(site)
     return _dump({

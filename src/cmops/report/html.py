@@ -178,7 +178,7 @@ def channel_tag(site: Site, name: str) -> Markup:
 
 
 def badge(labels: Labels, state: str, reason: str = "") -> Markup:
-    title = Markup(' title="{}"').format(safe_text(reason)) if reason else Markup()
+    title = Markup(' title="{}"').format(safe_text(labels.reason(reason))) if reason else Markup()
     return Markup('<span class="cm-badge cm-s-{}"{}>{}</span>').format(
         state_class(state), title, safe_text(labels.state(state)))
 

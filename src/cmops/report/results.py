@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
+from cmops.report.catalogue import TRAFFIC_WORDS
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
 from cmops.report.html import (
@@ -27,32 +28,6 @@ from cmops.report.safe import safe_text
 from cmops.utm import campaign_matcher
 
 LOG_FILTERS = ("published", "failed", "expired", "needs_human", "pending", "withdrawn")
-TRAFFIC_WORDS = {
-    "en": {"traffic": "Website traffic from this campaign", "source": "Source (utm_source)",
-           "sessions": "Sessions", "engaged": "Engaged sessions", "key_events": "Key events",
-           "total": "Total",
-           "note": "Google Analytics 4: visits whose link carried utm_campaign {name}, "
-                   "{first} to {last}.",
-           "none_collected": "No website traffic collected: configure Google Analytics 4 in "
-                             "calendar/analytics.yaml, then run cmops collect.",
-           "untagged": "This campaign's links carry no UTM tags (no utm in its file): "
-                       "website visits cannot be attributed to it.",
-           "empty": "Google Analytics recorded no visit from this campaign's links "
-                    "(utm_campaign {name}) from {first} to {last}."},
-    "fr": {"traffic": "Trafic du site venu de cette campagne",
-           "source": "Source (utm_source)", "sessions": "Sessions",
-           "engaged": "Sessions avec engagement", "key_events": "Événements clés",
-           "total": "Total",
-           "note": "Google Analytics 4 : visites dont le lien portait utm_campaign {name}, "
-                   "du {first} au {last}.",
-           "none_collected": "Aucun trafic du site collecté : configurez Google Analytics 4 "
-                             "dans calendar/analytics.yaml, puis lancez cmops collect.",
-           "untagged": "Les liens de cette campagne ne portent pas de paramètres UTM (pas de "
-                       "utm dans son fichier) : aucune visite ne peut lui être attribuée.",
-           "empty": "Google Analytics n'a enregistré aucune visite venue des liens de cette "
-                    "campagne (utm_campaign {name}) du {first} au {last}."},
-}
-"""The traffic table's words (here until the shared labels take them)."""
 RECENT_DAYS = 30
 MARKS_LINKED = 300
 """Up to this many marks, each mark on a campaign timeline links to its post."""
@@ -126,7 +101,7 @@ def _traffic(page: Page, view: CampaignView) -> Markup:
     """Sessions, engaged sessions and key events per source, from the GA4 files; an empty
     state that says why when there is nothing to show."""
     labels, sources = page.labels, page.site.sources
-    words = TRAFFIC_WORDS.get(labels.lang, TRAFFIC_WORDS["en"])
+    words = TRAFFIC_WORDS[labels.lang]
     campaign = view.campaign
     matcher = campaign_matcher(campaign)
 

@@ -182,6 +182,12 @@ class Sources:
         return self.snapshot_files > 0
 
     @property
+    def collected(self) -> bool:
+        """``cmops collect`` has run: it writes snapshots every time, but an inbox file
+        only once a message arrives (no message yet is an empty inbox, not a missing one)."""
+        return self.inbox_files > 0 or self.snapshot_files > 0
+
+    @property
     def has_traffic(self) -> bool:
         return self.traffic_files > 0
 
