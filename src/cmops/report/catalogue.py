@@ -75,6 +75,9 @@ EN: dict[str, str] = {
     "answered": "Answered (last 30 days)", "answered_in": "Answered in",
     "reply_link": "the reply", "answered_in_app": "answered in the network's app",
     "reply_drafted": "reply in review",
+    "counts": "{published} published · {failed} failed · {expired} expired",
+    "counts_campaign": "Posts in the campaign's window",
+    "counts_month": "This month",
 }
 
 FR: dict[str, str] = {
@@ -147,6 +150,9 @@ FR: dict[str, str] = {
     "answered": "Répondus (30 derniers jours)", "answered_in": "Répondu en",
     "reply_link": "la réponse", "answered_in_app": "répondu dans l'application du réseau",
     "reply_drafted": "réponse en relecture",
+    "counts": "{published} publiée(s) · {failed} en échec · {expired} expirée(s)",
+    "counts_campaign": "Publications sur la période de la campagne",
+    "counts_month": "Ce mois-ci",
 }
 
 STATES = {

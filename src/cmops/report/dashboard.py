@@ -14,6 +14,7 @@ from cmops.report.html import (
     admonition,
     badge,
     chip,
+    counts_line,
     document,
     group_slots,
     section_bar,
@@ -182,6 +183,9 @@ def dashboard(site: Site, directory_urls: bool = True) -> MarkdownPage:
     if followers is not None:
         cards.append(_kpi(followers, labels("followers")))
     blocks.append(Markup('<div class="cm-cards">{}</div>').format(Markup("").join(cards)))
+    overall = site.kpis.get("all")
+    if overall is not None:  # cmops kpi's "all" scope: the last 30 days
+        blocks.append(counts_line(labels, overall.posts, labels("recent"), "all"))
     blocks.append(Markup('<section class="cm-attention"><h2>{}</h2>{}</section>').format(
         safe_text(labels("attention")),
         log_table(page, attention) if attention else

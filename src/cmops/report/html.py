@@ -13,7 +13,7 @@ import html
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NewType
 
@@ -263,3 +263,16 @@ def admonition(kind: str, title: str, body: Markup, role: str = "") -> Markup:
     attr = Markup(' role="{}"').format(role) if role else Markup()
     return Markup('<div class="admonition {}"{}><p class="admonition-title">{}</p>{}</div>'
                   ).format(kind, attr, safe_text(title), body)
+
+
+def counts_line(labels: Labels, counts: Mapping[str, int], title: str, scope: str) -> Markup:
+    """Items published, failed and expired (:func:`cmops.kpi.post_counts`), with the
+    figures in data attributes: the same numbers as ``cmops kpi``'s ``posts``."""
+    return Markup('<p class="cm-counts" data-scope="{}" data-published="{}" data-failed="{}" '
+                  'data-expired="{}"><strong>{}</strong> : {}</p>' if labels.lang == "fr" else
+                  '<p class="cm-counts" data-scope="{}" data-published="{}" data-failed="{}" '
+                  'data-expired="{}"><strong>{}</strong>: {}</p>').format(
+        scope, str(counts.get("published", 0)), str(counts.get("failed", 0)),
+        str(counts.get("expired", 0)), safe_text(title),
+        safe_text(labels("counts", **{k: labels.number(counts.get(k, 0))
+                                      for k in ("published", "failed", "expired")})))

@@ -4,10 +4,11 @@ and the published log (what went out where and when; failures and expiries never
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from markupsafe import Markup
 
+from cmops import kpi
 from cmops.report.catalogue import TRAFFIC_WORDS
 from cmops.report.charts import Marker, Row, timeline
 from cmops.report.dashboard import badge_state, goal_html, log_table
@@ -15,6 +16,7 @@ from cmops.report.html import (
     MarkdownPage,
     Page,
     channel_tag,
+    counts_line,
     document,
     excerpt,
     group_slots,
@@ -191,8 +193,11 @@ def campaign_page(site: Site, view: CampaignView, directory_urls: bool = True
     posts = table([labels("when"), labels("post"), labels("state"), labels("interactions"),
                    labels("impressions")], rows, "cm-campaign-posts") if rows else \
         muted.format(safe_text(labels("no_posts")))
+    counts = counts_line(labels, view.kpis.posts, labels("counts_campaign"),
+                         view.kpis.scope) if view.kpis else Markup()
     blocks = [section_bar(page, "campaigns"), heading(campaign.name),
-              Markup('<dl class="cm-facts">{}</dl>').format(Markup("").join(meta)), goal_block,
+              Markup('<dl class="cm-facts">{}</dl>').format(Markup("").join(meta)), counts,
+              goal_block,
               Markup("<section><h2>{}</h2>{}</section>").format(safe_text(labels("timeline")),
                                                                _timeline(page, view)),
               Markup("<section><h2>{}</h2>{}</section>").format(safe_text(labels("results")),
@@ -230,6 +235,9 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage
     shown = [r for r in site.log if r.when is None or r.when >= since
              or r.state in ("failed", "expired", "needs_human")]
     blocks = [section_bar(page, "published"), heading(labels("published"))]
+    overall = site.kpis.get("all")
+    if overall is not None:
+        blocks.append(counts_line(labels, overall.posts, labels("recent"), "all"))
     if not site.log:
         blocks.append(Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("log_empty"))))
     else:
@@ -249,13 +257,27 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage
         path = f"published/{month}/index.md"
         page = Page(site, path, directory_urls)
         title = f"{labels('published')} — {labels.month(int(month[:4]), int(month[5:7]))}"
+        year, number = int(month[:4]), int(month[5:7])
+        counted = kpi.post_counts(
+            (o for o in site.outcomes if o.channel in site.channels),
+            *_month_bounds(site, year, number))
         pages[path] = document(title, [
             section_bar(page, "published"), heading(title),
+            counts_line(labels, counted, labels("counts_month"), f"month:{month}"),
             Markup('<p class="cm-monthnav"><a href="{}">‹ {}</a></p>').format(
                 page.link("published/index.md"), safe_text(labels("published"))),
             Markup('<div class="cm-filterable">{}{}</div>').format(_filter(page, rows),
                                                                   log_table(page, rows))])
     return pages
+
+
+def _month_bounds(site: Site, year: int, month: int) -> tuple[datetime, datetime]:
+    """The first and last instant of a month of the calendar's zone (as ``cmops kpi --from
+    YYYY-MM-01 --to`` its last day)."""
+    zone = site.now.tzinfo
+    first = datetime(year, month, 1, tzinfo=zone)
+    after = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return first, after - timedelta(microseconds=1)
 
 
 def campaign_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
