@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -89,7 +90,7 @@ def run(root: Path, *args: str) -> str:
     return result.stdout
 
 
-def kpi(root: Path, *args: str, at: str = NOW) -> list[dict[str, object]]:
+def kpi(root: Path, *args: str, at: str = NOW) -> list[dict[str, Any]]:
     return json.loads(run(root, "kpi", "--format", "json", "--at", at, *args))["scopes"]
 
 
@@ -171,7 +172,7 @@ def test_expected_by_now_is_a_whole_count_and_a_one_decimal_percent(
         story: tuple[Path, Path]) -> None:
     root, _ = story
     (launch,) = kpi(root, "--campaign", "launch")
-    goals = {g["goal"]: g for g in launch["goals"]}  # type: ignore[union-attr]
+    goals = {g["goal"]: g for g in launch["goals"]}
     # 11 Jan 00:00 to 1 Feb 00:00 Paris is 504 h; 20 Jan 13:00 Paris is 229 h in.
     assert goals["comments"]["expected_by_now"] == 136
     assert isinstance(goals["comments"]["expected_by_now"], int)
