@@ -15,7 +15,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cmops.cache import ValidateCache, digest
@@ -29,6 +29,7 @@ from cmops.rules.context import MediaInfo
 from cmops.rules.duplicates import name_lines
 from cmops.rules.media import media_paths
 from cmops.rules.networks import dated_findings
+from cmops.rules.past import past_findings
 from cmops.workspace import (
     KNOWN_OTHER,
     YAML_SUFFIXES,
@@ -258,6 +259,10 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
     or alt text will not reach the network gets a warning on its line
     (``post.edit-not-applied``)."""
     results, problems = _check(root, use_cache)
+    if now is not None:  # time-dependent warnings stay out of the cache
+        problems.extend(_locate_all(root, past_findings(_maybe_past(results, now), now,
+                                                        ledger)))
+        problems.sort(key=Problem.sort_key)
     if ledger and now is not None:
         problems.extend(_locate_all(root, edit_findings(build_calendar(results), ledger, now)))
         problems.sort(key=Problem.sort_key)
@@ -272,9 +277,35 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
         problems.sort(key=Problem.sort_key)
     if paths:
         problems = [p for p in problems if _selected(p.file, paths)]
-    if today is not None or check_links or ledger:
+    if today is not None or check_links or ledger or now is not None:
         problems = sorted(cap(problems), key=Problem.sort_key)
     return Report(root, len(results), problems)
+
+
+def _maybe_past(results: Sequence[FileResult], now: datetime) -> Calendar:
+    """The calendar with only the ready posts whose every time may be past: one without a
+    repeat or with an end, dated (or queued from) no later than tomorrow. Most of a calendar
+    is ahead of ``now`` and is never built; a queued one takes every post (slots depend on
+    the others)."""
+    soon = (now + timedelta(days=1)).date().isoformat()
+    picked: list[FileResult] = []
+    for result in results:
+        data = result.data
+        if result.kind != "post":
+            picked.append(result)
+            continue
+        if not isinstance(data, dict) or data.get("status") != "ready":
+            continue
+        when = data.get("publish_at")
+        if when == "next-slot" or (when is None and data.get("queue") is not None):
+            return build_calendar(results)
+        repeat = data.get("repeat")
+        if isinstance(repeat, dict) and repeat.get("count") is None \
+                and repeat.get("until") is None:
+            continue  # never ends
+        if isinstance(when, str | date) and str(when)[:10] <= soon:
+            picked.append(result)
+    return build_calendar(picked)
 
 
 def edit_findings(calendar: Calendar, ledger: Mapping[str, Recorded],

@@ -1,5 +1,6 @@
 """Facebook Page, through the Graph API: ``/{page-id}/feed`` for text and links,
-``/{page-id}/photos`` for images, ``/{page-id}/videos`` for one video (platforms.md §6). The
+``/{page-id}/photos`` for images, ``/{page-id}/videos`` for one video
+(developers.facebook.com/docs/pages-api/posts). The
 Graph plumbing it shares with Instagram and Threads (the pinned version, the token, Graph's
 error codes) is in ``cmops/adapters/graph.py``.
 
@@ -14,16 +15,17 @@ otherwise exchange a user token for a long-lived one and read the Page's token f
       account: "123456789012345"          # the Page id
       secrets: {page_token: FB_PAGE_TOKEN}
 
-What Facebook does not allow here: no idempotency key, no threads; photo alt text is not
-confirmed for Pages (VERIFY), so it is not sent. Throttling comes as Graph error codes
-(4, 17, 32, 613, 80001…) in a 400/403, with the wait in ``X-Business-Use-Case-Usage``.
-Reading (``cmops collect``): reactions, comments and shares of each post and the Page's
-``followers_count`` need ``pages_read_engagement``; impressions come from the post's
-``post_impressions`` insight, which Meta is retiring in favour of "views" (VERIFY on the
-pinned version) and which is recorded as unavailable when refused. The inbox holds the
-comments people leave under the Page's latest posts (``cmops/adapters/graph_inbox.py``; they
-need ``pages_read_user_content``, else the inbox is recorded as unavailable); mentions of the
-Page and Messenger are not read in this version.
+What Facebook does not allow here: no idempotency key, no threads. Photo alt text: the Pages
+API documents no alt text field for a Page's photos, so cmops sends none (a post's alt texts
+still go to its other networks). Throttling comes as Graph error codes (4, 17, 32, 613, 80001…)
+in a 400/403, with the wait in ``X-Business-Use-Case-Usage``. Reading (``cmops collect``):
+reactions, comments and shares of each post and the Page's ``followers_count`` need
+``pages_read_engagement``; impressions come from the post's ``post_impressions`` insight. Meta
+has announced it retires impressions in favour of "views"; when it stops answering on the
+pinned version is not dated, so a refusal is recorded as unavailable, never as zero. The inbox
+holds the comments people leave under the Page's latest posts
+(``cmops/adapters/graph_inbox.py``; they need ``pages_read_user_content``, else the inbox is
+recorded as unavailable); mentions of the Page and Messenger are not read in this version.
 
 Edits: a post's ``message``, a comment's ``message`` and a video's or reel's ``description``
 are updated in place (``POST /{id}``; photos and videos stay) and read back with ``GET
@@ -67,7 +69,8 @@ API-published reels a Page in 24 hours; cmops does not count them (Graph refuses
 A reel whose ``finish`` answer was lost is looked up in the Page's feed like any post: the
 Page's ``video_reels`` edge cannot be read (developers.facebook.com/docs/graph-api/reference/
 page/video_reels, "Reading: You can't perform this operation"), and whether a reel shows in
-``/feed`` is not documented (VERIFY), so not finding it there sends it to a human.
+``/feed`` is not documented either way, so not finding it there sends it to a human (who
+checks the Page and runs ``cmops resolve``) rather than posting it twice.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Instagram, through the Graph API's content publishing: create a container from a public
-image URL, wait until it is ``FINISHED``, then ``media_publish`` it (platforms.md §7). Also
-the container flow Threads borrows.
+image URL, wait until it is ``FINISHED``, then ``media_publish`` it
+(developers.facebook.com/docs/instagram-platform/content-publishing). Also the container
+flow Threads borrows.
 
 Setup: the Instagram account must be a professional (Business or Creator) account linked to
 a Facebook Page. In Meta for Developers create a Business app with "Instagram API with
@@ -30,8 +31,9 @@ a comment answering it, text only (``cmops/adapters/instagram_replies.py``; need
 ``instagram_manage_comments``). What Instagram does not allow: other text-only posts,
 threads, alt text on anything but images, editing a caption once published; 50 published
 posts per 24 hours (checked before each post). Reading (``cmops collect``): likes and
-comments per post, ``views`` and ``shares`` insights (``impressions`` was retired in 2025;
-views stand in for it, VERIFY), ``followers_count``, mentions as the posts the account is
+comments per post, ``views`` and ``shares`` insights (Meta deprecated ``impressions`` in
+2025; cmops reads ``views`` in its place, which Meta counts differently, so the two are not
+compared across that date), ``followers_count``, mentions as the posts the account is
 tagged in (``/tags``), and the comments people leave under its latest posts
 (``cmops/adapters/graph_inbox.py``). Insights need ``instagram_manage_insights``, ``/tags``
 and comments ``instagram_manage_comments``: without them those reads are recorded as

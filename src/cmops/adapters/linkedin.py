@@ -1,5 +1,6 @@
 """LinkedIn, through the Posts API: ``POST /rest/posts`` as a person or an organization, images
-through the Images API with alt text, one video through the Videos API (platforms.md §5).
+through the Images API with alt text, one video through the Videos API
+(learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api).
 
 Setup: create an app at linkedin.com/developers, add the "Share on LinkedIn" product (scope
 ``w_member_social``) or, for a company page, "Community Management API"
@@ -33,8 +34,9 @@ and article stay), a first comment's or a reply's text through the Comments API 
 Comment"); both are read back with GET. A post with ``reply_to:`` (a ``/feed/update/<URN>``
 address, with ``?commentUrn=`` for a comment) goes out as a comment on that post, or nested
 under that comment (``parentComment``), text only. Whether the API takes the
-``urn:li:activity`` most post addresses hold is not documented (VERIFY): it is sent as it is,
-and a refusal names the URL.
+``urn:li:activity`` most post addresses hold is not documented (the Comments API names
+share and ugcPost URNs): it is sent as it is, and a refusal names the URL, so a reply to such
+an address may need the post's share URN instead.
 
 A video (learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api):
 ``POST /rest/videos?action=initializeUpload`` with the file's size gives the video's URN and

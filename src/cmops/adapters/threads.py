@@ -1,6 +1,6 @@
 """Threads, through the Threads API: the same container flow as Instagram (create on
 ``/{user-id}/threads``, publish with ``/threads_publish``), text posts allowed, and threads
-as replies (``reply_to_id``) (platforms.md §8).
+as replies (``reply_to_id``) (developers.facebook.com/docs/threads/posts).
 
 Setup: in Meta for Developers create an app with the "Access the Threads API" use case,
 grant ``threads_basic`` and ``threads_content_publish``, run the authorization flow once and

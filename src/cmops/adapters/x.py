@@ -1,5 +1,5 @@
 """X (Twitter) API v2: ``POST /2/tweets``, images through ``/2/media/upload``, threads as
-replies (platforms.md §4).
+replies (docs.x.com/x-api/posts/manage-tweets/introduction).
 
 Setup (OAuth 1.0a user context, the static credentials a CI job can hold): in the X developer
 console create a Project and an App, set its user authentication to "Read and write", then
@@ -18,9 +18,10 @@ adapter does not do.
 What X does not allow: no idempotency key, and identical text is refused with a 403 "duplicate
 content". Since 2026-02-23 self-serve (pay-per-use) apps may reply only where the post's author
 "summoned" the account: @mentioned it in that post, or quoted one of its posts
-(docs.x.com/x-api/posts/manage-tweets/integrate, "Reply restrictions"; whether the account's
-own posts, i.e. threads, count is not said: VERIFY). A post with ``reply_to:`` (an
-x.com/<user>/status/<id> address, whose id is all the API needs) that X refuses is Rejected
+(docs.x.com/x-api/posts/manage-tweets/integrate, "Reply restrictions"). Whether a reply to the
+account's own post (a thread's next part) counts as summoned is not said there: cmops sends
+threads as replies, as before, and reports a refusal with X's reason. A post with ``reply_to:``
+(an x.com/<user>/status/<id> address, whose id is all the API needs) that X refuses is Rejected
 saying so. No edits: an edit is a new post (a new id) naming the old one in ``edit_options``,
 within 30 minutes of posting and at most 5 times, and never on a reply to someone else
 (docs.x.com/x-api/fundamentals/edit-posts): far inside any review's ``edit_window``.

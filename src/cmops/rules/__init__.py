@@ -21,7 +21,17 @@ from typing import Any
 
 from cmops.model import Post
 from cmops.problems import Finding
-from cmops.rules import duplicates, governance, media, networks, references, safety, timing
+from cmops.rules import (
+    duplicates,
+    goals,
+    governance,
+    media,
+    networks,
+    past,
+    references,
+    safety,
+    timing,
+)
 from cmops.rules.context import Context
 
 FileRule = Callable[[str, Mapping[str, Any]], Iterable[Finding]]
@@ -30,7 +40,7 @@ CalendarRule = Callable[[Context], Iterable[Finding]]
 
 FILE_RULES: dict[str, tuple[FileRule, ...]] = {
     "post": (safety.check_ids, safety.check_post_text),
-    "campaign": (safety.check_ids, safety.check_campaign_text),
+    "campaign": (safety.check_ids, safety.check_campaign_text, goals.check_percent_goals),
     "channels": (safety.check_channel_names, safety.check_secrets,
                  references.check_channel_settings, references.check_channel_secrets,
                  timing.check_channel_durations),
@@ -64,6 +74,8 @@ RULE_DOCS: dict[str, str] = {
     **networks.DOCS,
     **governance.DOCS,
     **duplicates.DOCS,
+    **goals.DOCS,
+    **past.DOCS,
     # Reported by cmops.linkcheck (validate --check-links), which does network I/O.
     "link.broken": "With --check-links: a link answers 404/410 (error) or cannot be reached "
                    "or answers another error (warning).",

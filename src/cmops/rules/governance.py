@@ -14,21 +14,23 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from cmops import schedule
-from cmops.model import Calendar, Governance, Post
+from cmops.model import Blackout, Calendar, Governance, Post
 from cmops.problems import Finding, Path, Severity
 from cmops.render import find_urls, render
+from cmops.rules import occurrences
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS
 
 DOCS = {
-    "governance.quiet-hours": "A post is scheduled inside the quiet hours rules.yaml sets for "
-                              "its channel.",
-    "governance.blackout": "A post is scheduled on a blackout date (embargo, mourning, results "
-                           "day) from rules.yaml.",
+    "governance.quiet-hours": "A post, or an occurrence of a repeating post, is scheduled "
+                              "inside the quiet hours rules.yaml sets for its channel.",
+    "governance.blackout": "A post, or an occurrence of a repeating post, is scheduled on a "
+                           "blackout date (embargo, mourning, results day) from rules.yaml.",
     "governance.min-spacing": "Two posts on one channel are closer together than rules.yaml's "
-                              "min_spacing.",
+                              "min_spacing, counting every occurrence of repeating posts (one "
+                              "that repeats more often than that is reported on its every).",
     "governance.max-per-day": "More posts on one channel in one local day than rules.yaml's "
-                              "max_per_day.",
+                              "max_per_day, counting every occurrence of repeating posts.",
     "governance.banned-word": "A post's text contains a word or phrase rules.yaml bans.",
     "governance.utm-required": "rules.yaml requires UTM tags on campaign links, and this "
                                "campaign post's links would go out untagged.",
@@ -54,24 +56,48 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _when(post: Post, calendar: Calendar, channel: str) -> datetime | None:
+def _first(post: Post, calendar: Calendar, channel: str) -> tuple[datetime, str] | None:
+    """When a ready, timed post first goes out on ``channel`` (UTC), and the channel's zone."""
     if post.status != "ready" or post.queued or not post.publish_at:
         return None
     zone = calendar.channel_timezone(channel) or "UTC"
     try:  # an unknown zone is time.zone's error; policy has nothing to say then
-        return schedule.resolve_publish_at(post.publish_at, zone).astimezone(
-            schedule.zone(zone))
+        return schedule.resolve_publish_at(post.publish_at, zone), zone
     except schedule.TimeError:
         return None
+
+
+def _when(post: Post, calendar: Calendar, channel: str) -> datetime | None:
+    found = _first(post, calendar, channel)
+    return found[0].astimezone(schedule.zone(found[1])) if found else None
+
+
+def _local_times(post: Post, calendar: Calendar, channel: str
+                 ) -> tuple[list[tuple[int | None, datetime]], schedule.Recurrence | None]:
+    """The local times quiet hours look at (one, or a repeating post's sample) and the
+    post's recurrence."""
+    found = _first(post, calendar, channel)
+    if found is None:
+        return [], None
+    first, zone = found
+    tz = schedule.zone(zone)
+    rec = occurrences.recurrence(post, first, zone)
+    if rec is None:
+        return [(None, first.astimezone(tz))], None
+    return [(n, when.astimezone(tz)) for n, when in occurrences.sample(rec)], rec
 
 
 def check_post_policy(post: Post, ctx: Context) -> Iterator[Finding]:
     rules = ctx.calendar.rules
     yield from _banned(post, rules)
     for channel in post.channels if rules.quiet_hours or rules.blackouts else ():
-        local = _when(post, ctx.calendar, channel)
-        if local is not None:
-            yield from _time_rules(post, rules, channel, local)
+        times, rec = _local_times(post, ctx.calendar, channel)
+        if rec is None:
+            for _, local in times:
+                yield from _quiet(post, rules, channel, local, None)
+                yield from _blackouts(post, rules, channel, local, None)
+            continue
+        yield from _repeat_time_rules(post, rules, channel, times, rec)
     yield from _links(post, ctx)
     yield from _withdraw_by_hand(post, ctx)
 
@@ -93,28 +119,75 @@ def _withdraw_by_hand(post: Post, ctx: Context) -> Iterator[Finding]:
                           Severity.WARNING)
 
 
-def _time_rules(post: Post, rules: Governance, channel: str,
-                local: datetime) -> Iterator[Finding]:
+def _occurrence(local: datetime, n: int | None) -> str:
+    """How a message names an occurrence of a repeating post (nothing for a one-off or for
+    the first occurrence, whose time is the file's)."""
+    return f" (the occurrence of {local:%a %Y-%m-%d})" if n is not None and n > 1 else ""
+
+
+def _quiet(post: Post, rules: Governance, channel: str, local: datetime,
+           n: int | None, done: set[int] | None = None) -> Iterator[Finding]:
     minute = local.hour * 60 + local.minute
     day = _DAYS[local.weekday()]
-    for quiet in rules.quiet_hours:
+    for index, quiet in enumerate(rules.quiet_hours):
+        if done is not None and index in done:
+            continue
         if not _covers(quiet.channels, channel) or (quiet.days and day not in quiet.days):
             continue
         start, end = _minutes(quiet.start), _minutes(quiet.end)
         inside = start <= minute < end if start <= end else (minute >= start or minute < end)
         if inside:
+            if done is not None:
+                done.add(index)
             rule = "governance.quiet-hours"
             yield Finding(post.file, ("publish_at",), rule,
-                          f"{local:%H:%M} on {channel} is inside the quiet hours "
-                          f"{quiet.start}–{quiet.end} ({rules.file})", _severity(rules, rule))
+                          f"{local:%H:%M} on {channel}{_occurrence(local, n)} is inside the "
+                          f"quiet hours {quiet.start}–{quiet.end} ({rules.file})",
+                          _severity(rules, rule))
+
+
+def _blackout(post: Post, rules: Governance, channel: str, blackout: Blackout,
+              local: datetime, n: int | None) -> Finding:
+    rule = "governance.blackout"
+    why = f": {blackout.reason}" if blackout.reason else ""
+    which = f" (an occurrence of {post.id}, repeating)" if n is not None and n > 1 else ""
+    return Finding(post.file, ("publish_at",), rule,
+                   f"{local.date().isoformat()} on {channel}{which} is in the blackout "
+                   f"{blackout.start} to {blackout.end}{why}", _severity(rules, rule))
+
+
+def _blackouts(post: Post, rules: Governance, channel: str, local: datetime,
+               n: int | None) -> Iterator[Finding]:
     today = local.date().isoformat()
     for blackout in rules.blackouts:
         if _covers(blackout.channels, channel) and blackout.start <= today <= blackout.end:
-            rule = "governance.blackout"
-            why = f": {blackout.reason}" if blackout.reason else ""
-            yield Finding(post.file, ("publish_at",), rule,
-                          f"{today} on {channel} is in the blackout {blackout.start} to "
-                          f"{blackout.end}{why}", _severity(rules, rule))
+            yield _blackout(post, rules, channel, blackout, local, n)
+
+
+def _repeat_time_rules(post: Post, rules: Governance, channel: str,
+                       times: list[tuple[int | None, datetime]],
+                       rec: schedule.Recurrence) -> Iterator[Finding]:
+    """Quiet hours over the local times the post takes, each quiet rule once; each blackout
+    against the first occurrence inside it."""
+    done: set[int] = set()
+    for n, local in times:
+        yield from _quiet(post, rules, channel, local, n, done)
+    for blackout in rules.blackouts:
+        if not _covers(blackout.channels, channel):
+            continue
+        try:
+            start = schedule.parse_date(blackout.start)
+            end = schedule.parse_date(blackout.end)
+        except schedule.TimeError:
+            continue
+        midnight = datetime.combine(start, datetime.min.time())
+        after = datetime.combine(end + timedelta(days=1), datetime.min.time())
+        found = occurrences.first_between(
+            rec, schedule.normalise_local(midnight, rec.tz),
+            schedule.normalise_local(after, rec.tz) - timedelta(microseconds=1))
+        if found is not None:
+            yield _blackout(post, rules, channel, blackout, found[1].astimezone(rec.tz),
+                            found[0])
 
 
 def _texts(post: Post) -> Iterator[tuple[Path, str]]:
@@ -178,40 +251,95 @@ def _span(delta: timedelta) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
 
 
+_Event = tuple[datetime, Post, int | None]
+"""(local time, post, occurrence number of a repeating post or None)."""
+
+
+def _events(timed: list[tuple[datetime, Post, schedule.Recurrence | None]]) -> list[_Event]:
+    """One channel's one-off posts and the occurrences of its repeating posts that spacing
+    and caps compare (:func:`cmops.rules.occurrences.for_spacing`), in time order."""
+    events: list[_Event] = [(local, post, None) for local, post, rec in timed if rec is None]
+    repeats = [(post, rec) for _, post, rec in timed if rec is not None]
+    if repeats:
+        span = (min(e[0] for e in events) - timedelta(days=1),
+                max(e[0] for e in events) + timedelta(days=1)) if events else None
+        budget = max(occurrences.AT_LEAST, occurrences.PER_CHANNEL // len(repeats))
+        for post, rec in repeats:
+            events.extend((when.astimezone(rec.tz), post, n)
+                          for n, when in occurrences.for_spacing(rec, span, budget))
+    events.sort(key=lambda e: (e[0], e[1].id, e[2] or 0))
+    return events
+
+
+def _name(post: Post, n: int | None, local: datetime) -> str:
+    return post.id if n is None else f"{post.id} ({local:%Y-%m-%d %H:%M}, repeating)"
+
+
+def _spacing(channel: str, events: list[_Event], spacing: str, gap: timedelta,
+             rules: Governance, repeats: dict[str, tuple[Post, schedule.Recurrence]]
+             ) -> Iterator[Finding]:
+    rule = "governance.min-spacing"
+    for _, (post, rec) in sorted(repeats.items()):
+        if rec.every < gap and (rec.last is None or rec.last > 1):
+            yield Finding(post.file, ("repeat", "every"), rule,
+                          f"repeats every {_span(rec.every)} on {channel}; {rules.file} "
+                          f"wants at least {spacing} between posts", _severity(rules, rule))
+    said: set[tuple[str, str]] = set()
+    for (before, first, n1), (after, second, n2) in pairwise(events):
+        if after - before >= gap or first.file == second.file \
+                or (second.file, first.file) in said:
+            continue
+        said.add((second.file, first.file))
+        where = f", at its occurrence of {after:%Y-%m-%d %H:%M}" if n2 is not None else ""
+        yield Finding(second.file, ("publish_at",), rule,
+                      f"{_span(after - before)} after {_name(first, n1, before)} on "
+                      f"{channel}{where}; {rules.file} wants at least {spacing} between "
+                      "posts", _severity(rules, rule))
+
+
+def _caps(channel: str, events: list[_Event], cap: int, rules: Governance
+          ) -> Iterator[Finding]:
+    rule = "governance.max-per-day"
+    per_day: dict[str, list[_Event]] = {}
+    for event in events:
+        per_day.setdefault(event[0].date().isoformat(), []).append(event)
+    said: set[str] = set()
+    for day, day_events in sorted(per_day.items()):
+        for place, (_, post, n) in enumerate(day_events[cap:], start=cap + 1):
+            if n is not None and post.file in said:
+                continue  # a repeating post over the cap is said once, on its first day
+            said.add(post.file)
+            which = f" (an occurrence of {post.id}, repeating)" if n is not None else ""
+            yield Finding(post.file, ("publish_at",), rule,
+                          f"post {place} on {channel} on {day}{which}; {rules.file} allows "
+                          f"{cap} a day", _severity(rules, rule))
+
+
 def check_calendar_policy(ctx: Context) -> Iterator[Finding]:
-    """Spacing and daily caps need every post of a channel at once."""
+    """Spacing and daily caps need every post of a channel at once, and every occurrence of
+    its repeating posts (within the budget of :mod:`cmops.rules.occurrences`)."""
     calendar, rules = ctx.calendar, ctx.calendar.rules
     if not rules.min_spacing and not rules.max_per_day:
         return
-    by_channel: dict[str, list[tuple[datetime, Post]]] = {}
+    by_channel: dict[str, list[tuple[datetime, Post, schedule.Recurrence | None]]] = {}
     for post in calendar.posts:
         for channel in post.channels:
-            local = _when(post, calendar, channel)
-            if local is not None:
-                by_channel.setdefault(channel, []).append((local, post))
+            found = _first(post, calendar, channel)
+            if found is not None:
+                first, zone = found
+                by_channel.setdefault(channel, []).append(
+                    (first.astimezone(schedule.zone(zone)), post,
+                     occurrences.recurrence(post, first, zone)))
     for channel, timed in sorted(by_channel.items()):
-        timed.sort(key=lambda t: (t[0], t[1].id))
+        events = _events(timed)
         spacing = rules.min_spacing.get(channel, rules.min_spacing.get("default"))
         if spacing:
             try:
                 gap = schedule.parse_duration(spacing)
             except schedule.TimeError:
                 gap = timedelta(0)
-            for (before, first), (after, second) in pairwise(timed):
-                if after - before < gap:
-                    rule = "governance.min-spacing"
-                    yield Finding(second.file, ("publish_at",), rule,
-                                  f"{_span(after - before)} after {first.id} on {channel}; "
-                                  f"{rules.file} wants at least {spacing} between posts",
-                                  _severity(rules, rule))
+            repeats = {post.file: (post, rec) for _, post, rec in timed if rec is not None}
+            yield from _spacing(channel, events, spacing, gap, rules, repeats)
         cap = rules.max_per_day.get(channel, rules.max_per_day.get("default"))
         if cap:
-            per_day: dict[str, list[Post]] = {}
-            for local, post in timed:
-                per_day.setdefault(local.date().isoformat(), []).append(post)
-            for day, posts in sorted(per_day.items()):
-                for extra in posts[cap:]:
-                    rule = "governance.max-per-day"
-                    yield Finding(extra.file, ("publish_at",), rule,
-                                  f"post {posts.index(extra) + 1} on {channel} on {day}; "
-                                  f"{rules.file} allows {cap} a day", _severity(rules, rule))
+            yield from _caps(channel, events, cap, rules)
