@@ -23,7 +23,7 @@ from cmops.schemas import SCHEMA_NAMES
 WORKFLOWS = ["crisis.yml", "publish.yml", "report.yml", "review-comment.yml", "review.yml"]
 # Every placeholder a template may hold besides the action pins.
 ALL_KEYS = ["PACKAGE", "TIMEZONE", "LANG", "PUBLISH_AT", "FIRST_POST_DIR", "ENVIRONMENT",
-            "STATE_BRANCH", "USE_ACTION", "SECRETS_ENV", "COLLECT_SECRETS_ENV"]
+            "STATE_BRANCH", "USE_ACTION", "SECRETS_ENV", "COLLECT_SECRETS_ENV", "REPLY_TEXT"]
 
 
 @pytest.fixture

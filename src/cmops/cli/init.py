@@ -335,6 +335,14 @@ def write_own_files(root: Path) -> list[str]:
     return changed
 
 
+_REPLY_TEXT = {"en": "Thank you {name}! We are glad it helped.",
+               "fr": "Merci {name} ! Nous sommes ravis que cela vous ait aidé.",
+               "de": "Danke {name}! Schön, dass es geholfen hat.",
+               "es": "¡Gracias {name}! Nos alegra que te haya servido.",
+               "it": "Grazie {name}! Siamo felici che sia stato utile."}
+"""The saved reply's text in the calendar's language (English when cmops has none)."""
+
+
 def scaffold_files(*, package: str, timezone: str, lang: str, today: date) -> dict[str, str]:
     """Every file of a new content repository, by path. The first post is due a week after
     ``today`` at 09:00, so that a fresh repository plans it and publishes nothing yet."""
@@ -342,7 +350,8 @@ def scaffold_files(*, package: str, timezone: str, lang: str, today: date) -> di
     values = {"TIMEZONE": timezone, "LANG": lang, "PACKAGE": package,
               "PUBLISH_AT": f"{first.isoformat()}T09:00",
               "FIRST_POST_DIR": f"{first:%Y-%m}", "ENVIRONMENT": PUBLISH_ENVIRONMENT,
-              "STATE_BRANCH": STATE_BRANCH}
+              "STATE_BRANCH": STATE_BRANCH,
+              "REPLY_TEXT": _REPLY_TEXT.get(lang.split("-")[0].lower(), _REPLY_TEXT["en"])}
     files = {
         "calendar/channels.yaml": render("channels.yaml", values),
         f"calendar/posts/{first:%Y-%m}/hello-world.yaml": render("hello-world.yaml", values),
