@@ -12,8 +12,8 @@ import yaml
 from tests.conftest import Runner
 
 from cmops import __version__
-from cmops.cli.init import (
-    LOCAL_ACTION,
+from cmops.cli.init import LOCAL_ACTION
+from cmops.cli.init_source import (
     Checkout,
     PackageChoice,
     SourceError,
