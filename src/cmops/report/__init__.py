@@ -32,6 +32,7 @@ Pages (under the report folder)::
     analytics/index.md          charts from collected metrics
     inbox/index.md              unanswered messages, response time, leaders, crisis signals
     data/*.json, data/calendar.ics, media/*
+    outbox/<channel>/*          the outbox channel's messages and feed (:mod:`~cmops.report.outbox`)
     media/<sha256>.<ext>        files Instagram and Threads fetch (:mod:`cmops.mediaurls`)
 
 Every page is an ``index.md`` in its own folder: see :func:`cmops.report.html.relative`.
@@ -50,6 +51,7 @@ from cmops.ledger import CorruptRecord, Record, ledger_view
 from cmops.model import Calendar
 from cmops.plan import build_plan
 from cmops.prepare import channel_note
+from cmops.report import outbox
 from cmops.report.analytics import analytics_page, inbox_page
 from cmops.report.calendar_pages import calendar_pages
 from cmops.report.dashboard import dashboard
@@ -96,7 +98,8 @@ def generate(root: Path, calendar: Calendar, records: Mapping[str, Record | Corr
     nothing."""
     plan = build_plan(calendar, now, horizon=now + HORIZON, ledger=ledger_view(dict(records)))
     # The numbers of cmops kpi, computed by the same function from the same inputs.
-    history = read_history(store_files, until=now)
+    history = read_history({rel: data for rel, data in store_files.items()
+                            if rel.startswith(("snapshots/", "inbox/"))}, until=now)
     scopes = kpi.report(calendar, [r for r in records.values() if isinstance(r, Record)],
                         history.readings, history.followers, history.messages(), now,
                         plan_items=plan.items,
@@ -106,10 +109,13 @@ def generate(root: Path, calendar: Calendar, records: Mapping[str, Record | Corr
     site.media, media = collect_media(root, media_paths(site.posts))
     site.media_note = functools.lru_cache(maxsize=None)(
         functools.partial(channel_note, root, calendar))
+    dirs = outbox.channel_dirs(calendar)
+    copies, site.outbox = outbox.site_files(dirs, outbox.read_folders(root, dirs), store_files)
     files = {rel: text.encode("utf-8") for rel, text in pages(site, directory_urls).items()}
     files.update(data_files(site))
     files.update(media)
     files.update(fetched_media(root, site_fetched(calendar, site)))
+    files.update(copies)
     return Generated(site, files)
 
 

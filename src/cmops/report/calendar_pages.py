@@ -273,7 +273,7 @@ def _occurrences(page: Page, view: PostView) -> Markup:
         first = slot[0]
         when = safe_text(labels.when(first.when)) if first.when else Markup()
         extra: list[Markup] = [
-            safe_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
+            page.live_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
             for e in slot if e.url]
         extra += [Markup('<span class="cm-reason">{}: {}</span>').format(
                   safe_text(_label(page, e.channel)), safe_text(labels.reason(e.reason)))

@@ -22,7 +22,7 @@ from cmops.report.html import (
     table,
 )
 from cmops.report.model import CampaignView, Goal, LogRow, Site
-from cmops.report.safe import safe_link, safe_text
+from cmops.report.safe import safe_text
 
 ATTENTION_DAYS = 14
 
@@ -44,8 +44,8 @@ def log_row(page: Page, row: LogRow) -> Markup:
             post, safe_text(labels("removed_post")))
         if not row.in_calendar else post)
     when = safe_text(labels.when(row.when)) if row.when else Markup()
-    links = Markup(" ").join(safe_link(url, labels("live") if len(row.urls) == 1 else
-                                       labels("thread_part", n=i + 1))
+    links = Markup(" ").join(page.live_link(url, labels("live") if len(row.urls) == 1 else
+                                            labels("thread_part", n=i + 1))
                              for i, url in enumerate(row.urls))
     channel = page.site.channels.get(row.channel)
     note = labels.reason(row.error)

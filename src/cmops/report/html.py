@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from cmops.report.labels import Labels
 from cmops.report.model import ChannelInfo, Entry, PostView, Site
-from cmops.report.safe import plain_title, safe_text
+from cmops.report.safe import plain_title, safe_link, safe_text
 
 # From most to least worrying: a chip for a post on several channels shows the worst.
 STATE_ORDER = ("failed", "invalid", "needs_human", "expired", "paused", "pending", "due",
@@ -98,6 +98,15 @@ class Page:
         """The relative URL, escaped for an attribute. Internal paths are built from slugs,
         month names and fixed names only, so HTML escaping is all they need."""
         return Markup(html.escape(self.url(dst, anchor)))
+
+    def live_link(self, url: str, label: str) -> Markup:
+        """A published message's link: the report's copy of an outbox file (relative, where
+        the site serves it), else the network's URL when it is a safe one."""
+        copy = self.site.outbox.get(url)
+        if copy is not None:
+            return Markup('<a class="cm-outbox" href="{}">{}</a>').format(self.link(copy),
+                                                                         safe_text(label))
+        return safe_link(url, label)
 
     def post_url(self, post_id: str) -> str | None:
         view = self.site.posts.get(post_id)

@@ -154,6 +154,9 @@ class Site:
     the network (:mod:`cmops.answers`)."""
     kpis: dict[str, kpi.Kpis] = field(default_factory=dict)
     """``cmops kpi``'s scopes by name (``all``, ``campaign:<id>``, ``channel:<name>``)."""
+    outbox: dict[str, str] = field(default_factory=dict)
+    """Repository path of an outbox message file -> its copy in the report (the link a
+    published item's ``.cmops/outbox/…json`` URL becomes)."""
     outcomes: list[kpi.Outcome] = field(default_factory=list)
     """Every ledger item and plan expiry (:func:`cmops.kpi.outcomes`): what counts come from."""
     _campaign_ids: dict[str, CampaignView] = field(default_factory=dict, repr=False)

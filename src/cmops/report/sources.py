@@ -392,7 +392,8 @@ def read_dir(state: Path) -> dict[str, bytes]:
 
 
 def read_git(root: Path, commit: str | None) -> dict[str, bytes]:
-    """The snapshot and inbox files of the ledger branch at ``commit`` (None: no branch)."""
+    """The snapshot, inbox, website-traffic and outbox files of the ledger branch at
+    ``commit`` (None: no branch)."""
     if commit is None:
         return {}
     import subprocess
@@ -404,6 +405,6 @@ def read_git(root: Path, commit: str | None) -> dict[str, bytes]:
     top = Path(subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
                               capture_output=True, text=True, check=True).stdout.strip())
     out: dict[str, bytes] = {}
-    for folder in ("snapshots", "inbox", "analytics"):
+    for folder in ("snapshots", "inbox", "analytics", "outbox"):
         out.update(files_at(top, commit, folder))
     return out

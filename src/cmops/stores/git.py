@@ -8,6 +8,12 @@ rejected by the remote, which is the compare-and-swap that makes two runs safe. 
 work tree, index and branches are never touched; the fetched tip lives under
 ``refs/cmops/``.
 
+The outbox channel's files (``.cmops/outbox/``, see :mod:`cmops.adapters.outbox`) live on
+the branch too, under ``outbox/``: a run restores them into the work tree before it claims
+(so the feed keeps every entry and a replay finds its file), and commits what changed in
+that folder with its outcomes, in the same commit, so a message's file and its record are
+kept or lost together. ``cmops report --state-branch`` copies them into the site.
+
 A run makes a small constant number of pushes: one for all its claims (before anything is
 sent) and one for all its outcomes (at the end), plus one per lost race. Because claims are
 pushed in one batch, a claim already counts as an attempt: after a crash, every claimed part
@@ -21,12 +27,18 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cmops.atomic import write_atomic
 from cmops.faults import crash_point
-from cmops.ids import store_path
+from cmops.ids import UnsafeName, store_path
 from cmops.ledger import CorruptRecord, Record, dumps, loads
 from cmops.stores import Prepare, key_from_path, record_path
 
 MAX_RACES = 8
+OUTBOX_DIR = ".cmops/outbox"
+"""The outbox channel's default folder (channels with their own ``path`` are not kept)."""
+OUTBOX_PREFIX = "outbox/"
+OUTBOX_MAX_BYTES = 1 << 20
+"""A file larger than this in the outbox folder was not written by cmops: never committed."""
 
 
 class GitStoreError(Exception):
@@ -47,6 +59,9 @@ class GitStore:
         self.base: str | None = None
         self.records: dict[str, Record | CorruptRecord] = {}
         self.staged: dict[str, bytes] = {}
+        self.outbox: dict[str, bytes] = {}
+        """The outbox files on the branch as last fetched (store path -> bytes)."""
+        self.outbox_restored = False
         try:
             self._git("rev-parse", "--absolute-git-dir")
         except GitStoreError:
@@ -102,10 +117,12 @@ class GitStore:
                 out[key] = exc
         return out
 
-    def _commit(self, files: dict[str, bytes], message: str) -> str:
+    def _commit(self, files: dict[str, bytes], message: str,
+                removed: frozenset[str] = frozenset()) -> str:
         """A commit on top of the branch as last fetched, with ``files`` (path in the store ->
-        bytes) written over it; the work tree and the user's index are never touched."""
-        for rel in files:
+        bytes) written over it and ``removed`` taken out; the work tree and the user's index
+        are never touched."""
+        for rel in [*files, *removed]:
             store_path(rel)  # one entry per line of --index-info: no forged lines
         with tempfile.TemporaryDirectory(prefix="cmops-state-") as tmp:
             paths = []
@@ -114,7 +131,7 @@ class GitStore:
                 path.write_bytes(data)
                 paths.append(str(path))
             shas = self._git("hash-object", "-w", "--no-filters", "--stdin-paths",
-                             stdin="\n".join(paths).encode()).split()
+                             stdin="\n".join(paths).encode()).split() if paths else []
             env = self._env(GIT_INDEX_FILE=str(Path(tmp) / "index"))
             if self.base:
                 self._git("read-tree", self.base, env=env)
@@ -122,6 +139,8 @@ class GitStore:
                 self._git("read-tree", "--empty", env=env)
             info = "".join(f"100644 {sha}\t{path}\n"
                            for path, sha in zip(files, shas, strict=True))
+            info += "".join(f"0 {'0' * 40}\t{path}\n" for path in sorted(removed)
+                            if path not in files)
             self._git("update-index", "--add", "--index-info", stdin=info.encode(), env=env)
             tree = self._git("write-tree", env=env).strip()
         parents = ["-p", self.base] if self.base else []
@@ -153,9 +172,60 @@ class GitStore:
     def load(self) -> dict[str, Record | CorruptRecord]:
         self._fetch()
         self.records = self._read()
+        self.outbox = self.read_files(OUTBOX_PREFIX)
         return dict(self.records)
 
+    # -- the outbox channel's files, kept on the branch -------------------------------------
+    def _outbox_dir(self) -> Path:
+        return self.root / OUTBOX_DIR
+
+    def _outbox_here(self) -> dict[str, bytes]:
+        """The outbox folder's files in the work tree (store path -> bytes): regular files
+        with names the store accepts, none larger than :data:`OUTBOX_MAX_BYTES`."""
+        base = self._outbox_dir()
+        out: dict[str, bytes] = {}
+        if not base.is_dir() or base.is_symlink():
+            return out
+        for path in sorted(base.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            rel = OUTBOX_PREFIX + path.relative_to(base).as_posix()
+            try:
+                store_path(rel)
+                if path.stat().st_size > OUTBOX_MAX_BYTES:
+                    continue
+                out[rel] = path.read_bytes()
+            except (UnsafeName, OSError):
+                continue
+        return out
+
+    def restore_outbox(self) -> int:
+        """Write the branch's outbox files that the work tree lacks (a fresh CI runner has
+        none); returns how many. Files already there are left as they are."""
+        base = self._outbox_dir()
+        written = 0
+        for rel, data in self.outbox.items():
+            target = base / rel[len(OUTBOX_PREFIX):]
+            if target.exists() or target.is_symlink():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, data)
+            written += 1
+        self.outbox_restored = True
+        return written
+
+    def _outbox_changes(self) -> tuple[dict[str, bytes], frozenset[str]]:
+        """What to commit of the outbox folder: new or changed files, and (once the branch's
+        files were restored, so a missing file was really removed) the deleted ones."""
+        here = self._outbox_here()
+        changed = {rel: data for rel, data in here.items() if self.outbox.get(rel) != data}
+        removed = frozenset(rel for rel in self.outbox if rel not in here) \
+            if self.outbox_restored else frozenset()
+        return changed, removed
+
     def claim(self, keys: list[str], prepare: Prepare) -> list[Record]:
+        if not self.outbox_restored:
+            self.restore_outbox()  # before anything is sent: feeds and replays need them
         for _ in range(MAX_RACES):
             claims: dict[str, Record] = {}
             for key in keys:
@@ -183,14 +253,24 @@ class GitStore:
         if not self.staged:
             return
         for _ in range(MAX_RACES):
-            commit = self._commit({record_path(k): data for k, data in self.staged.items()},
-                                  f"cmops: record {len(self.staged)} outcome(s)")
+            # The outbox's files go with the outcomes that wrote them: one commit, one push.
+            outbox, removed = self._outbox_changes()
+            commit = self._commit({**outbox,
+                                   **{record_path(k): d for k, d in self.staged.items()}},
+                                  f"cmops: record {len(self.staged)} outcome(s)"
+                                  + (f", {len(outbox) + len(removed)} outbox file(s)"
+                                     if outbox or removed else ""), removed)
             if self._push(commit):
                 self.staged.clear()
+                self.outbox.update(outbox)
+                for rel in removed:
+                    self.outbox.pop(rel, None)
                 return
             # Another run moved the branch (its own items). Our items are ours by claim:
-            # re-apply our files on top of its commit.
+            # re-apply our files on top of its commit, after taking its outbox files.
             self._fetch()
+            self.outbox = self.read_files(OUTBOX_PREFIX)
+            self.restore_outbox()
         raise GitStoreError(f"gave up recording outcomes after {MAX_RACES} lost races: "
                             "the claimed items will be reconciled by the next run")
 
