@@ -4,7 +4,8 @@ generated workflows that runs cmops, in order, each in a fresh clone of the remo
 
 - review.yml (the pull request): validate, plan with ``--base``;
 - publish.yml after the merge: publish on the remote's state branch, then status;
-- report.yml: collect, health, report (which builds the site).
+- report.yml: collect, health, report (which builds the site);
+- last, crisis.yml: pause (a publish run then holds a due post), resume (the next sends it).
 
 The commands are not written here: they are read from the workflow files (their steps, and
 the local composite action's own bash scripts, run with bash as the runner would), so a
@@ -90,10 +91,16 @@ class Runner:
         return EXPRESSION.sub(one, "" if value is None else str(value))
 
     def checkout(self, job: str, ref: str) -> Path:
-        folder = self.work / job
+        """A fresh clone at ``ref`` in ``work/JOB`` (``JOB-2``… for a job run again), and its
+        runner temp folder ``work/JOB-temp``."""
+        name, n = job, 1
+        while (self.work / name).exists():
+            n += 1
+            name = f"{job}-{n}"
+        folder = self.work / name
         git(self.work, "clone", "--quiet", str(self.remote), str(folder))
         git(folder, "checkout", "--quiet", ref)
-        temp = self.work / f"{job}-temp"
+        temp = self.work / f"{name}-temp"
         (temp / "cmops-venv" / "bin").mkdir(parents=True)
         # The action installs cmops into $RUNNER_TEMP/cmops-venv once per job and skips the
         # installation when it is there: here it is the cmops under test.
@@ -364,10 +371,7 @@ def test_the_post_shows_as_published_and_its_text_stays_text(story: Story,
     assert POST_ID in chips
 
 
-# Issue 21, engineer 21-B: the outbox channel's files kept on the state branch and linked
-# where the site serves them. Until that lands, the published log shows the runner's path
-# (.cmops/outbox/…) as text; strict, so the marker must go when it lands.
-@pytest.mark.xfail(strict=True, reason="outbox files on the site (issue 21, 21-B) not landed")
+# The outbox channel's files survive CI (issue 21): on the state branch, served by the site.
 def test_the_outbox_files_are_reachable_from_the_site(story: Story,
                                                       tab: tuple[Page, str]) -> None:
     page, base_url = tab
@@ -391,3 +395,49 @@ def test_the_workflows_install_the_pinned_cmops(story: Story) -> None:
     readme = (story.content / "README.md").read_text("utf-8")
     assert f".venv/bin/pip install 'cmops @ git+{url}@{commit}'" in readme
     assert shutil.which("git")
+
+
+def test_the_crisis_pause_commits_to_main_and_holds_what_is_due(story: Story) -> None:
+    """Last: it changes the remote's main. A post due now is merged; Actions → Crisis pause →
+    pause; a publish run holds it; resume; the next publish run sends it: as the workflow
+    files say."""
+    reason = "Recall: <b>hold</b> `everything`"
+    runner = story.runner
+    workflows = story.content / ".github/workflows"
+    when = (datetime.now(ZoneInfo(TIMEZONE)) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+    (story.content / "calendar/posts/launch/held.yaml").write_text(
+        f"id: held\nstatus: ready\nchannels: [newsroom]\npublish_at: {when}\n"
+        "text: Held during the pause\n", "utf-8")
+    git(story.content, "add", "-A")
+    git(story.content, "commit", "--quiet", "-m", "A post due now")
+    git(story.content, "push", "--quiet", "origin", "main")
+    crisis = {"github.actor": "camille", "github.event.repository.default_branch": "main",
+              "github.server_url": "https://github.com", "github.repository": "acme/content",
+              "github.run_id": "42", "inputs.reason": reason}
+    outcomes, ledgers = {}, {}
+    for action in ("pause", "resume"):
+        runner.context.update({
+            **crisis, "inputs.action": action,
+            "inputs.action == 'pause' && inputs.reason || ''":
+                reason if action == "pause" else "",
+            "inputs.action == 'pause' && github.actor || ''":
+                "camille" if action == "pause" else ""})
+        steps = runner.job(workflows / "crisis.yml", "crisis", "main")
+        assert [s.code for s in steps.values()] == [0, 0], steps
+        head = git(story.remote, "log", "-1", "--format=%s%n%b", "main")
+        assert head.startswith(f"cmops {action}: {reason}\n"), head
+        assert "Requested by @camille in https://github.com/acme/content/actions/runs/42" \
+            in head
+        if action == "pause":
+            paused = yaml.safe_load(git(story.remote, "show", "main:calendar/pause.yaml"))
+            assert (paused["reason"], paused["by"]) == (reason, "camille"), paused
+        published = runner.job(workflows / "publish.yml", "publish", "main")["Publish"]
+        assert published.code == 0, published
+        outcomes[action] = published.stdout + published.stderr
+        ledgers[action] = git(story.remote, "ls-tree", "-r", "--name-only", STATE_BRANCH)
+    # Paused: nothing sent, nothing recorded (the run only says "Nothing is due.").
+    assert "held/newsroom" not in outcomes["pause"], outcomes
+    assert "records/held/" not in ledgers["pause"], ledgers["pause"]
+    assert "✓ published      held/newsroom" in outcomes["resume"], outcomes
+    assert "records/held/newsroom.json" in ledgers["resume"].splitlines()
+    assert [c for c, _ in runner.ran][-4:] == ["pause", "publish", "resume", "publish"]
