@@ -142,3 +142,21 @@ def test_a_local_ledger_site_copies_the_folder_and_nothing_else(tmp_path: Path) 
     assert f'<a class="cm-outbox" href="../outbox/news/{name}">' in log
     month = (out / "posts/2026-11/index.md").read_text("utf-8")
     assert f'<a class="cm-outbox" href="../../outbox/news/{name}">' in month
+
+
+def test_collect_tells_one_story_for_the_outbox(tmp_path: Path) -> None:
+    """No "counters 1/1" followed by "metrics unavailable": what was asked, what came back
+    and why, the same words in the progress lines and the table."""
+    root = content(tmp_path / "r")
+    cmops(root, "publish", "--at", "2026-11-24T10:01+01:00")
+    result = CliRunner().invoke(cli, ["--root", str(root), "collect", "--at",
+                                      "2026-11-24T12:00+01:00"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    why = "an outbox is files: nothing counts their likes or readers"
+    progress = [line.strip() for line in result.stderr.splitlines()]
+    assert "news                 reading counters: 1/1 post(s) asked" in progress
+    assert f"news                 counters for 0 of 1 post(s); metrics unavailable: {why}" \
+        in progress
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("news ")]
+    assert row.endswith(f"followers unavailable: an outbox has no followers; "
+                        f"metrics unavailable: {why}")

@@ -216,6 +216,11 @@ class _Run:
             if summary.followers is None and "followers" not in summary.unavailable:
                 summary.unavailable["followers"] = f"{network} gives no follower count here"
             self._snapshot(summary, mine, counters)
+            if summary.posts:  # what was asked, then what came back: one story per channel
+                self.progress(name, f"counters for {summary.posts - summary.posts_unavailable}"
+                                    f" of {summary.posts} post(s)" + (
+                                        f"; metrics unavailable: {summary.unavailable['metrics']}"
+                                        if "metrics" in summary.unavailable else ""))
             self._inbox(reader, adapter, summary)
             summary.unavailable.update(reader.unavailable)
         except PublishError as exc:
@@ -229,8 +234,9 @@ class _Run:
         ids = [str(r.remote_id) for r in mine]
         for start in range(0, len(ids), METRICS_BATCH):
             out.update(reader.metrics(ids[start:start + METRICS_BATCH]))
-            self.progress(summary.channel, f"counters {min(start + METRICS_BATCH, len(ids))}"
-                                           f"/{len(ids)}")
+            self.progress(summary.channel, "reading counters: "
+                                           f"{min(start + METRICS_BATCH, len(ids))}/{len(ids)} "
+                                           "post(s) asked")
         return out
 
     def _snapshot(self, summary: ChannelSummary, mine: Sequence[Record],

@@ -6,7 +6,7 @@ The commands parse options, call the library, and print what these return."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -124,7 +124,7 @@ def collect_table(result: CollectResult) -> str:
              f"{'channel':<20} {'posts':>5} {'followers':>9} {'new':>4} {'answered':>8}  notes"]
     for c in result.channels:
         followers = "unknown" if c.followers is None else str(c.followers)
-        notes = c.error or "; ".join(f"{k} unavailable" for k in sorted(c.unavailable))
+        notes = c.error or unavailable_note(c.unavailable)
         lines.append(f"{c.channel:<20} {c.posts:>5} {followers:>9} {c.new_items:>4} "
                      f"{c.answered:>8}  {notes}")
     if result.analytics is not None:
@@ -136,6 +136,15 @@ def collect_table(result: CollectResult) -> str:
         if not any(s.rule == rule for s in result.crisis):
             lines.append(f"crisis episode {rule} still open since {since}")
     return "\n".join(lines)
+
+
+def unavailable_note(unavailable: Mapping[str, str]) -> str:
+    """``metrics, followers unavailable: <why>``: each reason once, with what it stops."""
+    by_reason: dict[str, list[str]] = {}
+    for what, why in sorted(unavailable.items()):
+        by_reason.setdefault(why, []).append(what)
+    return "; ".join(f"{', '.join(whats)} unavailable: {why}"
+                     for why, whats in by_reason.items())
 
 
 def kpi_json(scopes: list[Kpis]) -> str:

@@ -199,8 +199,10 @@ class OutboxAdapter:
     # -- reading (cmops collect): a feed has no audience the outbox can count ---------------
     @property
     def unavailable(self) -> dict[str, str]:
-        """Nothing is ever refused: a feed simply has no counters."""
-        return {}
+        """Nothing is refused, but a folder of files has no audience to count: said once, so
+        ``cmops collect`` explains the missing numbers instead of seeming to have read them."""
+        return {"metrics": "an outbox is files: nothing counts their likes or readers",
+                "followers": "an outbox has no followers"}
 
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         """Every post is there, with no counters: each count is unavailable (None)."""
