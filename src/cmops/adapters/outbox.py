@@ -10,11 +10,11 @@ reply (``reply_to:``) records the URL it answers as ``reply_to``.
 
 Where the files are kept: with a local ledger they stay in the folder; with the ledger on a
 git branch (``--state-branch``, CI) the default folder ``.cmops/outbox/`` is restored from the
-branch before a run publishes and committed back with the run's records
-(:mod:`cmops.stores.git`), so a thrown-away runner loses nothing. ``cmops report`` copies the
-files into the site (``outbox/<channel>/``) and links each published message to its copy
-(:mod:`cmops.report.outbox`). A channel with its own ``path`` is copied into the site from
-the folder but is not kept on the branch.
+branch (its ``outbox/`` folder) before a run publishes, and committed back in the same
+commit as the run's records, so a thrown-away runner loses nothing. ``cmops report`` copies
+the files into the site (``outbox/<channel>/`` of the report) and links each published
+message to its copy there. A channel with its own ``path`` is copied into the site from the
+folder but is not kept on the branch.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def command(ctx: click.Context, campaign: str | None, channel: str | None, start
     median first-response time, community growth, posts published, failed and expired, and
     each goal as met, on track or behind. Formulas: cmops.kpi (KPI_VERSION in the JSON).
 
-    Days are the calendar's (timezone in calendar/config.yaml): --from and --to, and the
+    Days are the calendar's (timezone in calendar/channels.yaml): --from and --to, and the
     period shown. Posts count the ledger's items and the plan's expiries exactly as the
     site's dashboard, campaign pages and published log do.
 
