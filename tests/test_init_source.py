@@ -204,3 +204,12 @@ def test_the_saved_reply_is_offered_in_the_language_of_the_calendar(run: Runner,
     reply = yaml.safe_load((target / "calendar/replies/thanks.yaml").read_text())
     assert (reply["id"], reply["lang"], reply["kinds"]) == ("thanks", "fr", ["mention", "reply"])
     assert reply["text"] == "Merci {name} ! Nous sommes ravis que cela vous ait aidé.\n"
+
+
+@pytest.mark.parametrize("lang", ["x: y", 'fr"', "@@LANG@@", "", "fr\nx"])
+def test_init_refuses_a_language_that_is_not_a_tag(run: Runner, tmp_path: Path,
+                                                   lang: str) -> None:
+    result = run("init", str(tmp_path / "c"), "--lang", lang)
+    assert result.exit_code == 2
+    assert f"{lang!r} is not a language tag, e.g. fr or en-GB" in result.stderr
+    assert not (tmp_path / "c").exists()

@@ -248,6 +248,16 @@ def _check_timezone(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
+def _check_lang(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The pattern channels.yaml's ``lang`` must match (from its schema), so that init never
+    writes a calendar that fails validation."""
+    schema = json.loads((resources.files("cmops.schemas") / "channels.schema.json")
+                        .read_text("utf-8"))
+    if not re.fullmatch(schema["properties"]["lang"]["pattern"], value):
+        raise click.BadParameter(f"{value!r} is not a language tag, e.g. fr or en-GB")
+    return value
+
+
 @click.command("init")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")
@@ -261,7 +271,8 @@ def _check_timezone(ctx: click.Context, param: click.Parameter, value: str) -> s
                    f"cmops=={__version__} once cmops is on the package index.")
 @click.option("--timezone", default="UTC", show_default=True, callback=_check_timezone,
               help="IANA time zone in which the calendar's local times are read.")
-@click.option("--lang", default="en", show_default=True, help="Default language of posts.")
+@click.option("--lang", default="en", show_default=True, callback=_check_lang,
+              help="Default language of posts (a BCP 47 tag, e.g. fr or en-GB).")
 @click.pass_context
 def command(ctx: click.Context, directory: Path, force: bool, cmops_source: str | None,
             package: str | None, timezone: str, lang: str) -> None:
