@@ -78,6 +78,9 @@ EN: dict[str, str] = {
     "counts": "{published} published · {failed} failed · {expired} expired",
     "counts_campaign": "Posts in the campaign's window",
     "counts_month": "This month",
+    "goal_status_met": "met", "goal_status_on track": "on track",
+    "goal_status_behind": "behind", "goal_status_unknown": "no data yet",
+    "expected_by_now": "expected by now: {value}",
 }
 
 FR: dict[str, str] = {
@@ -153,6 +156,9 @@ FR: dict[str, str] = {
     "counts": "{published} publiée(s) · {failed} en échec · {expired} expirée(s)",
     "counts_campaign": "Publications sur la période de la campagne",
     "counts_month": "Ce mois-ci",
+    "goal_status_met": "atteint", "goal_status_on track": "en bonne voie",
+    "goal_status_behind": "en retard", "goal_status_unknown": "pas encore de données",
+    "expected_by_now": "attendu à ce jour : {value}",
 }
 
 STATES = {

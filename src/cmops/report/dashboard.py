@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
+from cmops.kpi import expected_round
 from cmops.report.html import (
     MarkdownPage,
     Page,
@@ -87,12 +88,18 @@ def goal_html(page: Page, goal: Goal) -> Markup:
         ratio = goal.actual / goal.target if goal.target else 1.0
     width = max(0.0, min(ratio, 1.0)) * 100
     done = " cm-done" if goal.actual is not None and ratio >= 1 else ""
+    status = labels("goal_status_" + goal.status)
+    expected = expected_round(goal.name, goal.expected_by_now)
+    if expected is not None and goal.status not in ("met", "unknown"):
+        status += " · " + labels("expected_by_now", value=fmt(expected))
     return Markup('<div class="cm-goal{}"><div class="cm-goal-name">{}</div>'
                   '<div class="cm-goal-figures"><span class="cm-actual">{}</span> / '
                   '<span class="cm-target">{}</span></div>'
-                  '<div class="cm-progress"><span style="width:{}%"></span></div></div>'
+                  '<div class="cm-progress"><span style="width:{}%"></span></div>'
+                  '<div class="cm-goal-status cm-g-{}">{}</div></div>'
                   ).format(done, safe_text(labels("goal_" + goal.name)), safe_text(actual),
-                           safe_text(target), f"{width:.0f}")
+                           safe_text(target), f"{width:.0f}", goal.status.replace(" ", "-"),
+                           safe_text(status))
 
 
 def campaign_card(page: Page, view: CampaignView) -> Markup:
