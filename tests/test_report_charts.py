@@ -5,13 +5,13 @@ no message has arrived yet; a goal says its status and what was expected by now.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-
 from tests.report_content import generate_site, make_content, page_text
 
 from cmops.report.charts import bar_chart, line_chart, ticks
@@ -50,7 +50,7 @@ def test_a_follower_line_starts_near_its_values_in_whole_steps() -> None:
                                         (date(2026, 11, 24), 1030.0)])], "f", FR.number)
     axis = [int(v.replace("\u202f", "")) for v in y_axis(svg)]
     assert axis == sorted(set(axis)) and axis[0] <= 1000 and axis[-1] >= 1030
-    assert len(axis) <= 6 and len({b - a for a, b in zip(axis, axis[1:], strict=False)}) == 1
+    assert len(axis) <= 6 and len({b - a for a, b in itertools.pairwise(axis)}) == 1
 
 
 def test_the_inbox_page_after_a_collect_without_messages(tmp_path: Path) -> None:
