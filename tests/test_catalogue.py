@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
-from tests.test_one_story import NOW, make_repo, run
+from tests.report_content import NOW, make_content
 
+from cmops.report import generate
 from cmops.report.catalogue import (
     EN,
     FR,
@@ -18,7 +20,11 @@ from cmops.report.catalogue import (
     duration_words,
     reason_words,
 )
+from cmops.report.sources import read_dir
+from cmops.stores.local import LocalStore
+from cmops.validate import load_calendar
 
+LATER = NOW + timedelta(days=2)
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
@@ -39,11 +45,15 @@ def english_fragments() -> set[str]:
 
 @pytest.fixture(scope="module")
 def french_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = make_repo(tmp_path_factory.mktemp("fr"), lang="fr", text="Bonjour à tous !")
-    out = root / "docs/report"
-    run(root, "report", "--no-build", "--at", NOW, "--out", str(out))
-    return {p.relative_to(out).as_posix(): html.unescape(p.read_text("utf-8"))
-            for p in sorted(out.rglob("*.md"))}
+    """The example calendar with a ledger, snapshots, an inbox, a pause, hostile content and,
+    two days later, posts the plan finds expired: built in French."""
+    root = make_content(tmp_path_factory.mktemp("fr") / "c")
+    calendar, report = load_calendar(root, use_cache=False)
+    state = root / ".cmops/state"
+    generated = generate(root, calendar, LocalStore(state).load(), read_dir(state), LATER,
+                         lang="fr", errors=len(report.errors))
+    return {rel: html.unescape(data.decode("utf-8"))
+            for rel, data in sorted(generated.files.items()) if rel.endswith(".md")}
 
 
 def test_the_english_side_is_big_enough_to_mean_something() -> None:
@@ -62,8 +72,8 @@ def test_the_french_site_has_no_english_message(french_site: dict[str, str]) -> 
 
 def test_the_expiry_reason_is_french(french_site: dict[str, str]) -> None:
     log = french_site["published/index.md"]
-    # never-sent-a on the newsroom: 15 Jan 10:00 Paris, seen 20 Jan 13:00 Paris.
-    assert "5j3h de retard, au-delà de son délai maximal (max_delay) de 6h : non publiée" \
+    # hostile-corpus: 25 Nov 10:00 Paris, seen 26 Nov 09:00 Paris; max_delay 6h.
+    assert "23h de retard, au-delà de son délai maximal (max_delay) de 6h : non publiée" \
         in log
     assert " late" not in log and "max_delay of" not in log
 
