@@ -165,3 +165,17 @@ def test_spacing_is_bounded_on_thousands_of_repeating_posts(run: Runner, repo: P
     elapsed = time.perf_counter() - start
     assert result.exit_code == 1
     assert elapsed < 60, elapsed
+
+
+def test_an_unknown_zone_is_reported_not_a_crash(run: Runner, repo: Path) -> None:
+    channels = (repo / "calendar/channels.yaml").read_text("utf-8")
+    (repo / "calendar/channels.yaml").write_text(
+        channels.replace("timezone: Europe/Paris", "timezone: Mars/Olympus"), "utf-8")
+    (repo / "calendar/rules.yaml").write_text(
+        "min_spacing:\n  default: 2h\nquiet_hours:\n  - from: '22:00'\n    to: '07:00'\n"
+        "blackouts:\n  - from: 2027-03-10\n    to: 2027-03-11\n", "utf-8")
+    write(repo, "abs", "id: abs\nstatus: ready\nchannels: [news]\n"
+          "publish_at: 2020-01-06T09:00+01:00\nrepeat: {every: 1h, count: 3}\ntext: A\n")
+    result = run("validate", "--format", "json", root=repo)
+    assert result.exit_code == 1
+    assert [e["rule"] for e in json_out(result)["errors"]] == ["time.zone"]

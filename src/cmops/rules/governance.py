@@ -62,6 +62,7 @@ def _first(post: Post, calendar: Calendar, channel: str) -> tuple[datetime, str]
         return None
     zone = calendar.channel_timezone(channel) or "UTC"
     try:  # an unknown zone is time.zone's error; policy has nothing to say then
+        schedule.zone(zone)
         return schedule.resolve_publish_at(post.publish_at, zone), zone
     except schedule.TimeError:
         return None
