@@ -407,8 +407,11 @@ def test_post_detail_shows_text_per_network_media_and_alt_text(tab: Page,
 def test_campaign_page_shows_goals_and_timeline(tab: Page, base_url: str) -> None:
     visit(tab, base_url, "report/campaigns/winter-lights-2026/", screenshot="campaign")
     goals = texts(tab, ".cm-goal")
-    assert goals == ["Engagement rate 6.0% / 10.0%", "Comments 6 / 50", "Shares 14 / 30",
-                     "DM replies 1 / 20", "Growth 3.3% / 5.0%"]
+    assert goals == ["Engagement rate 6.0% / 10.0% behind",
+                     "Comments 6 / 50 behind · expected by now: 11",
+                     "Shares 14 / 30 on track · expected by now: 6",
+                     "DM replies 1 / 20 behind · expected by now: 4",
+                     "Growth 3.3% / 5.0% on track · expected by now: 1.1%"]
     marks = tab.js("document.querySelectorAll('svg.cm-chart a circle.cm-mark').length")
     assert marks == 16
     width = tab.js("document.querySelector('figure.cm-timeline svg')"
@@ -524,3 +527,57 @@ def test_the_build_ran_without_publishing_secrets(content: Path,
     env = build_env(load_calendar(content, use_cache=False)[0])
     assert "MASTODON_TOKEN" not in env and "GITHUB_TOKEN" not in env
     assert env["LANG"] == "C.UTF-8"
+
+
+# -- the outbox channel's files, served by the site ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def outbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A repository with one outbox channel and a published post (its text hostile), whose
+    site is built for real by ``cmops report`` and served on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("outbox-site") / "r"
+    (root / "calendar/posts").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "calendar/channels.yaml").write_text(
+        "timezone: Europe/Paris\nchannels:\n  news:\n    network: outbox\n", "utf-8")
+    (root / "calendar/posts/p.yaml").write_text(
+        "id: p\nstatus: ready\nchannels: [news]\npublish_at: 2026-11-24T10:00\n"
+        f"text: {json.dumps(XSS[0] + ' hello')}\n", "utf-8")
+    (root / "mkdocs.yml").write_text("site_name: Outbox\ntheme:\n  name: material\n"
+                                     "  font: false\nextra_css: [assets/report.css]\n",
+                                     "utf-8")
+    (root / "docs/index.md").write_text("# Outbox\n", "utf-8")
+    (root / "docs/assets").mkdir()
+    (root / "docs/assets/report.css").write_bytes((PROJECT / "docs/assets/report.css")
+                                                  .read_bytes())
+    for args in (["publish", "--at", "2026-11-24T10:01+01:00"],
+                 ["report", "--at", "2026-11-24T12:00+01:00"]):
+        result = CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    handler = functools.partial(Quiet, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_log_links_the_outbox_file_where_the_site_serves_it(tab: Page,
+                                                                outbox_url: str) -> None:
+    visit(tab, outbox_url, "report/published/", screenshot="outbox-log")
+    hrefs = tab.js("[...document.querySelectorAll('a.cm-outbox')].map(a => a.href)")
+    assert len(hrefs) == 1 and hrefs[0].startswith(outbox_url + "report/outbox/news/p-news-p1-")
+    with urllib.request.urlopen(hrefs[0], timeout=10) as answer:
+        assert answer.status == 200
+        message = json.loads(answer.read())
+    assert message["text"] == XSS[0] + " hello" and message["channel"] == "news"
+    tab.js("document.querySelector('a.cm-outbox').click()")
+    tab.wait_for("Page.loadEventFired")
+    assert tab.js("location.href") == hrefs[0]
+    assert XSS[0] in tab.js("document.body.innerText")  # shown as text, never run
+    assert tab.js("typeof window.__xss") == "undefined"
+    with urllib.request.urlopen(outbox_url + "report/outbox/news/feed.xml", timeout=10) as feed:
+        assert b"&lt;script&gt;" in feed.read()
