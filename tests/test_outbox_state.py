@@ -160,3 +160,19 @@ def test_collect_tells_one_story_for_the_outbox(tmp_path: Path) -> None:
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("news ")]
     assert row.endswith(f"followers unavailable: an outbox has no followers; "
                         f"metrics unavailable: {why}")
+
+
+def test_a_symlinked_outbox_folder_is_neither_written_through_nor_emptied(
+        remote: Path, tmp_path: Path) -> None:
+    one = clone(remote, tmp_path / "one")
+    cmops(one, "publish", "--state-branch", BRANCH, "--at", "2026-11-24T10:01+01:00")
+    before = [f for f in branch_files(remote) if f.startswith("outbox/")]
+    two = clone(remote, tmp_path / "two")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (two / ".cmops").mkdir()
+    (two / ".cmops/outbox").symlink_to(elsewhere)
+    result = CliRunner().invoke(cli, ["--root", str(two), "publish", "--state-branch", BRANCH,
+                                      "--at", "2026-11-25T10:01+01:00"])
+    assert not any(p.name.startswith("first-") for p in elsewhere.rglob("*"))
+    assert set(before) <= set(branch_files(remote)), result.output

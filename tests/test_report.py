@@ -193,7 +193,7 @@ def test_dashboard_shows_pause_attention_and_weeks(content: Path) -> None:
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "Publishing is paused" in text
     assert "Recall: <b>hold</b> {{ config }}" in text
-    assert "since 2026-11-24T07:30:00Z · by @camille · channels: x-main" in text
+    assert "since Tue 24 Nov 2026, 08:30 · by @camille · channels: x-main" in text
     attention = page.split('class="cm-attention"')[1].split("</section>")[0]
     assert attention.count('<tr class="cm-row') == 2
     assert "cm-r-failed" in attention and "cm-r-needs_human" in attention

@@ -327,7 +327,7 @@ def test_dashboard_shows_this_weeks_posts_pause_and_attention(tab: Page, base_ur
     assert tab.js("document.title") == "Report - cmops"
     banner = texts(tab, ".cm-pause")
     assert banner == ["Publishing is paused Recall: <b>hold</b> {{ config }} since "
-                      "2026-11-24T07:30:00Z · by @camille · channels: x-main"]
+                      "Tue 24 Nov 2026, 08:30 · by @camille · channels: x-main"]
     weeks = tab.js("[...document.querySelectorAll('.cm-week-list')].map(s => "
                    "[...s.querySelectorAll('.cm-chip')].map(c => c.dataset.post))")
     assert weeks == [["night-riding-tips", "hostile-corpus", "halo-product-photo"],

@@ -19,6 +19,7 @@ from typing import NewType
 
 from markupsafe import Markup
 
+from cmops.kpi import parse_instant
 from cmops.report.labels import Labels
 from cmops.report.model import ChannelInfo, Entry, PostView, Site
 from cmops.report.safe import plain_title, safe_link, safe_text
@@ -153,7 +154,10 @@ def pause_banner(page: Page) -> Markup:
     labels = page.labels
     details = []
     if pause.since:
-        details.append(labels("paused_since", since=pause.since))
+        # A time people read: in the calendar's zone, like every other time on the site.
+        since = parse_instant(pause.since)
+        details.append(labels("paused_since", since=labels.when(
+            since.astimezone(page.site.now.tzinfo)) if since else pause.since))
     if pause.by:
         details.append(labels("paused_by", by=pause.by))
     scope = (labels("paused_scope", channels=", ".join(pause.channels)) if pause.channels

@@ -204,9 +204,19 @@ class GitStore:
         none); returns how many. Files already there are left as they are."""
         base = self._outbox_dir()
         written = 0
+        if base.is_symlink() or (base.exists() and not base.is_dir()):
+            self.outbox_restored = True  # not a folder cmops made: leave it, delete nothing
+            self.outbox = {}
+            return 0
+        real = self.root.resolve()
         for rel, data in self.outbox.items():
             target = base / rel[len(OUTBOX_PREFIX):]
-            if target.exists() or target.is_symlink():
+            try:
+                store_path(rel)  # a branch anyone can push to names no path outside
+            except UnsafeName:
+                continue
+            if target.exists() or target.is_symlink() or \
+                    not target.parent.resolve().is_relative_to(real):
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, data)
