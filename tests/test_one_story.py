@@ -5,7 +5,6 @@ expiries only the plan knows about included; periods are days of the calendar's 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from datetime import UTC, datetime
@@ -95,12 +94,12 @@ def kpi(root: Path, *args: str, at: str = NOW) -> list[dict[str, Any]]:
 
 
 def counts(page: str, scope: str) -> dict[str, int]:
-    found = re.search(r'<p class="cm-counts" data-scope="([^"]*)" data-published="(\d+)" '
-                      r'data-failed="(\d+)" data-expired="(\d+)">', page)
-    assert found is not None, page[:400]
-    assert html.unescape(found.group(1)) == scope
-    return {"published": int(found.group(2)), "failed": int(found.group(3)),
-            "expired": int(found.group(4))}
+    """The figures of the page's counts line for ``scope`` (exactly one)."""
+    found = re.findall(r'<p class="cm-counts" data-scope="' + re.escape(scope) + r'" '
+                       r'data-published="(\d+)" data-failed="(\d+)" data-expired="(\d+)">',
+                       page)
+    assert len(found) == 1, (scope, re.findall(r'data-scope="[^"]*"', page))
+    return dict(zip(("published", "failed", "expired"), map(int, found[0]), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +119,9 @@ def test_all_four_views_agree_and_count_the_plans_expiries(story: tuple[Path, Pa
     assert counts(dashboard, "all") == expected
     log = (out / "published/index.md").read_text("utf-8")
     assert counts(log, "all") == expected
+    (since_first,) = [s for s in kpi(root, "--from", "2027-01-12", "--to", "2027-01-20")
+                      if s["scope"] == "all"]
+    assert counts(log, "all-time") == since_first["posts"] == expected
     rows = re.findall(r'<tr class="cm-row cm-r-([a-z_]+)">', log)
     assert {s: rows.count(s) for s in expected} == expected
     assert rows.count("pending") == 1

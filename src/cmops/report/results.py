@@ -238,6 +238,10 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage
     overall = site.kpis.get("all")
     if overall is not None:
         blocks.append(counts_line(labels, overall.posts, labels("recent"), "all"))
+    # The table also keeps every older failure and expiry: say how many there are in all.
+    blocks.append(counts_line(labels, kpi.post_counts(
+        o for o in site.outcomes if o.channel in site.channels), labels("counts_all_time"),
+        "all-time"))
     if not site.log:
         blocks.append(Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("log_empty"))))
     else:
