@@ -146,9 +146,14 @@ def test_the_sample_is_bounded_and_covers_every_weekday() -> None:
     local = {(w.astimezone(hourly.tz).weekday(), w.astimezone(hourly.tz).hour)
              for _, w in sample}
     assert len(local) == 7 * 24  # every local weekday and hour
+    # a week's worth of steps: 14 for 12h; one for a weekly post (same weekday and time)
+    twice = recurrence(first, timedelta(hours=12), zone("Europe/Paris"), until=None,
+                       count=None)
+    numbers = [n for n, _ in occurrences.sample(twice)]
+    assert numbers == [*range(1, 15), *range(366, 380)]  # and again half a year later
     weekly = recurrence(first, timedelta(days=7), zone("Europe/Paris"), until=None,
                         count=3)
-    assert [n for n, _ in occurrences.sample(weekly)] == [1, 2, 3]
+    assert [n for n, _ in occurrences.sample(weekly)] == [1]
 
 
 def test_spacing_is_bounded_on_thousands_of_repeating_posts(run: Runner, repo: Path) -> None:

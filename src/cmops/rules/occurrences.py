@@ -3,10 +3,11 @@
 A repeating post may never end, and may repeat every hour: the rules cannot look at every
 occurrence. They look at those that can break a rule the others do not already show:
 
-* quiet hours see the local times a post takes: a day interval keeps its wall-clock time, so
-  its first 7 occurrences show every weekday it falls on; an hour interval comes back to the
-  same UTC weekday and hour within 168 occurrences. Both are looked at from the first
-  occurrence and again half a year later, the other side of daylight saving;
+* quiet hours see the local times a post takes: an interval comes back to the same weekday
+  and time after a week's worth of its steps at most (one week divided by the greatest
+  common divisor of the week and the interval: 7 for 1d, 14 for 12h, 168 for 1h or 5h; a day
+  interval keeps its wall-clock time). That cycle is looked at from the first occurrence and
+  again half a year later, the other side of daylight saving;
 * blackouts are asked directly: the first occurrence inside each blackout's days (one time
   computation each, see :class:`cmops.schedule.Recurrence`);
 * spacing and daily caps compare occurrences with the other posts of the channel: those of
@@ -18,6 +19,7 @@ occurrence. They look at those that can break a rule the others do not already s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -25,9 +27,11 @@ from cmops import schedule
 from cmops.model import Post
 
 EARLY = timedelta(weeks=8)
-PER_CHANNEL = 100_000
+PER_CHANNEL = 20_000
 AT_LEAST = 60
 HALF_YEAR = timedelta(days=182)
+_MINUTE = timedelta(minutes=1)
+WEEK = timedelta(weeks=1)
 
 
 def recurrence(post: Post, first: datetime, zone: str) -> schedule.Recurrence | None:
@@ -53,15 +57,12 @@ def _numbers(rec: schedule.Recurrence, start: int, count: int) -> range:
 
 def sample(rec: schedule.Recurrence) -> Iterator[tuple[int, datetime]]:
     """(number, UTC time) of the occurrences that show every local weekday and time the post
-    takes (see the module docstring); at most 336."""
-    cycle = 7 if rec.by_wall else 168
+    takes (see the module docstring): 2 x 168 at most, intervals being whole hours."""
+    week = WEEK // _MINUTE
+    cycle = week // math.gcd(week, rec.every // _MINUTE)
     later = rec.index_at(rec.first + HALF_YEAR) + 1
-    seen: set[int] = set()
-    for n in (*_numbers(rec, 1, cycle), *_numbers(rec, max(later, cycle + 1), cycle)):
-        when = rec.at(n)
-        if when is not None and n not in seen:
-            seen.add(n)
-            yield n, when
+    yield from rec.times(_numbers(rec, 1, cycle))
+    yield from rec.times(_numbers(rec, max(later, cycle + 1), cycle))
 
 
 def first_between(rec: schedule.Recurrence, start: datetime, end: datetime
@@ -79,13 +80,9 @@ def for_spacing(rec: schedule.Recurrence, span: tuple[datetime, datetime] | None
     """(number, UTC time) of the occurrences spacing and caps compare: the first :data:`EARLY`
     and those in ``span`` (the channel's one-off posts, a day either side), ``budget`` at most
     (in time order: the earliest are kept)."""
-    numbers = rec.between(rec.first, rec.first + EARLY)
-    chosen = list(numbers[:budget])
-    if span is not None and len(chosen) < budget:
-        inside = rec.between(max(span[0], rec.first), span[1])
-        after = chosen[-1] if chosen else 0
-        chosen.extend(range(max(inside.start, after + 1), inside.stop)[:budget - len(chosen)])
-    for n in chosen:
-        when = rec.at(n)
-        if when is not None:
-            yield n, when
+    early = rec.between(rec.first, rec.first + EARLY)[:budget]
+    yield from rec.times(early)
+    if span is None or len(early) >= budget:
+        return
+    inside = rec.between(max(span[0], rec.first), span[1])
+    yield from rec.times(range(max(inside.start, early.stop), inside.stop)[:budget - len(early)])
