@@ -160,6 +160,8 @@ SAMPLES: dict[str, Sample] = {
     "secret-in-file": Sample(edit("calendar/channels.yaml", "token: MASTODON_TOKEN",
                                   "token: ghp_9f3Kx2LmQ7rT0vW8yZ1aB4cD6eF"), VALIDATE),
     "utm-linkedin": Sample(None, (*PLAN_AT, "--until", "2026-11-27"), "utm"),
+    "percent-goal": Sample(edit("calendar/campaigns/winter-lights-2026.yaml",
+                                "engagement_rate: 10", "engagement_rate: 0.1"), VALIDATE),
     # writing-posts.md
     "unknown-channel": Sample(post(BAD, HEAD + "channels: [newsroom, bluesky-mian]\n"
                                    "status: draft\ntext: Bonjour\n"), VALIDATE),
@@ -200,11 +202,18 @@ SAMPLES: dict[str, Sample] = {
     "alt-missing-again": Sample(post(BAD, HEAD + "channels: [newsroom]\nstatus: draft\n"
                                      "text: Le Halo\nlabels: [product]\nmedia:\n"
                                      "  - path: calendar/media/halo.png\n"), VALIDATE),
+    "past": Sample(post("2026-11/old.yaml", "id: old\npublish_at: 2026-11-02T09:30\n"
+                        "channels: [newsroom]\nstatus: ready\ntext: Trop tard\n"), VALIDATE),
     "duration-words": Sample(post("2026-11/late-night.yaml",
                                   "id: late-night\npublish_at: 2026-11-30T22:30\n"
                                   "channels: [newsroom]\nstatus: draft\ntext: Bonne nuit\n"
                                   "labels: [tips]\nmax_delay: 6 hours\n"), VALIDATE),
     # review-and-publish.md
+    "policy": Sample(post("2026-12/late-promo.yaml",
+                          "id: late-promo\npublish_at: 2026-12-19T16:00\n"
+                          "channels: [mastodon-main, linkedin-page]\nstatus: ready\n"
+                          "text: Nos feux pas cher jusqu'au 31\n"
+                          "repeat: {every: 1d, count: 10}\n"), VALIDATE),
     "plan-base": Sample(None, ("plan", "--base", "origin/main", "--at", AT), "excerpt",
                         change=chain(
                             edit("calendar/posts/2026-11/halo-product-photo.yaml",
@@ -282,6 +291,7 @@ def test_the_guide_shows_what_the_command_prints(name: str, run: Runner,
     guide, block = blocks()[name]
     got = output(sample, run, tmp_path)
     lines, wanted = got.splitlines(), block.splitlines()
+    assert wanted, f"{guide}: block {name} is empty"
     where = f"{guide}, block {name}; the command prints:\n{got}"
     if sample.mode == "exact":
         assert got.strip() == block, where
