@@ -96,6 +96,8 @@ def test_a_queued_post_whose_slot_is_past(repo: Path) -> None:
         "utf-8")
     write(repo, "queued", "id: queued\nstatus: ready\nchannels: [news]\n"
           "queue: 2027-02-01\ntext: Next slot\n")
+    write(repo, "later", "id: later\nstatus: ready\nchannels: [news]\n"
+          "publish_at: next-slot\nqueue: 2027-03-05\ntext: Later slot\n")
     assert past(repo) == [
         ("queued.yaml", 4, "will not be sent: every time is past (2027-02-01 09:30 "
          "Europe/Paris on news, more than its max_delay of 6h ago); give it a later "

@@ -285,8 +285,8 @@ def validate(root: Path, paths: Sequence[str] = (), use_cache: bool = True,
 def _maybe_past(results: Sequence[FileResult], now: datetime) -> Calendar:
     """The calendar with only the ready posts whose every time may be past: one without a
     repeat or with an end, dated (or queued from) no later than tomorrow. Most of a calendar
-    is ahead of ``now`` and is never built; a queued one takes every post (slots depend on
-    the others)."""
+    is ahead of ``now`` and is never built; a queued one that may be past takes every post
+    (slots depend on the others)."""
     soon = (now + timedelta(days=1)).date().isoformat()
     picked: list[FileResult] = []
     for result in results:
@@ -297,7 +297,10 @@ def _maybe_past(results: Sequence[FileResult], now: datetime) -> Calendar:
         if not isinstance(data, dict) or data.get("status") != "ready":
             continue
         when = data.get("publish_at")
-        if when == "next-slot" or (when is None and data.get("queue") is not None):
+        queue = data.get("queue")
+        if when == "next-slot" or (when is None and queue is not None):
+            if isinstance(queue, str | date) and str(queue)[:10] > soon:
+                continue  # its slot is on or after that day
             return build_calendar(results)
         repeat = data.get("repeat")
         if isinstance(repeat, dict) and repeat.get("count") is None \
