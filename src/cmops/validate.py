@@ -290,10 +290,14 @@ def _maybe_past(results: Sequence[FileResult], now: datetime) -> Calendar:
     soon = (now + timedelta(days=1)).date().isoformat()
     picked: list[FileResult] = []
     for result in results:
-        data = result.data
         if result.kind != "post":
             picked.append(result)
             continue
+        sent = result.sent  # cached with the file: most posts are ruled out unread
+        if sent is not None and (sent.publish_at[:10] > soon or (
+                sent.repeat is not None and sent.repeat[1] is None and sent.repeat[2] is None)):
+            continue
+        data = result.data
         if not isinstance(data, dict) or data.get("status") != "ready":
             continue
         when = data.get("publish_at")
