@@ -70,6 +70,7 @@ class OutboxAdapter:
     rules: ClassVar[NetworkRules] = NETWORKS["outbox"]
 
     def __init__(self, ctx: ChannelContext) -> None:
+        self._asked: dict[str, str] = {}
         self.name = ctx.name
         self.root = ctx.root
         setting = ctx.settings.get("path")
@@ -199,16 +200,19 @@ class OutboxAdapter:
     # -- reading (cmops collect): a feed has no audience the outbox can count ---------------
     @property
     def unavailable(self) -> dict[str, str]:
-        """Nothing is refused, but a folder of files has no audience to count: said once, so
-        ``cmops collect`` explains the missing numbers instead of seeming to have read them."""
-        return {"metrics": "an outbox is files: nothing counts their likes or readers",
-                "followers": "an outbox has no followers"}
+        """Nothing is refused, but a folder of files has no audience to count: once asked,
+        the outbox says so, and ``cmops collect`` explains the missing numbers instead of
+        seeming to have read them (before any read: nothing, like every reader)."""
+        return dict(self._asked)
 
     def metrics(self, remotes: Sequence[str]) -> dict[str, Counters | None]:
         """Every post is there, with no counters: each count is unavailable (None)."""
+        if remotes:
+            self._asked["metrics"] = "an outbox is files: nothing counts their likes or readers"
         return {remote: Counters() for remote in remotes}
 
     def followers(self) -> int | None:
+        self._asked["followers"] = "an outbox has no followers"
         return None
 
     def inbox(self, cursor: str | None) -> tuple[list[InboxItem], str | None]:
