@@ -68,11 +68,6 @@ def _first(post: Post, calendar: Calendar, channel: str) -> tuple[datetime, str]
         return None
 
 
-def _when(post: Post, calendar: Calendar, channel: str) -> datetime | None:
-    found = _first(post, calendar, channel)
-    return found[0].astimezone(schedule.zone(found[1])) if found else None
-
-
 def _local_times(post: Post, calendar: Calendar, channel: str
                  ) -> tuple[list[tuple[int | None, datetime]], schedule.Recurrence | None]:
     """The local times quiet hours look at (one, or a repeating post's sample) and the
