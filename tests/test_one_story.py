@@ -196,3 +196,14 @@ def test_counts_in_a_zone_less_calendar_are_utc_days(tmp_path: Path) -> None:
     assert (january["timezone"], january["from"]) == ("UTC", "2027-01-01T00:00:00Z")
     assert datetime.fromisoformat(str(january["to"]).replace("Z", "+00:00")) < datetime(
         2027, 2, 1, tzinfo=UTC)
+
+
+def test_a_campaign_without_channels_counts_its_plan_only_expiries(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r")
+    (root / "calendar/campaigns/quiet.yaml").write_text(
+        "id: quiet\nname: Quiet\nstart: 2027-01-01\nend: 2027-01-31\n", "utf-8")
+    (root / "calendar/posts/2027-01/missed.yaml").write_text(
+        "id: missed\npublish_at: 2027-01-05T10:00\nchannels: [feed]\nstatus: ready\n"
+        "campaign: quiet\ntext: raté\n", "utf-8")
+    (quiet,) = kpi(root, "--campaign", "quiet")
+    assert quiet["posts"] == {"published": 0, "failed": 0, "expired": 1}

@@ -431,9 +431,7 @@ def report(calendar: Calendar, records: Iterable[Record], readings: Mapping[str,
     count as expired (:func:`outcomes`)."""
     campaign_of = {p.id: p.campaign for p in calendar.posts}
     zone = calendar_zone(calendar.timezone)
-    kept = list(records)
-    by_key = {r.key: r for r in kept}
-    all_outcomes = outcomes(kept, plan_items)
+    all_outcomes = outcomes(records, plan_items)
 
     def scope(name: str, cid: str | None, channels: Iterable[str], s: datetime, e: datetime,
               goals: Mapping[str, Any] | None = None, elapsed: float = 1.0) -> Kpis:
@@ -458,8 +456,8 @@ def report(calendar: Calendar, records: Iterable[Record], readings: Mapping[str,
         s = max(x for x in (start, c_start) if x is not None) if (start or c_start) \
             else default_start
         e = min(x for x in (end, c_end, now) if x is not None)
-        chans = set(c.channels) or {r.channel for r in by_key.values()
-                                    if campaign_of.get(r.post) == cid}
+        chans = set(c.channels) or {o.channel for o in all_outcomes
+                                    if campaign_of.get(o.post) == cid}
         if channel:
             chans &= {channel}
         elapsed = 1.0
