@@ -184,3 +184,15 @@ def test_an_unknown_zone_is_reported_not_a_crash(run: Runner, repo: Path) -> Non
     result = run("validate", "--format", "json", root=repo)
     assert result.exit_code == 1
     assert [e["rule"] for e in json_out(result)["errors"]] == ["time.zone"]
+
+
+def test_spacing_counts_the_hour_the_clocks_go_back_as_lived(run: Runner, repo: Path) -> None:
+    # 02:30 summer time, then 02:10 winter time: 40 minutes later, though the clock says less
+    (repo / "calendar/rules.yaml").write_text("min_spacing:\n  default: 1h\n", "utf-8")
+    write(repo, "a", "id: a\nstatus: ready\nchannels: [news]\n"
+          "publish_at: 2027-10-31T02:30+02:00\ntext: Summer\n")
+    write(repo, "b", "id: b\nstatus: ready\nchannels: [news]\n"
+          "publish_at: 2027-10-31T02:10+01:00\ntext: Winter\n")
+    assert policy(run, repo) == [
+        ("b.yaml", 4, "governance.min-spacing",
+         "40 min after a on news; calendar/rules.yaml wants at least 1h between posts")]

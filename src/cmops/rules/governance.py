@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from cmops import schedule
 from cmops.model import Blackout, Calendar, Governance, Post
@@ -248,20 +249,21 @@ def _span(delta: timedelta) -> str:
 
 
 _Event = tuple[datetime, Post, int | None]
-"""(local time, post, occurrence number of a repeating post or None)."""
+"""(UTC time, post, occurrence number of a repeating post or None): compared in UTC, so the
+hour the clocks go back is counted once, as it is lived."""
 
 
 def _events(timed: list[tuple[datetime, Post, schedule.Recurrence | None]]) -> list[_Event]:
     """One channel's one-off posts and the occurrences of its repeating posts that spacing
     and caps compare (:func:`cmops.rules.occurrences.for_spacing`), in time order."""
-    events: list[_Event] = [(local, post, None) for local, post, rec in timed if rec is None]
+    events: list[_Event] = [(when, post, None) for when, post, rec in timed if rec is None]
     repeats = [(post, rec) for _, post, rec in timed if rec is not None]
     if repeats:
         span = (min(e[0] for e in events) - timedelta(days=1),
                 max(e[0] for e in events) + timedelta(days=1)) if events else None
         budget = max(occurrences.AT_LEAST, occurrences.PER_CHANNEL // len(repeats))
         for post, rec in repeats:
-            events.extend((when.astimezone(rec.tz), post, n)
+            events.extend((when, post, n)
                           for n, when in occurrences.for_spacing(rec, span, budget))
     events.sort(key=lambda e: (e[0], e[1].id, e[2] or 0))
     return events
@@ -271,7 +273,7 @@ def _name(post: Post, n: int | None, local: datetime) -> str:
     return post.id if n is None else f"{post.id} ({local:%Y-%m-%d %H:%M}, repeating)"
 
 
-def _spacing(channel: str, events: list[_Event], spacing: str, gap: timedelta,
+def _spacing(channel: str, tz: ZoneInfo, events: list[_Event], spacing: str, gap: timedelta,
              rules: Governance, repeats: dict[str, tuple[Post, schedule.Recurrence]]
              ) -> Iterator[Finding]:
     rule = "governance.min-spacing"
@@ -286,19 +288,20 @@ def _spacing(channel: str, events: list[_Event], spacing: str, gap: timedelta,
                 or (second.file, first.file) in said:
             continue
         said.add((second.file, first.file))
-        where = f", at its occurrence of {after:%Y-%m-%d %H:%M}" if n2 is not None else ""
+        local = after.astimezone(tz)
+        where = f", at its occurrence of {local:%Y-%m-%d %H:%M}" if n2 is not None else ""
         yield Finding(second.file, ("publish_at",), rule,
-                      f"{_span(after - before)} after {_name(first, n1, before)} on "
-                      f"{channel}{where}; {rules.file} wants at least {spacing} between "
+                      f"{_span(after - before)} after {_name(first, n1, before.astimezone(tz))}"
+                      f" on {channel}{where}; {rules.file} wants at least {spacing} between "
                       "posts", _severity(rules, rule))
 
 
-def _caps(channel: str, events: list[_Event], cap: int, rules: Governance
+def _caps(channel: str, tz: ZoneInfo, events: list[_Event], cap: int, rules: Governance
           ) -> Iterator[Finding]:
     rule = "governance.max-per-day"
     per_day: dict[str, list[_Event]] = {}
     for event in events:
-        per_day.setdefault(event[0].date().isoformat(), []).append(event)
+        per_day.setdefault(event[0].astimezone(tz).date().isoformat(), []).append(event)
     said: set[str] = set()
     for day, day_events in sorted(per_day.items()):
         for place, (_, post, n) in enumerate(day_events[cap:], start=cap + 1):
@@ -318,16 +321,17 @@ def check_calendar_policy(ctx: Context) -> Iterator[Finding]:
     if not rules.min_spacing and not rules.max_per_day:
         return
     by_channel: dict[str, list[tuple[datetime, Post, schedule.Recurrence | None]]] = {}
+    zones: dict[str, ZoneInfo] = {}
     for post in calendar.posts:
         for channel in post.channels:
             found = _first(post, calendar, channel)
             if found is not None:
                 first, zone = found
+                zones[channel] = schedule.zone(zone)
                 by_channel.setdefault(channel, []).append(
-                    (first.astimezone(schedule.zone(zone)), post,
-                     occurrences.recurrence(post, first, zone)))
+                    (first, post, occurrences.recurrence(post, first, zone)))
     for channel, timed in sorted(by_channel.items()):
-        events = _events(timed)
+        events, tz = _events(timed), zones[channel]
         spacing = rules.min_spacing.get(channel, rules.min_spacing.get("default"))
         if spacing:
             try:
@@ -335,7 +339,7 @@ def check_calendar_policy(ctx: Context) -> Iterator[Finding]:
             except schedule.TimeError:
                 gap = timedelta(0)
             repeats = {post.file: (post, rec) for _, post, rec in timed if rec is not None}
-            yield from _spacing(channel, events, spacing, gap, rules, repeats)
+            yield from _spacing(channel, tz, events, spacing, gap, rules, repeats)
         cap = rules.max_per_day.get(channel, rules.max_per_day.get("default"))
         if cap:
-            yield from _caps(channel, events, cap, rules)
+            yield from _caps(channel, tz, events, cap, rules)
