@@ -435,8 +435,9 @@ def test_the_crisis_pause_commits_to_main_and_holds_what_is_due(story: Story) ->
         assert published.code == 0, published
         outcomes[action] = published.stdout + published.stderr
         ledgers[action] = git(story.remote, "ls-tree", "-r", "--name-only", STATE_BRANCH)
-    # Paused: nothing sent, nothing recorded (the run only says "Nothing is due.").
-    assert "held/newsroom" not in outcomes["pause"], outcomes
+    # Paused: nothing sent, nothing recorded, and the run says what the pause holds.
+    assert "PAUSED: 1 item(s) due now are held" in outcomes["pause"], outcomes
+    assert "✓ published      held/newsroom" not in outcomes["pause"], outcomes
     assert "records/held/" not in ledgers["pause"], ledgers["pause"]
     assert "✓ published      held/newsroom" in outcomes["resume"], outcomes
     assert "records/held/newsroom.json" in ledgers["resume"].splitlines()

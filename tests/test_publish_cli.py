@@ -101,3 +101,23 @@ def test_failures_exit_1(run: Runner, repo: Path) -> None:
     result = run("publish", "--at", AT, "--format", "json", root=repo)
     assert result.exit_code == 1
     assert json_out(result)["outcomes"][0]["state"] == "expired"
+
+
+def test_a_run_during_a_pause_says_what_it_holds(run: Runner, repo: Path) -> None:
+    outbox_repo(repo)
+    paused = run("pause", "--reason", "Incident at the depot", root=repo)
+    assert paused.exit_code == 0, paused.output
+    result = run("publish", "--at", AT, root=repo)
+    assert result.exit_code == 0, result.output
+    assert "Nothing is due." not in result.stdout
+    assert "PAUSED: 2 item(s) due now are held (paused: Incident at the depot); they go out " \
+        "after cmops resume unless past their max_delay by then: a/news, t/news" in \
+        result.stdout
+    assert not (repo / ".cmops/outbox/news").exists()  # nothing sent
+    data = json_out(run("publish", "--at", AT, "--format", "json", root=repo))
+    assert data["paused"] == [{"key": "a/news", "reason": "paused: Incident at the depot"},
+                              {"key": "t/news", "reason": "paused: Incident at the depot"}]
+    assert data["outcomes"] == [] and data["ok"] is True
+    assert run("resume", root=repo).exit_code == 0
+    sent = run("publish", "--at", AT, root=repo)
+    assert "PAUSED" not in sent.stdout and "2 published" in sent.stdout

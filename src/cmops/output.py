@@ -93,9 +93,10 @@ def publish_table(result: PublishReport) -> str:
     head = ("Dry run: nothing sent. " if result.dry_run else "") + \
         f"{result.now.isoformat(timespec='minutes').replace('+00:00', 'Z')}, ledger in " \
         f"{result.store}"
+    pause = _paused_lines(result)
     if not result.outcomes:
-        return head + "\nNothing is due."
-    lines = [head, f"{'state':<14} {'post / channel':<44} detail"]
+        return "\n".join([head, *pause] if pause else [head, "Nothing is due."])
+    lines = [head, *pause, f"{'state':<14} {'post / channel':<44} detail"]
     for o in result.outcomes:
         lines.append(f"{o.state:<14} {o.key:<44} {o.url or o.error or ''}")
         lines.extend(f"{'':<14} warning: {warning}" for warning in o.warnings)
@@ -106,11 +107,24 @@ def publish_table(result: PublishReport) -> str:
     return "\n".join(lines)
 
 
+def _paused_lines(result: PublishReport) -> list[str]:
+    """What the crisis pause holds that is due now: the count, the reason, the items."""
+    if not result.paused:
+        return []
+    reasons = sorted({why for _, why in result.paused})
+    shown = [key for key, _ in result.paused[:10]]
+    more = len(result.paused) - len(shown)
+    return [f"PAUSED: {len(result.paused)} item(s) due now are held ({'; '.join(reasons)}); "
+            "they go out after cmops resume unless past their max_delay by then: "
+            + ", ".join(shown) + (f" and {more} more" if more > 0 else "")]
+
+
 def publish_json(result: PublishReport) -> str:
     """A publish run for tools."""
     return json.dumps({
         "now": result.now.isoformat().replace("+00:00", "Z"), "store": result.store,
         "dry_run": result.dry_run, "ok": result.ok, "held": result.held,
+        "paused": [{"key": key, "reason": why} for key, why in result.paused],
         "outcomes": [{"key": o.key, "post": o.post, "channel": o.channel,
                       "network": o.network, "state": o.state, "url": o.url,
                       "error": o.error, "sends": o.sends, "warnings": o.warnings}

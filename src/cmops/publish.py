@@ -156,6 +156,9 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     held: str | None = None
     """Why nothing at all was sent (a broken pause, rules or channels file)."""
+    paused: list[tuple[str, str]] = field(default_factory=list)
+    """(key, why) of each item that is due now but held by the crisis pause: not an error,
+    but said, so that a run during a pause never reads as "nothing is due"."""
 
     @property
     def ok(self) -> bool:
@@ -312,6 +315,8 @@ class Publisher:
             held = (item.reason if item.state is State.INVALID else None) or \
                 gate.holds(item.post.id, item.channel, item.post.campaign) or \
                 _unsafe_key(item.key)
+            if wanted and item.state is State.PAUSED and not gate.pause_broken:
+                report.paused.append((item.key, item.reason))
             if wanted and held and (item.state is not State.PAUSED or gate.pause_broken):
                 report.outcomes.append(self._outcome(item, "invalid", error=held))
             elif isinstance(current, CorruptRecord):
