@@ -269,7 +269,13 @@ def test_hostile_id_on_the_git_state_branch(run: Runner, repo: Path, tmp_path: P
             ({"good/news": "published"} if minute == "09:00" else {})
     assert outbox_texts(repo) == ["Hello from good"]
     tree = git(remote, "ls-tree", "-r", "--name-only", "cmops-state").split()
-    assert tree == ["records/good/news.json", "runs/heartbeat.json"]
+    # The outbox channel's files ride the branch with their records (issue 21): the valid
+    # post's message and the feed, nothing named after the hostile id.
+    outbox = [f for f in tree if f.startswith("outbox/")]
+    assert [f for f in tree if f not in outbox] == ["records/good/news.json",
+                                                    "runs/heartbeat.json"]
+    assert len(outbox) == 2 and outbox[0] == "outbox/news/feed.xml"
+    assert outbox[1].startswith("outbox/news/good-news-p1-") and outbox[1].endswith(".json")
 
 
 # -- 3. the crisis pause fails closed ------------------------------------------------------

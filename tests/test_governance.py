@@ -70,7 +70,7 @@ def test_spacing_and_daily_cap_compare_posts_on_one_channel(run: Runner, repo: P
     (repo / "calendar/rules.yaml").write_text(POLICY, "utf-8")
     for n, time in enumerate(("09:00", "09:30", "12:00")):
         write(repo, f"p{n}", f"id: p{n}\nstatus: ready\nchannels: [masto]\n"
-              f"publish_at: 2026-12-01T{time}\ntext: Post {n}\n")
+              f"publish_at: 2099-12-01T{time}\ntext: Post {n}\n")
     result = run("validate", "--format", "json", root=repo)
     assert result.exit_code == 1
     warnings = [(w["file"], w["rule"], w["message"]) for w in json_out(result)["warnings"]]
@@ -79,7 +79,7 @@ def test_spacing_and_daily_cap_compare_posts_on_one_channel(run: Runner, repo: P
                          "between posts")]
     errors = [(e["file"], e["rule"], e["message"]) for e in json_out(result)["errors"]]
     assert errors == [("calendar/posts/p2.yaml", "governance.max-per-day",
-                       "post 3 on masto on 2026-12-01; calendar/rules.yaml allows 2 a day")]
+                       "post 3 on masto on 2099-12-01; calendar/rules.yaml allows 2 a day")]
 
 
 def test_utm_required_on_campaign_links(run: Runner, repo: Path) -> None:
@@ -101,7 +101,7 @@ def test_utm_required_on_campaign_links(run: Runner, repo: Path) -> None:
 
 def test_alt_text_can_be_downgraded_never_silenced(run: Runner, repo: Path) -> None:
     write(repo, "img", "id: img\nstatus: ready\nchannels: [news]\n"
-          "publish_at: 2026-12-01T10:00\ntext: Look\nmedia:\n  - path: calendar/media/pic.png\n")
+          "publish_at: 2099-12-01T10:00\ntext: Look\nmedia:\n  - path: calendar/media/pic.png\n")
     strict = json_out(run("validate", "--format", "json", root=repo))
     assert [e["rule"] for e in strict["errors"]] == ["media.alt-required"]
     (repo / "calendar/rules.yaml").write_text("require_alt_text: false\n", "utf-8")

@@ -51,7 +51,7 @@ def site() -> Iterator[str]:
 
 def test_dead_links_are_errors_slow_ones_warnings(run: Runner, repo: Path, site: str) -> None:
     (repo / "calendar/posts/p.yaml").write_text(
-        "id: p\nstatus: ready\nchannels: [news]\npublish_at: 2026-12-01T10:00\n"
+        "id: p\nstatus: ready\nchannels: [news]\npublish_at: 2099-12-01T10:00\n"
         f"text: ok {site}/ok moved {site}/moved dead {site}/gone\n"
         f"link: {site}/nohead\nthread:\n  - text: {site}/broken and again {site}/gone\n",
         "utf-8")
