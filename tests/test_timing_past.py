@@ -118,3 +118,16 @@ def test_the_cli_uses_the_clock_and_the_local_ledger(run: Runner, repo: Path) ->
     assert run("publish", "--at", "2020-06-01T09:00", root=repo).exit_code == 0
     result = run("validate", "--format", "json", root=repo)
     assert [w["rule"] for w in json_out(result)["warnings"]] == []
+
+
+def test_validate_at_checks_as_of_that_time(run: Runner, repo: Path) -> None:
+    write(repo, "old", "id: old\nstatus: ready\nchannels: [news]\n"
+          "publish_at: 2026-02-01T09:00\ntext: Old\n")
+    now = json_out(run("validate", "--format", "json", "--no-cache", root=repo))
+    assert [p["rule"] for p in now["warnings"]] == ["post.past"]  # the real clock: past
+    before = json_out(run("validate", "--format", "json", "--no-cache", "--at",
+                          "2026-02-01T08:00", root=repo))  # local time, the calendar's zone
+    assert before["warnings"] == [] and before["ok"] is True
+    after = json_out(run("validate", "--format", "json", "--no-cache", "--at",
+                         "2026-02-01T15:01", root=repo))  # past its 6h max_delay
+    assert [p["rule"] for p in after["warnings"]] == ["post.past"]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cmops.cli.params import at_option
+
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -21,9 +23,11 @@ import click
               help="Read what was published from this git branch (only read) instead of "
                    ".cmops/state, to warn where a published post's changed text will not "
                    "reach the network (post.edit-not-applied).")
+@at_option("Check as if it were this time (default: now): the dated warnings, such as a "
+           "ready post whose every time is past (post.past).")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: bool,
-            check_links: bool, state_branch: str | None) -> None:
+            check_links: bool, state_branch: str | None, at: datetime | None) -> None:
     """Check every calendar file and the rules between them.
 
     Reports every problem in every file in one run, as path:line:column, the field and a
@@ -41,6 +45,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: boo
         cmops validate
         cmops validate calendar/posts/2026-03 --format github
         cmops validate --format github --state-branch cmops-state
+        cmops validate --at 2026-11-24T08:00
     """
     from cmops.cli.common import EXIT_CONTENT, EXIT_OK, ledger_view, repo_root
     from cmops.output import RENDERERS
@@ -57,7 +62,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str, no_cache: boo
             raise click.BadParameter(f"{p} is outside the content repository {root}",
                                      param_hint="PATHS")
         selected.append(full.relative_to(root).as_posix() if full != root else "")
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     ledger = ledger_view(root, state_branch) if state_branch or \
         (root / DEFAULT_STATE).is_dir() else None
     report = run(root, [s for s in selected if s] if "" not in selected else [],
