@@ -202,3 +202,10 @@ def test_unknown_base_is_a_usage_error(run: Runner, gitrepo: Path) -> None:
     result = run("plan", "--base", "no-such-branch", root=gitrepo)
     assert result.exit_code == 2
     assert "no-such-branch" in result.output
+
+
+def test_the_text_header_shows_the_clock_to_the_second(run: Runner, repo: Path) -> None:
+    import re
+
+    first = run("plan", root=repo).stdout.splitlines()[0]  # the real clock: microseconds
+    assert re.fullmatch(r"Plan at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: .*", first), first

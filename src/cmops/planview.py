@@ -282,7 +282,7 @@ def _day_key(item: Item) -> str:
 
 def as_text(view: PlanView) -> str:
     plan = view.plan
-    lines = [f"Plan at {_iso(plan.now)}: {_summary_line(view)}"]
+    lines = [f"Plan at {_iso(plan.now.replace(microsecond=0))}: {_summary_line(view)}"]
     if plan.pause is not None:
         scope = ", ".join(plan.pause.channels) if plan.pause.channels else "all channels"
         lines.append(f"PAUSED ({scope}) since {plan.pause.since or '?'}: "
