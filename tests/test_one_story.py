@@ -168,6 +168,9 @@ def test_campaign_window_in_the_calendars_days(story: tuple[Path, Path]) -> None
     assert text.splitlines()[0] == "campaign:launch  2027-01-11 → 2027-01-31 (Europe/Paris)"
     during = run(root, "kpi", "--campaign", "launch", "--at", NOW).splitlines()[0]
     assert during == "campaign:launch  2027-01-11 → 2027-01-20 (Europe/Paris)"
+    before = run(root, "kpi", "--campaign", "launch", "--at", "2027-01-05T08:00:00Z")
+    assert before.splitlines()[0] == \
+        "campaign:launch  starts 2027-01-11 (Europe/Paris): nothing to measure yet"
 
 
 def test_expected_by_now_is_a_whole_count_and_a_one_decimal_percent(

@@ -181,7 +181,9 @@ def kpi_text(scopes: list[Kpis]) -> str:
         median = data["median_first_response_seconds"]
         posts = data["posts"]
         first, last = data["first_day"], data["last_day"]
-        lines.append(f"{k.scope}  {first} → {last} ({data['timezone']})")
+        lines.append(f"{k.scope}  {first} → {last} ({data['timezone']})" if k.end > k.start
+                     else f"{k.scope}  starts {first} ({data['timezone']}): nothing to measure "
+                          "yet")
         lines.append(f"  engagement rate   {rate}; {data['posts_unmeasured']} post(s) "
                      "without metrics")
         lines.append(f"  comments {_n(data['comments'])}, shares {_n(data['shares'])}, "
