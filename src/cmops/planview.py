@@ -342,6 +342,9 @@ def as_text(view: PlanView) -> str:
 def _what(change: PostChange) -> str:
     if change.kind != "changed":
         return change.kind
+    status = change.before.get("status"), change.after.get("status")
+    if status[1] == "withdrawn" and status[0] != "withdrawn":
+        return "withdrawn"  # the note after it says what the publisher does about it
     if change.content_changed and change.rescheduled:
         return "text and time changed"
     return "rescheduled" if change.rescheduled else "output changed" if not change.fields \
