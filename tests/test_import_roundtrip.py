@@ -121,3 +121,20 @@ def test_rows_of_one_id_with_different_texts_are_refused_by_line(run: Runner, re
         "has one of each for all its channels" in result.stderr
     written = load_bytes((repo / "calendar/posts/2027-05/same.yaml").read_bytes())
     assert written["channels"] == ["news"] and written["text"] == "Bonjour"
+
+
+def test_a_media_path_leaving_the_repository_skips_its_row(run: Runner, repo: Path,
+                                                           tmp_path: Path) -> None:
+    source = tmp_path / "paths.csv"
+    source.write_text("date,time,text,channels,media,alt\n"
+                      "2027-05-01,09:00,Up,news,../../etc/passwd,x\n"
+                      "2027-05-02,09:00,Root,news,/etc/passwd,x\n"
+                      "2027-05-03,09:00,Drive,news,C:\\Users\\me\\a.png,x\n"
+                      "2027-05-04,09:00,Fine,news,calendar/media/pic.png,Un vélo\n", "utf-8")
+    result = run("import", "csv", str(source), root=repo)
+    assert result.exit_code == 1
+    why = "give a path inside the repository (relative, no '..', e.g. calendar/media/photo.jpg)"
+    assert [line.split(": skipped: ")[0] for line in result.stderr.splitlines()
+            if why in line] == [f"{source}:{n}" for n in (2, 3, 4)]
+    assert [p.name for p in (repo / "calendar/posts/2027-05").glob("*.yaml")] == \
+        ["fine-20270504.yaml"]

@@ -308,6 +308,14 @@ def _merge_by_id(rows: list[Row], errors: list[RowError], fmt: Format) -> list[R
     return kept
 
 
+def _leaves_repository(path: str) -> bool:
+    """An absolute path, a drive, a ``..`` segment or a control character: never a media
+    path (validate would refuse the post: ``media.outside-repo``)."""
+    parts = re.split(r"[/\\]", path)
+    return path.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", path) is not None \
+        or ".." in parts or any(ord(c) < 32 for c in path)
+
+
 def _media(row: Sequence[str], fields: dict[str, list[int]]
            ) -> tuple[list[tuple[str, str | None]], list[str], str | None]:
     """Media items (a path or URL, alt), the URLs among them, and a problem."""
@@ -331,5 +339,8 @@ def _media(row: Sequence[str], fields: dict[str, list[int]]
                     "downloaded"
             urls.append(item)
             alt = alt or PLACEHOLDER.format(url=item)
+        elif _leaves_repository(item):
+            return [], [], f"media {item[:80]!r}: give a path inside the repository (relative, " \
+                "no '..', e.g. calendar/media/photo.jpg) or an http(s) URL to download"
         media.append((item, alt))
     return media, urls, None
