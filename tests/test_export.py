@@ -157,6 +157,8 @@ def test_output_is_written_atomically(run: Runner, calendar: Path, tmp_path: Pat
     assert (f"cannot write {blocked / 'calendar.csv'}: {blocked} is a file, not a folder"
             in failed.output)
     assert blocked.read_text("utf-8") == "x"
+    empty = run("export", "csv", "--output", "", root=calendar)
+    assert empty.exit_code == 2 and "give a file name, e.g. calendar.csv" in empty.stderr
 
 
 def test_state_branch_and_state_are_exclusive(run: Runner, calendar: Path) -> None:

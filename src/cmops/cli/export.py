@@ -84,6 +84,8 @@ def export_csv(ctx: click.Context, output: Path | None, excel: bool, delimiter: 
     if output is None:
         click.echo(data, nl=False)  # bytes: written as they are, whatever the locale
         return
+    if output.name in ("", ".", ".."):  # -o "" is the current folder to pathlib
+        raise click.BadParameter("give a file name, e.g. calendar.csv", param_hint="--output")
     blocked = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
     if blocked is not None:
         raise click.UsageError(f"cannot write {output}: {blocked} is a file, not a folder")
