@@ -300,3 +300,11 @@ def test_text_from_standard_input_is_bounded(run: Runner, repo: Path) -> None:
     assert flood.exit_code == 2
     assert f"standard input is longer than {2 * MAX_BYTES} characters; a post file holds at " \
         f"most {MAX_BYTES} bytes" in " ".join(flood.stderr.split())
+
+
+def test_a_channel_given_twice_is_listed_once(run: Runner, repo: Path) -> None:
+    result = run("new", "post", "--channel", "news", "--channel", "bsky", "--channel", "news",
+                 "--text", "Once each", root=repo)
+    assert result.exit_code == 0, result.output
+    written = next((repo / "calendar/posts/unscheduled").glob("once-each*.yaml"))
+    assert load_bytes(written.read_bytes())["channels"] == ["news", "bsky"]

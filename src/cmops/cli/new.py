@@ -107,6 +107,7 @@ def new_post(ctx: click.Context, channels: tuple[str, ...], at: str | None, text
         raise click.BadParameter(f"a thread has at most {MAX_PARTS} further parts; "
                                  f"{len(thread)} given", param_hint="--thread")
     root, calendar, _ = load(ctx)
+    channels = tuple(dict.fromkeys(channels))  # --channel x twice means x once
     check_channels(calendar, channels)
     if campaign and campaign not in calendar.campaigns:
         raise click.BadParameter(f"unknown campaign {campaign}", param_hint="--campaign")
@@ -205,6 +206,7 @@ def new_campaign(ctx: click.Context, name: str, start: str, end: str,
     tags = _pairs(utm, "--utm", UTM_KEYS)
     targets = {key: _goal(key, value) for key, value in _pairs(goals, "--goal", GOALS).items()}
     root, calendar, _ = load_calendar(ctx)
+    channels = tuple(dict.fromkeys(channels))
     check_channels(calendar, channels)
     new = NewCampaign(campaign_id or slug(name, fallback="campaign"), name, start, end,
                       description, owner, list(dict.fromkeys(channels)),
