@@ -14,212 +14,26 @@ a campaign are saved under ``build/site-screenshots/`` for review (not committed
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import http.server
 import json
 import os
 import re
-import socket
-import struct
 import subprocess
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from tests.browser import Browser, Page, Quiet, chromium_missing, serve, texts, visit
 from tests.conftest import PROJECT
 from tests.report_content import AT, EVIL_AUTHOR, HOSTILE_NAME, HOSTILE_TEXT, XSS, make_content
 
 from cmops.cli import cli
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = PROJECT / "build" / "site-screenshots"
-HOOK = """
-window.__cmops_dialogs = [];
-for (const name of ["alert", "confirm", "prompt", "print"]) {
-  window[name] = (...args) => { window.__cmops_dialogs.push(name + ":" + args.join(",")); };
-}
-"""
-
-
-# -- a WebSocket client (RFC 6455), just enough for the DevTools protocol ----------------------
-
-
-class WebSocket:
-    def __init__(self, url: str, timeout: float = 30) -> None:
-        parts = urlsplit(url)
-        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           ).encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(1)
-            if not chunk:
-                raise ConnectionError("DevTools closed the connection during the handshake")
-            head += chunk
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise ConnectionError(f"WebSocket handshake refused: {head[:80]!r}")
-
-    def _read(self, n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise ConnectionError("DevTools closed the connection")
-            data += chunk
-        return data
-
-    def send(self, text: str) -> None:
-        payload = text.encode()
-        size = len(payload)
-        if size < 126:
-            head = struct.pack("!BB", 0x81, 0x80 | size)
-        elif size < 1 << 16:
-            head = struct.pack("!BBH", 0x81, 0x80 | 126, size)
-        else:
-            head = struct.pack("!BBQ", 0x81, 0x80 | 127, size)
-        mask = os.urandom(4)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-    def receive(self) -> str:
-        message = b""
-        while True:
-            first, second = self._read(2)
-            size = second & 0x7F
-            if size == 126:
-                size = struct.unpack("!H", self._read(2))[0]
-            elif size == 127:
-                size = struct.unpack("!Q", self._read(8))[0]
-            payload = self._read(size)
-            opcode = first & 0x0F
-            if opcode == 0x8:
-                raise ConnectionError("DevTools closed the WebSocket")
-            if opcode == 0x9:  # ping: answer, keep reading
-                self.sock.sendall(struct.pack("!BB", 0x8A, 0x80 | size) + b"\0\0\0\0" + payload)
-                continue
-            message += payload
-            if first & 0x80:
-                return message.decode()
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-
-class Page:
-    """One browser tab, driven over the DevTools protocol; it records what a test checks."""
-
-    def __init__(self, ws: WebSocket) -> None:
-        self.ws = ws
-        self.next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def call(self, method: str, timeout: float = 60, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        ident = self.next_id
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = json.loads(self.ws.receive())
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return dict(message.get("result", {}))
-            self.events.append(message)
-        raise TimeoutError(method)
-
-    def wait_for(self, event: str, timeout: float = 60) -> None:
-        seen = len([e for e in self.events if e.get("method") == event])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len([e for e in self.events if e.get("method") == event]) > seen:
-                return
-            self.events.append(json.loads(self.ws.receive()))
-        raise TimeoutError(event)
-
-    def wait_until(self, condition: str, timeout: float = 20) -> Any:
-        """Wait, in the page, until the JavaScript expression ``condition`` is truthy (checked
-        on every animation frame), and return its value; a TimeoutError names it if it never
-        becomes true. Survives a navigation: the check then runs again on the new document."""
-        deadline = time.monotonic() + timeout
-        script = f"""new Promise(resolve => {{
-          const end = performance.now() + {int(timeout * 1000)};
-          const check = () => {{
-            let value;
-            try {{ value = ({condition}); }} catch (e) {{ value = undefined; }}
-            if (value || performance.now() > end) resolve(value || null);
-            else requestAnimationFrame(check);
-          }};
-          check();
-        }})"""
-        while time.monotonic() < deadline:
-            try:
-                value = self.js(script)
-            except (AssertionError, RuntimeError):  # the document went away mid-wait
-                continue
-            if value:
-                return value
-        raise TimeoutError(f"never true: {condition}")
-
-    def js(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise AssertionError(f"script failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-
-class Browser:
-    def __init__(self, profile: Path) -> None:
-        self.process = subprocess.Popen(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-quic", "--disable-extensions", "--disable-default-apps",
-             "--mute-audio", "--hide-scrollbars", f"--user-data-dir={profile}",
-             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-             # A request for any other host fails here instead of leaving the machine; the
-             # tests still see (and fail on) it in the recorded network events.
-             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-             "--window-size=1280,1600", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.is_file() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.close()
-                raise RuntimeError("Chromium did not start (no DevToolsActivePort)")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text().split()[0])
-
-    def new_page(self) -> Page:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank",
-                                         method="PUT")
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            target = json.loads(answer.read())
-        page = Page(WebSocket(target["webSocketDebuggerUrl"]))
-        for domain in ("Page", "Runtime", "Network", "Log"):
-            page.call(f"{domain}.enable")
-        page.call("Page.addScriptToEvaluateOnNewDocument", source=HOOK)
-        return page
-
-    def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
 
 # -- fixtures -------------------------------------------------------------------------------------
 
@@ -243,29 +57,17 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(content: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(content / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(content / "site") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser-setup (installs Debian's "
-                    "chromium and chromium-driver)", pytrace=False)
+    why = chromium_missing()
+    if why:
+        pytest.fail(why, pytrace=False)
     running = Browser(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield running
@@ -280,43 +82,6 @@ def tab(browser: Browser) -> Iterator[Page]:
         yield page
     finally:
         page.ws.close()
-
-
-def visit(tab: Page, base_url: str, path: str, screenshot: str | None = None) -> None:
-    """Open a page and check what every page must satisfy."""
-    start = len(tab.events)
-    navigation = tab.call("Page.navigate", url=base_url + path)
-    if "loaderId" not in navigation:  # same document, another #anchor: load it afresh
-        tab.call("Page.reload", ignoreCache=True)
-    tab.wait_for("Page.loadEventFired")
-    assert tab.js("document.readyState") == "complete"
-    events = tab.events[start:]
-    host = urlsplit(base_url).netloc
-    for event in events:
-        if event.get("method") == "Network.requestWillBeSent":
-            url = event["params"]["request"]["url"]
-            parts = urlsplit(url)
-            assert parts.scheme == "data" or parts.netloc == host, \
-                f"{path}: a request left 127.0.0.1: {url}"
-    errors = [e for e in events if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled"
-                  and e["params"]["type"] in ("error", "assert"))
-              or (e.get("method") == "Log.entryAdded"
-                  and e["params"]["entry"]["level"] == "error")]
-    assert not errors, f"{path}: console errors: {errors}"
-    failed = [e["params"] for e in events if e.get("method") == "Network.loadingFailed"]
-    assert not failed, f"{path}: failed requests: {failed}"
-    assert tab.js("window.__cmops_dialogs") == [], f"{path}: a dialog was opened"
-    assert tab.js("typeof window.__xss") == "undefined", f"{path}: content ran script"
-    if screenshot:
-        shot = tab.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / f"{screenshot}.png").write_bytes(base64.b64decode(shot["data"]))
-
-
-def texts(tab: Page, selector: str) -> list[str]:
-    return list(tab.js(f"[...document.querySelectorAll({json.dumps(selector)})]"
-                       ".map(e => e.innerText.replace(/\\s+/g, ' ').trim())"))
 
 
 # -- what a stakeholder sees ---------------------------------------------------------------------
