@@ -274,13 +274,8 @@ def _log(records: Mapping[str, Record | CorruptRecord], entries: list[Entry],
 
 
 def _instant(text: str | None, zone: ZoneInfo) -> datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(zone) if parsed.tzinfo else None
+    parsed = kpi.parse_instant(text)
+    return parsed.astimezone(zone) if parsed else None
 
 
 def gather(calendar: Calendar, plan: Plan, records: Mapping[str, Record | CorruptRecord],
