@@ -135,6 +135,9 @@ class Outgoing:
     """The message this post answers (the post's ``reply_to:``), on the main post (part 0)
     only: the adapter finds it on the network (:func:`cmops.replyto.parse` reads the URL)
     and sends the post as a reply to it. Set only on networks declaring ``replies=True``."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Fields only one network reads (a video's title, a pin's board, a local post's offer),
+    from the post's variant for this network or channel, as validated; empty elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
