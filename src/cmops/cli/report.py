@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from cmops.model import Calendar
 
 BUILD_TIMEOUT = 1800
+SITE_MODULES = ("mkdocs", "material")
+"""What building the site imports: MkDocs and its Material theme, the ``site`` extra."""
+NEEDS_SITE_EXTRA = ("cmops report needs the site extra to build the site: "
+                    "pip install 'cmops[site]' (or pass --no-build to only write the pages)")
 _ALWAYS_HIDDEN = ("GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN",
                   "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 
@@ -32,6 +36,14 @@ def build_env(calendar: Calendar) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     env["NO_MKDOCS_2_WARNING"] = "1"
     return env
+
+
+def missing_site_modules() -> list[str]:
+    """The modules of the ``site`` extra that this Python cannot import (none once it is
+    installed). Only looked up, not imported: the build runs in its own process."""
+    from importlib.util import find_spec
+
+    return [name for name in SITE_MODULES if find_spec(name) is None]
 
 
 def build_site(root: Path, mkdocs_yml: Path, env: dict[str, str]) -> tuple[bool, str, float]:
@@ -69,8 +81,11 @@ def command(ctx: click.Context, out: Path | None, at: datetime | None, state: Pa
     --strict and says where the site is. The output is the same for the same files and --at.
     Every text from the calendar or a network is shown literally, never as HTML or Markdown.
 
+    Building needs the site extra (pip install 'cmops[site]'); --no-build does not.
+
     Exit status: 0 built; 1 the calendar has validation errors (the site is still built,
-    with a warning on its dashboard) or the build failed; 2 usage error.
+    with a warning on its dashboard) or the build failed; 2 usage error, or the site extra
+    is missing.
 
     Example:
 
@@ -85,6 +100,8 @@ def command(ctx: click.Context, out: Path | None, at: datetime | None, state: Pa
     from cmops.report.writer import OutputError, read_settings, write_site
     from cmops.stores.git import GitStore
 
+    if build and missing_site_modules():
+        raise click.ClickException(NEEDS_SITE_EXTRA)  # before any page is written
     now = now_or(at)
     root, calendar, report = load(ctx)
     mkdocs_yml = root / "mkdocs.yml"
