@@ -350,14 +350,6 @@ def test_linters_do_find_an_injection(tmp_path: Path) -> None:
 # -- the composite action's script, run as a runner runs it --------------------------------------
 
 
-def _action_step(step_id: str) -> dict[str, Any]:
-    data = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
-    for step in data["runs"]["steps"]:
-        if step.get("id") == step_id or step.get("name") == step_id:
-            return dict(step)
-    raise AssertionError(step_id)
-
-
 @dataclass
 class Ran:
     code: int
@@ -366,40 +358,72 @@ class Ran:
     summary: str
 
 
-def run_action(tmp_path: Path, workdir: Path, **inputs: str) -> Ran:
-    """The install and run steps of action.yml with bash -e, as the runner does: inputs
-    arrive as the steps' env: (expressions evaluated here), cmops is the one under test."""
+def _step_env(step: dict[str, Any], values: dict[str, str],
+              done: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The step's env: with its expressions evaluated: ``inputs.X``, ``steps.ID.outputs.X``
+    (what earlier steps wrote to GITHUB_OUTPUT) and ``steps.ID.outcome``."""
+    env = {}
+    for key, expr in (step.get("env") or {}).items():
+        found = re.fullmatch(r"\$\{\{ (inputs|steps)\.([\w-]+)(?:\.outputs)?\.?([\w-]*) \}\}",
+                             str(expr))
+        assert found, f"{key}: {expr} is not an expression this harness evaluates"
+        if found[1] == "inputs":
+            env[key] = values[found[2]]
+        else:
+            env[key] = done.get(found[2], {}).get(found[3] or "outcome", "")
+    return env
+
+
+def run_action(tmp_path: Path, workdir: Path, *, prepared: bool = True,
+               step_outputs: dict[str, dict[str, str]] | None = None, path: str | None = None,
+               restore: Path | None = None, **inputs: str) -> Ran:
+    """The shell steps of action.yml with bash -e, as the runner runs them: inputs arrive as
+    the steps' env: (expressions evaluated here). With ``prepared``, the job's environment
+    already holds cmops (the one under test, installed by an earlier step of the job);
+    ``step_outputs`` stands for the ``uses:`` steps (Python, the cache, uv), and ``restore``
+    is an environment that actions/cache restores after the environment is named."""
     spec = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
     values = {k: str(v.get("default", "")) for k, v in spec["inputs"].items()}
     values.update({k.replace("_", "-"): v for k, v in inputs.items()})
     temp = tmp_path / "runner-temp"
-    venv_bin = temp / "cmops-venv" / "bin"
-    venv_bin.mkdir(parents=True, exist_ok=True)
-    shim = venv_bin / "cmops"
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m cmops \"$@\"\n")
-    shim.chmod(0o755)
+    venv = temp / "cmops-venv"
+    if prepared:
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        shim = venv / "bin" / "cmops"
+        shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m cmops \"$@\"\n")
+        shim.chmod(0o755)
+        extras = values["extras"]
+        (venv / "cmops-requirement").write_text(
+            f"cmops{f'[{extras}]' if extras else ''} @ file://{ROOT}")
     outputs, summary = tmp_path / "github-output", tmp_path / "step-summary"
-    outputs.touch()
     summary.touch()
-    base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "RUNNER_TEMP": str(temp),
+    base = {"PATH": path or os.environ["PATH"], "HOME": str(tmp_path), "RUNNER_TEMP": str(temp),
             "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_ACTION_PATH": str(ROOT)}
+            "GITHUB_ACTION_PATH": str(ROOT), "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64"}
+    done: dict[str, dict[str, str]] = {
+        "python": {"python-path": sys.executable, "python-version": "3.11.7"},
+        **(step_outputs or {})}
     log = ""
     code = 0
-    for step_id in ("Install cmops", "run"):
-        step = _action_step(step_id)
-        env = dict(base)
-        for key, expr in (step.get("env") or {}).items():
-            found = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", str(expr))
-            env[key] = values[found[1]] if found else ""
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
-                               step["run"]], cwd=workdir, env=env, capture_output=True,
-                              text=True, check=False, timeout=120)
-        log += done.stdout + done.stderr
-        code = done.returncode
+    for step in spec["runs"]["steps"]:
+        if "run" not in step:
+            continue
+        outputs.write_text("")
+        env = base | _step_env(step, values, done)
+        ran = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                              step["run"]], cwd=workdir, env=env, capture_output=True,
+                             text=True, check=False, timeout=120)
+        log += ran.stdout + ran.stderr
+        code = ran.returncode
+        written = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+        done[step.get("id", step["name"])] = {**written,
+                                              "outcome": "failure" if code else "success"}
         if code:
             break
-    return Ran(code, log, outputs.read_text(), summary.read_text())
+        if step.get("id") == "env" and restore is not None:
+            shutil.copytree(restore, venv, symlinks=True)
+    last = (done.get("run") or {}).get("exit-code")
+    return Ran(code, log, "" if last is None else f"exit-code={last}\n", summary.read_text())
 
 
 @pytest.fixture
@@ -461,3 +485,166 @@ def test_action_refuses_a_command_that_is_not_a_name(tmp_path: Path, content: Pa
     ran = run_action(tmp_path, content, command="--root /")
     assert ran.code == 2
     assert "::error::command must be a cmops command name" in ran.log
+
+
+# -- the composite action's install: uv or pip, the extras, the cached environment -------------
+
+FAKE_INSTALLER = r"""#!/bin/bash
+# Stands for python3, uv and pip: logs its arguments; "venv DIR" makes an environment whose
+# python is this script again and whose cmops prints a version.
+echo "$(basename "$0") $*" >> "@LOG@"
+for arg in "$@"; do last="$arg"; done
+if [ "$1 $2" = "-m venv" ] || [ "$1" = "venv" ]; then
+  mkdir -p "$last/bin"
+  cp "$0" "$last/bin/python"
+  printf '#!/bin/sh\necho "cmops, version 0.1.0"\n' > "$last/bin/cmops"
+  chmod +x "$last/bin/python" "$last/bin/cmops"
+fi
+"""
+
+
+@pytest.fixture
+def fakes(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder with fake python3 and uv, and the log they write."""
+    folder = tmp_path / "fakes"
+    folder.mkdir()
+    for name in ("python3", "uv"):
+        (folder / name).write_text(FAKE_INSTALLER.replace("@LOG@", str(tmp_path / "installs.log")))
+        (folder / name).chmod(0o755)
+    return folder, tmp_path / "installs.log"
+
+
+def _install(tmp_path: Path, content: Path, fakes: tuple[Path, Path], uv: str,
+             restore: Path | None = None, **inputs: str) -> tuple[Ran, list[str]]:
+    folder, log = fakes
+    ran = run_action(tmp_path, content, prepared=False,
+                     step_outputs={"python": {"python-path": str(folder / "python3"),
+                                              "python-version": "3.11.9"},
+                                   "uv": {"outcome": uv}},
+                     path=f"{folder}:{os.environ['PATH']}", restore=restore, command="status",
+                     **inputs)
+    lines = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return ran, [re.sub(r"\S*/runner-temp/", "TEMP/", line) for line in lines]
+
+
+def test_action_installs_with_uv_and_only_once_per_job(tmp_path: Path, content: Path,
+                                                       fakes: tuple[Path, Path]) -> None:
+    ran, calls = _install(tmp_path, content, fakes, "success")
+    assert ran.code == 0, ran.log
+    assert calls == [f"uv venv --quiet --python {fakes[0]}/python3 TEMP/cmops-venv",
+                     f"uv pip install --quiet --python TEMP/cmops-venv/bin/python "
+                     f"cmops @ file://{ROOT}"]
+    assert "cmops, version 0.1.0" in ran.log
+    ran, calls = _install(tmp_path, content, fakes, "success")
+    assert (ran.code, calls) == (0, [])  # the next step of the job finds it installed
+    ran, calls = _install(tmp_path, content, fakes, "success", extras="site")
+    assert ran.code == 0, ran.log
+    assert calls[-1].endswith(f"install --quiet --python TEMP/cmops-venv/bin/python "
+                              f"cmops[site] @ file://{ROOT}")
+
+
+@pytest.mark.parametrize(("installer", "uv", "warning"), [
+    ("uv", "failure", True),  # setup-uv failed (continue-on-error): pip instead
+    ("pip", "skipped", False),
+])
+def test_action_falls_back_to_pip(tmp_path: Path, content: Path, fakes: tuple[Path, Path],
+                                  installer: str, uv: str, warning: bool) -> None:
+    ran, calls = _install(tmp_path, content, fakes, uv, installer=installer,
+                          package="cmops==0.1.0", extras="site")
+    assert ran.code == 0, ran.log
+    assert calls == ["python3 -m venv TEMP/cmops-venv",
+                     "python -m pip install --quiet --disable-pip-version-check "
+                     "cmops[site] ==0.1.0"]
+    assert ("::warning::uv could not be set up" in ran.log) is warning
+
+
+def test_action_keeps_an_environment_restored_from_the_cache(
+        tmp_path: Path, content: Path, fakes: tuple[Path, Path]) -> None:
+    assert _install(tmp_path, content, fakes, "success")[0].code == 0
+    saved = tmp_path / "cache"
+    (tmp_path / "runner-temp/cmops-venv").rename(saved)
+    # Another job: actions/cache restores the environment under the same key, and the runner's
+    # Python is at the same path: nothing is installed.
+    ran, calls = _install(tmp_path, content, fakes, "skipped", restore=saved)
+    assert (ran.code, calls) == (0, [])
+    # A restored environment that does not run is replaced.
+    shutil.rmtree(tmp_path / "runner-temp/cmops-venv")
+    (saved / "bin/cmops").write_text("#!/bin/sh\nexit 1\n")
+    ran, calls = _install(tmp_path, content, fakes, "skipped", restore=saved)
+    assert ran.code == 0, ran.log
+    assert calls == ["python3 -m venv TEMP/cmops-venv",
+                     "python -m pip install --quiet --disable-pip-version-check "
+                     f"cmops @ file://{ROOT}"]
+
+
+def _env_step(content: Path, **inputs: str) -> tuple[int, dict[str, str], str]:
+    """Only the step that names the environment: (exit code, its outputs, its log)."""
+    spec = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    (step,) = [s for s in spec["runs"]["steps"] if s.get("id") == "env"]
+    values = {k: str(v.get("default", "")) for k, v in spec["inputs"].items()} | {
+        k.replace("_", "-"): v for k, v in inputs.items()}
+    out = content / "env-output"
+    out.write_text("")
+    env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(content / "runner-temp"),
+           "GITHUB_OUTPUT": str(out), "GITHUB_ACTION_PATH": str(ROOT), "RUNNER_OS": "Linux",
+           "RUNNER_ARCH": "X64", "ImageOS": "ubuntu24"} | _step_env(
+               step, values, {"python": {"python-version": "3.11.9"}})
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                           step["run"]], cwd=content, env=env, capture_output=True, text=True,
+                          check=False, timeout=60)
+    written = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    return done.returncode, written, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("package", "extras", "requirement"), [
+    ("", "", f"cmops @ file://{ROOT}"),
+    ("", "site", f"cmops[site] @ file://{ROOT}"),
+    ("cmops==0.1.0", "site", "cmops[site] ==0.1.0"),
+    ("cmops==0.1.0", "", "cmops ==0.1.0"),
+    ("cmops[x]>=0.1", "site, y", "cmops[x,site,y] >=0.1"),
+    ("cmops @ git+https://github.com/o/cmops@" + "a" * 40, "site",
+     "cmops[site] @ git+https://github.com/o/cmops@" + "a" * 40),
+    ("git+https://github.com/o/cmops@v1", "site", "cmops[site] @ git+https://github.com/o/cmops@v1"),
+    ("cmops", "site", "cmops[site]"),
+])
+def test_action_adds_the_extras_to_the_requirement(content: Path, package: str, extras: str,
+                                                   requirement: str) -> None:
+    code, out, log = _env_step(content, package=package, extras=extras)
+    assert code == 0, log
+    assert out["requirement"] == requirement
+    assert re.fullmatch(r"cmops-env-1-Linux-X64-ubuntu24-py3\.11\.9-uv-[0-9a-f]{32}",
+                        out["key"]), out["key"]
+    assert "ready" not in out
+
+
+def test_action_cache_key_follows_the_source_extras_installer_and_python(
+        content: Path) -> None:
+    keys = {_env_step(content, **inputs)[1]["key"] for inputs in (
+        {}, {"extras": "site"}, {"installer": "pip"}, {"package": "cmops==0.1.0"},
+        {"package": "cmops==0.1.1"})}
+    assert len(keys) == 5
+    assert _env_step(content)[1]["key"] == _env_step(content)[1]["key"]
+    # The folder's files are part of the key: a changed source is a new environment.
+    local = content / "cmops-src"
+    (local / "src").mkdir(parents=True)
+    (local / "pyproject.toml").write_text("[project]\nname = 'cmops'\n")
+    before = _env_step(content, package=str(local))[1]
+    (local / "src" / "x.py").write_text("x = 1\n")
+    after = _env_step(content, package=str(local))[1]
+    assert before["requirement"] == after["requirement"] == f"cmops @ file://{local}"
+    assert before["key"] != after["key"]
+
+
+@pytest.mark.parametrize(("inputs", "error"), [
+    ({"extras": "site;rm -rf /"}, "::error::extras must be extra names"),
+    ({"installer": "conda"}, "::error::installer must be uv or pip"),
+    ({"package": "cmops\nkey=poisoned"}, "::error::package must be one line"),
+    ({"package": "no such folder/"}, "::error::package must be a requirement"),
+])
+def test_action_refuses_bad_install_inputs(content: Path, inputs: dict[str, str],
+                                           error: str) -> None:
+    code, out, log = _env_step(content, **inputs)
+    assert code == 2
+    assert error in log
+    assert out == {}
