@@ -24,7 +24,7 @@ from typing import Any
 from cmops import schedule
 from cmops.model import Calendar, Post
 from cmops.plan import assign_slots, first_time
-from cmops.render import Rendered, render
+from cmops.render import Rendered, describe_options, render
 
 # Fields whose change alters what goes out (text diff shown) versus when/where it goes.
 _CONTENT = ("text", "thread", "variants", "media", "link", "lang", "utm", "campaign")
@@ -101,6 +101,8 @@ def output_text(rendered: Rendered) -> str:
             if (value := getattr(card, name, None))))
     elif rendered.link:
         lines.append(f"[link] {rendered.link}")
+    lines.extend(f"[{key}] {value}" for key, value in
+                 describe_options(getattr(rendered, "options", None) or {}))
     return "\n".join(lines)
 
 

@@ -114,6 +114,10 @@ class Variant:
     """``feed``, ``reel`` or ``story``: meaningful on Instagram only (validated)."""
     share_to_feed: bool | None = None
     """An Instagram reel shown in the feed too (true) or in Reels only (false)."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Fields only one network reads (a local post's ``topic``, ``event``...): every key of
+    the variant beside the common ones above, as written; the schema says which exist and
+    the network rules which channel may have them."""
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> Variant:
@@ -121,7 +125,13 @@ class Variant:
         share = raw.get("share_to_feed")
         return cls(_str(raw, "text"), media, _parts(raw.get("thread")),
                    _str(raw, "first_comment"), _str(raw, "format"),
-                   share if isinstance(share, bool) else None)
+                   share if isinstance(share, bool) else None,
+                   {k: v for k, v in raw.items() if k not in COMMON_VARIANT_FIELDS})
+
+
+COMMON_VARIANT_FIELDS = frozenset({"text", "media", "thread", "first_comment", "format",
+                                   "share_to_feed"})
+"""A variant's fields every network reads (or Instagram's, read by the fields above)."""
 
 
 @dataclass(frozen=True, slots=True)

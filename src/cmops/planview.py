@@ -19,7 +19,7 @@ from cmops.diff import PostChange, output_text
 from cmops.edits import PartEdit
 from cmops.model import Calendar
 from cmops.plan import Item, Plan, State
-from cmops.render import Rendered, render
+from cmops.render import Rendered, describe_options, render
 
 PLAN_FORMAT = 1
 GITHUB_COMMENT_LIMIT = 65_536
@@ -119,6 +119,7 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "queued": item.queued,
         "lang": rendered.lang,
         "link": rendered.link,
+        "options": dict(rendered.options),
         "parts": [{"text": part.text, "kind": part.kind,
                    "media": [{"path": m.path, "alt": m.alt,
                               "prepared": view.media_note(m.path, item.channel)}
@@ -304,6 +305,7 @@ def as_text(view: PlanView) -> str:
             for item in items:
                 rendered = view.rendered(item)
                 extra = [] if rendered.format == "feed" else [rendered.format]  # reel, story
+                extra += [f"{key}: {value}" for key, value in describe_options(rendered.options)]
                 if item.post.reply_to:
                     extra.append(f"reply to {item.post.reply_to}")
                 if len(rendered.posts) > 1:
@@ -444,6 +446,9 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
     block = [f"**{names}**" + (f" — {_md_inline(lengths)}" if lengths else ""), ""]
     if rendered.format != "feed":  # an Instagram reel or story
         block += [f"As a {rendered.format}:", ""]
+    if rendered.options:  # fields only this network reads (a local post's event...)
+        block += [f"- {_md_inline(key)}: {_md_inline(value)}"
+                  for key, value in describe_options(rendered.options)] + [""]
     if items and items[0].post.reply_to:
         block += [f"In reply to {_md_code(items[0].post.reply_to)}:", ""]
     posts = len(rendered.posts)

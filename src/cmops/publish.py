@@ -853,7 +853,8 @@ class Publisher:
                     root if comment else previous, root,
                     self.now(), card, time_left=self.left(), comment=comment,
                     format=rendered.format, share_to_feed=rendered.share_to_feed,
-                    reply_url=item.post.reply_to if index == 0 else None)
+                    reply_url=item.post.reply_to if index == 0 else None,
+                    options=rendered.options)
                 done, used = self._send_part(adapter, record, state, out)
                 sends += used
                 if not done:

@@ -6,14 +6,16 @@ exact payload sent) call, so what was checked is what goes out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from cmops.model import Calendar, Link, Media, Part, Post
 from cmops.text.limits import NETWORKS
 from cmops.utm import Utm, find_urls, tag_text, tag_url, utm_for
 
 __all__ = ["COMMENT", "Card", "Rendered", "RenderedPart", "Utm", "find_urls", "first_comment",
-           "render", "resolve", "tag_text", "tag_url", "utm_for"]
+           "render", "render_parts", "resolve", "tag_text", "tag_url", "utm_for"]
 
 COMMENT = "comment"
 """The kind of the part that is the post's first comment (the last part, when there is one)."""
@@ -61,6 +63,9 @@ class Rendered:
     format: str = "feed"
     """``feed``, ``reel`` or ``story`` (a variant's ``format:``; Instagram only)."""
     share_to_feed: bool | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Fields only this channel's network reads (:func:`variant_options`), sent as
+    ``Outgoing.options`` and shown in the plan."""
 
     @property
     def text(self) -> str:
@@ -119,6 +124,30 @@ def post_format(post: Post, channel: str, network: str) -> tuple[str, bool | Non
     return kind, share
 
 
+def variant_options(post: Post, channel: str, network: str) -> dict[str, Any]:
+    """The variants' network-specific fields (``Variant.options``), the channel's beating
+    the network's field by field."""
+    options: dict[str, Any] = {}
+    for name in (network, channel):
+        variant = post.variants.get(name)
+        if variant is not None:
+            options.update(variant.options)
+    return options
+
+
+def describe_options(options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``options`` as reviewable (field, value) pairs (``("event", "title=Open day,
+    start=2027-04-03")``), in the order written: what the plan and its diff show, so what
+    is reviewed is what is sent."""
+    def value(v: Any) -> str:
+        if isinstance(v, Mapping):
+            return ", ".join(f"{k}={value(x)}" for k, x in v.items())
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return str(v).lower() if isinstance(v, bool) else str(v)
+    return [(key, value(v)) for key, v in options.items()]
+
+
 def _written(texts: list[str], url: str) -> bool:
     """Whether the text of some part already holds exactly this URL."""
     return any(text[start:end] == url for text in texts if url in text
@@ -141,9 +170,10 @@ def _place_link(link: Link, network: str, texts: list[str], media: tuple[Media, 
     return False
 
 
-def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
-    """The post as it will be sent on ``channel``; its ``link`` goes into the text or the
-    card, as the network takes it (see :func:`_place_link`): never dropped."""
+def _render(post: Post, channel: str, calendar: Calendar
+            ) -> tuple[str, tuple[RenderedPart, ...], Utm | None, bool]:
+    """(network, parts, UTM parameters, whether the link goes as a card): the work both
+    :func:`render` and :func:`render_parts` share, so the two cannot disagree."""
     ch = calendar.channels.get(channel)
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
@@ -159,10 +189,24 @@ def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
                                                                           strict=True))
     if comment is not None:
         parts.append(RenderedPart(tag_text(comment, utm), (), COMMENT))
+    return network, tuple(parts), utm, as_card
+
+
+def render_parts(post: Post, channel: str, calendar: Calendar) -> tuple[RenderedPart, ...]:
+    """``render(post, channel, calendar).parts``, without tagging the link a card carries
+    (validation measures the parts only)."""
+    return _render(post, channel, calendar)[1]
+
+
+def render(post: Post, channel: str, calendar: Calendar) -> Rendered:
+    """The post as it will be sent on ``channel``; its ``link`` goes into the text or the
+    card, as the network takes it (see :func:`_place_link`): never dropped."""
+    network, parts, utm, as_card = _render(post, channel, calendar)
     link = card = None
     if post.link:
         link = tag_url(post.link.url, utm) if utm else post.link.url
         if as_card:
             card = Card(link, post.link.title, post.link.description, post.link.image)
-    return Rendered(post.id, channel, network, tuple(parts), link,
-                    post.lang or calendar.lang, card, *post_format(post, channel, network))
+    return Rendered(post.id, channel, network, parts, link,
+                    post.lang or calendar.lang, card, *post_format(post, channel, network),
+                    variant_options(post, channel, network))
