@@ -37,7 +37,7 @@ from tests.workflow_policy import (
     write_scopes,
 )
 
-from cmops.cli.init import channel_secret_names, own_files
+from cmops.cli.init import channel_secret_names, own_files, workflow_files
 from cmops.yamlsafe import load_bytes
 
 # -- this repository ---------------------------------------------------------------------------
@@ -77,6 +77,57 @@ def test_pages_deploy_is_the_only_job_with_pages_and_id_token() -> None:
     deploy = dict(jobs(report.data))["deploy"]
     assert [s["uses"].split("@")[0] for s in steps(deploy)] == [
         "actions/configure-pages", "actions/deploy-pages"]
+
+
+def _cmops_steps(root: Path) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(doc.path.name, job_id, step) for doc in workflows(root)
+            for job_id, job in jobs(doc.data) for step in steps(job)
+            if str(step.get("uses", "")).startswith("./")]
+
+
+@pytest.mark.parametrize("scaffolded", [False, True])
+def test_only_the_site_build_installs_the_site_extra(tmp_path: Path, scaffolded: bool) -> None:
+    root = ROOT
+    if scaffolded:
+        root = tmp_path
+        for rel, text in workflow_files("./.github/actions/cmops", []).items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+    found = {(name, job_id, step["with"]["command"]): step["with"].get("extras", "")
+             for name, job_id, step in _cmops_steps(root)}
+    assert {k for k, extras in found.items() if extras} == {("report.yml", "build", "report")}
+    assert found[("report.yml", "build", "report")] == "site"
+    assert found[("publish.yml", "publish", "publish")] == ""
+    assert found[("review.yml", "review", "validate")] == ""
+    assert found[("report.yml", "collect", "collect")] == ""
+
+
+def test_review_keeps_the_validation_cache_keyed_on_the_content() -> None:
+    review = load_doc(ROOT, ROOT / REVIEW)
+    assert set(triggers(review.data)) == {"pull_request", "push"}
+    assert triggers(review.data)["push"] == {"branches": ["main"]}  # seeds the cache
+    ((_, job),) = jobs(review.data)
+    names = [s.get("name") for s in steps(job)]
+    assert names[:5] == ["Check out the pull request",
+                         "Drop a validation cache the branch may have committed",
+                         "Restore the validation cache", "Validate",
+                         "Save the validation cache"]
+    drop, restore, validate, save = steps(job)[1:5]
+    assert drop["run"].strip() == "rm -rf .cmops/cache"
+    assert restore["uses"].split("@")[0] == "actions/cache/restore"
+    assert save["uses"].split("@")[0] == "actions/cache/save"
+    tool = "${{ hashFiles('**/action.yml', 'src/cmops/**') }}"
+    assert restore["with"]["path"] == save["with"]["path"] == ".cmops/cache"
+    assert restore["with"]["key"] == (f"cmops-validate-${{{{ runner.os }}}}-{tool}-"
+                                      "${{ hashFiles('calendar/**', 'schemas/**') }}")
+    assert restore["with"]["restore-keys"].splitlines() == [
+        f"cmops-validate-${{{{ runner.os }}}}-{tool}-", "cmops-validate-${{ runner.os }}-"]
+    assert save["with"]["key"] == "${{ steps.cache.outputs.cache-primary-key }}"
+    assert save["if"] == "${{ !cancelled() && steps.cache.outputs.cache-hit != 'true' }}"
+    assert "--no-cache" not in str(validate["with"])
+    # The plan and its artifact are for pull requests only.
+    for step in steps(job)[5:]:
+        assert "github.event_name == 'pull_request'" in step["if"], step["name"]
 
 
 # -- each rule catches what it is for ----------------------------------------------------------
