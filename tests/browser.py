@@ -2,9 +2,11 @@
 Protocol with a small WebSocket client on the standard library (no browser download, no new
 dependency), a loopback static server, and ``visit``, which checks what every page must
 satisfy (nothing ran from content, no request left 127.0.0.1, no console error, no failed
-request) and can save a screenshot under ``build/site-screenshots/``. Used by
-tests/test_init_end_to_end.py; tests/test_site_browser.py holds the same code and can import
-it from here."""
+request) and can save a screenshot under ``build/site-screenshots/``; ``lighthouse`` runs
+Lighthouse (installed by scripts/lighthouse-setup) on a page with the same Chromium, and
+``axe_violations`` runs Lighthouse's copy of axe-core in an open page. Used by
+tests/test_site_browser.py, tests/test_init_end_to_end.py, tests/test_lighthouse.py and
+benchmarks/lighthouse.py."""
 
 from __future__ import annotations
 
@@ -25,9 +27,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.conftest import PROJECT
+PROJECT = Path(__file__).resolve().parent.parent
 
 CHROMIUM = Path("/usr/bin/chromium")
+LIGHTHOUSE_DIR = PROJECT / "tests" / "lighthouse" / "node_modules"
+LIGHTHOUSE = LIGHTHOUSE_DIR / "lighthouse" / "cli" / "index.js"
+AXE = LIGHTHOUSE_DIR / "axe-core" / "axe.min.js"
+LIGHTHOUSE_CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # as in Browser: a request for any other host fails here instead of leaving the machine
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1")
 SCREENSHOTS = PROJECT / "build" / "site-screenshots"
 HOOK = """
 window.__cmops_dialogs = [];
@@ -273,3 +283,76 @@ def texts(tab: Page, selector: str) -> list[str]:
     return list(tab.js(f"[...document.querySelectorAll({json.dumps(selector)})]"
                        ".map(e => e.innerText.replace(/\\s+/g, ' ').trim())"))
 
+
+
+# -- Lighthouse and axe-core (npm, installed by scripts/lighthouse-setup) ----------------------
+
+
+def lighthouse_missing() -> str | None:
+    """Why Lighthouse cannot run here, or None."""
+    return chromium_missing() or (None if LIGHTHOUSE.is_file() and AXE.is_file() else
+                                  f"{LIGHTHOUSE} is missing: run scripts/lighthouse-setup")
+
+
+def lighthouse(url: str, out: Path, preset: str = "desktop",
+               categories: tuple[str, ...] = ("performance", "accessibility"),
+               timeout: float = 180) -> dict[str, Any]:
+    """Run Lighthouse once on ``url`` with the system Chromium (one process, a fresh profile)
+    and return its JSON report (also written to ``out``). ``preset`` is "desktop" or
+    "mobile" (Lighthouse's default: a mid-range phone, slow 4G and a 4x slower CPU)."""
+    command = ["node", str(LIGHTHOUSE), url, f"--output-path={out}", "--output=json",
+               f"--only-categories={','.join(categories)}", "--quiet",
+               "--no-enable-error-reporting",
+               f"--chrome-flags={' '.join(LIGHTHOUSE_CHROMIUM_FLAGS)}"]
+    if preset == "desktop":
+        command.append("--preset=desktop")
+    elif preset != "mobile":
+        raise ValueError(f"preset: desktop or mobile, not {preset!r}")
+    env = {**os.environ, "CHROME_PATH": str(CHROMIUM), "TMPDIR": str(out.parent)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    if done.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"lighthouse {url} failed ({done.returncode}): "
+                           f"{done.stderr.strip()[-2000:]}")
+    report: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    if report.get("runtimeError"):
+        raise RuntimeError(f"lighthouse {url}: {report['runtimeError']}")
+    return report
+
+
+def scores(report: dict[str, Any]) -> dict[str, int]:
+    """Each category's score out of 100, as Lighthouse shows it."""
+    return {name: round(category["score"] * 100)
+            for name, category in report["categories"].items()}
+
+
+def lost_points(report: dict[str, Any], category: str) -> list[str]:
+    """The audits that lower ``category``'s score, each with up to three of its items, to say
+    in a failed test what to fix."""
+    lines = []
+    for ref in report["categories"][category]["auditRefs"]:
+        audit = report["audits"][ref["id"]]
+        if ref["weight"] and audit["score"] is not None and audit["score"] < 1:
+            value = audit.get("displayValue", "")
+            lines.append(f"{ref['id']} (weight {ref['weight']}, score {audit['score']}) "
+                         f"{audit['title']} {value}".rstrip())
+            items = (audit.get("details") or {}).get("items") or []
+            for item in items[:3]:
+                node = item.get("node") or {}
+                what = node.get("snippet") or item.get("url") or ""
+                why = node.get("explanation", "").replace("\n", " ")
+                lines.append(f"    {what[:160]} {why[:240]}".rstrip())
+    return lines
+
+
+def axe_violations(tab: Page, rules: list[str]) -> list[str]:
+    """Run axe-core (the engine of Lighthouse's accessibility audits) in the open page,
+    limited to ``rules``; one line per element that breaks one."""
+    if not tab.js("typeof window.axe === 'object'"):
+        tab.js(AXE.read_text("utf-8"))
+    found = tab.js(f"""axe.run(document, {{runOnly: {{type: 'rule', values: {json.dumps(rules)}}},
+                                        resultTypes: ['violations']}})
+      .then(r => r.violations.flatMap(v => v.nodes.map(n =>
+        v.id + ': ' + n.target.join(' ') + ': ' +
+        [...n.any, ...n.all, ...n.none].map(c => c.message).join('; '))))""")
+    return list(found)
