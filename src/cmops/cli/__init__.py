@@ -11,7 +11,6 @@ Exit codes: 0 fine, 1 content invalid or a publish failed, 2 usage error, 3 unex
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +72,8 @@ class CmopsGroup(click.Group):
             click.echo("Interrupted.", err=True)
             code = EXIT_INTERRUPTED
         except Exception as exc:  # the one place a bug becomes a message
+            import traceback  # only here: every start would pay for it
+
             from cmops.secrets import redact_known  # a bug's message may quote a token
 
             if self.verbose:
