@@ -153,6 +153,7 @@ def test_pages_grow_with_months_and_campaigns_not_posts(content: Path) -> None:
     generated = _generate(content)
     assert sorted(rel for rel in generated.files if rel.endswith(".md")) == [
         "analytics/index.md", "calendar/2026-11/index.md", "calendar/2026-12/index.md",
+        "calendar/2026-W48/index.md", "calendar/2026-W49/index.md", "calendar/2026-W52/index.md",
         "calendar/index.md", "campaigns/hostile-launch/index.md", "campaigns/index.md",
         "campaigns/spring-launch-2027/index.md", "campaigns/winter-lights-2026/index.md",
         "inbox/index.md", "index.md", "posts/2026-11/index.md", "posts/2026-12/index.md",
@@ -420,8 +421,8 @@ def test_report_command_writes_and_builds(run: Runner, content: Path) -> None:
     result = run("report", "--at", AT, root=content)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert re.fullmatch(r"Wrote 15 pages and 7 other files to .*docs/report in [\d.]+ s "
-                        r"\(22 changed, 0 removed\)\.", lines[0])
+    assert re.fullmatch(r"Wrote 18 pages and 7 other files to .*docs/report in [\d.]+ s "
+                        r"\(25 changed, 0 removed\)\.", lines[0])
     assert re.fullmatch(r"Built the site in [\d.]+ s: .*site \(open .*site/report/index\.html\)\.",
                         lines[1])
     assert (content / "site/report/calendar/2026-11/index.html").is_file()
@@ -511,6 +512,9 @@ def test_a_busy_day_links_to_its_week(content: Path) -> None:
     page = _page(_generate(content), "calendar/2026-11/index.md")
     cell = page.split('data-date="2026-11-27">')[1].split("</td>")[0]
     assert cell.count('class="cm-chip ') == 6
-    assert '<li class="cm-more"><a href="#w-2026-W48">+2 more</a></li>' in cell
-    week = page.split('id="w-2026-W48"')[1].split("</section>")[0]
+    assert '<li class="cm-more"><a href="../2026-W48/#d-2026-11-27">+2 more</a></li>' in cell
+    # The week's page shows all eight, under the day the link opens on.
+    week = _page(_generate(content), "calendar/2026-W48/index.md")
+    assert '<th id="d-2026-11-27">Fri 27 Nov</th>' in week
     assert week.count('data-post="busy') == 8
+    assert 'href="../2026-11/">‹ November 2026</a>' in week

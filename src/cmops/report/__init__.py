@@ -11,6 +11,7 @@ Modules, from data to files:
 * :mod:`~cmops.report.model`: everything the pages show, gathered from the calendar, the plan,
   the ledger records and the sources (pure);
 * :mod:`~cmops.report.dashboard`, :mod:`~cmops.report.calendar_pages`,
+  :mod:`~cmops.report.posts`,
   :mod:`~cmops.report.results`, :mod:`~cmops.report.analytics`: the pages, built with
   :mod:`~cmops.report.html` and the SVG of :mod:`~cmops.report.charts`;
 * :mod:`~cmops.report.exports`: JSON and iCalendar files;
@@ -22,8 +23,10 @@ Pages (under the report folder)::
 
     index.md                    dashboard: this week and next, attention, goals, pause
     calendar/index.md           months, channel legend, subscribe links
-    calendar/YYYY-MM/index.md   month grid and week-by-week view
-    posts/YYYY-MM/index.md      post details: text per channel, media and alt text, states
+    calendar/YYYY-MM/index.md   month grid and its weeks
+    calendar/YYYY-Www/index.md  one week by part of the day
+    posts/YYYY-MM/index.md      post details: text per channel, media and alt text, states;
+    posts/YYYY-MM-DD/index.md   a busy month's next pages (:mod:`~cmops.report.posts`)
     posts/standby/index.md      holding statements
     campaigns/index.md          campaigns and their goals
     campaigns/<id>/index.md     one campaign: goals against actuals, timeline, posts
@@ -70,8 +73,9 @@ HORIZON = timedelta(days=366)
 
 def pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage]:
     """Every generated page: path relative to the report folder -> Markdown."""
-    out = {"index.md": dashboard(site, directory_urls)}
-    out.update(calendar_pages(site, directory_urls))
+    # The calendar first: it places each post's details on a page, which the others link.
+    out = calendar_pages(site, directory_urls)
+    out["index.md"] = dashboard(site, directory_urls)
     out.update(campaign_pages(site, directory_urls))
     out.update(log_pages(site, directory_urls))
     out["analytics/index.md"] = analytics_page(site, directory_urls)

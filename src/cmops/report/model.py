@@ -2,7 +2,8 @@
 and the collected sources. Pure: ``now`` comes in, nothing is read from disk or the clock.
 
 Pages are laid out so their number grows with months and campaigns, never with posts: a
-post's detail is a section of its month's ``posts/YYYY-MM`` page.
+post's detail is a section of its month's ``posts/YYYY-MM`` page (or of a busy month's next
+pages: :mod:`cmops.report.posts`).
 """
 
 from __future__ import annotations
