@@ -37,7 +37,9 @@ from tests.workflow_policy import (
     write_scopes,
 )
 
+from cmops.cache import ValidateCache
 from cmops.cli.init import channel_secret_names, own_files, workflow_files
+from cmops.validate import CACHE_PATH, load_files, validate
 from cmops.yamlsafe import load_bytes
 
 # -- this repository ---------------------------------------------------------------------------
@@ -699,3 +701,40 @@ def test_action_refuses_bad_install_inputs(content: Path, inputs: dict[str, str]
     assert code == 2
     assert error in log
     assert out == {}
+
+
+# -- what the review's cache step relies on ---------------------------------------------------
+
+
+class _CountingCache(ValidateCache):
+    """The real cache, counting the files it answered by content hash."""
+
+    hits = 0
+
+    def digest_hit(self, rel: str, file_digest: str) -> dict[str, Any] | None:
+        entry = super().digest_hit(rel, file_digest)
+        self.hits += entry is not None
+        return entry
+
+
+def test_a_restored_validation_cache_is_warm_in_a_fresh_checkout_and_changes_nothing(
+        tmp_path: Path) -> None:
+    main = tmp_path / "main"
+    shutil.copytree(ROOT / "calendar", main / "calendar")
+    assert validate(main).ok  # main's run writes .cmops/cache/
+    # The pull request's job: a fresh checkout (new mtimes), one post changed, and the
+    # cache as actions/cache restores it.
+    pr = tmp_path / "pr"
+    shutil.copytree(ROOT / "calendar", pr / "calendar", copy_function=shutil.copyfile)
+    shutil.copytree(main / ".cmops" / "cache", pr / ".cmops" / "cache")
+    post = sorted((pr / "calendar" / "posts").rglob("*.yaml"))[0]
+    post.write_text(post.read_text("utf-8") + "bogus_field: 1\n", "utf-8")
+    files = [p for p in (pr / "calendar").rglob("*") if p.suffix in (".yaml", ".yml")]
+    cache = _CountingCache(pr / CACHE_PATH)
+    results, _ = load_files(pr, cache)
+    assert len(results) == len(files)
+    assert cache.hits == len(files) - 1  # all but the changed file, without parsing them
+    warm = validate(pr)
+    cold = validate(pr, use_cache=False)
+    assert [p.sort_key() for p in warm.problems] == [p.sort_key() for p in cold.problems]
+    assert not warm.ok and any(post.name in str(p.sort_key()) for p in warm.errors)
