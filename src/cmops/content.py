@@ -24,13 +24,14 @@ class FileResult:
     From the cache, ``data`` stays a marshalled blob until someone reads it: a warm run that
     only needs a post's id and its cached answers never rebuilds its dicts."""
 
-    __slots__ = ("_blob", "_data", "cache_entry", "digest", "kind", "problems", "rel")
+    __slots__ = ("_blob", "_data", "_sent", "cache_entry", "digest", "kind", "problems", "rel")
 
     def __init__(self, rel: str, kind: str, digest: str, data: Any = None,
                  problems: list[Problem] | None = None,
                  cache_entry: dict[str, Any] | None = None, blob: bytes | None = None) -> None:
         self.rel, self.kind, self.digest = rel, kind, digest
         self._data, self._blob = data, blob
+        self._sent: tuple[Sent | None] | None = None  # (answer,) once worked out
         self.problems = problems if problems is not None else []
         self.cache_entry = cache_entry
         """The cache's record of this file, when a cache is in use (holds post-rule results)."""
@@ -43,7 +44,7 @@ class FileResult:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data, self._blob = value, None
+        self._data, self._blob, self._sent = value, None, None
 
     @property
     def post_id(self) -> str | None:
@@ -72,8 +73,10 @@ class FileResult:
         if self.cache_entry is not None and "sent" in self.cache_entry:
             cached = self.cache_entry["sent"]
             return Sent(*cached) if cached is not None else None
-        data = self.data
-        return sent_of(data, self.rel) if isinstance(data, dict) else None
+        if self._sent is None:  # worked out once: the cache entry and the rules both ask
+            data = self.data
+            self._sent = (sent_of(data, self.rel) if isinstance(data, dict) else None,)
+        return self._sent[0]
 
     @classmethod
     def from_cache(cls, rel: str, entry: dict[str, Any]) -> FileResult:

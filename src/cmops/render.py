@@ -170,20 +170,21 @@ def _place_link(link: Link, network: str, texts: list[str], media: tuple[Media, 
     return False
 
 
-def _render(post: Post, channel: str, calendar: Calendar
+def _render(post: Post, channel: str, calendar: Calendar, *, card_link: bool = True
             ) -> tuple[str, tuple[RenderedPart, ...], Utm | None, bool]:
     """(network, parts, UTM parameters, whether the link goes as a card): the work both
-    :func:`render` and :func:`render_parts` share, so the two cannot disagree."""
+    :func:`render` and :func:`render_parts` share, so the two cannot disagree. Without
+    ``card_link`` the parameters are worked out only when a part has a URL to tag."""
     ch = calendar.channels.get(channel)
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
-    campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
     comment = first_comment(post, channel, network)
-    has_links = bool(post.link) or "://" in text or any("://" in p.text for p in thread) \
-        or "://" in (comment or "")
-    utm = utm_for(post, campaign, channel, network) if has_links else None
     texts = [text, *(p.text for p in thread)]
     as_card = _place_link(post.link, network, texts, media, calendar) if post.link else False
+    utm = None
+    if (card_link and post.link) or any("://" in t for t in texts) or "://" in (comment or ""):
+        campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
+        utm = utm_for(post, campaign, channel, network)
     parts = [RenderedPart(tag_text(texts[0], utm), media)]
     parts.extend(RenderedPart(tag_text(t, utm), p.media) for t, p in zip(texts[1:], thread,
                                                                           strict=True))
@@ -195,7 +196,7 @@ def _render(post: Post, channel: str, calendar: Calendar
 def render_parts(post: Post, channel: str, calendar: Calendar) -> tuple[RenderedPart, ...]:
     """``render(post, channel, calendar).parts``, without tagging the link a card carries
     (validation measures the parts only)."""
-    return _render(post, channel, calendar)[1]
+    return _render(post, channel, calendar, card_link=False)[1]
 
 
 def render(post: Post, channel: str, calendar: Calendar) -> Rendered:

@@ -20,6 +20,9 @@ _PLACEHOLDER = re.compile(r"\{(network|channel|post|campaign)\}")
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _TRAILING = ".,;:!?…'\"»"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
+_PLAIN_URL = re.compile(r"https?://[!$-<>=@A-Z\\^-z|~]*")
+"""A lowercase http(s) URL of printable ASCII without "?", "#", "[", "]", "{", "}" or a
+space, which :func:`tag_url` tags without parsing."""
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -67,8 +70,6 @@ def _encoded(source: str, medium: str, campaign: str, content: str | None) -> st
     return urlencode(params)
 
 
-
-
 def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -> Utm | None:
     """The campaign's UTM parameters for this post on this channel, or None (no campaign,
     campaign without utm, or the post opted out with ``utm: false``)."""
@@ -92,9 +93,22 @@ def utm_for(post: Post, campaign: Campaign | None, channel: str, network: str) -
     )
 
 
+@lru_cache(maxsize=16384)
 def tag_url(url: str, utm: Utm) -> str:
     """Add UTM parameters, keeping existing query parameters and the fragment; a URL that
-    already carries any utm_* parameter is left exactly as written (never double-tagged)."""
+    already carries any utm_* parameter is left exactly as written (never double-tagged).
+
+    Memoised: a pure function of its two arguments (``Utm`` is frozen), and rendering tags
+    the same link for the text and for the card, channel after channel."""
+    if _PLAIN_URL.fullmatch(url):
+        # No query, fragment, brackets, spaces or controls: what urlsplit/urlunsplit give,
+        # without them (the path, when missing, becomes "/").
+        slash = url.find("/", url.index("://") + 3)
+        return f"{url if slash != -1 else url + '/'}?{utm.query()}"
+    return _tag_parsed(url, utm)
+
+
+def _tag_parsed(url: str, utm: Utm) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     if any(key.lower().startswith("utm_") for key, _ in query):
@@ -105,8 +119,16 @@ def tag_url(url: str, utm: Utm) -> str:
 
 
 def tag_text(text: str, utm: Utm | None) -> str:
+    """``text`` with every http(s) URL in it tagged (see :func:`tag_url`)."""
     if utm is None or "://" not in text:
         return text
+    return _tagged_text(text, utm)
+
+
+@lru_cache(maxsize=16384)
+def _tagged_text(text: str, utm: Utm) -> str:
+    # Each distinct (text, parameters) is tagged once: a thread part or first comment that
+    # many posts share, or the same text on channels whose tags are the same.
     out, last = [], 0
     for start, end in find_urls(text):
         out.append(text[last:start])

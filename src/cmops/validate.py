@@ -12,6 +12,7 @@ cold one.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult
     """Read and check every calendar file on its own (reusing cached results)."""
     results: list[FileResult] = []
     extra: list[Problem] = []
+    base = str(root)
     for f in list_calendar_files(root):
         if f.kind == "outside":
             extra.append(Problem(f.rel, 1, 1, "", "file.outside",
@@ -85,7 +87,7 @@ def load_files(root: Path, cache: ValidateCache | None) -> tuple[list[FileResult
             from cmops.yamlsafe import YamlError, read_bounded  # a cold read parses YAML anyway
 
             try:  # the size is checked before reading: a 2 GB file is never read whole
-                raw = read_bounded(root / f.rel)
+                raw = read_bounded(os.path.join(base, f.rel))
             except (YamlError, OSError) as err:
                 rule, message = (err.rule, err.message) if isinstance(err, YamlError) else \
                     ("file.unreadable", f"cannot read the file: {err.strerror or err}")

@@ -229,10 +229,11 @@ def read_bounded(path: str | os.PathLike[str]) -> bytes:
     """A file's bytes, or :class:`YamlError` when it is larger than :data:`MAX_BYTES`: the
     size is checked before reading, and the read stops past the limit (a file that grows in
     between, or a 2 GB file linked as a post, is never read whole)."""
-    size = os.stat(path).st_size
-    if size > MAX_BYTES:
-        raise YamlError("yaml.too-large", f"file is {size} bytes; the limit is {MAX_BYTES} bytes")
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle:  # the size from the open file: one lookup of the path
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_BYTES:
+            raise YamlError("yaml.too-large",
+                            f"file is {size} bytes; the limit is {MAX_BYTES} bytes")
         data = handle.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise YamlError("yaml.too-large", f"file is larger than {MAX_BYTES} bytes")

@@ -1,7 +1,7 @@
 """Each network's own rules, per post × channel, on the text exactly as it will be sent.
 
-The text is rendered by :func:`cmops.render.render` (variants, UTM tags, thread parts), the
-same function the publisher sends from, then measured with the network's counting from
+The text is rendered by :func:`cmops.render.render_parts` (variants, UTM tags, thread parts):
+the same code the publisher sends from, then measured with the network's counting from
 :mod:`cmops.text.limits`. Messages give the count and the limit in the network's own unit:
 ``312/300 graphemes on bluesky-main``.
 """
@@ -15,7 +15,7 @@ from datetime import date
 from cmops import apiversions
 from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
-from cmops.render import COMMENT, RenderedPart, first_comment, post_format, render, resolve
+from cmops.render import COMMENT, RenderedPart, post_format, render_parts
 from cmops.replyto import BadReplyUrl, parse
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check, sends_original
@@ -122,16 +122,9 @@ def _part_path(post: Post, channel: str, network: str, index: int,
 
 def _parts(post: Post, channel: str, network: str, calendar: Calendar
            ) -> tuple[RenderedPart, ...]:
-    """The parts as sent: what :func:`render` gives. Text without a link (and a post without
-    ``link:``) is sent exactly as written after variants (UTM tags only touch links), so that
-    case skips the rendering."""
-    text, media, thread = resolve(post, channel, network)
-    comment = first_comment(post, channel, network)
-    if post.link or "://" in text or any("://" in p.text for p in thread) \
-            or "://" in (comment or ""):
-        return render(post, channel, calendar).parts
-    return (RenderedPart(text, media), *(RenderedPart(p.text, p.media) for p in thread),
-            *((RenderedPart(comment, (), COMMENT),) if comment is not None else ()))
+    """The parts as sent: what :func:`cmops.render.render` gives (``network`` is the
+    channel's, which rendering looks up itself)."""
+    return render_parts(post, channel, calendar)
 
 
 def checked_parts(post: Post, channel: str, calendar: Calendar) -> tuple[RenderedPart, ...]:
@@ -267,7 +260,9 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
             for hint in advice(ch.network, part.text):
                 yield Finding(post.file, path, "text.hashtags", f"{hint} ({channel})",
                               Severity.WARNING)
-            yield from _media(post, ctx, channel, ch.network, index, part.media)
+            if part.media or post.reply or (index == 0 and rules.media.required):
+                # With no media, no reply and none required, nothing can be refused.
+                yield from _media(post, ctx, channel, ch.network, index, part.media)
             if part.media and rules.fetches_media and not ch.raw.get("media_base_url"):
                 yield Finding(post.file, _field(post, channel, ch.network, "media")
                               if index == 0 else _part_path(post, channel, ch.network, index),

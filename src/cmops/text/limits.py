@@ -17,7 +17,6 @@ Facebook), the entry says what the adapter sends, and ``MediaRules.pending`` the
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -705,7 +704,7 @@ _CHEAP_BOUNDS: dict[Callable[[str], int], Callable[[str], int]] = {
     _threads_count: lambda text: 4 * len(text),  # at most 4 UTF-8 bytes per code point
     # Each URL (it has "://") counts 23 whatever its length; mentions only get shorter.
     mastodon.length: lambda text: len(text) + 23 * text.count("://"),
-    twitter.weighted_length: lambda text: _x_bound(text),
+    twitter.weighted_length: twitter.length_bound,
     # Escaping at most doubles a code point, UTF-16 doubles again; a hashtag becomes the
     # 11-character-longer {hashtag|\#|tag} element.
     linkedin.text_length: lambda text: 4 * len(text) + 11 * (text.count("#")
@@ -713,15 +712,9 @@ _CHEAP_BOUNDS: dict[Callable[[str], int], Callable[[str], int]] = {
 }
 
 
-def _x_bound(text: str) -> int:
-    # No code point weighs more than 2 (an emoji cluster weighs 2 in all), and each URL
-    # costs 23 wherever it is; every URL twitter-text extracts has a dot in its domain.
-    dots = text.count(".") + text.count("\u3002") + text.count("\uff0e")
-    return 2 * len(unicodedata.normalize("NFC", text)) + 23 * dots
-
-
 def _caps_apply(rules: NetworkRules) -> bool:
-    return any(cap is not None for cap, _, _ in _caps(rules))
+    return rules.max_links is not None or rules.max_hashtags is not None \
+        or rules.max_mentions is not None
 
 
 def advice(network: str, text: str) -> list[str]:
