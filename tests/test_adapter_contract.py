@@ -27,6 +27,7 @@ from cmops.adapters import (
 )
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+MEDIA = Path(__file__).parent / "media"
 def test_every_http_adapter_has_a_rig() -> None:
     assert set(RIGS) == set(ADAPTERS) - {"outbox"}
 
@@ -46,8 +47,12 @@ def outgoing(adapter: Adapter, text: str = "Hello from the contract ✨") -> Out
     # Instagram takes no text-only post; it fetches the image by URL, never from the disk.
     media = (MediaFile(Path("contract.jpg"), "media/contract.jpg", "A contract"),) \
         if adapter.network == "instagram" else ()
+    # YouTube takes one video, uploaded from the disk, and its title.
+    options = {"title": "The contract"} if adapter.network == "youtube" else {}
+    if adapter.network == "youtube":
+        media = (MediaFile(MEDIA / "vertical-3s.mp4", "media/vertical-3s.mp4", None),)
     return Outgoing("c/ch", "c", "ch", 0, 1, text, adapter.new_dedupe("c/ch", 0, NOW),
-                    media=media, published_at=NOW)
+                    media=media, published_at=NOW, options=options)
 
 
 def test_success_gives_an_id_and_a_url(network: str, fake: Any, tmp_path: Path) -> None:

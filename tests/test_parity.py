@@ -170,6 +170,9 @@ def _received(network: str, fake: Any, root: Path, record: Record) -> list[str]:
             return str(post.get(field) or "")
         if network == "discord":
             return str(next(m for m in fake.messages if m["id"] == remote)["content"])
+        if network == "youtube":
+            return str(next(v for v in fake.videos
+                            if v["id"] == remote)["snippet"]["description"])
         if network == "telegram":
             message = next(m for m in fake.messages if str(m["message_id"]) == remote)
             return str(message.get("text", message.get("caption", "")))

@@ -20,6 +20,7 @@ from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.x import FakeX
+from tests.fakes.youtube import FakeYouTube
 
 from cmops.adapters import (
     ADAPTERS,
@@ -119,6 +120,12 @@ RIGS: dict[str, Rig] = {
                    "poll_seconds": 0},
         lambda f: {"token": f.token}, lambda f: f.token, GRAPH_FAULTS, 60.0,
         lambda f: len(f.posts)),
+    "youtube": Rig(
+        lambda: FakeYouTube().running(),
+        lambda f: {"server": f.url}, lambda f: {"token": f.token}, lambda f: f.token,
+        {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
+         "500": "500", "503": "503", "echo": "echo"},
+        30.0, lambda f: len(f.videos)),
 }
 
 

@@ -111,14 +111,27 @@ class GoogleAuth:
         self.refreshes += 1
         return access
 
-    def send(self, call: Callable[[dict[str, str]], httpx.Response]) -> httpx.Response:
+    def send(self, call: Callable[[dict[str, str]], httpx.Response],
+             accept: tuple[int, ...] = ()) -> httpx.Response:
         """Run ``call`` with the authorization headers, mapping its answer to the error tree
-        (:func:`cmops.adapters.http.send`); a 401 refreshes the token and calls once more
+        (:func:`cmops.adapters.http.send`) except the statuses in ``accept``, returned as they
+        are (a resumable upload's ``308``); a 401 refreshes the token and calls once more
         when a refresh token is given (an access token lasts about an hour)."""
         try:
-            return http.send(self.redact, lambda: call(self.headers()))
+            return self._once(call, accept)
         except Rejected as exc:
             if exc.status != 401 or not self.can_refresh:
                 raise
         self.refresh()
-        return http.send(self.redact, lambda: call(self.headers()))
+        return self._once(call, accept)
+
+    def _once(self, call: Callable[[dict[str, str]], httpx.Response],
+              accept: tuple[int, ...]) -> httpx.Response:
+        got: list[httpx.Response] = []
+
+        def run() -> httpx.Response:
+            got.append(call(self.headers()))
+            return httpx.Response(200) if got[-1].status_code in accept else got[-1]
+
+        http.send(self.redact, run)
+        return got[-1]

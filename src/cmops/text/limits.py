@@ -391,6 +391,8 @@ SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
     "media_base_url": ("string",), "media_layout": ("string",), "version": ("string",),
     "video_service": ("string",),
+    "privacy": ("string",), "category": ("string",), "daily_quota": ("integer",),
+    "audited": ("boolean",), "made_for_kids": ("boolean",), "synthetic_media": ("boolean",),
 }
 """The JSON types of the network-specific channel settings (as the channels schema has them)."""
 
@@ -638,6 +640,29 @@ NETWORKS: dict[str, NetworkRules] = {
         # (core.telegram.org/bots/api#updating-messages). A reply is reply_parameters'
         # message_id (core.telegram.org/bots/api#replyparameters), in the channel's own chat.
         api_edits=True, edits=True, deletes=True, api_deletes=True, replies=True),
+    # Data API v3 videos.insert (developers.google.com/youtube/v3/docs/videos, "Properties"):
+    # the description (the post's text) "maximum length of 5000 bytes" and no < or >; one
+    # video per post, required; "Maximum file size: 256GB"; "Accepted Media MIME types:
+    # video/*, application/octet-stream" (docs/videos/insert): cmops sends MP4 and
+    # QuickTime (as every video network here). Length: 12 hours (support.google.com/youtube/
+    # answer/71673: "the maximum length is 12 hours"; 15 minutes until the account is
+    # verified: VERIFY, left to YouTube). Shorts: square or taller, at most 3 minutes
+    # (YouTube's announcement of 15 Oct 2024, "Shorts up to 3 minutes ... videos that are
+    # square or taller"; VERIFY against support.google.com/youtube/answer/10059070), checked
+    # when the variant says short: true (rule variant.youtube). Thumbnails (thumbnails.set):
+    # JPEG or PNG, at most 2 MB (docs/thumbnails/set, "Maximum file size: 2MB").
+    "youtube": NetworkRules(
+        "youtube", 5000, "UTF-8 bytes", utf8_len,
+        MediaRules(1, None, 256 * 1000 * _MB, _VIDEOS, alt_text=False, max_videos=1,
+                   required=True, max_video_seconds=12 * 3600),
+        secrets=(("token",), ("refresh_token", "client_id", "client_secret")),
+        optional_settings=("server", "privacy", "category", "daily_quota", "audited",
+                           "made_for_kids", "synthetic_media"),
+        threads=False,
+        # videos.update and videos.delete exist (docs/videos/update, docs/videos/delete);
+        # cmops does neither yet. A post's text is a video's description, not a comment.
+        api_edits=True, api_deletes=True, first_comment=False,
+        reads=frozenset({"metrics", "followers"})),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
