@@ -25,7 +25,9 @@
   missing or unknown Bearer token is 401; ``/token`` is Google's OAuth endpoint
   (:mod:`tests.fakes.google_oauth`).
 
-Contract faults (``faults``) are consumed by the requests that carry a video's bytes.
+Contract faults (``faults``) are consumed by the requests that carry a video's bytes; besides
+the contract's, ``keep:N`` keeps the first N bytes and breaks the connection, and ``quota``
+answers 403 ``quotaExceeded``.
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ class FakeYouTube(Loopback):
             return
         if fault.startswith("slow:"):
             time.sleep(float(fault.split(":")[1]))
+        if fault.startswith("keep:"):  # the connection breaks after N bytes arrived
+            request["body"] = raw[:int(fault[5:])]
+            with self.lock:
+                self.route(request)
+            h.close_connection = True
+            return
         try:
             if fault:
                 self.fault(fault, request)
@@ -97,6 +105,8 @@ class FakeYouTube(Loopback):
         self.reply(h, status, body, headers)
 
     def fault(self, fault: str, request: dict[str, Any]) -> None:
+        if fault == "accept-then-drop" or fault.startswith("slow:"):
+            return  # handled around the route
         if fault.startswith("status:"):
             status = int(fault[7:])
             raise _error(status, f"refused ({status})", "forbidden" if status == 403 else

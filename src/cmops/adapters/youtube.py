@@ -31,9 +31,10 @@ validate warns that public and unlisted posts will be private.
 Exactly-once: the upload session (``Location`` of the first call) is kept for the run; a lost
 answer to the bytes is settled by asking the session how much it holds (``PUT`` with
 ``Content-Range: bytes */size``: ``201`` gives the video, ``308`` means not complete, and the
-next attempt resumes it; the "Resumable Uploads" guide of the Data API, steps 4.1-4.3). Otherwise the channel's latest uploads (``channels.list`` →
-uploads playlist → ``playlistItems.list``, then ``videos.list`` for their tags) are searched
-for the post's marker: the dedupe key, sent as a tag (``cmops-`` and 16 hex digits), the least
+next attempt resumes it; the "Resumable Uploads" guide of the Data API, steps 4.1-4.3).
+Otherwise the channel's latest uploads (``channels.list`` → uploads playlist →
+``playlistItems.list``, then ``videos.list`` for their tags) are searched for the post's
+marker: the dedupe key, sent as a tag (``cmops-`` and 16 hex digits), the least
 visible place (tags are not shown on the watch page; the description is).
 
 Quota: an upload costs 1,600 units, a thumbnail 50, each list call 1; the
@@ -82,7 +83,7 @@ CHUNK = 8 * 1024 * 1024
 LOOKBACK = timedelta(minutes=5)
 UPLOADS_LOOKED_AT = 50
 """The channel's latest uploads searched for a marker (one page of playlistItems.list)."""
-QUOTA_ERRORS = ("quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded")
+QUOTA_ERRORS = ("quotaExceeded", "dailyLimitExceeded")
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ class YouTubeAdapter:
         headers = {"Content-Type": mime, "Content-Length": str(size - start)}
         if start:
             headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
-        answer = self.auth.send(lambda h: self.http.put(
+        answer = self._call(None, lambda h: self.http.put(
             session, content=chunks(), headers={**h, **headers}), accept=(308,))
         if answer.status_code == 308:
             raise Transient("YouTube kept part of the upload; the next attempt resumes it",
@@ -187,7 +188,7 @@ class YouTubeAdapter:
     def _status(self, session: str, size: int) -> tuple[Any, int]:
         """Ask the session what it holds (step 4.1): the video when complete, else how many
         bytes it kept (``Range: bytes=0-N``)."""
-        answer = self.auth.send(lambda h: self.http.put(session, content=b"", headers={
+        answer = self._call(None, lambda h: self.http.put(session, content=b"", headers={
             **h, "Content-Length": "0", "Content-Range": f"bytes */{size}"}), accept=(308,))
         if answer.status_code in (200, 201):
             return answer.json(), size
@@ -223,13 +224,14 @@ class YouTubeAdapter:
             log.warning("%s: video %s is published, but its thumbnail %s was not set: %s",
                         out.channel, video, name, self.redact(str(exc)))
 
-    def _call(self, method: str, call: Callable[[dict[str, str]], httpx.Response]
-              ) -> httpx.Response:
-        """One API call, its quota cost counted (an invalid request costs too); a quota
-        refusal (403 ``quotaExceeded``) waits until the quota is reset."""
-        self.units += YOUTUBE_COSTS[method]
+    def _call(self, method: str | None, call: Callable[[dict[str, str]], httpx.Response],
+              accept: tuple[int, ...] = ()) -> httpx.Response:
+        """One API call, its quota cost counted (an invalid request costs too; the bytes of
+        an upload are part of its ``videos.insert``, ``method`` None); a quota refusal (403
+        ``quotaExceeded``) waits until the quota is reset."""
+        self.units += YOUTUBE_COSTS[method] if method else 0
         try:
-            return self.auth.send(call)
+            return self.auth.send(call, accept)
         except Rejected as exc:
             if exc.status in (403, 429) and any(r in str(exc) for r in QUOTA_ERRORS):
                 raise Transient(f"YouTube quota used up ({exc}): waits for the reset at "
