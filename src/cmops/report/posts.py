@@ -29,6 +29,7 @@ from cmops.report.html import (
     section_bar,
     states_summary,
 )
+from cmops.report.labels import Labels
 from cmops.report.model import Entry, PostView, RenderGroup, Site
 from cmops.report.safe import safe_link, safe_text
 
@@ -182,25 +183,25 @@ def _day(view: PostView) -> date | None:
     return view.first.date() if view.first else None
 
 
-def split(views: Sequence[PostView], sizes: Sequence[int], budget: int = PAGE_BUDGET
-          ) -> list[list[int]]:
-    """Indexes of ``views`` (sorted by time) per page: whole days while they fit in
-    ``budget`` bytes, a day alone over the budget cut between its posts. Every page holds at
-    least one post, so a single post over the budget still has a page."""
+def split(days: Sequence[date | None], sizes: Sequence[int], budget: int) -> list[list[int]]:
+    """Indexes of posts (sorted by time; ``days[i]`` and ``sizes[i]`` of post ``i``) per
+    page: whole days while they fit in ``budget`` bytes, a day alone over the budget cut
+    between its posts. Every page holds at least one post, so a single post over the budget
+    still has a page."""
     pages: list[list[int]] = []
     current: list[int] = []
     size = 0
-    days: list[list[int]] = []
-    for i, view in enumerate(views):
-        if days and _day(views[days[-1][0]]) == _day(view):
-            days[-1].append(i)
+    groups: list[list[int]] = []
+    for i, day in enumerate(days):
+        if groups and days[groups[-1][0]] == day:
+            groups[-1].append(i)
         else:
-            days.append([i])
-    for day in days:
-        if current and size + sum(sizes[i] for i in day) > budget:
+            groups.append([i])
+    for group in groups:
+        if current and size + sum(sizes[i] for i in group) > budget:
             pages.append(current)
             current, size = [], 0
-        for i in day:
+        for i in group:
             if current and size + sizes[i] > budget:
                 pages.append(current)
                 current, size = [], 0
@@ -226,6 +227,16 @@ def _part_paths(base: str, views: Sequence[PostView], parts: list[list[int]]) ->
     return paths
 
 
+def _part_names(labels: Labels, days: Sequence[date | None]) -> list[str]:
+    """``Sat 28 Nov``, and ``Sat 28 Nov (2)`` for the next page of a day cut in several."""
+    names: list[str] = []
+    for k, day in enumerate(days):
+        name = labels.day(day) if day else str(k + 1)
+        repeat = sum(1 for d in days[:k] if d == day and day)
+        names.append(f"{name} ({repeat + 1})" if repeat else name)
+    return names
+
+
 def post_pages(site: Site, month_page: dict[tuple[int, int], str],
                directory_urls: bool = True) -> dict[str, MarkdownPage]:
     """The post detail pages; sets each post's :attr:`PostView.page` to the page that holds
@@ -239,7 +250,7 @@ def post_pages(site: Site, month_page: dict[tuple[int, int], str],
         views.sort(key=lambda v: (v.first is None, v.first or site.now, v.post.id))
         page = Page(site, base, directory_urls)
         sections = [post_section(page, view) for view in views]
-        parts = split(views, [len(s) for s in sections])
+        parts = split([_day(v) for v in views], [len(s) for s in sections], PAGE_BUDGET)
         paths = _part_paths(base, views, parts)
         if base == STANDBY:
             title, back = labels("holding"), "calendar/index.md"
@@ -254,14 +265,14 @@ def post_pages(site: Site, month_page: dict[tuple[int, int], str],
             here = Page(site, path, directory_urls)
             day = _day(views[part[0]])
             shown = title if n == 0 or day is None else \
-                f"{title} · {labels('from_day', day=labels.day(day))}"
+                f"{title}, {labels('from_day', day=labels.day(day))}"
             nav = [Markup('<a href="{}">‹ {}</a>').format(here.link(back),
                                                           safe_text(labels("calendar")))]
             if len(parts) > 1:
                 nav += [Markup('<a href="{}"{}>{}</a>').format(
                     here.link(other), Markup(' aria-current="page"') if other == path else "",
-                    safe_text(labels.day(d) if (d := _day(views[p[0]])) else str(k + 1)))
-                    for k, (other, p) in enumerate(zip(paths, parts, strict=True))]
+                    safe_text(name)) for other, name in zip(paths, _part_names(
+                        labels, [_day(views[p[0]]) for p in parts]), strict=True)]
             blocks = [section_bar(here, "calendar"), heading(shown),
                       Markup('<p class="cm-monthnav">{}</p>').format(Markup(" · ").join(nav)),
                       *(sections[i] for i in part)]

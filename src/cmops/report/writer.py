@@ -130,6 +130,14 @@ def _check_out(out: Path) -> None:
                           "choose an empty or new folder with --out")
 
 
+def _same(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds ``data`` already (then it is left alone, its time kept)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def write_site(out: Path, files: Mapping[str, bytes]) -> Written:
     """Write ``files`` (path relative to ``out`` -> bytes) into ``out``, each atomically."""
     _check_out(out)
@@ -141,16 +149,14 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> Written:
     out.mkdir(parents=True, exist_ok=True)
     # Durability is not needed (the report is rebuilt from its sources at will); atomic
     # replacement is: a reader or a concurrent mkdocs serve never sees half a page.
-    write_atomic(out / MARKER, _MARKER_TEXT, durable=False)
+    if not _same(out / MARKER, _MARKER_TEXT):
+        write_atomic(out / MARKER, _MARKER_TEXT, durable=False)
     for rel in sorted(files):
         target = out / rel
         data = files[rel]
-        try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                result.unchanged += 1
-                continue
-        except OSError:
-            pass
+        if _same(target, data):
+            result.unchanged += 1
+            continue
         write_atomic(target, data, durable=False)
         result.changed.append(rel)
     keep = set(files) | {MARKER}
