@@ -245,8 +245,9 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage
     if not site.log:
         blocks.append(Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("log_empty"))))
     else:
-        blocks.append(Markup('<div class="cm-filterable">{}{}</div>').format(
-            _filter(page, shown), log_table(page, shown)))
+        # The log's rows stay out of the search index (one entry per row would dwarf it).
+        blocks.append(Markup('<div class="cm-filterable" data-search-exclude>{}{}</div>'
+                             ).format(_filter(page, shown), log_table(page, shown)))
     if by_month:
         links = Markup("").join(
             Markup('<li><a href="{}">{}</a> <span class="cm-muted">{}</span></li>').format(
@@ -270,8 +271,8 @@ def log_pages(site: Site, directory_urls: bool = True) -> dict[str, MarkdownPage
             counts_line(labels, counted, labels("counts_month"), f"month:{month}"),
             Markup('<p class="cm-monthnav"><a href="{}">‹ {}</a></p>').format(
                 page.link("published/index.md"), safe_text(labels("published"))),
-            Markup('<div class="cm-filterable">{}{}</div>').format(_filter(page, rows),
-                                                                  log_table(page, rows))])
+            Markup('<div class="cm-filterable" data-search-exclude>{}{}</div>').format(
+                _filter(page, rows), log_table(page, rows))])
     return pages
 
 
