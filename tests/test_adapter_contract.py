@@ -47,6 +47,9 @@ def outgoing(adapter: Adapter, text: str = "Hello from the contract ✨") -> Out
     # Instagram takes no text-only post; it fetches the image by URL, never from the disk.
     media = (MediaFile(Path("contract.jpg"), "media/contract.jpg", "A contract"),) \
         if adapter.network == "instagram" else ()
+    if adapter.network == "pinterest":  # a pin is an image, sent as base64 from the disk
+        media = (MediaFile(Path(__file__).parent / "media" / "pin-2x3.jpg",
+                           "media/contract.jpg", "A contract"),)
     # YouTube takes one video, uploaded from the disk, and its title.
     options = {"title": "The contract"} if adapter.network == "youtube" else {}
     if adapter.network == "youtube":

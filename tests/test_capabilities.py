@@ -36,7 +36,7 @@ def test_first_comments_are_declared_where_cmops_sends_them() -> None:
     # Issue 18: a reply to the main post, or a comment on it; Telegram and Discord have none,
     # nor YouTube as cmops sends there (a comment, commentThreads.insert, is not sent yet).
     assert [name for name, rules in NETWORKS.items() if not rules.first_comment] == [
-        "discord", "telegram", "youtube"]
+        "discord", "pinterest", "telegram", "youtube"]
 
 
 MEDIA = Path(__file__).parent / "media"

@@ -173,6 +173,8 @@ def _received(network: str, fake: Any, root: Path, record: Record) -> list[str]:
         if network == "youtube":
             return str(next(v for v in fake.videos
                             if v["id"] == remote)["snippet"]["description"])
+        if network == "pinterest":
+            return str(next(p for p in fake.pins if p["id"] == remote)["description"])
         if network == "telegram":
             message = next(m for m in fake.messages if str(m["message_id"]) == remote)
             return str(message.get("text", message.get("caption", "")))

@@ -679,8 +679,9 @@ def _capabilities(rules: NetworkRules) -> list[str]:
         lines.append(f"- **Not sent yet:** {md_text(kinds(media.pending))} (the network "
                      "takes them; cmops cannot send them there yet, so validation refuses "
                      "them).")
-    link = "as a card cmops sends (title, description, image)" if rules.link == "card" \
-        else "in the text (the network builds its own preview)"
+    link = {"card": "as a card cmops sends (title, description, image)",
+            "field": "in a field of its own beside the text (not counted in it)"}.get(
+        rules.link, "in the text (the network builds its own preview)")
     lines += [f"- **Threads:** {'yes' if rules.threads else 'no'}. **Link:** {link}. "
               f"**First comment:** {'yes' if rules.first_comment else 'not yet'}."]
     if rules.secrets:
@@ -751,8 +752,8 @@ def networks_reference() -> str:
                   "`src/cmops/text/limits.py`: `cmops validate` refuses anything else before "
                   "merge, and the adapter checks the same declaration before it sends. *link* "
                   "says how a post's `link:` goes out: `card` (cmops sends the card: title, "
-                  "description, image) or `text` (in the text, where the network builds its "
-                  "own preview)."]
+                  "description, image), `text` (in the text, where the network builds its "
+                  "own preview) or `field` (a field of the network's own beside the text)."]
     for name in sorted(NETWORKS):
         lines += ["", f"## {name}", ""]
         lines += _capabilities(NETWORKS[name])

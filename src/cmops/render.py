@@ -163,6 +163,8 @@ def _place_link(link: Link, network: str, texts: list[str], media: tuple[Media, 
     rules = NETWORKS.get(network)
     if rules is not None and rules.link == "card" and (not media or rules.card_with_media):
         return True
+    if rules is not None and rules.link == "field":
+        return False  # the adapter sends Rendered.link in the network's own field
     if not _written(texts, link.url):
         at = len(texts) - 1 if network == "x" and calendar.rules.no_link_in_x_main_post \
             else 0

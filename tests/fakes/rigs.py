@@ -18,6 +18,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.graph import FakeGraph
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.pinterest import FakePinterest
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.x import FakeX
 from tests.fakes.youtube import FakeYouTube
@@ -126,6 +127,13 @@ RIGS: dict[str, Rig] = {
         {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
          "500": "500", "503": "503", "echo": "echo"},
         30.0, lambda f: len(f.videos)),
+    "pinterest": Rig(
+        lambda: FakePinterest().running(),
+        lambda f: {"server": f.url, "board": f.board, "poll_seconds": 0},
+        lambda f: {"token": f.token}, lambda f: f.token,
+        {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
+         "500": "500", "503": "503", "echo": "echo"},
+        60.0, lambda f: len(f.pins)),
 }
 
 

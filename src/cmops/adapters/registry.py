@@ -28,6 +28,7 @@ MODULES: dict[str, str] = {
     "facebook": "cmops.adapters.facebook:FacebookAdapter",
     "instagram": "cmops.adapters.instagram:InstagramAdapter",
     "threads": "cmops.adapters.threads:ThreadsAdapter",
+    "pinterest": "cmops.adapters.pinterest:PinterestAdapter",
     "youtube": "cmops.adapters.youtube:YouTubeAdapter",
 }
 """Network -> ``module:Class``; the class's ``rules.name`` must be the key."""

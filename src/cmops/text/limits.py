@@ -178,7 +178,9 @@ class NetworkRules:
     link: str = "text"
     """How a post's ``link`` reaches the network: ``text`` (the network builds its own
     preview from a URL in the text, so the link is put in the text and counted there) or
-    ``card`` (the client must send the card itself: title, description, image)."""
+    ``card`` (the client must send the card itself: title, description, image), or
+    ``field`` (the network takes the URL in a field of its own, beside the text: Pinterest's
+    pin ``link``; it is neither in the text nor a card)."""
     card_with_media: bool = False
     """Whether a card can go out beside media. Where it cannot (one embed per post on
     Bluesky, a post is media or an article on LinkedIn, a photo post has no link card on
@@ -390,7 +392,7 @@ SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "server": ("string",), "account": ("string",), "appview": ("string",),
     "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
     "media_base_url": ("string",), "media_layout": ("string",), "version": ("string",),
-    "video_service": ("string",),
+    "video_service": ("string",), "board": ("string",),
     "privacy": ("string",), "category": ("string",), "daily_quota": ("integer",),
     "audited": ("boolean",), "made_for_kids": ("boolean",), "synthetic_media": ("boolean",),
 }
@@ -617,6 +619,32 @@ NETWORKS: dict[str, NetworkRules] = {
         # Message" (discord.com/developers/docs/resources/webhook), GET of it to read the text
         # back. No replies: a webhook cannot answer a message given by its URL.
         api_edits=True, edits=True, deletes=True, api_deletes=True),
+    # API v5 POST /v5/pins (github.com/pinterest/api-description v5/openapi.json 5.23,
+    # PinCreate): title 100, alt_text 500, link 2048; description 800 in the schema but "up
+    # to 500 characters" in Pinterest's product specs (help.pinterest.com/en/business/
+    # article/pinterest-product-specs): 500 kept, counted in UTF-16 units (how Pinterest
+    # counts is not stated: VERIFY; never fewer than code points). Images: PNG or JPEG (the
+    # base64 ContentType enum), "Max file size: 20 MB" (desktop; 32 MB in-app and 10 MB in
+    # older copies of the page: 20 MB kept); a carousel (multiple_image_base64) 2 to 5 images
+    # ("Images must be the same dimension" [2nd], not checked: VERIFY). Video: .mp4, .mov or
+    # .m4v, H.264 or H.265, up to 2 GB, 4 s to 15 min, aspect "shorter than 1:2, taller than
+    # 1.91:1" (the product specs); one video per pin, never beside images. The link is the
+    # pin's own field (``link="field"``), not in the text.
+    "pinterest": NetworkRules(
+        "pinterest", 500, "characters", utf16_len,
+        MediaRules(5, 20 * _MB, 2000 * _MB, ("image/jpeg", "image/png", *_VIDEOS),
+                   alt_text=True, alt_text_max=500, max_videos=1, mix_images_and_video=False,
+                   required=True, min_video_seconds=4, max_video_seconds=900,
+                   video_aspect=(0.5, 1.91), video_codecs=("AVC", "HEVC")),
+        secrets=(("token",), ("refresh_token", "client_id", "client_secret")),
+        settings=("board",), optional_settings=("server",),
+        threads=False, link="field",
+        # DELETE /v5/pins/{pin_id} and PATCH /v5/pins/{pin_id} (title, description, link,
+        # alt_text...) in the same spec; cmops deletes, and does not edit yet. No replies:
+        # API v5 has no comments. Read: GET /v5/pins/{pin_id}/analytics and the account's
+        # follower_count (GET /v5/user_account).
+        api_edits=True, deletes=True, api_deletes=True,
+        reads=frozenset({"metrics", "followers"})),
     # Bot API: text 4096, caption 1024, albums of up to 10, no alt text; a reply chain
     # (reply_parameters) serves as a thread (platforms.md 10).
     "telegram": NetworkRules(
