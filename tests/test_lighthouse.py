@@ -10,9 +10,9 @@ that cost points.
 
 Desktop preset, not mobile: the report is read at a desk (a seven-column month grid, wide
 tables), and the mobile preset multiplies every task's time by 4 on top of this shared
-2-core machine, so its score would follow the machine's load more than the page (measured on
-this site: mobile 82 to 93, desktop 99 to 100; benchmarks/lighthouse.py --preset mobile prints
-the mobile scores).
+2-core machine, so its score would follow the machine's load more than the page (measured
+once on this site: the month 82 on mobile, 100 on desktop; the dashboard 93 and 99).
+benchmarks/lighthouse.py --preset mobile prints the phone's scores.
 
 Lighthouse audits the light scheme only; axe-core (Lighthouse's own copy) also checks that
 every text has enough contrast in the dark (slate) scheme.

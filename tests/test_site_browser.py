@@ -244,18 +244,32 @@ def test_analytics_charts_are_drawn_from_snapshots(tab: Page, base_url: str) -> 
     assert cells == ["Tue 08h: 6.0% (1)"]
 
 
+SEARCH_ROOT = ("(document.querySelector('input[data-md-component=search-query]') ? document : "
+               "[...document.querySelectorAll('*')].map(e => e.shadowRoot)"
+               ".find(r => r && r.querySelector('input[role=combobox]')))")
+"""Where the search box and its results are: Material puts them in the page's header; Zensical
+draws its own dialog, opened by a button, inside a shadow root."""
+SEARCH_RESULTS = ".md-search-result__item, [role=listbox] [role=option]"
+
+
 def test_search_shows_hostile_text_without_running_it(tab: Page, base_url: str) -> None:
     visit(tab, base_url, "report/")
-    tab.js("""(() => {
-      const input = document.querySelector('input[data-md-component=search-query]');
-      input.focus(); input.value = 'alert'; input.dispatchEvent(new Event('input'));
-    })()""")
+    tab.js("(document.querySelector('input[data-md-component=search-query]') || "
+           "document.querySelector('.md-search__button')).click()")
+    tab.wait_until(f"!!{SEARCH_ROOT}")
+    tab.js(f"""(() => {{
+      const input = {SEARCH_ROOT}.querySelector(
+        'input[data-md-component=search-query], input[role=combobox]');
+      input.focus(); input.value = 'alert';
+      input.dispatchEvent(new Event('input', {{bubbles: true}}));
+    }})()""")
+    results = f"{SEARCH_ROOT}.querySelectorAll('{SEARCH_RESULTS}')"
     with contextlib.suppress(TimeoutError):
-        tab.wait_until("document.querySelectorAll('.md-search-result__item').length")
-    assert tab.js("document.querySelectorAll('.md-search-result__item').length") > 0
+        tab.wait_until(f"{results}.length")
+    assert tab.js(f"{results}.length") > 0
     # Whatever the results hold has had its chance to run: every image in them has loaded or
     # failed (an onerror handler would have fired), and the page has painted twice since.
-    tab.wait_until("[...document.querySelectorAll('.md-search-result img')]"
+    tab.wait_until(f"[...{results}].flatMap(r => [...r.querySelectorAll('img')])"
                    ".every(i => i.complete)")
     tab.js("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     assert tab.js("window.__cmops_dialogs") == []
