@@ -93,6 +93,17 @@ def test_the_thumbnail_is_set_after_the_upload(fake: FakeYouTube, tmp_path: Path
     assert yt.units == youtube_publish_cost({"thumbnail": "thumb.png"}) == 1650
 
 
+def test_a_thumbnail_that_cannot_be_sent_refuses_the_post_before_the_upload(
+        fake: FakeYouTube, tmp_path: Path) -> None:
+    (tmp_path / "thumb.gif").write_bytes(b"GIF89a" + bytes(64))
+    yt = adapter(fake, tmp_path)
+    with pytest.raises(Rejected, match=r"'thumb\.gif' must be a JPEG or PNG"):
+        yt.publish(outgoing(yt, thumbnail="thumb.gif"))
+    with pytest.raises(Rejected, match=r"cannot read the thumbnail 'none\.jpg'"):
+        yt.publish(outgoing(yt, thumbnail="none.jpg"))
+    assert fake.requests == []
+
+
 def test_a_refused_thumbnail_leaves_the_video_published_and_says_so(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "thumb.jpg").write_bytes(b"\xff\xd8\xff" + bytes(64))

@@ -19,6 +19,7 @@ from cmops.diff import PostChange, output_text
 from cmops.edits import PartEdit
 from cmops.model import Calendar
 from cmops.plan import Item, Plan, State
+from cmops.quota import PACIFIC, quota_line, youtube_publish_cost
 from cmops.render import Rendered, describe_options, render
 
 PLAN_FORMAT = 1
@@ -120,6 +121,7 @@ def item_json(view: PlanView, item: Item) -> dict[str, Any]:
         "lang": rendered.lang,
         "link": rendered.link,
         "options": dict(rendered.options),
+        "quota": quota_units(view, item),
         "parts": [{"text": part.text, "kind": part.kind,
                    "media": [{"path": m.path, "alt": m.alt,
                               "prepared": view.media_note(m.path, item.channel)}
@@ -306,6 +308,8 @@ def as_text(view: PlanView) -> str:
                 rendered = view.rendered(item)
                 extra = [] if rendered.format == "feed" else [rendered.format]  # reel, story
                 extra += [f"{key}: {value}" for key, value in describe_options(rendered.options)]
+                if (quota := quota_text(view, item)) is not None:
+                    extra.append(quota)
                 if item.post.reply_to:
                     extra.append(f"reply to {item.post.reply_to}")
                 if len(rendered.posts) > 1:
@@ -449,6 +453,9 @@ def _md_version(view: PlanView, items: Sequence[Item], rendered: Rendered) -> li
     if rendered.options:  # fields only this network reads (a local post's event...)
         block += [f"- {_md_inline(key)}: {_md_inline(value)}"
                   for key, value in describe_options(rendered.options)] + [""]
+    quotas = [(i.channel, q) for i in items if (q := quota_text(view, i)) is not None]
+    if quotas:  # YouTube: what the day's uploads cost of the project's quota
+        block += [f"- {_md_code(channel)} {_md_inline(q)}" for channel, q in quotas] + [""]
     if items and items[0].post.reply_to:
         block += [f"In reply to {_md_code(items[0].post.reply_to)}:", ""]
     posts = len(rendered.posts)
@@ -564,3 +571,24 @@ def as_markdown(view: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
 
 
 RENDERERS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+
+
+def quota_units(view: PlanView, item: Item) -> int | None:
+    """Units of the channel's daily API quota its items of the same (Pacific) day use, up to
+    and including this one, where the network counts a quota (YouTube, :mod:`cmops.quota`);
+    None elsewhere."""
+    if item.network != "youtube" or item.when is None:
+        return None
+    day = item.when.astimezone(PACIFIC).date()
+    return sum(youtube_publish_cost(view.rendered(other).options) for other in view.items
+               if other.channel == item.channel and other.when is not None
+               and other.when <= item.when and other.when.astimezone(PACIFIC).date() == day)
+
+
+def quota_text(view: PlanView, item: Item) -> str | None:
+    """``quota: 3,200 of 10,000 units/day`` for a YouTube item (see :func:`quota_units`)."""
+    used = quota_units(view, item)
+    if used is None:
+        return None
+    channel = view.calendar.channels.get(item.channel)
+    return quota_line(used, channel.raw if channel is not None else {})

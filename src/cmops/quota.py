@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 YOUTUBE_COSTS: dict[str, int] = {
     "videos.insert": 1600,
@@ -30,6 +31,8 @@ YOUTUBE_COSTS: dict[str, int] = {
 }
 YOUTUBE_DAILY = 10_000
 """A project's default daily quota in units (the channel's ``daily_quota`` overrides it)."""
+PACIFIC = ZoneInfo("America/Los_Angeles")
+"""The quota is reset at midnight Pacific Time: a plan's day of quota is a Pacific day."""
 RECONCILE_CALLS = ("channels.list", "playlistItems.list", "videos.list")
 """What settling one unconfirmed upload costs (the channel's uploads, then their tags)."""
 

@@ -57,7 +57,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -73,7 +72,8 @@ from cmops.adapters.base import (
 )
 from cmops.adapters.google_auth import TOKEN_URL, GoogleAuth
 from cmops.adapters.reading import Counters, InboxItem
-from cmops.quota import YOUTUBE_COSTS
+from cmops.quota import PACIFIC, YOUTUBE_COSTS
+from cmops.rules.media import sniff
 from cmops.text.limits import NETWORKS, NetworkRules
 
 API = "https://www.googleapis.com"
@@ -84,7 +84,7 @@ LOOKBACK = timedelta(minutes=5)
 UPLOADS_LOOKED_AT = 50
 """The channel's latest uploads searched for a marker (one page of playlistItems.list)."""
 QUOTA_ERRORS = ("quotaExceeded", "dailyLimitExceeded")
-PACIFIC = ZoneInfo("America/Los_Angeles")
+THUMBNAIL_BYTES = 2 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class YouTubeAdapter:
         if not out.options.get("title"):
             raise Rejected("not sent: a YouTube video needs a title (title: in the post's "
                            "variant for youtube or the channel)")
+        thumbnail = self._thumbnail_file(out)
         video = out.media[0]
         mime = mimetypes.guess_type(video.path.name)[0] or "video/*"
         size = video.path.stat().st_size
@@ -163,7 +164,8 @@ class YouTubeAdapter:
             self.sessions[out.dedupe] = (session, size)
             found = self._put(session, video.path, mime, 0, size)
         remote = self._remote(found)
-        self._thumbnail(remote.id, out)
+        if thumbnail is not None:
+            self._thumbnail(remote.id, out, *thumbnail)
         return remote
 
     def _put(self, session: str, path: Path, mime: str, start: int, size: int) -> Any:
@@ -206,21 +208,36 @@ class YouTubeAdapter:
             raise Transient("YouTube answered the upload without a video id", maybe_sent=True)
         return Remote(video, WATCH + video)
 
-    def _thumbnail(self, video: str, out: Outgoing) -> None:
+    def _thumbnail_file(self, out: Outgoing) -> tuple[str, bytes, str] | None:
+        """The thumbnail's name, bytes and type, read before anything is sent: one that
+        is missing, too large or not a JPEG or PNG refuses the post (thumbnails.set: "Maximum
+        file size: 2MB", "image/jpeg, image/png")."""
+        name = out.options.get("thumbnail")
+        if not isinstance(name, str) or not name:
+            return None
+        try:
+            data = (self.ctx.root / name).read_bytes()
+        except OSError as exc:
+            raise Rejected(f"not sent: cannot read the thumbnail '{name}': "
+                           f"{exc.strerror}") from None
+        mime = sniff(data[:16])
+        if mime not in ("image/jpeg", "image/png") or len(data) > THUMBNAIL_BYTES:
+            raise Rejected(f"not sent: the thumbnail '{name}' must be a JPEG or PNG of at "
+                           f"most 2 MB (it is {mime or 'of no known type'}, {len(data)} "
+                           "bytes)")
+        return name, data, mime
+
+    def _thumbnail(self, video: str, out: Outgoing, name: str, data: bytes, mime: str
+                   ) -> None:
         """``thumbnails.set`` (developers.google.com/youtube/v3/docs/thumbnails/set): the
         image as the request body. The video is out already: a refusal (the channel is not
         verified for custom thumbnails, a 403) is logged, never turned into a failure of a
         published post, and YouTube keeps its own thumbnail."""
-        name = out.options.get("thumbnail")
-        if not isinstance(name, str) or not name:
-            return
-        path = self.ctx.root / name
         try:
-            data = path.read_bytes()
             self._call("thumbnails.set", lambda h: self.http.post(
                 "/upload/youtube/v3/thumbnails/set", params={"videoId": video}, content=data,
-                headers={**h, "Content-Type": mimetypes.guess_type(name)[0] or "image/jpeg"}))
-        except (OSError, Rejected, Transient) as exc:
+                headers={**h, "Content-Type": mime}))
+        except (Rejected, Transient) as exc:
             log.warning("%s: video %s is published, but its thumbnail %s was not set: %s",
                         out.channel, video, name, self.redact(str(exc)))
 

@@ -31,6 +31,7 @@ from cmops.rules import (
     references,
     safety,
     timing,
+    youtube,
 )
 from cmops.rules.context import Context
 
@@ -54,6 +55,7 @@ POST_RULES: tuple[PostRule, ...] = (
     timing.check_post_time,
     media.check_post_media,
     networks.check_post_networks,
+    youtube.check_post_youtube,
     governance.check_post_policy,
 )
 
@@ -76,6 +78,7 @@ RULE_DOCS: dict[str, str] = {
     **duplicates.DOCS,
     **goals.DOCS,
     **past.DOCS,
+    **youtube.DOCS,
     # Reported by cmops.linkcheck (validate --check-links), which does network I/O.
     "link.broken": "With --check-links: a link answers 404/410 (error) or cannot be reached "
                    "or answers another error (warning).",
