@@ -16,6 +16,7 @@ from cmops.report.html import (
     badge,
     chip,
     document,
+    fill,
     group_slots,
     heading,
     legend,
@@ -74,18 +75,18 @@ def calendar_index(site: Site, directory_urls: bool = True) -> MarkdownPage:
     cards = []
     for month in reversed(site.months):
         states = counts.get(month, {})
-        summary = Markup(" ").join(Markup("{} {}").format(badge(labels, s), str(n))
+        summary = Markup(" ").join(fill(Markup("%s %s"), badge(labels, s), str(n))
                                    for s, n in sorted(states.items()))
         current = " cm-current" if month == (site.now.year, site.now.month) else ""
-        cards.append(Markup('<div class="cm-card cm-month-card{}"><h3><a href="{}">{}</a></h3>'
-                            "<p>{}</p></div>").format(
+        cards.append(fill(Markup('<div class="cm-card cm-month-card%s"><h3><a href="%s">%s</a></h3>'
+                            "<p>%s</p></div>"),
             current, page.link(month_page_path(month)), safe_text(labels.month(*month)),
             summary))
     blocks = [section_bar(page, "calendar"), heading(labels("calendar")), legend(page),
               subscribe(page),
-              Markup('<div class="cm-cards">{}</div>').format(Markup("").join(cards))]
+              fill(Markup('<div class="cm-cards">%s</div>'), Markup("").join(cards))]
     if site.standby:
-        blocks.append(Markup('<p><a href="{}">{}</a></p>').format(
+        blocks.append(fill(Markup('<p><a href="%s">%s</a></p>'),
             page.link("posts/standby/index.md"), safe_text(labels("holding"))))
     return document(labels("calendar"), blocks)
 
@@ -96,7 +97,7 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
-    head = Markup("").join(Markup("<th>{}</th>").format(safe_text(labels.weekday(i)))
+    head = Markup("").join(fill(Markup("<th>%s</th>"), safe_text(labels.weekday(i)))
                            for i in range(7))
     rows = []
     for monday in _weeks(first, last):
@@ -109,24 +110,24 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
             if day == site.today:
                 classes.append("cm-today")
             slots = group_slots(days.get(day, ()))
-            chips = Markup("").join(Markup("<li>{}</li>").format(chip(page, s))
+            chips = Markup("").join(fill(Markup("<li>%s</li>"), chip(page, s))
                                     for s in slots[:DAY_LIMIT])
             if len(slots) > DAY_LIMIT:
-                chips += Markup('<li class="cm-more"><a href="{}">{}</a></li>').format(
+                chips += fill(Markup('<li class="cm-more"><a href="%s">%s</a></li>'),
                     page.link(week_page_path(monday), day_anchor(day)),
                     safe_text(labels("more", n=len(slots) - DAY_LIMIT)))
-            cells.append(Markup('<td class="{}" data-date="{}"><div class="cm-daynum">{}</div>'
-                                '<ul class="cm-chips">{}</ul></td>').format(
+            cells.append(fill(Markup('<td class="%s" data-date="%s"><div class="cm-daynum">%s</div>'
+                                '<ul class="cm-chips">%s</ul></td>'),
                 " ".join(classes), day.isoformat(), str(day.day), chips))
-        rows.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
-    return Markup('<div class="cm-scroll"><table class="cm-month"><thead><tr>{}</tr></thead>'
-                  "<tbody>\n{}\n</tbody></table></div>").format(head, Markup("\n").join(rows))
+        rows.append(fill(Markup("<tr>%s</tr>"), Markup("").join(cells)))
+    return fill(Markup('<div class="cm-scroll"><table class="cm-month"><thead><tr>%s</tr></thead>'
+                  "<tbody>\n%s\n</tbody></table></div>"), head, Markup("\n").join(rows))
 
 
 def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Markup:
     labels, site = page.labels, page.site
     week_days = [monday + timedelta(days=i) for i in range(7)]
-    head = Markup("").join(Markup('<th id="{}"{}>{}</th>').format(
+    head = Markup("").join(fill(Markup('<th id="%s"%s>%s</th>'),
         day_anchor(d), Markup(" class=cm-today") if d == site.today else "",
         safe_text(labels.day(d))) for d in week_days)
     rows = []
@@ -137,17 +138,17 @@ def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Marku
             slots = group_slots(e for e in days.get(day, ())
                                 if e.when and start <= e.when.hour < end)
             found = found or bool(slots)
-            cells.append(Markup('<td><ul class="cm-chips">{}</ul></td>').format(
-                Markup("").join(Markup("<li>{}</li>").format(chip(page, s, limit=70))
+            cells.append(fill(Markup('<td><ul class="cm-chips">%s</ul></td>'),
+                Markup("").join(fill(Markup("<li>%s</li>"), chip(page, s, limit=70))
                                 for s in slots)))
         if found:
-            rows.append(Markup('<tr><th scope="row">{}</th>{}</tr>').format(
+            rows.append(fill(Markup('<tr><th scope="row">%s</th>%s</tr>'),
                 safe_text(labels(name)), Markup("").join(cells)))
-    body = Markup('<table class="cm-weekgrid"><thead><tr><th></th>{}</tr></thead><tbody>{}'
-                  "</tbody></table>").format(head, Markup("").join(rows)) if rows else \
-        Markup('<p class="cm-muted">{}</p>').format(safe_text(labels("nothing_this_week")))
-    return Markup('<section class="cm-week" id="{}"><div class="cm-scroll">{}</div>'
-                  "</section>").format(week_anchor(monday), body)
+    body = fill(Markup('<table class="cm-weekgrid"><thead><tr><th></th>%s</tr></thead><tbody>%s'
+                  "</tbody></table>"), head, Markup("").join(rows)) if rows else \
+        fill(Markup('<p class="cm-muted">%s</p>'), safe_text(labels("nothing_this_week")))
+    return fill(Markup('<section class="cm-week" id="%s"><div class="cm-scroll">%s</div>'
+                  "</section>"), week_anchor(monday), body)
 
 
 def _week_title(labels: Labels, monday: date) -> str:
@@ -163,30 +164,30 @@ def month_page(site: Site, month: tuple[int, int], days: dict[date, list[Entry]]
     index = site.months.index(month)
     nav = []
     if index > 0:
-        nav.append(Markup('<a href="{}" rel="prev">‹ {}</a>').format(
+        nav.append(fill(Markup('<a href="%s" rel="prev">‹ %s</a>'),
             page.link(month_page_path(site.months[index - 1])),
             safe_text(labels.month(*site.months[index - 1]))))
-    nav.append(Markup('<a href="{}">{}</a>').format(page.link("calendar/index.md"),
+    nav.append(fill(Markup('<a href="%s">%s</a>'), page.link("calendar/index.md"),
                                                    safe_text(labels("all_months"))))
     if index + 1 < len(site.months):
-        nav.append(Markup('<a href="{}" rel="next">{} ›</a>').format(
+        nav.append(fill(Markup('<a href="%s" rel="next">%s ›</a>'),
             page.link(month_page_path(site.months[index + 1])),
             safe_text(labels.month(*site.months[index + 1]))))
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
     weeks = Markup("").join(
-        Markup('<li><a href="{}">{}</a> <span class="cm-muted">{}</span></li>').format(
+        fill(Markup('<li><a href="%s">%s</a> <span class="cm-muted">%s</span></li>'),
             page.link(week_page_path(monday)), safe_text(_week_title(labels, monday)),
             safe_text(labels("items", n=count)))
         for monday in _weeks(first, last)
         if (count := len(group_slots(e for i in range(7)
                                      for e in days.get(monday + timedelta(days=i), ())))))
     blocks = [section_bar(page, "calendar"), heading(labels.month(*month)),
-              Markup('<p class="cm-monthnav">{}</p>').format(Markup(" · ").join(nav)),
+              fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
               legend(page), subscribe(page), _month_grid(page, month, days),
-              Markup('<section class="cm-weeks"><h2 id="weeks">{}</h2><ul>{}</ul></section>'
-                     ).format(safe_text(labels("week_view")), weeks)]
+              fill(Markup('<section class="cm-weeks"><h2 id="weeks">%s</h2><ul>%s</ul></section>'
+                     ), safe_text(labels("week_view")), weeks)]
     return document(labels.month(*month), blocks, wide=True, searchable=False)
 
 
@@ -204,11 +205,11 @@ def week_page(site: Site, monday: date, days: dict[date, list[Entry]],
     sunday = monday + timedelta(days=6)
     months = list(dict.fromkeys(m for m in ((monday.year, monday.month),
                                             (sunday.year, sunday.month)) if m in site.months))
-    nav = [Markup('<a href="{}">‹ {}</a>').format(page.link(month_page_path(m)),
+    nav = [fill(Markup('<a href="%s">‹ %s</a>'), page.link(month_page_path(m)),
                                                   safe_text(labels.month(*m))) for m in months]
     title = _week_title(labels, monday)
     blocks = [section_bar(page, "calendar"), heading(title),
-              Markup('<p class="cm-monthnav">{}</p>').format(Markup(" · ").join(nav)),
+              fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
               legend(page), _week_view(page, monday, days)]
     return document(title, blocks, wide=True, searchable=False)
 

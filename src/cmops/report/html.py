@@ -41,6 +41,13 @@ put inside HTML, and a block can only become one through :func:`document`."""
 _BLANK = re.compile(r"\n[ \t]*(?=\n)")
 
 
+def fill(template: Markup, *values: object) -> Markup:
+    """``template`` (``%s`` fields) with each value escaped, unless it is Markup already:
+    what ``Markup.format`` does, about twice as fast (``%`` rather than a Python-level
+    formatter), which counts on pages that hold ten thousand posts."""
+    return template % values
+
+
 def state_class(state: str) -> str:
     return state if state in STATE_ORDER else "unknown"
 
@@ -105,7 +112,7 @@ class Page:
         the site serves it), else the network's URL when it is a safe one."""
         copy = self.site.outbox.get(url)
         if copy is not None:
-            return Markup('<a class="cm-outbox" href="{}">{}</a>').format(self.link(copy),
+            return fill(Markup('<a class="cm-outbox" href="%s">%s</a>'), self.link(copy),
                                                                          safe_text(label))
         return safe_link(url, label)
 
@@ -144,11 +151,11 @@ def section_bar(page: Page, current: str) -> Markup:
     items = []
     for key, target in SECTIONS:
         here = Markup(' aria-current="page" class="cm-current"') if key == current else ""
-        items.append(Markup('<a href="{}"{}>{}</a>').format(
+        items.append(fill(Markup('<a href="%s"%s>%s</a>'),
             page.link(target), here, safe_text(page.labels(key))))
-    nav = Markup('<nav class="cm-sections">{}</nav>').format(Markup("").join(items))
+    nav = fill(Markup('<nav class="cm-sections">%s</nav>'), Markup("").join(items))
     banner = pause_banner(page)
-    return Markup("{}\n\n{}").format(nav, banner) if banner else nav
+    return fill(Markup("%s\n\n%s"), nav, banner) if banner else nav
 
 
 def pause_banner(page: Page) -> Markup:
@@ -166,14 +173,14 @@ def pause_banner(page: Page) -> Markup:
         details.append(labels("paused_by", by=pause.by))
     scope = (labels("paused_scope", channels=", ".join(pause.channels)) if pause.channels
              else labels("paused_scope_all"))
-    body = Markup("<p><strong>{}</strong></p><p>{}</p>").format(
+    body = fill(Markup("<p><strong>%s</strong></p><p>%s</p>"),
         safe_text(pause.reason or labels("no_reason")), safe_text(" · ".join([*details, scope])))
     return admonition("danger cm-pause", labels("paused"), body, role="alert")
 
 
 def heading(text: str, level: int = 1, anchor: str = "") -> Markup:
-    ident = Markup(' id="{}"').format(safe_text(anchor)) if anchor else Markup()
-    return Markup("<h{}{}>{}</h{}>").format(str(level), ident, safe_text(text), str(level))
+    ident = fill(Markup(' id="%s"'), safe_text(anchor)) if anchor else Markup()
+    return fill(Markup("<h%s%s>%s</h%s>"), str(level), ident, safe_text(text), str(level))
 
 
 def dot(channel: ChannelInfo | None, name: str, state: str = "", labels: Labels | None = None
@@ -182,7 +189,7 @@ def dot(channel: ChannelInfo | None, name: str, state: str = "", labels: Labels 
     shown = channel.label if channel else name
     tip = f"{shown}: {labels.state(state)}" if state and labels else shown
     klass = f" cm-s-{state_class(state)}" if state else ""
-    return Markup('<i class="cm-dot{}" style="--c:{}" title="{}"></i>').format(
+    return fill(Markup('<i class="cm-dot%s" style="--c:%s" title="%s"></i>'),
         klass, color, safe_text(tip))
 
 
@@ -190,13 +197,13 @@ def channel_tag(site: Site, name: str) -> Markup:
     """The channel's name after a dot of its colour (drawn by CSS: one element, not two)."""
     channel = site.channels.get(name)
     color = channel.color if channel else "#888888"
-    return Markup('<span class="cm-channel" style="--c:{}">{}</span>').format(
+    return fill(Markup('<span class="cm-channel" style="--c:%s">%s</span>'),
         color, safe_text(channel.label if channel else name))
 
 
 def badge(labels: Labels, state: str, reason: str = "") -> Markup:
-    title = Markup(' title="{}"').format(safe_text(labels.reason(reason))) if reason else Markup()
-    return Markup('<span class="cm-badge cm-s-{}"{}>{}</span>').format(
+    title = fill(Markup(' title="%s"'), safe_text(labels.reason(reason))) if reason else Markup()
+    return fill(Markup('<span class="cm-badge cm-s-%s"%s>%s</span>'),
         state_class(state), title, safe_text(labels.state(state)))
 
 
@@ -223,18 +230,18 @@ def chip(page: Page, slot: Sequence[Entry], *, with_time: bool = True, limit: in
     text = excerpt(view.post.text, limit) if view else first.post_id
     dots = Markup("").join(dot(page.site.channels.get(e.channel), e.channel, e.state,
                                page.labels) for e in slot)
-    time = (Markup("<time>{}</time> ").format(f"{first.when:%H:%M}") if with_time and first.when
+    time = (fill(Markup("<time>%s</time> "), f"{first.when:%H:%M}") if with_time and first.when
             else Markup())
     href = page.post_link(first.post_id)
     state = worst(e.state for e in slot)
-    inner = Markup('<span class="cm-dots">{}</span>{}<span class="cm-excerpt">{}</span>').format(
+    inner = fill(Markup('<span class="cm-dots">%s</span>%s<span class="cm-excerpt">%s</span>'),
         dots, time, safe_text(text))
     tip = safe_text(f"{first.post_id}: {page.labels.state(state)}")
-    attrs = Markup('class="cm-chip cm-s-{}" data-post="{}" title="{}"').format(
+    attrs = fill(Markup('class="cm-chip cm-s-%s" data-post="%s" title="%s"'),
         state, safe_text(first.post_id), tip)
     if href is None:
-        return Markup("<span {}>{}</span>").format(attrs, inner)
-    return Markup('<a {} href="{}">{}</a>').format(attrs, href, inner)
+        return fill(Markup("<span %s>%s</span>"), attrs, inner)
+    return fill(Markup('<a %s href="%s">%s</a>'), attrs, href, inner)
 
 
 def states_summary(page: Page, slot: Sequence[Entry], always: bool = False) -> Markup:
@@ -246,40 +253,40 @@ def states_summary(page: Page, slot: Sequence[Entry], always: bool = False) -> M
         by_state.setdefault(e.state, []).append(channel.label if channel else e.channel)
     if set(by_state) <= {"scheduled"} and not always:
         return Markup()
-    parts = [Markup("{} {}").format(badge(page.labels, state), safe_text(", ".join(names)))
+    parts = [fill(Markup("%s %s"), badge(page.labels, state), safe_text(", ".join(names)))
              for state, names in sorted(by_state.items(),
                                         key=lambda kv: STATE_ORDER.index(kv[0])
                                         if kv[0] in STATE_ORDER else 99)]
-    return Markup('<span class="cm-states">{}</span>').format(Markup(" · ").join(parts))
+    return fill(Markup('<span class="cm-states">%s</span>'), Markup(" · ").join(parts))
 
 
 def legend(page: Page) -> Markup:
     tags = Markup("").join(channel_tag(page.site, name) for name in page.site.channels)
-    return Markup('<p class="cm-legend"><span class="cm-legend-title">{}</span> {}</p>').format(
+    return fill(Markup('<p class="cm-legend"><span class="cm-legend-title">%s</span> %s</p>'),
         safe_text(page.labels("legend")), tags)
 
 
 def subscribe(page: Page) -> Markup:
     labels = page.labels
-    return Markup('<p class="cm-subscribe">{}: <a href="{}" download>{}</a> · '
-                  '<a href="{}">{}</a></p>').format(
+    return fill(Markup('<p class="cm-subscribe">%s: <a href="%s" download>%s</a> · '
+                  '<a href="%s">%s</a></p>'),
         safe_text(labels("subscribe")), page.link("data/calendar.ics"), safe_text(labels("ics")),
         page.link("data/calendar.json"), safe_text(labels("json")))
 
 
 def table(head: Sequence[str], rows: Iterable[Markup], cls: str = "") -> Markup:
     """``head`` is plain text; each row is already-built ``<tr>`` HTML."""
-    klass = Markup(' class="{}"').format(cls) if cls else Markup()
-    ths = Markup("").join(Markup("<th>{}</th>").format(safe_text(h)) for h in head)
-    return Markup("<table{}><thead><tr>{}</tr></thead><tbody>\n{}\n</tbody></table>").format(
+    klass = fill(Markup(' class="%s"'), cls) if cls else Markup()
+    ths = Markup("").join(fill(Markup("<th>%s</th>"), safe_text(h)) for h in head)
+    return fill(Markup("<table%s><thead><tr>%s</tr></thead><tbody>\n%s\n</tbody></table>"),
         klass, ths, Markup("\n").join(rows))
 
 
 def admonition(kind: str, title: str, body: Markup, role: str = "") -> Markup:
     """Material's admonition markup, built directly (``body`` is HTML)."""
-    attr = Markup(' role="{}"').format(role) if role else Markup()
-    return Markup('<div class="admonition {}"{}><p class="admonition-title">{}</p>{}</div>'
-                  ).format(kind, attr, safe_text(title), body)
+    attr = fill(Markup(' role="%s"'), role) if role else Markup()
+    return fill(Markup('<div class="admonition %s"%s><p class="admonition-title">%s</p>%s</div>'
+                  ), kind, attr, safe_text(title), body)
 
 
 def counts_line(labels: Labels, counts: Mapping[str, int], title: str, scope: str) -> Markup:

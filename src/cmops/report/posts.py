@@ -24,6 +24,7 @@ from cmops.report.html import (
     channel_tag,
     document,
     excerpt,
+    fill,
     group_slots,
     heading,
     section_bar,
@@ -43,8 +44,8 @@ _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 def _text_block(text: str, lang: str | None) -> Markup:
-    attr = Markup(' lang="{}"').format(lang) if lang and _LANG.fullmatch(lang) else Markup()
-    return Markup('<div class="cm-text"{}>{}</div>').format(attr, safe_text(text))
+    attr = fill(Markup(' lang="%s"'), lang) if lang and _LANG.fullmatch(lang) else Markup()
+    return fill(Markup('<div class="cm-text"%s>%s</div>'), attr, safe_text(text))
 
 
 def _prepared(page: Page, path: str, channels: list[str]) -> Markup:
@@ -56,7 +57,7 @@ def _prepared(page: Page, path: str, channels: list[str]) -> Markup:
         if note:
             by_note.setdefault(note, []).append(_label(page, channel))
     return Markup("").join(
-        Markup('<br><span class="cm-prepared">{}</span>').format(safe_text(page.labels(
+        fill(Markup('<br><span class="cm-prepared">%s</span>'), safe_text(page.labels(
             "media_prepared", channels=", ".join(names), how=note)))
         for note, names in by_note.items())
 
@@ -67,15 +68,15 @@ def _media(page: Page, rendered: Rendered, index: int, channels: list[str]) -> M
     for media in rendered.parts[index].media:
         alt = media.alt or ""
         name = page.site.media.get(media.path)
-        caption = Markup("<figcaption><strong>{}:</strong> {}{}</figcaption>").format(
+        caption = fill(Markup("<figcaption><strong>%s:</strong> %s%s</figcaption>"),
             safe_text(labels("alt")), safe_text(alt or labels("alt_missing")),
             _prepared(page, media.path, channels))
         if name is None:
-            out.append(Markup('<figure class="cm-media cm-missing"><p>{}</p>{}</figure>').format(
+            out.append(fill(Markup('<figure class="cm-media cm-missing"><p>%s</p>%s</figure>'),
                 safe_text(labels("media_not_shown", path=media.path)), caption))
         else:
-            out.append(Markup('<figure class="cm-media"><img src="{}" alt="{}" loading="lazy">'
-                              "{}</figure>").format(page.link("media/" + name), safe_text(alt),
+            out.append(fill(Markup('<figure class="cm-media"><img src="%s" alt="%s" loading="lazy">'
+                              "%s</figure>"), page.link("media/" + name), safe_text(alt),
                                                     caption))
     return Markup("").join(out)
 
@@ -88,21 +89,21 @@ def _render(page: Page, group: RenderGroup) -> Markup:
     for i, part in enumerate(rendered.parts):
         name = labels("first_comment") if part.kind == "comment" else \
             labels("thread_part", n=i + 1) if len(rendered.posts) > 1 else None
-        title = Markup('<p class="cm-part">{}</p>').format(safe_text(name)) if name \
+        title = fill(Markup('<p class="cm-part">%s</p>'), safe_text(name)) if name \
             else Markup()
-        parts.append(Markup("<li>{}{}{}</li>").format(
+        parts.append(fill(Markup("<li>%s%s%s</li>"),
             title, _text_block(part.text, rendered.lang),
             _media(page, rendered, i, group.channels)))
     links = Markup()
     if group.links:
         distinct = {link for _, link in group.links}
         shown = [safe_link(group.links[0][1])] if len(distinct) == 1 else [
-            Markup("{}: {}").format(safe_text(_label(page, channel)), safe_link(link))
+            fill(Markup("%s: %s"), safe_text(_label(page, channel)), safe_link(link))
             for channel, link in group.links]
-        links = Markup('<p class="cm-link">{}: {}</p>').format(
+        links = fill(Markup('<p class="cm-link">%s: %s</p>'),
             safe_text(labels("link")), Markup("<br>").join(shown))
-    return Markup('<section class="cm-render" data-search-exclude><h3>{}</h3>'
-                  '<ol class="cm-parts">{}</ol>{}</section>').format(
+    return fill(Markup('<section class="cm-render" data-search-exclude><h3>%s</h3>'
+                  '<ol class="cm-parts">%s</ol>%s</section>'),
         tags, Markup("").join(parts), links)
 
 
@@ -137,18 +138,18 @@ def _occurrences(page: Page, view: PostView) -> Markup:
         extra: list[Markup] = [
             page.live_link(e.url, f"{labels('live')} ({_label(page, e.channel)})")
             for e in slot if e.url]
-        extra += [Markup('<span class="cm-reason">{}: {}</span>').format(
+        extra += [fill(Markup('<span class="cm-reason">%s: %s</span>'),
                   safe_text(_label(page, e.channel)), safe_text(labels.reason(e.reason)))
                   for e in slot if e.reason and e.state not in ("paused", "standby")]
-        extra += [Markup('<span class="cm-reason">{}</span>').format(safe_text(text))
+        extra += [fill(Markup('<span class="cm-reason">%s</span>'), safe_text(text))
                   for e in slot if (text := _metrics(page, e))]
-        tail = Markup("<br>{}").format(Markup(" · ").join(extra)) if extra else Markup()
-        lines.append(Markup("<li><time>{}</time> {}{}</li>").format(
+        tail = fill(Markup("<br>%s"), Markup(" · ").join(extra)) if extra else Markup()
+        lines.append(fill(Markup("<li><time>%s</time> %s%s</li>"),
             when, states_summary(page, slot, always=True), tail))
     if len(slots) > OCCURRENCES_SHOWN:
-        lines.append(Markup('<li class="cm-muted">{}</li>').format(
+        lines.append(fill(Markup('<li class="cm-muted">%s</li>'),
             safe_text(labels("more", n=len(slots) - OCCURRENCES_SHOWN))))
-    return Markup('<ul class="cm-occurrences" data-search-exclude>{}</ul>').format(
+    return fill(Markup('<ul class="cm-occurrences" data-search-exclude>%s</ul>'),
         Markup("").join(lines))
 
 
@@ -159,11 +160,11 @@ def post_section(page: Page, view: PostView) -> Markup:
     meta = []
     campaign = site.campaign_of(post.campaign)
     if campaign:
-        meta.append(Markup('{}: <a href="{}">{}</a>').format(
+        meta.append(fill(Markup('%s: <a href="%s">%s</a>'),
             safe_text(labels("campaign")), page.link(campaign.page),
             safe_text(campaign.campaign.name)))
     if post.labels:
-        meta.append(Markup("{}: {}").format(safe_text(labels("labels")),
+        meta.append(fill(Markup("%s: %s"), safe_text(labels("labels")),
                                             safe_text(", ".join(post.labels))))
     renders = Markup("").join(_render(page, group) for group in view.renders)
     # The heading is what search indexes of a post (its own id, so a result opens on it):
@@ -171,10 +172,10 @@ def post_section(page: Page, view: PostView) -> Markup:
     # marked on its own: Material (9.x) matches excluded elements by tag name, so an
     # excluded <div> would stop being excluded at the first <div> closed inside it.
     first_line = excerpt(post.text.strip().split("\n", 1)[0], FIRST_LINE)
-    return Markup('<article class="cm-post" id="{}"><h2 id="t-{}"><a class="cm-anchor" '
-                  'href="#{}" data-search-exclude>#</a> <time>{}</time> · <code>{}</code>'
-                  '<span class="cm-first"> · {}</span></h2><p class="cm-meta" data-search-exclude>'
-                  '{}</p>\n{}\n<div class="cm-renders">{}</div></article>').format(
+    return fill(Markup('<article class="cm-post" id="%s"><h2 id="t-%s"><a class="cm-anchor" '
+                  'href="#%s" data-search-exclude>#</a> <time>%s</time> · <code>%s</code>'
+                  '<span class="cm-first"> · %s</span></h2><p class="cm-meta" data-search-exclude>'
+                  '%s</p>\n%s\n<div class="cm-renders">%s</div></article>'),
         view.anchor, view.anchor, view.anchor, when, safe_text(post.id), safe_text(first_line),
         Markup(" · ").join(meta), _occurrences(page, view), renders)
 
@@ -266,15 +267,15 @@ def post_pages(site: Site, month_page: dict[tuple[int, int], str],
             day = _day(views[part[0]])
             shown = title if n == 0 or day is None else \
                 f"{title}, {labels('from_day', day=labels.day(day))}"
-            nav = [Markup('<a href="{}">‹ {}</a>').format(here.link(back),
+            nav = [fill(Markup('<a href="%s">‹ %s</a>'), here.link(back),
                                                           safe_text(labels("calendar")))]
             if len(parts) > 1:
-                nav += [Markup('<a href="{}"{}>{}</a>').format(
+                nav += [fill(Markup('<a href="%s"%s>%s</a>'),
                     here.link(other), Markup(' aria-current="page"') if other == path else "",
                     safe_text(name)) for other, name in zip(paths, _part_names(
                         labels, [_day(views[p[0]]) for p in parts]), strict=True)]
             blocks = [section_bar(here, "calendar"), heading(shown),
-                      Markup('<p class="cm-monthnav">{}</p>').format(Markup(" · ").join(nav)),
+                      fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
                       *(sections[i] for i in part)]
             out[path] = document(shown, blocks)
     return out
