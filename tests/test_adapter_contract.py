@@ -44,9 +44,10 @@ def fake(network: str) -> Iterator[Any]:
 
 
 def outgoing(adapter: Adapter, text: str = "Hello from the contract ✨") -> Outgoing:
-    # Instagram takes no text-only post; it fetches the image by URL, never from the disk.
+    # Instagram and TikTok take no text-only post; they fetch the image by URL, never from
+    # the disk.
     media = (MediaFile(Path("contract.jpg"), "media/contract.jpg", "A contract"),) \
-        if adapter.network == "instagram" else ()
+        if adapter.network in ("instagram", "tiktok") else ()
     if adapter.network == "pinterest":  # a pin is an image, sent as base64 from the disk
         media = (MediaFile(Path(__file__).parent / "media" / "pin-2x3.jpg",
                            "media/contract.jpg", "A contract"),)

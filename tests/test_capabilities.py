@@ -34,9 +34,10 @@ def test_every_adapter_checks_the_declaration_validation_reads() -> None:
 
 def test_first_comments_are_declared_where_cmops_sends_them() -> None:
     # Issue 18: a reply to the main post, or a comment on it; Telegram and Discord have none,
-    # nor YouTube as cmops sends there (a comment, commentThreads.insert, is not sent yet).
+    # nor YouTube as cmops sends there (a comment, commentThreads.insert, is not sent yet),
+    # nor TikTok (its API posts, it does not comment).
     assert [name for name, rules in NETWORKS.items() if not rules.first_comment] == [
-        "discord", "pinterest", "telegram", "youtube"]
+        "discord", "pinterest", "telegram", "youtube", "tiktok"]
 
 
 MEDIA = Path(__file__).parent / "media"

@@ -87,7 +87,8 @@ def test_the_secrets_declared_are_the_ones_the_schema_allows() -> None:
 
 
 def test_fetching_media_and_media_base_url_go_together() -> None:
-    assert {n for n, r in NETWORKS.items() if r.fetches_media} == {"instagram", "threads"}
+    assert {n for n, r in NETWORKS.items() if r.fetches_media} == {"instagram", "threads",
+                                                                   "tiktok"}
     assert {n for n, r in NETWORKS.items() if r.fetches_media} == {
         n for n in NETWORKS if "media_base_url" in _settings(n)}
 

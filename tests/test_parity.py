@@ -170,6 +170,9 @@ def _received(network: str, fake: Any, root: Path, record: Record) -> list[str]:
             return str(post.get(field) or "")
         if network == "discord":
             return str(next(m for m in fake.messages if m["id"] == remote)["content"])
+        if network == "tiktok":
+            post = next(p for p in fake.posts if p["id"] == remote)
+            return str(post["info"].get("title" if post["kind"] != "photo" else "description"))
         if network == "youtube":
             return str(next(v for v in fake.videos
                             if v["id"] == remote)["snippet"]["description"])

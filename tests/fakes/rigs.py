@@ -20,6 +20,7 @@ from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.pinterest import FakePinterest
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.tiktok import FakeTikTok
 from tests.fakes.x import FakeX
 from tests.fakes.youtube import FakeYouTube
 
@@ -134,6 +135,11 @@ RIGS: dict[str, Rig] = {
         {"401": "status:401", "403": "status:403", "422": "status:422", "429": "429",
          "500": "500", "503": "503", "echo": "echo"},
         60.0, lambda f: len(f.pins)),
+    "tiktok": Rig(
+        lambda: FakeTikTok().running(),
+        lambda f: {"server": f.url, "audited": True, "media_base_url": f.public_base},
+        lambda f: {"token": f.token}, lambda f: f.token, GRAPH_FAULTS, 60.0,
+        lambda f: len(f.posts)),
 }
 
 

@@ -30,6 +30,7 @@ MODULES: dict[str, str] = {
     "threads": "cmops.adapters.threads:ThreadsAdapter",
     "pinterest": "cmops.adapters.pinterest:PinterestAdapter",
     "youtube": "cmops.adapters.youtube:YouTubeAdapter",
+    "tiktok": "cmops.adapters.tiktok:TikTokAdapter",
 }
 """Network -> ``module:Class``; the class's ``rules.name`` must be the key."""
 

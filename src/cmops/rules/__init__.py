@@ -30,6 +30,7 @@ from cmops.rules import (
     past,
     references,
     safety,
+    tiktok,
     timing,
     youtube,
 )
@@ -55,6 +56,8 @@ POST_RULES: tuple[PostRule, ...] = (
     timing.check_post_time,
     media.check_post_media,
     networks.check_post_networks,
+    tiktok.check_post_tiktok,
+    tiktok.check_post_tiktok,
     youtube.check_post_youtube,
     governance.check_post_policy,
 )
@@ -74,6 +77,8 @@ RULE_DOCS: dict[str, str] = {
     **timing.DOCS,
     **media.DOCS,
     **networks.DOCS,
+    **tiktok.DOCS,
+    **tiktok.DOCS,
     **governance.DOCS,
     **duplicates.DOCS,
     **goals.DOCS,

@@ -392,7 +392,7 @@ SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "server": ("string",), "account": ("string",), "appview": ("string",),
     "path": ("string",), "max_chars": ("integer",), "chat_id": ("string", "integer"),
     "media_base_url": ("string",), "media_layout": ("string",), "version": ("string",),
-    "video_service": ("string",), "board": ("string",),
+    "video_service": ("string",), "video_source": ("string",), "board": ("string",),
     "privacy": ("string",), "category": ("string",), "daily_quota": ("integer",),
     "audited": ("boolean",), "made_for_kids": ("boolean",), "synthetic_media": ("boolean",),
 }
@@ -691,6 +691,28 @@ NETWORKS: dict[str, NetworkRules] = {
         # cmops does neither yet. A post's text is a video's description, not a comment.
         api_edits=True, api_deletes=True, first_comment=False,
         reads=frozenset({"metrics", "followers"})),
+    # Content Posting API (developers.tiktok.com/doc/content-posting-api-reference-direct-post,
+    # .../content-posting-api-reference-photo-post, .../content-posting-api-media-transfer-
+    # guide): a video's caption (title) "2200 in UTF-16 runes", a photo post's description
+    # 4000 and title 90: 2200 kept for both. One video, or 1 to 35 photos fetched by URL
+    # (JPEG or WebP, 20 MB each); never mixed; no text alone. Video: MP4, MOV or WebM, H.264,
+    # H.265, VP8 or VP9, 23-60 fps, 360-4096 pixels a side, at most 4 GB (read as 4 * 10^9),
+    # up to 10 minutes (the account's own maximum, creator_info's
+    # max_video_post_duration_sec, is checked by the adapter before sending). The 23 fps and
+    # 360 px floors have no field here (VERIFY). No alt text, threads or comments.
+    "tiktok": NetworkRules(
+        "tiktok", 2200, "characters", utf16_len,
+        MediaRules(35, 20 * _MB, 4000 * _MB, ("image/jpeg", "image/webp", *_VIDEOS,
+                                              "video/webm"),
+                   alt_text=False, max_videos=1, mix_images_and_video=False, required=True,
+                   max_video_seconds=600, max_video_fps=60, max_video_width=4096,
+                   video_codecs=("AVC", "HEVC", "VP8", "VP9")),
+        secrets=(("token",), ("client_key", "client_secret", "refresh_token")),
+        optional_settings=("server", "audited", "video_source", "media_base_url",
+                           "media_layout"),
+        fetches_media=True, threads=False,
+        # The Content Posting API publishes only: no edit, no delete, no comment.
+        api_edits=False, api_deletes=False, reads=frozenset({"metrics", "followers"})),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
