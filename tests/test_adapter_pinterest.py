@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import Runner, json_out
 from tests.fakes.pinterest import FakePinterest
 
 from cmops.adapters import (
@@ -245,3 +246,42 @@ def test_a_pin_is_deleted_once_and_again_without_error(fake: FakePinterest,
     adapter.delete(item)
     adapter.delete(item)
     assert fake.pins == []
+
+
+PIN_CHANNEL = """\
+  pin:
+    network: pinterest
+    board: "549755885175"
+    secrets:
+      token: PINTEREST_TOKEN
+"""
+
+
+def pin_post(repo: Path, variant: str) -> None:
+    channels = (repo / "calendar/channels.yaml").read_text("utf-8")
+    if PIN_CHANNEL not in channels:
+        (repo / "calendar/channels.yaml").write_text(channels + PIN_CHANNEL, "utf-8")
+    (repo / "calendar/media/pin.jpg").write_bytes(JPEG.read_bytes())
+    (repo / "calendar/posts/pin.yaml").write_text(
+        "id: pin\npublish_at: 2027-03-02T09:30\nchannels: [pin]\nstatus: ready\n"
+        "text: Rear lights\nlink: https://example.org/lights\nmedia:\n"
+        "  - path: calendar/media/pin.jpg\n    alt: A red card\nvariants:\n  pin:\n"
+        f"{variant}", "utf-8")
+
+
+def test_validate_takes_a_pins_title_and_refuses_what_a_pin_does_not_take(
+        run: Runner, repo: Path) -> None:
+    pin_post(repo, "    title: Be seen at night\n")
+    assert run("validate", root=repo).exit_code == 0
+    plan = json_out(run("plan", "--at", "2027-03-01T00:00Z", "--format", "json", root=repo))
+    [item] = plan["items"]
+    # The link goes in the pin's own field: not in the text the plan shows.
+    assert (item["parts"][0]["text"], item["link"], item["options"]) == (
+        "Rear lights", "https://example.org/lights", {"title": "Be seen at night"})
+    pin_post(repo, f"    title: {'x' * 101}\n    tags: [lights]\n")
+    lines = run("validate", root=repo).output.splitlines()
+    assert [line.split(": error: ", 1)[1] for line in lines if "variant.pinterest" in line] \
+        == ["variants.pin.title: a pin's title is 101 characters; pin (pinterest) takes at "
+            "most 100 [variant.pinterest]",
+            "variants.pin.tags: pin (pinterest) takes no tags: (a pin's variant takes "
+            "title:) [variant.pinterest]"]

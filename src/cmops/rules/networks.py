@@ -15,7 +15,7 @@ from datetime import date
 from cmops import apiversions
 from cmops.model import Calendar, Media, Post
 from cmops.problems import Finding, Path, Severity
-from cmops.render import COMMENT, RenderedPart, post_format, render_parts
+from cmops.render import COMMENT, RenderedPart, post_format, render_parts, variant_options
 from cmops.replyto import BadReplyUrl, parse
 from cmops.rules.context import Context
 from cmops.text.limits import NETWORKS, Attachment, advice, check, sends_original
@@ -94,6 +94,9 @@ DOCS = {
                              "removed, or refused before): a warning, given when validate "
                              "knows what was published (the local ledger, or "
                              "--state-branch).",
+    "variant.pinterest": "A variant for a Pinterest channel holds a field a pin does not "
+                         "take (a pin takes title:, besides text, media and thread), or a "
+                         "title longer than Pinterest's 100 characters.",
     "media.reply": "A reply carries media on a network where cmops answers with a comment, "
                    "which takes text only (Instagram, Facebook, LinkedIn).",
 }
@@ -183,6 +186,28 @@ def _facebook_reel(post: Post, channel: str, media: tuple[Media, ...], ctx: Cont
         yield Finding(post.file, at, "variant.format", message)
 
 
+PINTEREST_OPTIONS = {"title": 100}
+"""The variant fields a pin takes, with their most characters (POST /v5/pins, PinCreate)."""
+
+
+def _pinterest_findings(post: Post, channel: str, network: str) -> Iterator[Finding]:
+    """On a Pinterest channel, a variant's fields beside the common ones are a pin's
+    (``title:``, at most 100 characters); any other network's field is refused."""
+    if network != "pinterest":
+        return
+    for key, value in variant_options(post, channel, network).items():
+        name = next(n for n in (channel, network)
+                    if n in post.variants and key in post.variants[n].options)
+        at: Path = ("variants", name, key)
+        if key not in PINTEREST_OPTIONS:
+            yield Finding(post.file, at, "variant.pinterest", f"{channel} (pinterest) takes "
+                          f"no {key}: (a pin's variant takes title:)", at_key=True)
+        elif isinstance(value, str) and len(value) > PINTEREST_OPTIONS[key]:
+            yield Finding(post.file, at, "variant.pinterest", f"a pin's {key} is {len(value)} "
+                          f"characters; {channel} (pinterest) takes at most "
+                          f"{PINTEREST_OPTIONS[key]}")
+
+
 def check_reply(post: Post, ctx: Context) -> Iterator[Finding]:
     """A reply (``reply_to:``) answers one message on one channel's network, once: checked
     on drafts too, since ``cmops reply`` writes drafts and the URL is worth fixing early."""
@@ -237,6 +262,7 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                           f"most {rules.max_thread} in a row", at_key=True)
         yield from _format_findings(post, channel, ch.network, parts[0].text,
                                     parts[0].media, ctx)
+        yield from _pinterest_findings(post, channel, ch.network)
         for index, part in enumerate(parts):
             path = _part_path(post, channel, ch.network, index, part.kind)
             where = f" (part {index + 1})" if posts > 1 else ""
