@@ -57,7 +57,6 @@ POST_RULES: tuple[PostRule, ...] = (
     media.check_post_media,
     networks.check_post_networks,
     tiktok.check_post_tiktok,
-    tiktok.check_post_tiktok,
     youtube.check_post_youtube,
     governance.check_post_policy,
 )
@@ -77,7 +76,6 @@ RULE_DOCS: dict[str, str] = {
     **timing.DOCS,
     **media.DOCS,
     **networks.DOCS,
-    **tiktok.DOCS,
     **tiktok.DOCS,
     **governance.DOCS,
     **duplicates.DOCS,
