@@ -1,5 +1,6 @@
 """`cmops report` at scale (issue 22): post details split over pages of bounded size, a search
-index of headings rather than every table, and a second run that rewrites only what changed.
+index of headings rather than every table, a second run that rewrites only what changed, and
+the build that passes the report's pages through as HTML (:mod:`cmops.report.build`).
 
 The 10,000-post figures themselves are benchmarks/report.py's; these tests pin the behaviour
 on the example content (tests/report_content.py).
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -138,3 +142,37 @@ def test_a_second_report_rewrites_only_the_pages_that_changed(content: Path) -> 
              for p in out.rglob("*") if p.is_file()}
     kept = [rel for rel in before if rel not in second.changed]  # the marker file too
     assert len(kept) > 15 and all(after[rel] == before[rel] for rel in kept)
+
+
+def _build(content: Path, *module: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", *module], cwd=content, env=env, text=True,
+                          capture_output=True, timeout=300, check=False)
+
+
+def test_the_report_build_gives_the_same_site_as_mkdocs_build(run: Runner, content: Path
+                                                              ) -> None:
+    assert run("report", "--at", AT, "--no-build", root=content).exit_code == 0
+    plain = _build(content, "mkdocs", "build", "--strict", "-q")
+    assert plain.returncode == 0, plain.stderr
+    (content / "site").rename(content / "site-mkdocs")
+    fast = _build(content, "cmops.report.build", "mkdocs.yml")
+    assert fast.returncode == 0, fast.stderr
+    built = sorted(p.relative_to(content / "site") for p in (content / "site").rglob("*")
+                   if p.is_file())
+    assert len(built) > 20
+    assert built == sorted(p.relative_to(content / "site-mkdocs")
+                           for p in (content / "site-mkdocs").rglob("*") if p.is_file())
+    differ = [str(rel) for rel in built
+              if (content / "site" / rel).read_bytes() !=
+              (content / "site-mkdocs" / rel).read_bytes()]
+    assert differ == []
+
+
+def test_the_report_build_is_strict(content: Path) -> None:
+    _write(content / "docs/broken.md", "# Broken\n\n[gone](nowhere.md)\n")
+    done = _build(content, "cmops.report.build", "mkdocs.yml")
+    assert done.returncode == 1
+    assert "nowhere.md" in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == \
+        "Error: Aborted with 1 warnings in strict mode!"
