@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,21 @@ def test_metrics_and_followers(fake: FakeTikTok, tmp_path: Path) -> None:
     assert adapter.unavailable["followers"] == ("TikTok: the follower count needs "
                                                 "user.info.stats")
     assert adapter.inbox(None) == ([], None)
+
+
+def test_the_next_run_settles_a_post_from_the_publish_id_the_ledger_kept(
+        fake: FakeTikTok, tmp_path: Path) -> None:
+    """A run killed mid-post: the publish id and the finished upload were saved through
+    ``Outgoing.keep``; a new adapter (the next run, nothing in memory) finds the post with
+    them, and without them a human decides."""
+    saved: dict[str, str] = {}
+    first = make(fake, tmp_path)
+    item = out((clip(tmp_path),))
+    sent = first.publish(replace(item, keep=saved.update))
+    publish_id = sent.extra["publish_id"]
+    assert saved == {"publish_id": publish_id, "uploaded": publish_id}
+    later = make(fake, tmp_path)
+    assert later.reconcile(replace(item, kept=saved), NOW, NOW) == sent
+    assert len(fake.posts) == 1
+    with pytest.raises(CannotTell):
+        make(fake, tmp_path).reconcile(item, NOW, NOW)

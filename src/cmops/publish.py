@@ -24,7 +24,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -912,6 +912,14 @@ class Publisher:
                    out: Outgoing) -> tuple[bool, int]:
         """Send one part; (published?, sends made). Leaves the record saying exactly what
         is known."""
+
+        def keep(facts: Mapping[str, str]) -> None:
+            state.extra.update(facts)
+            self.store.save(record)
+            self.store.checkpoint()  # on the git branch too, before the adapter goes on
+            _crash_point("after-keep")
+
+        out = replace(out, kept=state.extra, keep=keep)
         if state.state == "sending":
             settled = self._reconcile(adapter, record, state, out)
             if settled is not None:

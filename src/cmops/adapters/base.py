@@ -138,6 +138,14 @@ class Outgoing:
     options: Mapping[str, Any] = field(default_factory=dict)
     """Fields only one network reads (a video's title, a pin's board, a local post's offer),
     from the post's variant for this network or channel, as validated; empty elsewhere."""
+    kept: Mapping[str, str] = field(default_factory=dict)
+    """What an earlier attempt at this part saved with :attr:`keep` (TikTok's publish id),
+    as the ledger holds it: a run that died mid-send leaves it for the next run's
+    reconciliation. Empty on a first attempt."""
+    keep: Callable[[Mapping[str, str]], None] | None = None
+    """Saves facts the network gave before the risky step (an id issued before the upload)
+    into the part's ledger record, durably, before the adapter goes on; they come back in
+    :attr:`kept`. None outside the publisher (a dry run, a test driving the adapter)."""
 
 
 @dataclass(frozen=True, slots=True)

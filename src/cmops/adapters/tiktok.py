@@ -38,8 +38,10 @@ a lost answer is settled with ``status/fetch``: ``FAILED`` (or an upload that ne
 means nothing went out, ``PUBLISH_COMPLETE`` or a complete upload still processing means it
 did. A ``FILE_UPLOAD`` init whose answer was lost was never uploaded, so nothing can have been
 posted. A post TikTok is still processing when the wait ends is recorded under its publish id
-(TikTok finishes it on its own); collect finds its post id later. Without a publish id (a run
-that died mid-post), a human decides.
+(TikTok finishes it on its own); collect finds its post id later. The publish id, and the
+fact that the upload finished, are saved in the ledger as soon as TikTok gives them
+(``Outgoing.keep``), so a run killed mid-post leaves them for the next run's reconciliation;
+only a run killed between the init's request and its answer leaves a human to decide.
 
 Reading (``cmops collect``): likes, comments, shares and views per post from
 ``/v2/video/query/`` (``video.list``), the follower count from ``/v2/user/info/``
@@ -298,7 +300,7 @@ class TikTokAdapter:
                     "source": "PULL_FROM_URL", "photo_cover_index": 0,
                     "photo_images": urls}})
             publish_id = self._kept(out, data)
-            self.uploaded.add(publish_id)
+            self._uploaded(out, publish_id)
         return self.await_post(out, publish_id, video)
 
     def _check_length(self, media: MediaFile, out: Outgoing) -> None:
@@ -313,8 +315,16 @@ class TikTokAdapter:
         publish_id = data.get("publish_id") if isinstance(data, dict) else None
         if not isinstance(publish_id, str) or not publish_id:
             raise Rejected(f"TikTok answered no publish_id: {data}"[:300])
-        self.publish_ids[out.dedupe] = publish_id  # kept before any byte is uploaded
+        self.publish_ids[out.dedupe] = publish_id  # kept before any byte is uploaded,
+        if out.keep is not None:  # in this run and in the ledger for the next one
+            out.keep({"publish_id": publish_id})
         return publish_id
+
+    def _uploaded(self, out: Outgoing, publish_id: str) -> None:
+        """Every byte is with TikTok: from now on it may post it on its own."""
+        self.uploaded.add(publish_id)
+        if out.keep is not None:
+            out.keep({"uploaded": publish_id})
 
     def _video(self, out: Outgoing) -> str:
         media = out.media[0]
@@ -323,7 +333,7 @@ class TikTokAdapter:
             data = self.call("/v2/post/publish/video/init/", {"post_info": info, "source_info": {
                 "source": "PULL_FROM_URL", "video_url": self.public_url(media)}})
             publish_id = self._kept(out, data)
-            self.uploaded.add(publish_id)
+            self._uploaded(out, publish_id)
             return publish_id
         size = media.path.stat().st_size
         ranges = chunks(size, self.chunk_size)
@@ -341,7 +351,7 @@ class TikTokAdapter:
             for start, length in ranges:
                 file.seek(start)
                 self._put(url, file.read(length), start, size, mime, media.rel)
-        self.uploaded.add(publish_id)
+        self._uploaded(out, publish_id)
         return publish_id
 
     def _put(self, url: str, data: bytes, start: int, size: int, mime: str, rel: str) -> None:
@@ -394,7 +404,7 @@ class TikTokAdapter:
         return Remote(publish_id, profile, extra)
 
     def reconcile(self, out: Outgoing, sent_at: datetime, now: datetime) -> Remote | None:
-        publish_id = self.publish_ids.get(out.dedupe)
+        publish_id = self.publish_ids.get(out.dedupe) or out.kept.get("publish_id")
         if publish_id is None:
             if out.dedupe in self.file_inits:
                 return None  # the init's answer was lost: no byte was uploaded, nothing posted
@@ -407,7 +417,8 @@ class TikTokAdapter:
         state = found.get("status")
         if state == "FAILED":
             return None
-        if state == "PUBLISH_COMPLETE" or publish_id in self.uploaded:
+        if state == "PUBLISH_COMPLETE" or publish_id in self.uploaded \
+                or out.kept.get("uploaded") == publish_id:
             return self.remote(publish_id, found, is_video(out.media[0]) if out.media
                                else False)
         return None  # its upload never finished: TikTok posts nothing from it
