@@ -17,7 +17,9 @@ Modules, from data to files:
 * :mod:`~cmops.report.exports`: JSON and iCalendar files;
 * :mod:`~cmops.report.safe`: the escaping every untrusted string passes through;
 * :mod:`~cmops.report.writer`: media copies and atomic writes (the only module that touches
-  the disk).
+  the disk);
+* :mod:`~cmops.report.build`: ``mkdocs build --strict`` with the generated pages passed
+  through as HTML (the same site, about three times faster for a 10,000-post year).
 
 Pages (under the report folder)::
 
