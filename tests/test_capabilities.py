@@ -35,9 +35,10 @@ def test_every_adapter_checks_the_declaration_validation_reads() -> None:
 def test_first_comments_are_declared_where_cmops_sends_them() -> None:
     # Issue 18: a reply to the main post, or a comment on it; Telegram and Discord have none,
     # nor YouTube as cmops sends there (a comment, commentThreads.insert, is not sent yet),
-    # nor TikTok (its API posts, it does not comment).
+    # nor TikTok (its API posts, it does not comment), nor Google Business Profile (local
+    # posts have no comments).
     assert [name for name, rules in NETWORKS.items() if not rules.first_comment] == [
-        "discord", "pinterest", "telegram", "youtube", "tiktok"]
+        "discord", "pinterest", "telegram", "youtube", "tiktok", "google_business"]
 
 
 MEDIA = Path(__file__).parent / "media"

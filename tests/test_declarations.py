@@ -88,7 +88,7 @@ def test_the_secrets_declared_are_the_ones_the_schema_allows() -> None:
 
 def test_fetching_media_and_media_base_url_go_together() -> None:
     assert {n for n, r in NETWORKS.items() if r.fetches_media} == {"instagram", "threads",
-                                                                   "tiktok"}
+                                                                   "tiktok", "google_business"}
     assert {n for n, r in NETWORKS.items() if r.fetches_media} == {
         n for n in NETWORKS if "media_base_url" in _settings(n)}
 
@@ -113,10 +113,10 @@ def test_what_each_adapter_can_edit_delete_and_read_is_what_it_declares() -> Non
     # The sources cited beside each entry in text/limits.py.
     assert {n for n, r in NETWORKS.items() if r.api_edits} - {"youtube"} == {
         "outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "discord", "telegram",
-        "pinterest"}
+        "pinterest", "google_business"}
     assert {n for n, r in NETWORKS.items() if r.api_deletes} - {"youtube"} == {
         "outbox", "bluesky", "mastodon", "x", "linkedin", "facebook", "threads", "discord",
-        "telegram", "pinterest"}
+        "telegram", "pinterest", "google_business"}
     assert {n for n, r in NETWORKS.items() if r.api_edits is None} == {"instagram", "threads"}
     assert {n for n, r in NETWORKS.items() if r.deletes} >= {
         "linkedin", "facebook", "threads", "discord", "telegram"}

@@ -173,6 +173,8 @@ def _received(network: str, fake: Any, root: Path, record: Record) -> list[str]:
         if network == "tiktok":
             post = next(p for p in fake.posts if p["id"] == remote)
             return str(post["info"].get("title" if post["kind"] != "photo" else "description"))
+        if network == "google_business":
+            return str(next(p for p in fake.posts if p["name"] == remote).get("summary", ""))
         if network == "youtube":
             return str(next(v for v in fake.videos
                             if v["id"] == remote)["snippet"]["description"])

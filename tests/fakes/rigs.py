@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.google_business import FakeGoogleBusiness
 from tests.fakes.graph import FakeGraph
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
@@ -139,6 +140,12 @@ RIGS: dict[str, Rig] = {
         lambda: FakeTikTok().running(),
         lambda f: {"server": f.url, "audited": True, "media_base_url": f.public_base},
         lambda f: {"token": f.token}, lambda f: f.token, GRAPH_FAULTS, 60.0,
+        lambda f: len(f.posts)),
+    "google_business": Rig(
+        lambda: FakeGoogleBusiness().running(),
+        lambda f: {"server": f.url, "account": f.account, "location": f.location,
+                   "media_base_url": f.public_base},
+        lambda f: {"token": f.access_token}, lambda f: f.access_token, GRAPH_FAULTS, 60.0,
         lambda f: len(f.posts)),
 }
 

@@ -31,6 +31,7 @@ MODULES: dict[str, str] = {
     "pinterest": "cmops.adapters.pinterest:PinterestAdapter",
     "youtube": "cmops.adapters.youtube:YouTubeAdapter",
     "tiktok": "cmops.adapters.tiktok:TikTokAdapter",
+    "google_business": "cmops.adapters.google_business:GoogleBusinessAdapter",
 }
 """Network -> ``module:Class``; the class's ``rules.name`` must be the key."""
 

@@ -24,6 +24,7 @@ from cmops.problems import Finding
 from cmops.rules import (
     duplicates,
     goals,
+    google_business,
     governance,
     media,
     networks,
@@ -57,6 +58,7 @@ POST_RULES: tuple[PostRule, ...] = (
     media.check_post_media,
     networks.check_post_networks,
     tiktok.check_post_tiktok,
+    google_business.check_post_google_business,
     youtube.check_post_youtube,
     governance.check_post_policy,
 )
@@ -77,6 +79,7 @@ RULE_DOCS: dict[str, str] = {
     **media.DOCS,
     **networks.DOCS,
     **tiktok.DOCS,
+    **google_business.DOCS,
     **governance.DOCS,
     **duplicates.DOCS,
     **goals.DOCS,

@@ -395,6 +395,7 @@ SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "video_service": ("string",), "video_source": ("string",), "board": ("string",),
     "privacy": ("string",), "category": ("string",), "daily_quota": ("integer",),
     "audited": ("boolean",), "made_for_kids": ("boolean",), "synthetic_media": ("boolean",),
+    "location": ("string",),
 }
 """The JSON types of the network-specific channel settings (as the channels schema has them)."""
 
@@ -713,6 +714,24 @@ NETWORKS: dict[str, NetworkRules] = {
         fetches_media=True, threads=False,
         # The Content Posting API publishes only: no edit, no delete, no comment.
         api_edits=False, api_deletes=False, reads=frozenset({"metrics", "followers"})),
+    # Google Business Profile local posts (developers.google.com/my-business/reference/rest/
+    # v4/accounts.locations.localPosts): the summary at most 1,500 characters (the figure
+    # Google's post editor and API clients state [2nd]; counted in UTF-16 units, the stricter
+    # reading: VERIFY how Google counts), one photo that Google fetches from a public URL
+    # ("sourceUrl is the only supported data field for a LocalPost MediaItem"), JPEG or PNG,
+    # 10 KB to 5 MB [2nd] (the 10 KB and 250x250 floors are left to Google: VERIFY); no video
+    # through the API for local posts [2nd]. No threads, comments or replies.
+    # localPosts.patch (updateMask) edits, localPosts.delete deletes (same reference). Read:
+    # nothing: per-post insights (localPosts.reportInsights) were removed with the move to the
+    # Business Profile Performance API (developers.google.com/my-business/content/
+    # performance/change-log), which counts the whole location by day.
+    "google_business": NetworkRules(
+        "google_business", 1500, "characters", utf16_len,
+        MediaRules(1, 5 * _MB, None, ("image/jpeg", "image/png"), alt_text=False),
+        secrets=(("token",), ("refresh_token", "client_id", "client_secret")),
+        settings=("account", "location"),
+        optional_settings=("server", "media_base_url", "media_layout"), fetches_media=True,
+        threads=False, edits=True, api_edits=True, deletes=True, api_deletes=True),
 }
 
 _HASHTAG = re.compile(r"(?<![\w&#＃])[#＃]\w+")
