@@ -64,6 +64,40 @@ def test_url_candidates_find_what_every_position_finds() -> None:
         assert [m.span() for m in twitter._url_matches(text)] == slow, repr(text)
 
 
+def _domain_starts_everywhere(text: str) -> list[bool]:
+    """The per-position answer :func:`twitter._domain_starts` shortens: `_starts` over every
+    index, with labels checked through arrays of the next bad character and underscore."""
+    n = len(text)
+    next_bad, next_underscore = [n] * (n + 1), [n] * (n + 1)
+    for p in range(n - 1, -1, -1):
+        ch = text[p]
+        bad = ch in twitter._NOT_DOMAIN and ch not in "-_"
+        next_bad[p] = p if bad else next_bad[p + 1]
+        next_underscore[p] = p if ch == "_" else next_underscore[p + 1]
+    return twitter._starts(
+        text, lambda a, b: (next_bad[a] == b and text[a] not in twitter._NOT_DOMAIN
+                            and text[b - 1] not in twitter._NOT_DOMAIN),
+        tld_label_ok=lambda a, b: next_underscore[a] >= b)
+
+
+DOMAINISH = [*TRICKY, "a_b", "_", "-", "b-", ".com", ".fr", ".example", "xn--bcher-kva",
+             "é.é", "Ｘ", "a​", "..", "co", "@", "。co", "ex.co_"]
+
+
+def test_domain_starts_only_in_runs_a_dot_ends_is_every_position_s_answer() -> None:
+    rng = random.Random(23)
+    for _ in range(4000):
+        text = "".join(rng.choice(DOMAINISH) for _ in range(rng.randint(0, 30)))
+        assert twitter._domain_starts(text) == _domain_starts_everywhere(text), repr(text)
+
+
+def test_domain_starts_is_linear_in_a_long_word_without_a_dot() -> None:
+    """The look-behind keeps the run regex from restarting at each position of a run (a
+    quadratic scan on a 256 KB word)."""
+    text = "a" * 200_000 + " b.fr"
+    assert twitter._domain_starts(text) == _domain_starts_everywhere(text)
+
+
 URLS = ["https://ex.org", "https://ex.org/", "http://ex.org/a/b.html", "https://ex.org:8080/x",
         "https://user@ex.org/p", "https://ex.org/p?a=1", "https://ex.org/p#top",
         "https://ex.org/p?utm_source=n", "HTTPS://EX.ORG/P", "https://[::1]/x",

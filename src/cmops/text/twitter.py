@@ -245,20 +245,38 @@ def _starts(text: str, label_ok: Callable[[int, int], bool], *, tld_label_ok: Ca
     return can
 
 
+_DOTTED_RUN = re.compile(
+    "(?<![^{0}])[^{0}]+(?=\\.)".format(
+        "".join(re.escape(c) for c in sorted(_NOT_DOMAIN - {"-", "_"}))))
+"""A run of label characters (``_D``, ``-`` and ``_``) that a dot ends: only there can a
+domain start. The look-behind anchors it at the run's start, so a long run without a dot
+costs one pass, not one per position."""
+
+
 def _domain_starts(text: str) -> list[bool]:
-    n = len(text)
-    next_bad = [n] * (n + 1)  # next index holding a character outside `_D` and "-_"
-    next_underscore = [n] * (n + 1)
-    for p in range(n - 1, -1, -1):
-        ch = text[p]
-        next_bad[p] = p if ch in _NOT_DOMAIN and ch not in "-_" else next_bad[p + 1]
-        next_underscore[p] = p if ch == "_" else next_underscore[p + 1]
-
-    def label_ok(a: int, b: int) -> bool:  # `_D([_-]|_D)*_D` or `_D`, up to the dot at b
-        return (next_bad[a] == b and text[a] not in _NOT_DOMAIN
-                and text[b - 1] not in _NOT_DOMAIN)
-
-    return _starts(text, label_ok, tld_label_ok=lambda a, b: next_underscore[a] >= b)
+    """For each index p: can ``_DOMAIN`` start at p? What :func:`_starts` answers for every
+    position, worked out only in the runs a dot ends: elsewhere the answer is False, since a
+    label reaches its dot without a character outside ``_D`` and "-_"."""
+    can = [False] * (len(text) + 1)
+    if "." not in text:
+        return can
+    runs = [m.span() for m in _DOTTED_RUN.finditer(text)]
+    for start, dot in reversed(runs):  # a run's answers depend on the runs after its dot
+        if text[dot - 1] in _NOT_DOMAIN:  # a label ends with `_D`
+            continue
+        after = can[dot + 1]
+        tld: bool | None = None
+        underscore = text.rfind("_", start, dot)  # the label before a TLD has none
+        for p in range(dot - 1, start - 1, -1):
+            if text[p] in _NOT_DOMAIN:  # a label begins with `_D`
+                continue
+            if after:
+                can[p] = True
+            elif p > underscore:
+                if tld is None:
+                    tld = _tld_at(text, dot + 1)
+                can[p] = tld
+    return can
 
 
 def _ascii_domain_starts(domain: str) -> list[bool]:
