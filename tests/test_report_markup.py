@@ -9,7 +9,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from cmops.report.safe import safe_link, safe_text
+from cmops.report.safe import _TABLE, fill, join, safe_link, safe_text
 
 HOSTILE = "<script>alert(1)</script>\"' onload=x [a](javascript:y) {{ z }}"
 
@@ -33,6 +33,43 @@ def test_safe_link_escapes_label_and_refuses_bad_urls() -> None:
     assert isinstance(text, Markup)
     assert "<a" not in text and "<script>" not in text
     assert text.endswith('<span class="cm-unsafe-url">javascript&#58;alert(1)</span>')
+
+
+class _Html:
+    """Not Markup, but HTML by its own account (``__html__``), as markupsafe allows."""
+
+    def __html__(self) -> str:
+        return "<b>trusted</b>"
+
+
+MIXED: list[object] = [Markup("<i>kept</i>"), HOSTILE, "plain", 42, None, 1.5, _Html(),
+                       Markup(""), "é🚲 & ü"]
+
+
+def test_fill_and_join_escape_exactly_as_markupsafe_does() -> None:
+    # The fast paths (no helper object per value, no Markup.__new__) give Markup's bytes.
+    template = Markup("<p title=\"%s\">" + "%s " * (len(MIXED) - 1) + "</p>")
+    out = fill(template, *MIXED)
+    assert type(out) is Markup
+    assert out == template % tuple(MIXED)
+    assert "<b>trusted</b>" in out and "<script>" not in out and "&lt;script&gt;" in out
+    texts = [x for x in MIXED if isinstance(x, (str, _Html))]
+    for sep in (Markup(""), Markup("<br>"), Markup(" · ")):
+        joined = join(sep, texts)
+        assert type(joined) is Markup and joined == sep.join(texts)
+    assert join(Markup("<br>"), []) == ""
+
+
+def test_safe_text_shortcut_gives_the_full_translation() -> None:
+    # Text with nothing to encode skips str.translate: the same result either way, for every
+    # character the table encodes (alone, and inside ordinary text) and for text without any.
+    samples = ["", "plain words", "vélo 🚲 #VéloTaf", "a-b.c|d+e", *map(chr, _TABLE)]
+    samples += [f"before {chr(code)} after" for code in _TABLE]
+    for text in samples:
+        out = safe_text(text)
+        assert type(out) is Markup
+        assert out == text.translate(_TABLE), repr(text)
+    assert safe_text(None) == "" and safe_text(12) == "12"
 
 
 def test_mypy_rejects_plain_str_where_markup_is_required(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from cmops.report.html import (
     table,
 )
 from cmops.report.model import Entry, Site
-from cmops.report.safe import safe_link, safe_text
+from cmops.report.safe import join, safe_link, safe_text
 from cmops.report.sources import Message, PostMetrics
 
 TOP = 10
@@ -89,8 +89,8 @@ def _bad_files(site: Site) -> Markup:
     if not site.sources.bad:
         return Markup()
     return admonition("warning", site.labels("bad_files", files=""),
-                      Markup("<ul>{}</ul>").format(Markup("").join(
-                          Markup("<li>{}</li>").format(safe_text(b)) for b in site.sources.bad)))
+                      Markup("<ul>{}</ul>").format(join(Markup(""),
+                          [Markup("<li>{}</li>").format(safe_text(b)) for b in site.sources.bad])))
 
 
 def analytics_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
@@ -116,7 +116,7 @@ def analytics_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
                site.channels[c].color if c in site.channels else "#888888",
                [(d, float(n)) for d, n in points]) for c, points in followers(site).items()]
     if series:
-        legend = Markup(" ").join(channel_tag(site, c) for c in followers(site))
+        legend = join(Markup(" "), [channel_tag(site, c) for c in followers(site)])
         blocks.append(Markup('<section><h2>{}</h2><p class="cm-legend">{}</p>'
                              '<figure class="cm-figure">{}</figure></section>').format(
             safe_text(labels("followers_growth")), legend,
@@ -209,10 +209,10 @@ def inbox_page(site: Site, directory_urls: bool = True) -> MarkdownPage:
     cards = [(labels.number(len(open_items)), labels("unanswered")),
              (labels.duration(median) if median is not None else labels("none"),
               labels("response_time"))]
-    blocks.append(Markup('<div class="cm-cards">{}</div>').format(Markup("").join(
-        Markup('<div class="cm-card cm-kpi"><div class="cm-kpi-value">{}</div>'
+    blocks.append(Markup('<div class="cm-cards">{}</div>').format(join(Markup(""),
+        [Markup('<div class="cm-card cm-kpi"><div class="cm-kpi-value">{}</div>'
                '<div class="cm-kpi-label">{}</div></div>').format(safe_text(v), safe_text(k))
-        for v, k in cards)))
+        for v, k in cards])))
     text = labels("crisis_spike", n=negative, avg=labels.number(average, 1))
     blocks.append(admonition("danger", labels("crisis"),
                              Markup("<p>{}</p>").format(safe_text(text)), "alert")

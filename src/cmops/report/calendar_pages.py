@@ -26,7 +26,7 @@ from cmops.report.html import (
 from cmops.report.labels import Labels
 from cmops.report.model import Entry, Site, month_name
 from cmops.report.posts import post_pages
-from cmops.report.safe import safe_text
+from cmops.report.safe import join, safe_text
 
 DAY_LIMIT = 6
 """Posts shown in a month-grid cell; the rest are one click away in the week view."""
@@ -75,8 +75,8 @@ def calendar_index(site: Site, directory_urls: bool = True) -> MarkdownPage:
     cards = []
     for month in reversed(site.months):
         states = counts.get(month, {})
-        summary = Markup(" ").join(fill(Markup("%s %s"), badge(labels, s), str(n))
-                                   for s, n in sorted(states.items()))
+        summary = join(Markup(" "), [fill(Markup("%s %s"), badge(labels, s), str(n))
+                                   for s, n in sorted(states.items())])
         current = " cm-current" if month == (site.now.year, site.now.month) else ""
         cards.append(fill(Markup('<div class="cm-card cm-month-card%s"><h3><a href="%s">%s</a></h3>'
                             "<p>%s</p></div>"),
@@ -84,7 +84,7 @@ def calendar_index(site: Site, directory_urls: bool = True) -> MarkdownPage:
             summary))
     blocks = [section_bar(page, "calendar"), heading(labels("calendar")), legend(page),
               subscribe(page),
-              fill(Markup('<div class="cm-cards">%s</div>'), Markup("").join(cards))]
+              fill(Markup('<div class="cm-cards">%s</div>'), join(Markup(""), cards))]
     if site.standby:
         blocks.append(fill(Markup('<p><a href="%s">%s</a></p>'),
             page.link("posts/standby/index.md"), safe_text(labels("holding"))))
@@ -97,8 +97,8 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
-    head = Markup("").join(fill(Markup("<th>%s</th>"), safe_text(labels.weekday(i)))
-                           for i in range(7))
+    head = join(Markup(""), [fill(Markup("<th>%s</th>"), safe_text(labels.weekday(i)))
+                           for i in range(7)])
     rows = []
     for monday in _weeks(first, last):
         cells = []
@@ -110,8 +110,8 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
             if day == site.today:
                 classes.append("cm-today")
             slots = group_slots(days.get(day, ()))
-            chips = Markup("").join(fill(Markup("<li>%s</li>"), chip(page, s))
-                                    for s in slots[:DAY_LIMIT])
+            chips = join(Markup(""), [fill(Markup("<li>%s</li>"), chip(page, s))
+                                    for s in slots[:DAY_LIMIT]])
             if len(slots) > DAY_LIMIT:
                 chips += fill(Markup('<li class="cm-more"><a href="%s">%s</a></li>'),
                     page.link(week_page_path(monday), day_anchor(day)),
@@ -119,17 +119,17 @@ def _month_grid(page: Page, month: tuple[int, int], days: dict[date, list[Entry]
             cells.append(fill(Markup('<td class="%s" data-date="%s"><div class="cm-daynum">%s</div>'
                                 '<ul class="cm-chips">%s</ul></td>'),
                 " ".join(classes), day.isoformat(), str(day.day), chips))
-        rows.append(fill(Markup("<tr>%s</tr>"), Markup("").join(cells)))
+        rows.append(fill(Markup("<tr>%s</tr>"), join(Markup(""), cells)))
     return fill(Markup('<div class="cm-scroll"><table class="cm-month"><thead><tr>%s</tr></thead>'
-                  "<tbody>\n%s\n</tbody></table></div>"), head, Markup("\n").join(rows))
+                  "<tbody>\n%s\n</tbody></table></div>"), head, join(Markup("\n"), rows))
 
 
 def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Markup:
     labels, site = page.labels, page.site
     week_days = [monday + timedelta(days=i) for i in range(7)]
-    head = Markup("").join(fill(Markup('<th id="%s"%s>%s</th>'),
+    head = join(Markup(""), [fill(Markup('<th id="%s"%s>%s</th>'),
         day_anchor(d), Markup(" class=cm-today") if d == site.today else "",
-        safe_text(labels.day(d))) for d in week_days)
+        safe_text(labels.day(d))) for d in week_days])
     rows = []
     for name, start, end in DAYPARTS:
         cells = []
@@ -139,13 +139,13 @@ def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Marku
                                 if e.when and start <= e.when.hour < end)
             found = found or bool(slots)
             cells.append(fill(Markup('<td><ul class="cm-chips">%s</ul></td>'),
-                Markup("").join(fill(Markup("<li>%s</li>"), chip(page, s, limit=70))
-                                for s in slots)))
+                join(Markup(""), [fill(Markup("<li>%s</li>"), chip(page, s, limit=70))
+                                for s in slots])))
         if found:
             rows.append(fill(Markup('<tr><th scope="row">%s</th>%s</tr>'),
-                safe_text(labels(name)), Markup("").join(cells)))
+                safe_text(labels(name)), join(Markup(""), cells)))
     body = fill(Markup('<table class="cm-weekgrid"><thead><tr><th></th>%s</tr></thead><tbody>%s'
-                  "</tbody></table>"), head, Markup("").join(rows)) if rows else \
+                  "</tbody></table>"), head, join(Markup(""), rows)) if rows else \
         fill(Markup('<p class="cm-muted">%s</p>'), safe_text(labels("nothing_this_week")))
     return fill(Markup('<section class="cm-week" id="%s"><div class="cm-scroll">%s</div>'
                   "</section>"), week_anchor(monday), body)
@@ -176,15 +176,15 @@ def month_page(site: Site, month: tuple[int, int], days: dict[date, list[Entry]]
     year, number = month
     first = date(year, number, 1)
     last = date(year, number, monthrange(year, number)[1])
-    weeks = Markup("").join(
-        fill(Markup('<li><a href="%s">%s</a> <span class="cm-muted">%s</span></li>'),
+    weeks = join(Markup(""),
+        [fill(Markup('<li><a href="%s">%s</a> <span class="cm-muted">%s</span></li>'),
             page.link(week_page_path(monday)), safe_text(_week_title(labels, monday)),
             safe_text(labels("items", n=count)))
         for monday in _weeks(first, last)
         if (count := len(group_slots(e for i in range(7)
-                                     for e in days.get(monday + timedelta(days=i), ())))))
+                                     for e in days.get(monday + timedelta(days=i), ()))))])
     blocks = [section_bar(page, "calendar"), heading(labels.month(*month)),
-              fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
+              fill(Markup('<p class="cm-monthnav">%s</p>'), join(Markup(" · "), nav)),
               legend(page), subscribe(page), _month_grid(page, month, days),
               fill(Markup('<section class="cm-weeks"><h2 id="weeks">%s</h2><ul>%s</ul></section>'
                      ), safe_text(labels("week_view")), weeks)]
@@ -209,7 +209,7 @@ def week_page(site: Site, monday: date, days: dict[date, list[Entry]],
                                                   safe_text(labels.month(*m))) for m in months]
     title = _week_title(labels, monday)
     blocks = [section_bar(page, "calendar"), heading(title),
-              fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
+              fill(Markup('<p class="cm-monthnav">%s</p>'), join(Markup(" · "), nav)),
               legend(page), _week_view(page, monday, days)]
     return document(title, blocks, wide=True, searchable=False)
 

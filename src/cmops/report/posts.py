@@ -32,7 +32,7 @@ from cmops.report.html import (
 )
 from cmops.report.labels import Labels
 from cmops.report.model import Entry, PostView, RenderGroup, Site
-from cmops.report.safe import safe_link, safe_text
+from cmops.report.safe import join, safe_link, safe_text
 
 PAGE_BUDGET = 300_000
 """Bytes of post sections on one page. With the site's chrome a page stays well under
@@ -56,10 +56,10 @@ def _prepared(page: Page, path: str, channels: list[str]) -> Markup:
         note = page.site.media_note(path, channel)
         if note:
             by_note.setdefault(note, []).append(_label(page, channel))
-    return Markup("").join(
-        fill(Markup('<br><span class="cm-prepared">%s</span>'), safe_text(page.labels(
+    return join(Markup(""),
+        [fill(Markup('<br><span class="cm-prepared">%s</span>'), safe_text(page.labels(
             "media_prepared", channels=", ".join(names), how=note)))
-        for note, names in by_note.items())
+        for note, names in by_note.items()])
 
 
 def _media(page: Page, rendered: Rendered, index: int, channels: list[str]) -> Markup:
@@ -78,13 +78,13 @@ def _media(page: Page, rendered: Rendered, index: int, channels: list[str]) -> M
             out.append(fill(Markup('<figure class="cm-media"><img src="%s" alt="%s" loading="lazy">'
                               "%s</figure>"), page.link("media/" + name), safe_text(alt),
                                                     caption))
-    return Markup("").join(out)
+    return join(Markup(""), out)
 
 
 def _render(page: Page, group: RenderGroup) -> Markup:
     labels = page.labels
     rendered = group.rendered
-    tags = Markup(" ").join(channel_tag(page.site, c) for c in group.channels)
+    tags = join(Markup(" "), [channel_tag(page.site, c) for c in group.channels])
     parts = []
     for i, part in enumerate(rendered.parts):
         name = labels("first_comment") if part.kind == "comment" else \
@@ -101,10 +101,10 @@ def _render(page: Page, group: RenderGroup) -> Markup:
             fill(Markup("%s: %s"), safe_text(_label(page, channel)), safe_link(link))
             for channel, link in group.links]
         links = fill(Markup('<p class="cm-link">%s: %s</p>'),
-            safe_text(labels("link")), Markup("<br>").join(shown))
+            safe_text(labels("link")), join(Markup("<br>"), shown))
     return fill(Markup('<section class="cm-render" data-search-exclude><h3>%s</h3>'
                   '<ol class="cm-parts">%s</ol>%s</section>'),
-        tags, Markup("").join(parts), links)
+        tags, join(Markup(""), parts), links)
 
 
 def _label(page: Page, channel: str) -> str:
@@ -143,14 +143,14 @@ def _occurrences(page: Page, view: PostView) -> Markup:
                   for e in slot if e.reason and e.state not in ("paused", "standby")]
         extra += [fill(Markup('<span class="cm-reason">%s</span>'), safe_text(text))
                   for e in slot if (text := _metrics(page, e))]
-        tail = fill(Markup("<br>%s"), Markup(" · ").join(extra)) if extra else Markup()
+        tail = fill(Markup("<br>%s"), join(Markup(" · "), extra)) if extra else Markup()
         lines.append(fill(Markup("<li><time>%s</time> %s%s</li>"),
             when, states_summary(page, slot, always=True), tail))
     if len(slots) > OCCURRENCES_SHOWN:
         lines.append(fill(Markup('<li class="cm-muted">%s</li>'),
             safe_text(labels("more", n=len(slots) - OCCURRENCES_SHOWN))))
     return fill(Markup('<ul class="cm-occurrences" data-search-exclude>%s</ul>'),
-        Markup("").join(lines))
+        join(Markup(""), lines))
 
 
 def post_section(page: Page, view: PostView) -> Markup:
@@ -166,7 +166,7 @@ def post_section(page: Page, view: PostView) -> Markup:
     if post.labels:
         meta.append(fill(Markup("%s: %s"), safe_text(labels("labels")),
                                             safe_text(", ".join(post.labels))))
-    renders = Markup("").join(_render(page, group) for group in view.renders)
+    renders = join(Markup(""), [_render(page, group) for group in view.renders])
     # The heading is what search indexes of a post (its own id, so a result opens on it):
     # time, id and first line; the details below it are left out of the index, each part
     # marked on its own: Material (9.x) matches excluded elements by tag name, so an
@@ -177,7 +177,7 @@ def post_section(page: Page, view: PostView) -> Markup:
                   '<span class="cm-first"> · %s</span></h2><p class="cm-meta" data-search-exclude>'
                   '%s</p>\n%s\n<div class="cm-renders">%s</div></article>'),
         view.anchor, view.anchor, view.anchor, when, safe_text(post.id), safe_text(first_line),
-        Markup(" · ").join(meta), _occurrences(page, view), renders)
+        join(Markup(" · "), meta), _occurrences(page, view), renders)
 
 
 def _day(view: PostView) -> date | None:
@@ -275,7 +275,7 @@ def post_pages(site: Site, month_page: dict[tuple[int, int], str],
                     safe_text(name)) for other, name in zip(paths, _part_names(
                         labels, [_day(views[p[0]]) for p in parts]), strict=True)]
             blocks = [section_bar(here, "calendar"), heading(shown),
-                      fill(Markup('<p class="cm-monthnav">%s</p>'), Markup(" · ").join(nav)),
+                      fill(Markup('<p class="cm-monthnav">%s</p>'), join(Markup(" · "), nav)),
                       *(sections[i] for i in part)]
             out[path] = document(shown, blocks)
     return out
