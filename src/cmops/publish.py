@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -74,6 +75,7 @@ from cmops.secrets import MissingSecret, Redactor, redact_known, resolve
 from cmops.stores import Store
 from cmops.text.limits import NETWORKS, sends_original
 from cmops.times import iso, parse_iso
+from cmops.tokens import ROTATING, TOKEN_KEY_ENV, DataFiles, TokenKeeper
 from cmops.workspace import OutsideRepository, media_file
 
 _T = TypeVar("_T")
@@ -175,13 +177,17 @@ class Adapters:
     """Each channel's adapter, built once on first use with its secrets from ``env``, and
     closed (its HTTP client with it) when the block that uses them ends, however it ends::
 
-        with adapter_factory(root, calendar, redactor) as adapters:
+        with adapter_factory(root, calendar, redactor, store=store) as adapters:
             Publisher(root, calendar, store, adapters, options).run()
     """
 
     def __init__(self, root: Path, calendar: Calendar, redactor: Redactor,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, store: DataFiles | None = None
+                 ) -> None:
         self.root, self.calendar, self.redactor, self.env = root, calendar, redactor, env
+        self.store = store
+        """The run's ledger store, where a network that rotates its refresh token keeps the
+        newest one (:mod:`cmops.tokens`); None: renewed tokens are kept in memory only."""
         self.built: dict[str, Adapter | NotConfigured] = {}
 
     def __call__(self, channel: str) -> Adapter:
@@ -200,8 +206,13 @@ class Adapters:
             return NotConfigured(f"no adapter for network {network} in this version")
         try:
             secrets = resolve(ch.secrets, self.env, self.redactor, channel=channel)
+            tokens = None
+            if self.store is not None and network in ROTATING:
+                env = os.environ if self.env is None else self.env
+                tokens = TokenKeeper(self.store, channel, env.get(TOKEN_KEY_ENV),
+                                     self.redactor)
             return cls(ChannelContext(channel, network, ch.raw, secrets, self.root,
-                                      self.redactor))
+                                      self.redactor, tokens=tokens))
         except MissingSecret as exc:
             return NotConfigured(str(exc))
         except NotConfigured as exc:
@@ -227,10 +238,13 @@ class Adapters:
 
 
 def adapter_factory(root: Path, calendar: Calendar, redactor: Redactor,
-                    env: Mapping[str, str] | None = None) -> Adapters:
+                    env: Mapping[str, str] | None = None, store: DataFiles | None = None
+                    ) -> Adapters:
     """Build each channel's adapter once, on first use, with its secrets from ``env``; use
-    it as a context manager (or call ``close()``) so every HTTP client is closed."""
-    return Adapters(root, calendar, redactor, env)
+    it as a context manager (or call ``close()``) so every HTTP client is closed. Given the
+    run's ``store``, a network that rotates its refresh token keeps the newest one there,
+    encrypted under ``CMOPS_TOKEN_KEY`` (:mod:`cmops.tokens`)."""
+    return Adapters(root, calendar, redactor, env, store)
 
 
 def _unsafe_key(key: str) -> str | None:

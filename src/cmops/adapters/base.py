@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
@@ -30,6 +30,9 @@ from cmops.probe import video_facts
 from cmops.rules.media import sniff
 from cmops.secrets import Redactor
 from cmops.text.limits import Attachment, NetworkRules
+
+if TYPE_CHECKING:
+    from cmops.tokens import TokenKeeper
 
 
 class PublishError(Exception):
@@ -160,6 +163,10 @@ class ChannelContext:
     redactor: Redactor
     transport: httpx.BaseTransport | None = None
     timeout: float = 30.0
+    tokens: TokenKeeper | None = None
+    """Where the channel's newest refresh token is kept between runs, encrypted, for a
+    network that rotates it (:mod:`cmops.tokens`); None without a state store (an adapter
+    driven directly, in a test): a renewed token then lives only as long as the adapter."""
 
 
 T = TypeVar("T")

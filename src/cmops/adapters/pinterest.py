@@ -17,9 +17,14 @@ Pinterest answers 401; neither token is ever printed::
                 client_secret: PINTEREST_APP_SECRET}
 
 Pinterest's continuous refresh tokens last 60 days and are renewed by each refresh (apps made
-before 25 September 2025 must opt in with ``continuous_refresh``); cmops cannot write the
-renewed one back to the secret, so set ``token_expires`` and renew it in time (VERIFY whether
-the old refresh token stays valid after a refresh).
+before 25 September 2025 must opt in with ``continuous_refresh``). With the environment
+variable ``CMOPS_TOKEN_KEY`` set to a Fernet key (make one with ``python -c "from
+cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``, kept as a
+repository secret), cmops keeps the renewed refresh token in the state store, encrypted, and
+sends it at the next run, so the channel keeps working past the secret's 60 days; updating the
+``refresh_token`` secret (after authorizing again) makes cmops start from the new one. Without
+the key the renewed token is not kept: set ``token_expires`` and renew the secret in time
+(VERIFY whether the old refresh token stays valid after a refresh).
 
 What is sent (``POST /v5/pins``): ``board_id``; the post's text as the ``description``; the
 post's ``link`` (UTM-tagged) as the pin's ``link``, not in the text; the variant's ``title:``
@@ -114,6 +119,15 @@ class PinterestAdapter:
         if not isinstance(server, str) or not server.startswith(("https://", "http://")):
             raise NotConfigured(f"channel {ctx.name}: pinterest server must be an http(s) URL")
         self.board, self.root, self.name = board, ctx.root, ctx.name
+        # Kept only under a key: Pinterest's renewed token is an extension, not a must (the
+        # secret's stays usable until it expires), so a channel without one is not refused.
+        self.keeper = ctx.tokens if ctx.tokens is not None and ctx.tokens.has_key and \
+            all(self.refresh) else None
+        self.kept = ""
+        """The refresh token sent: the secret's, or the newest an earlier run kept."""
+        if self.keeper is not None:  # a key that is not a Fernet key, a kept token it
+            self.keeper.require("pinterest")  # cannot open: said now, before any call
+            self.kept = self.keeper.current(self.refresh[0])
         self.redact = ctx.redactor
         for secret in (self.token, *self.refresh):
             if secret:
@@ -129,7 +143,11 @@ class PinterestAdapter:
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _refresh(self) -> str:
-        refresh_token, client_id, client_secret = self.refresh
+        """``POST /v5/oauth/token`` with the newest refresh token (an earlier run's, kept by
+        :mod:`cmops.tokens`, when it descends from the secret's); a renewed one is kept,
+        encrypted, before the access token is used."""
+        secret, client_id, client_secret = self.refresh
+        refresh_token = self.kept or secret
         try:
             answer = send(self.redact, lambda: self.http.post(
                 "/v5/oauth/token", data={"grant_type": "refresh_token",
@@ -146,7 +164,10 @@ class PinterestAdapter:
         self.redact.add(token)
         renewed = answer.get("refresh_token")
         if isinstance(renewed, str) and renewed:
-            self.redact.add(renewed)  # never printed, though cmops cannot keep it
+            self.redact.add(renewed)
+            if self.keeper is not None and renewed != refresh_token:
+                self.keeper.save(renewed, secret)  # before the access token is used
+                self.kept = renewed
         return token
 
     def _send(self, method: str, path: str, json: Any, params: dict[str, str] | None

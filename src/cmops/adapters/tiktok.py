@@ -12,7 +12,13 @@ verify the domain or URL prefix of ``media_base_url`` (TikTok fetches photos, an
 adapter either a user access token (``token``; it lasts a day at most) or, better, the app's
 ``client_key`` and ``client_secret`` with the user's ``refresh_token``: cmops then asks
 ``/v2/oauth/token/`` for an access token when it starts, and again once on a 401, and never
-prints either token::
+prints either token. TikTok replaces the refresh token at every refresh and retires the one
+sent, so cmops keeps the newest one in the state store, encrypted with the Fernet key in the
+environment variable ``CMOPS_TOKEN_KEY`` (make one with ``python -c "from cryptography.fernet
+import Fernet; print(Fernet.generate_key().decode())"`` and keep it as a repository secret
+beside the channel's; ``cmops init`` gives it to the publish and collect steps). Without it
+a channel with a ``refresh_token`` is refused before anything is sent. To authorize again,
+update the ``refresh_token`` secret: cmops notices the new one and starts from it::
 
     tiktok-main:
       network: tiktok
@@ -121,6 +127,12 @@ class TikTokAdapter:
         if not self.token and not all(self.refresh.values()):
             raise NotConfigured(f"channel {ctx.name}: tiktok needs secrets: {{token: …}} or "
                                 "{client_key: …, client_secret: …, refresh_token: …}")
+        self.keeper = ctx.tokens if all(self.refresh.values()) else None
+        self.secret_refresh = self.refresh["refresh_token"]
+        """The refresh token of the channel's secret: a kept one descends from it."""
+        if self.keeper is not None:  # said now, before anything is sent: a key missing or
+            self.keeper.require("tiktok")  # changed, a kept token cmops cannot read
+            self.refresh["refresh_token"] = self.keeper.current(self.secret_refresh)
         server = ctx.settings.get("server", API)
         if not isinstance(server, str) or not server.startswith(("https://", "http://")):
             raise NotConfigured(f"channel {ctx.name}: tiktok server must be an http(s) URL")
@@ -163,9 +175,12 @@ class TikTokAdapter:
 
     def _refresh(self) -> None:
         """``POST /v2/oauth/token/`` with ``grant_type=refresh_token`` (developers.tiktok.com/
-        docs/en/oauth-refresh-a-user-access-token). TikTok may answer a new refresh token
-        and retire the one sent (VERIFY: older pages keep it for 365 days): cmops cannot
-        store one back into the secret, so both are only redacted, never printed."""
+        docs/en/oauth-refresh-a-user-access-token): "a successful refresh request will return
+        a new refresh_token in place of the one you sent. The previous refresh token stops
+        working once a new one is issued". The first refresh of a run sends the token an
+        earlier run kept (:mod:`cmops.tokens`, read when the adapter is built); the new one
+        is kept, encrypted, before the new access token is used, so a run killed right after
+        the refresh loses nothing. Both are redacted, never printed."""
         if not all(self.refresh.values()):
             raise Rejected(f"channel {self.name}: TikTok refused the access token and there "
                            "is no refresh_token to get another: authorize the app again",
@@ -185,7 +200,10 @@ class TikTokAdapter:
                 raise Transient(self.redact(f"TikTok token refresh: HTTP "
                                             f"{response.status_code}: {why}")[:300],
                                 maybe_sent=False, status=response.status_code)
-            raise Rejected(self.redact(f"TikTok refused the refresh token (HTTP "
+            which = "the refresh token kept by an earlier run" \
+                if self.refresh["refresh_token"] != self.secret_refresh else \
+                "the refresh token"
+            raise Rejected(self.redact(f"TikTok refused {which} (HTTP "
                                        f"{response.status_code}: {why or 'no reason'}): "
                                        "authorize the app again and update the secret")[:300],
                            status=401)
@@ -193,7 +211,9 @@ class TikTokAdapter:
         renewed = body.get("refresh_token")
         if isinstance(renewed, str) and renewed:
             self.redact.add(renewed)
-            self.refresh["refresh_token"] = renewed  # the one sent may be retired now
+            if self.keeper is not None and renewed != self.refresh["refresh_token"]:
+                self.keeper.save(renewed, self.secret_refresh)  # before the token is used
+            self.refresh["refresh_token"] = renewed  # the one sent is retired now
         self.token = token
 
     def call(self, path: str, body: Mapping[str, Any] | None = None,
@@ -294,6 +314,7 @@ class TikTokAdapter:
             publish_id = self._video(out)
         else:
             urls = [self.public_url(m) for m in out.media]
+            self._pull_init(out)
             data = self.call("/v2/post/publish/content/init/", {
                 "post_info": self.post_info(out, False), "post_mode": "DIRECT_POST",
                 "media_type": "PHOTO", "source_info": {
@@ -320,6 +341,14 @@ class TikTokAdapter:
             out.keep({"publish_id": publish_id})
         return publish_id
 
+    def _pull_init(self, out: Outgoing) -> None:
+        """Saved before an init that makes TikTok fetch the media (and post it): a part
+        without this mark never sent one. The access token comes first, so a run killed
+        while refreshing it leaves no mark."""
+        self._access()
+        if out.keep is not None:
+            out.keep({"init": "pull"})
+
     def _uploaded(self, out: Outgoing, publish_id: str) -> None:
         """Every byte is with TikTok: from now on it may post it on its own."""
         self.uploaded.add(publish_id)
@@ -330,6 +359,7 @@ class TikTokAdapter:
         media = out.media[0]
         info = self.post_info(out, True)
         if self.pull_video:
+            self._pull_init(out)
             data = self.call("/v2/post/publish/video/init/", {"post_info": info, "source_info": {
                 "source": "PULL_FROM_URL", "video_url": self.public_url(media)}})
             publish_id = self._kept(out, data)
@@ -408,6 +438,11 @@ class TikTokAdapter:
         if publish_id is None:
             if out.dedupe in self.file_inits:
                 return None  # the init's answer was lost: no byte was uploaded, nothing posted
+            if out.keep is not None and (not self._pulls(out) or "init" not in out.kept):
+                # The publisher saves what TikTok gives as it gives it: no publish id saved
+                # means no upload began (FILE_UPLOAD), and no mark means no pull init was
+                # sent (a claim on the git branch counts as an attempt before any of it).
+                return None
             raise CannotTell(f"a TikTok post sent at {sent_at:%Y-%m-%d %H:%M}Z may have been "
                              "published, and its publish id was not kept (the run that sent "
                              "it stopped): check the account, then run cmops resolve "
@@ -422,6 +457,10 @@ class TikTokAdapter:
             return self.remote(publish_id, found, is_video(out.media[0]) if out.media
                                else False)
         return None  # its upload never finished: TikTok posts nothing from it
+
+    def _pulls(self, out: Outgoing) -> bool:
+        """Whether TikTok fetches this part's media (photos, or a video from the host)."""
+        return not out.media or not is_video(out.media[0]) or self.pull_video
 
     def public_url(self, media: MediaFile) -> str:
         """Where TikTok fetches ``media``: the prepared file as :mod:`cmops.mediaurls`
