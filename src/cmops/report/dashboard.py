@@ -23,9 +23,12 @@ from cmops.report.html import (
     table,
 )
 from cmops.report.model import CampaignView, Goal, LogRow, Site
-from cmops.report.safe import safe_text
+from cmops.report.safe import fill, join, safe_text
 
 ATTENTION_DAYS = 14
+ATTENTION_SHOWN = 100
+"""Rows of the attention table, at most (failures and items waiting for a human first);
+a link to the published log says how many more there are."""
 
 
 def attention_rows(site: Site) -> list[LogRow]:
@@ -36,18 +39,25 @@ def attention_rows(site: Site) -> list[LogRow]:
             or (r.state == "expired" and (r.when is None or r.when >= since))]
 
 
+_ROW = Markup('<tr class="cm-row cm-r-%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td>'
+              '<td>%s</td><td class="cm-num">%s</td>%s</tr>')
+
+
 def log_row(page: Page, row: LogRow) -> Markup:
+    """One item of the log. Filled with :func:`fill` and without empty attributes: a month
+    of the 10,000-post year holds two thousand of these."""
     labels = page.labels
     href = page.post_link(row.post_id) if row.in_calendar else None
     post = safe_text(row.post_id)
-    post_html = Markup('<a href="{}">{}</a>').format(href, post) if href else (
-        Markup('{} <span class="cm-muted">{}</span>').format(
-            post, safe_text(labels("removed_post")))
+    post_html = fill(Markup('<a href="%s">%s</a>'), href, post) if href else (
+        fill(Markup('%s <span class="cm-muted">%s</span>'), post, labels("removed_post"))
         if not row.in_calendar else post)
     when = safe_text(labels.when(row.when)) if row.when else Markup()
-    links = Markup(" ").join(page.live_link(url, labels("live") if len(row.urls) == 1 else
-                                            labels("thread_part", n=i + 1))
-                             for i, url in enumerate(row.urls))
+    if len(row.urls) == 1:
+        links = page.live_link(row.urls[0], labels("live"))
+    else:
+        links = join(Markup(" "), [page.live_link(url, labels("thread_part", n=i + 1))
+                                   for i, url in enumerate(row.urls)])
     channel = page.site.channels.get(row.channel)
     note = labels.reason(row.error)
     if row.state == "published" and row.edited_at and not note:
@@ -56,12 +66,11 @@ def log_row(page: Page, row: LogRow) -> Markup:
         note = labels("withdrawn_note", when=labels.when(row.withdrawn_at)
                       if row.withdrawn_at else "?",
                       reason=row.withdrawn_reason or labels("no_reason"))
-    return Markup('<tr class="cm-row cm-r-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                  '<td>{}</td><td class="cm-num">{}</td><td class="cm-error">{}</td></tr>'
-                  ).format(badge_state(row.state), when, post_html,
-                           safe_text(channel.label if channel else row.channel),
-                           badge(labels, row.state), links, str(row.attempts or ""),
-                           safe_text(note))
+    return fill(_ROW, badge_state(row.state), when, post_html,
+                safe_text(channel.label if channel else row.channel),
+                badge(labels, row.state), links, str(row.attempts or ""),
+                fill(Markup('<td class="cm-error">%s</td>'), safe_text(note)) if note
+                else Markup("<td></td>"))
 
 
 def badge_state(state: str) -> str:
@@ -74,6 +83,21 @@ def log_table(page: Page, rows: list[LogRow]) -> Markup:
     return table([labels("when"), labels("post"), labels("channel"), labels("state"),
                   labels("link"), labels("attempts"), labels("error")],
                  (log_row(page, r) for r in rows), "cm-log")
+
+
+def _attention(page: Page, rows: list[LogRow]) -> Markup:
+    labels = page.labels
+    if not rows:
+        return fill(Markup('<p class="cm-ok">%s</p>'), labels("attention_none"))
+    shown = rows
+    if len(rows) > ATTENTION_SHOWN:  # the first ones of the log's order, urgent first
+        urgent = sorted(rows, key=lambda r: r.state not in ("failed", "needs_human"))
+        kept = {r.key for r in urgent[:ATTENTION_SHOWN]}
+        shown = [r for r in rows if r.key in kept]
+    more = fill(Markup('<p><a href="%s">%s</a></p>'), page.link("published/index.md"),
+                labels("more", n=len(rows) - len(shown))) if len(shown) < len(rows) \
+        else Markup()
+    return log_table(page, shown) + more
 
 
 def goal_html(page: Page, goal: Goal) -> Markup:
@@ -193,10 +217,8 @@ def dashboard(site: Site, directory_urls: bool = True) -> MarkdownPage:
     overall = site.kpis.get("all")
     if overall is not None:  # cmops kpi's "all" scope: the last 30 days
         blocks.append(counts_line(labels, overall.posts, labels("recent"), "all"))
-    blocks.append(Markup('<section class="cm-attention"><h2>{}</h2>{}</section>').format(
-        safe_text(labels("attention")),
-        log_table(page, attention) if attention else
-        Markup('<p class="cm-ok">{}</p>').format(safe_text(labels("attention_none")))))
+    blocks.append(fill(Markup('<section class="cm-attention"><h2>%s</h2>%s</section>'),
+                       labels("attention"), _attention(page, attention)))
     blocks.append(_week(page, site.week_start(), labels("this_week")))
     blocks.append(_week(page, site.week_start(1), labels("next_week")))
     running = [c for c in site.campaigns if c.status == "active"]
