@@ -87,6 +87,8 @@ def resolve(post: Post, channel: str, network: str) -> tuple[str, tuple[Media, .
     """Text, media and thread after variants: the channel's variant beats the network's,
     which beats the post's own fields; each field is overridden on its own."""
     text, media, thread = post.text, post.media, post.thread
+    if not post.variants:
+        return text, media, thread
     for name in (network, channel):
         variant = post.variants.get(name)
         if variant is None:
@@ -104,6 +106,8 @@ def first_comment(post: Post, channel: str, network: str) -> str | None:
     """The first comment after variants (the channel's beats the network's, which beats the
     post's); None when there is none, or a variant drops it with ``first_comment: ""``."""
     text = post.first_comment
+    if not post.variants:
+        return text or None
     for name in (network, channel):
         variant = post.variants.get(name)
         if variant is not None and variant.first_comment is not None:
@@ -181,10 +185,11 @@ def _render(post: Post, channel: str, calendar: Calendar, *, card_link: bool = T
     network = ch.network if ch and ch.network else "outbox"
     text, media, thread = resolve(post, channel, network)
     comment = first_comment(post, channel, network)
-    texts = [text, *(p.text for p in thread)]
+    texts = [text, *(p.text for p in thread)] if thread else [text]
     as_card = _place_link(post.link, network, texts, media, calendar) if post.link else False
     utm = None
-    if (card_link and post.link) or any("://" in t for t in texts) or "://" in (comment or ""):
+    # "://" cannot straddle the "\n" that joins the texts (one text is joined without a copy)
+    if (card_link and post.link) or "://" in "\n".join(texts) or "://" in (comment or ""):
         campaign = calendar.campaigns.get(post.campaign) if post.campaign else None
         utm = utm_for(post, campaign, channel, network)
     parts = [RenderedPart(tag_text(texts[0], utm), media)]

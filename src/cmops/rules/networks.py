@@ -248,8 +248,10 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
             continue
         rules = NETWORKS[ch.network]
         parts = _parts(post, channel, ch.network, calendar)
-        posts = sum(p.kind != COMMENT for p in parts)
-        limit = ch.raw.get("max_chars") if isinstance(ch.raw.get("max_chars"), int) else None
+        posts = len(parts) - (parts[-1].kind == COMMENT)  # a first comment is the last part
+        limit = ch.raw.get("max_chars")
+        if not isinstance(limit, int):
+            limit = None
         if posts > 1 and not rules.threads:
             yield Finding(post.file, _field(post, channel, ch.network, "thread"),
                           "text.no-threads",
@@ -260,32 +262,38 @@ def check_post_networks(post: Post, ctx: Context) -> Iterator[Finding]:
                           "text.thread-too-long",
                           f"a thread of {posts} posts; {channel} ({ch.network}) takes at "
                           f"most {rules.max_thread} in a row", at_key=True)
-        yield from _format_findings(post, channel, ch.network, parts[0].text,
-                                    parts[0].media, ctx)
-        yield from _pinterest_findings(post, channel, ch.network)
+        if post.variants:  # a format and a pin's fields are a variant's
+            yield from _format_findings(post, channel, ch.network, parts[0].text,
+                                        parts[0].media, ctx)
+            if ch.network == "pinterest":
+                yield from _pinterest_findings(post, channel, ch.network)
         for index, part in enumerate(parts):
-            path = _part_path(post, channel, ch.network, index, part.kind)
             where = f" (part {index + 1})" if posts > 1 else ""
             if part.kind == COMMENT:
                 where = " (first comment)"
                 if not rules.first_comment:
-                    yield Finding(post.file, path, "first-comment.unsupported",
+                    yield Finding(post.file, _part_path(post, channel, ch.network, index,
+                                                        part.kind),
+                                  "first-comment.unsupported",
                                   f"{channel} ({ch.network}) takes no first comment: add a "
                                   f"variant for {ch.network} or {channel} with "
                                   'first_comment: ""', at_key=True)
                     continue
             if not part.text.strip() and not part.media:
-                yield Finding(post.file, path, "text.empty",
+                yield Finding(post.file, _part_path(post, channel, ch.network, index,
+                                                    part.kind), "text.empty",
                               f"nothing to send on {channel}{where}: the text is empty and "
                               "there is no media")
                 continue
             for problem in check(ch.network, part.text, limit_override=limit,
                                  with_media=bool(part.media)):
-                yield Finding(post.file, path, "text.too-long",
+                yield Finding(post.file, _part_path(post, channel, ch.network, index,
+                                                    part.kind), "text.too-long",
                               f"{problem} on {channel}{where}")
             for hint in advice(ch.network, part.text):
-                yield Finding(post.file, path, "text.hashtags", f"{hint} ({channel})",
-                              Severity.WARNING)
+                yield Finding(post.file, _part_path(post, channel, ch.network, index,
+                                                    part.kind), "text.hashtags",
+                              f"{hint} ({channel})", Severity.WARNING)
             if part.media or post.reply or (index == 0 and rules.media.required):
                 # With no media, no reply and none required, nothing can be refused.
                 yield from _media(post, ctx, channel, ch.network, index, part.media)
