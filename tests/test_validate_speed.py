@@ -199,3 +199,52 @@ def test_validate_flags_only_the_posts_whose_own_tags_are_too_long(tmp_path: Pat
         found = sorted((p.file, p.rule, p.message) for p in report.errors)
         assert found == [("calendar/posts/b1.yaml", "text.too-long", "477/300 graphemes on bsky"),
                          ("calendar/posts/b2.yaml", "text.too-long", "477/300 graphemes on bsky")]
+
+
+def test_read_bounded_reads_whole_files_up_to_the_limit(tmp_path: Path) -> None:
+    from cmops.yamlsafe import MAX_BYTES, YamlError, read_bounded
+
+    for size in (0, 1, 4095, 65_537, MAX_BYTES):
+        path = tmp_path / f"f{size}.yaml"
+        body = bytes(i % 251 for i in range(size))
+        path.write_bytes(body)
+        assert read_bounded(path) == body
+    path.write_bytes(b"x" * (MAX_BYTES + 1))
+    with pytest.raises(YamlError) as info:
+        read_bounded(path)
+    assert info.value.message == f"file is {MAX_BYTES + 1} bytes; the limit is {MAX_BYTES} bytes"
+
+
+def test_read_bounded_reads_a_pipe_to_its_end_and_stops_past_the_limit(tmp_path: Path) -> None:
+    """Not a regular file: a short read is not its end, so reading goes on to the end, and
+    stops one byte past the limit however much the writer has."""
+    import os
+    import threading
+
+    from cmops.yamlsafe import MAX_BYTES, YamlError, read_bounded
+
+    fifo = tmp_path / "post.yaml"
+    for body in (b"id: a\n" * 3000, b"y" * (MAX_BYTES + 70_000)):
+        os.mkfifo(fifo)
+
+        def write(body: bytes = body) -> None:
+            try:
+                with open(fifo, "wb") as handle:
+                    for i in range(0, len(body), 1000):
+                        handle.write(body[i:i + 1000])
+                        handle.flush()
+            except BrokenPipeError:
+                pass  # the reader stopped past the limit, as it should
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            if len(body) <= MAX_BYTES:
+                assert read_bounded(fifo) == body
+            else:
+                with pytest.raises(YamlError) as info:
+                    read_bounded(fifo)
+                assert info.value.message == f"file is larger than {MAX_BYTES} bytes"
+        finally:
+            writer.join()
+            fifo.unlink()
