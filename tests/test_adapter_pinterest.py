@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
+from cryptography.fernet import Fernet
 from tests.conftest import Runner, json_out
 from tests.fakes.pinterest import FakePinterest
 
@@ -30,6 +32,8 @@ from cmops.adapters.base import Withdrawal
 from cmops.adapters.pinterest import PinterestAdapter
 from cmops.adapters.reading import Counters, reader_of
 from cmops.secrets import Redactor
+from cmops.stores.local import LocalStore
+from cmops.tokens import PREFIX, TokenKeeper
 
 MEDIA = Path(__file__).parent / "media"
 JPEG = MEDIA / "pin-2x3.jpg"
@@ -55,6 +59,9 @@ def make(fake: FakePinterest, tmp_path: Path, secrets: dict[str, str] | None = N
         timeout=5.0), sleep=waits.append, today=lambda: fake.today)
     adapter.waits = waits  # type: ignore[attr-defined]
     return adapter
+
+
+KEY = Fernet.generate_key().decode()
 
 
 def refreshing(fake: FakePinterest) -> dict[str, str]:
@@ -167,6 +174,37 @@ def test_a_refresh_token_is_exchanged_first_and_again_after_a_401(
     adapter.publish(out("Three", IMAGE))  # 401 -> refreshed once -> sent
     assert [r["path"] for r in fake.requests].count("/v5/oauth/token") == 2
     assert len(fake.pins) == 2
+
+
+@pytest.mark.parametrize("key", [True, False])
+def test_the_renewed_refresh_token_is_kept_for_the_next_run_under_a_key(
+        fake: FakePinterest, tmp_path: Path, key: bool) -> None:
+    """With CMOPS_TOKEN_KEY the renewed token is kept (encrypted) and the next run (a new
+    adapter) sends it; without one the channel still works on the secret's token, which is
+    not refused (Pinterest keeps it valid until it expires), and nothing is kept."""
+    fake.retire = key  # the stricter reading only where cmops keeps the renewed token
+    secret = fake.refresh_token
+    store = LocalStore(tmp_path / "state")
+
+    def run(text: str) -> None:
+        redactor = Redactor()
+        keeper = TokenKeeper(store, "pin", KEY if key else None, redactor)
+        adapter = PinterestAdapter(ChannelContext(
+            "pin", "pinterest", {"network": "pinterest", "server": fake.url,
+                                 "board": fake.board}, refreshing(fake) | {
+                "refresh_token": secret}, tmp_path, redactor, timeout=5.0, tokens=keeper))
+        adapter.publish(out(text, IMAGE))
+        adapter.close()
+
+    run("One")
+    run("Two")
+    sent = [parse_qs(r["body"].decode())["refresh_token"][0] for r in fake.requests
+            if r["path"] == "/v5/oauth/token"]
+    assert sent == ([secret, "pina_refresh-renewed-1-canary"] if key else [secret, secret])
+    assert len(fake.pins) == 2
+    kept = store.read_files(PREFIX)
+    assert list(kept) == (["tokens/pin.fernet"] if key else [])
+    assert all(b"pina_" not in data for data in kept.values())
 
 
 def test_a_refused_refresh_token_is_a_setup_error_that_shows_no_secret(

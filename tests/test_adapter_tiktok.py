@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from tests.fakes.tiktok import FakeTikTok
 
 from cmops.adapters import (
@@ -30,6 +31,8 @@ from cmops.adapters import (
 from cmops.adapters.reading import Counters
 from cmops.adapters.tiktok import MIN_CHUNK, TikTokAdapter, chunks
 from cmops.secrets import Redactor
+from cmops.stores.local import LocalStore
+from cmops.tokens import PREFIX, TokenKeeper
 
 MEDIA = Path(__file__).parent / "media"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -264,6 +267,56 @@ def test_an_interrupted_upload_is_sent_again(fake: FakeTikTok, tmp_path: Path) -
         adapter.publish(item)
     assert caught.value.maybe_sent is False
     assert adapter.reconcile(item, NOW, NOW) is None  # PROCESSING_UPLOAD: never posted
+
+
+def test_a_claim_that_never_reached_an_init_is_safe_to_send(fake: FakeTikTok,
+                                                            tmp_path: Path) -> None:
+    """The git store counts a claim as an attempt, so the first send is reconciled first:
+    under the publisher (``keep`` given) no publish id saved means no upload began, and a
+    pull init without its mark was never sent; a mark without an id is a human's call."""
+    video = out((clip(tmp_path),))
+    keeping = replace(video, keep=lambda facts: None)
+    assert make(fake, tmp_path).reconcile(keeping, NOW, NOW) is None  # FILE_UPLOAD
+    pulled = make(fake, tmp_path, video_source="url")
+    assert pulled.reconcile(keeping, NOW, NOW) is None
+    with pytest.raises(CannotTell):
+        pulled.reconcile(replace(keeping, kept={"init": "pull"}), NOW, NOW)
+    with pytest.raises(CannotTell):  # outside the publisher nothing says what was sent
+        pulled.reconcile(video, NOW, NOW)
+    saved: dict[str, str] = {}
+    photos = make(fake, tmp_path)
+    photos.publish(replace(out((photo(),)), keep=saved.update))
+    assert list(saved) == ["init", "publish_id", "uploaded"]  # the mark before the init
+    assert fake.requests[-1]["path"] == "/v2/post/publish/status/fetch/"
+
+
+def test_a_kept_refresh_token_is_read_when_the_adapter_is_built(fake: FakeTikTok,
+                                                                tmp_path: Path) -> None:
+    secret = fake.refresh_token
+    secrets = {"client_key": fake.client_key, "client_secret": fake.client_secret,
+               "refresh_token": secret}
+    store = LocalStore(tmp_path / "state")
+    key = Fernet.generate_key().decode()
+
+    def built() -> TikTokAdapter:
+        redactor = Redactor()
+        ctx = ChannelContext("tt", "tiktok", {"network": "tiktok", "server": fake.url,
+                                              "audited": True,
+                                              "media_base_url": fake.public_base},
+                             secrets, tmp_path, redactor, timeout=5.0,
+                             tokens=TokenKeeper(store, "tt", key, redactor))
+        return TikTokAdapter(ctx, sleep=lambda s: None)
+
+    built().publish(out((photo(),)))
+    assert store.read_files(PREFIX).keys() == {"tokens/tt.fernet"}
+    second = built()
+    assert second.refresh["refresh_token"] == "rft.rotated-1-canary"
+    second.publish(out((photo(),)))
+    assert fake.refreshes == 2
+    # A token-only channel needs no key and is never refused for the lack of one.
+    TikTokAdapter(ChannelContext("tt", "tiktok", {"network": "tiktok"}, {"token": "t" * 8},
+                                 tmp_path, Redactor(),
+                                 tokens=TokenKeeper(store, "tt", None, Redactor())))
 
 
 def test_a_refresh_token_gets_an_access_token_never_printed(fake: FakeTikTok,

@@ -73,7 +73,10 @@ class FakePinterest(Loopback):
         self.refresh_token = "pina_refresh-canary-0412"
         self.refresh_tokens = {self.refresh_token}
         """Every refresh token issued stays valid (whether Pinterest revokes the one a
-        refresh renews is not documented: VERIFY; cmops cannot store the renewed one)."""
+        refresh renews is not documented: VERIFY), unless :attr:`retire` says otherwise."""
+        self.retire = False
+        """True: a refresh retires the token it was sent, as TikTok's does (the stricter
+        reading, which cmops's kept token must survive)."""
         self.token = "pina_access-canary-7788"
         self.live = {self.token}
         self.issued = 0
@@ -143,6 +146,8 @@ class FakePinterest(Loopback):
         self.issued += 1
         token = f"pina_access-issued-{self.issued}-canary"
         self.live.add(token)
+        if self.retire:
+            self.refresh_tokens.discard(form["refresh_token"])
         self.refresh_token = f"pina_refresh-renewed-{self.issued}-canary"
         self.refresh_tokens.add(self.refresh_token)
         return {"access_token": token, "refresh_token": self.refresh_token,

@@ -163,8 +163,10 @@ class FakeTikTok(Loopback):
         self.refreshes += 1
         self.token = f"act.refreshed-{self.refreshes}-canary"
         self.refresh_token = f"rft.rotated-{self.refreshes}-canary"
-        return 200, {"access_token": self.token, "expires_in": 86400, "open_id": "open-1",
-                     "refresh_expires_in": 31536000, "refresh_token": self.refresh_token,
+        # Access tokens last 2 hours, refresh tokens 180 days (docs/en/oauth-user-access-
+        # token-management, November 2026).
+        return 200, {"access_token": self.token, "expires_in": 7200, "open_id": "open-1",
+                     "refresh_expires_in": 15552000, "refresh_token": self.refresh_token,
                      "scope": ",".join(sorted(self.scopes)), "token_type": "Bearer"}, {}
 
     def creator_info(self, request: dict[str, Any], body: Any
