@@ -9,7 +9,7 @@ Setup: in TikTok for Developers create an app, add the Content Posting API with 
 get ``video.publish`` approved (``video.list`` and ``user.info.stats`` for ``cmops collect``),
 verify the domain or URL prefix of ``media_base_url`` (TikTok fetches photos, and videos with
 ``video_source: url``, only from a verified host), and authorize the account once. Give the
-adapter either a user access token (``token``; it lasts a day at most) or, better, the app's
+adapter either a user access token (``token``; it lasts 2 hours) or, better, the app's
 ``client_key`` and ``client_secret`` with the user's ``refresh_token``: cmops then asks
 ``/v2/oauth/token/`` for an access token when it starts, and again once on a 401, and never
 prints either token. TikTok replaces the refresh token at every refresh and retires the one
@@ -46,8 +46,10 @@ did. A ``FILE_UPLOAD`` init whose answer was lost was never uploaded, so nothing
 posted. A post TikTok is still processing when the wait ends is recorded under its publish id
 (TikTok finishes it on its own); collect finds its post id later. The publish id, and the
 fact that the upload finished, are saved in the ledger as soon as TikTok gives them
-(``Outgoing.keep``), so a run killed mid-post leaves them for the next run's reconciliation;
-only a run killed between the init's request and its answer leaves a human to decide.
+(``Outgoing.keep``), so a run killed mid-post leaves them for the next run's reconciliation,
+as is a mark saved just before an init that makes TikTok fetch the media: a part with neither
+never reached TikTok (a claim on the git state branch counts as an attempt) and is sent; only
+a run killed between a pull init's request and its answer leaves a human to decide.
 
 Reading (``cmops collect``): likes, comments, shares and views per post from
 ``/v2/video/query/`` (``video.list``), the follower count from ``/v2/user/info/``
