@@ -176,3 +176,62 @@ def test_the_report_build_is_strict(content: Path) -> None:
     assert "nowhere.md" in done.stderr
     assert done.stderr.strip().splitlines()[-1] == \
         "Error: Aborted with 1 warnings in strict mode!"
+
+
+def _sections(body: str) -> list[tuple[object, ...]]:
+    from material.plugins.search.plugin import Parser  # type: ignore[import-untyped]
+
+    parser = Parser()
+    parser.feed(body)
+    parser.close()
+    return [(s.id, s.depth, "".join(s.title), "".join(s.text), s.is_excluded())
+            for s in parser.data]
+
+
+LIGHT_CASES = [
+    # emptied: a post's excluded parts, the words inside an attribute's value are no attribute
+    ('<h1 id="a">Title</h1><article><h2 id="t">Head <a data-search-exclude>#</a> x</h2>'
+     '<p class="m" data-search-exclude>meta <a href="#">link</a></p>\n<ul data-search-exclude>'
+     '<li>one<ol><li>two</li></ol></li></ul><span title=" data-search-exclude">kept</span>'
+     '<section data-search-exclude><h3>tag</h3><p>text</p></section><p>after</p></article>',
+     True),
+    # an excluded div holding a div: its skipping ends at the inner </div>, kept whole;
+    # the p inside it is emptied only because nothing of p's or div's name is inside
+    ('<h1 id="a">T</h1><div data-search-exclude>a<div>b</div>c<p data-search-exclude>d</p>'
+     '</div><p>e</p>', True),
+    # an inner </div> would end an enclosing excluded div's skipping: that span is kept
+    ('<h1 id="a">T</h1><div data-search-exclude>x<span data-search-exclude>y<div>z</div>'
+     '</span>w</div><p>v</p>', False),
+    # a heading with an id starts a section even inside an excluded element
+    ('<h1 id="a">T</h1><div data-search-exclude><h2 id="b">B</h2>text</div><p>c</p>', False),
+    # a script elsewhere: the page is left whole
+    ('<h1 id="a">T</h1><p data-search-exclude>x</p><script>var a = "<p>";</script>', False),
+]
+
+
+@pytest.mark.parametrize(("body", "lighter"), LIGHT_CASES)
+def test_the_search_plugin_is_shown_lighter_pages_that_it_indexes_the_same(
+        body: str, lighter: bool) -> None:
+    from cmops.report.build import for_search
+
+    light = for_search(body)
+    assert _sections(light) == _sections(body)
+    assert (len(light) < len(body)) is lighter
+
+
+def test_the_search_plugin_indexes_the_lighter_report_pages_the_same(content: Path) -> None:
+    # The example site's searchable and excluded pages alike; the whole built site is
+    # compared with mkdocs build's above.
+    from cmops.report.build import MARKER, for_search
+
+    pages = _generate(content).files
+    lighter = []
+    for rel, data in sorted(pages.items()):
+        if rel.endswith(".md"):
+            body = data.decode("utf-8").partition(MARKER)[2].strip()
+            light = for_search(body)
+            assert _sections(light) == _sections(body), rel
+            if len(light) < len(body):
+                lighter.append(rel)
+    assert {"posts/2026-11/index.md", "posts/2026-12/index.md", "published/index.md"} <= \
+        set(lighter)
