@@ -164,6 +164,13 @@ def test_pages_grow_with_months_and_campaigns_not_posts(content: Path) -> None:
         "media/4b3a554a351264753897.png"]
 
 
+def test_week_grid_corner_is_an_empty_cell_not_an_empty_header(content: Path) -> None:
+    # axe (empty-table-header): a header cell must name its column; the corner names none.
+    week = _generate(content).files["calendar/2026-W49/index.md"].decode("utf-8")
+    assert '<table class="cm-weekgrid"><thead><tr><td></td><th id="d-2026-11-30"' in week
+    assert "<th></th>" not in week
+
+
 def test_output_is_deterministic(content: Path) -> None:
     assert _generate(content).files == _generate(content).files
 

@@ -144,7 +144,7 @@ def _week_view(page: Page, monday: date, days: dict[date, list[Entry]]) -> Marku
         if found:
             rows.append(fill(Markup('<tr><th scope="row">%s</th>%s</tr>'),
                 safe_text(labels(name)), join(Markup(""), cells)))
-    body = fill(Markup('<table class="cm-weekgrid"><thead><tr><th></th>%s</tr></thead><tbody>%s'
+    body = fill(Markup('<table class="cm-weekgrid"><thead><tr><td></td>%s</tr></thead><tbody>%s'
                   "</tbody></table>"), head, join(Markup(""), rows)) if rows else \
         fill(Markup('<p class="cm-muted">%s</p>'), safe_text(labels("nothing_this_week")))
     return fill(Markup('<section class="cm-week" id="%s"><div class="cm-scroll">%s</div>'
