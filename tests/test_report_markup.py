@@ -207,3 +207,19 @@ def test_mypy_rejects_plain_str_passed_to_the_report_html_helpers(tmp_path: Path
     assert [e.split(":")[1] for e in errors] == ["9", "10", "11", "12"], run.stdout
     assert all('"str"' in e and "Markup" in e for e in errors[:3]), run.stdout
     assert '"MarkdownPage"; expected "Markup"' in errors[3], run.stdout
+
+
+def test_safe_url_shortcut_only_passes_characters_the_full_check_passes() -> None:
+    import unicodedata
+
+    from cmops.report.safe import _PLAIN_URL, safe_url
+
+    for code in range(0x3000):
+        ch = chr(code)
+        full = not (ch.isspace() or unicodedata.category(ch)[0] == "C" or ch in "\"'<>`\\")
+        if _PLAIN_URL.fullmatch(ch):
+            assert full, repr(ch)
+    assert safe_url("https://example.org/a?b=c&d=%20#x") == "https://example.org/a?b=c&d=%20#x"
+    assert safe_url("https://example.org/é") == "https://example.org/é"
+    assert safe_url("https://example.org/a\u202eb") is None
+    assert safe_url('https://example.org/"x') is None

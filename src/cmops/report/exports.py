@@ -146,6 +146,8 @@ def _ics_text(value: str) -> str:
 def _fold(line: str) -> str:
     """Lines of at most 75 octets, continued with a space (RFC 5545 §3.1), never splitting
     a UTF-8 character."""
+    if len(line) <= 18:  # 18 characters are at most 72 octets: most lines, checked at once
+        return line
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
@@ -173,6 +175,9 @@ def calendar_ics(site: Site) -> bytes:
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:cmops",
              f"X-WR-TIMEZONE:{_ics_text(site.zone)}"]
     stamp = _stamp(site.now)
+    # A post's text is the same on each of its channels and occurrences: escaped once
+    # (escaping is character by character, so the escaped parts can be joined).
+    escaped: dict[int, tuple[str, str]] = {}
     for e in site.entries:
         if e.when is None or e.state == "skipped":
             continue
@@ -181,14 +186,19 @@ def calendar_ics(site: Site) -> bytes:
         label = channel.label if channel else e.channel
         rendered = view.rendered_for(e.channel) if view else None
         text = rendered.text if rendered else ""
-        first = " ".join(text.split())
-        summary = f"[{label}] {first[:60] + ('…' if len(first) > 60 else '')}"
+        done = escaped.get(id(rendered))
+        if done is None:
+            first = " ".join(text.split())
+            done = escaped[id(rendered)] = (
+                _ics_text(first[:60] + ("…" if len(first) > 60 else "")),
+                _ics_text(text + "\n\n"))
+        short, described = done
         uid = hashlib.sha256(e.key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         lines += ["BEGIN:VEVENT", f"UID:{uid}@cmops", f"DTSTAMP:{stamp}",
                   f"DTSTART:{_stamp(e.when)}",
                   f"DTEND:{_stamp(e.when + timedelta(minutes=EVENT_MINUTES))}",
-                  f"SUMMARY:{_ics_text(summary)}",
-                  f"DESCRIPTION:{_ics_text(text + chr(10) + chr(10) + e.key + ': ' + e.state)}",
+                  f"SUMMARY:{_ics_text(f'[{label}] ')}{short}",
+                  f"DESCRIPTION:{described}{_ics_text(e.key + ': ' + e.state)}",
                   f"STATUS:{_ICS_STATUS.get(e.state, 'TENTATIVE')}"]
         if e.campaign:
             lines.append(f"CATEGORIES:{_ics_text(e.campaign)}")

@@ -94,13 +94,18 @@ def join(separator: Markup, parts: Iterable[object]) -> Markup:
         v if type(v) is Markup else escape(v) for v in parts]))
 
 
+_PLAIN_URL = re.compile(r"[!#-&(-;=?-\[\]-_a-~]*")
+
+
 def safe_url(value: object) -> str | None:
     """``value`` if it is an absolute http(s) URL with a host and no whitespace, control or
     quote characters; otherwise None (the caller shows it as text, never as a link)."""
     if not isinstance(value, str) or len(value) > 2048:
         return None
-    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch in "\"'<>`\\"
-           for ch in value):
+    # Printable ASCII but for quotes, <, > and backslash: nothing to look at one by one.
+    if not _PLAIN_URL.fullmatch(value) and any(
+            ch.isspace() or unicodedata.category(ch)[0] == "C" or ch in "\"'<>`\\"
+            for ch in value):
         return None
     try:
         parts = urlsplit(value)
