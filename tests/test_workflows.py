@@ -87,6 +87,37 @@ def _cmops_steps(root: Path) -> list[tuple[str, str, dict[str, Any]]]:
             if str(step.get("uses", "")).startswith("./")]
 
 
+TIKTOK_CHANNELS = {"channels": {
+    "tt": {"network": "tiktok", "secrets": {"client_key": "TT_KEY", "client_secret": "TT_SECRET",
+                                           "refresh_token": "TT_REFRESH"}},
+    "pins": {"network": "pinterest", "board": "1", "secrets": {"token": "PIN_TOKEN"}}}}
+
+
+def test_the_token_key_goes_only_to_publish_and_collect_when_a_channel_rotates(
+        tmp_path: Path) -> None:
+    """TikTok rotates its refresh token and cmops keeps the newest one under CMOPS_TOKEN_KEY
+    (cmops.tokens): the steps that refresh it get the key, and no other step does."""
+    names = channel_secret_names(TIKTOK_CHANNELS)
+    assert names == ["CMOPS_TOKEN_KEY", "PIN_TOKEN", "TT_KEY", "TT_REFRESH", "TT_SECRET"]
+    # A Pinterest channel with a plain access token, or a TikTok one, needs no key.
+    plain = {"channels": {"tt": {"network": "tiktok", "secrets": {"token": "TT_TOKEN"}},
+                          "pins": {"network": "pinterest", "secrets": {"token": "PIN"}}}}
+    assert "CMOPS_TOKEN_KEY" not in channel_secret_names(plain)
+    for rel, text in workflow_files("./", names).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    given = sorted((doc.path.name, job_id, str(step["with"]["command"]))
+                   for doc in workflows(tmp_path) for job_id, job in jobs(doc.data)
+                   for step in steps(job)
+                   if "CMOPS_TOKEN_KEY" in (step.get("env") or {}))
+    assert given == [("publish.yml", "publish", "publish"), ("report.yml", "collect", "collect")]
+    assert policy_problems(tmp_path) == []
+    done = lint_workflows(tmp_path)
+    if done is not None:
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("scaffolded", [False, True])
 def test_only_the_site_build_installs_the_site_extra(tmp_path: Path, scaffolded: bool) -> None:
     root = ROOT

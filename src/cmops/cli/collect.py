@@ -74,7 +74,7 @@ def command(ctx: click.Context, at: datetime | None, since: datetime | None, sta
             click.echo(f"  {channel:<20} {redactor(message)}", err=True)
 
     with open_store(root, state, state_branch) as store, \
-            adapter_factory(root, calendar, redactor) as adapters:
+            adapter_factory(root, calendar, redactor, store=store) as adapters:
         result = collect(calendar, rules, store, adapters, now, start, progress,
                          analytics=analytics)
     if fmt == "json":

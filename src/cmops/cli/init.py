@@ -134,13 +134,19 @@ def stylesheet() -> str:
 
 
 def channel_secret_names(data: object) -> list[str]:
-    """Every environment variable named under ``secrets:`` in a parsed channels.yaml."""
+    """Every environment variable named under ``secrets:`` in a parsed channels.yaml, and
+    ``CMOPS_TOKEN_KEY`` when a channel's network rotates its refresh token (cmops keeps the
+    newest one encrypted under that key: :mod:`cmops.tokens`)."""
+    from cmops.tokens import TOKEN_KEY_ENV, needs_key
+
     channels = data.get("channels") if isinstance(data, dict) else None
     out: set[str] = set()
     for channel in channels.values() if isinstance(channels, dict) else ():
         secrets = channel.get("secrets") if isinstance(channel, dict) else None
         if isinstance(secrets, dict):
             out.update(v for v in secrets.values() if isinstance(v, str))
+            if needs_key(channel.get("network"), secrets):
+                out.add(TOKEN_KEY_ENV)
     return sorted(out)
 
 

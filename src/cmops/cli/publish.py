@@ -82,7 +82,7 @@ def command(ctx: click.Context, at: datetime | None, channels: tuple[str, ...],
 
     options = Options(now, channels, posts, dry_run, budget)
     with open_store(root, state, state_branch) as store, \
-            adapter_factory(root, calendar, redactor) as adapters:
+            adapter_factory(root, calendar, redactor, store=store) as adapters:
         result = Publisher(root, calendar, store, adapters, options, progress=progress).run()
     click.echo(redactor(publish_json(result) if fmt == "json" else publish_table(result)))
     if result.held:
