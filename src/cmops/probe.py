@@ -12,8 +12,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pymediainfo import MediaInfo
-
 from cmops.text.limits import VideoFacts
 
 
@@ -34,6 +32,8 @@ def video_facts(path: Path | str) -> VideoFacts | None:
 @lru_cache(maxsize=256)
 def _probe(path: str, size: int, mtime_ns: int) -> VideoFacts | None:
     del size, mtime_ns  # the cache key only: a rewritten file is read again
+    from pymediainfo import MediaInfo  # ~15 ms to import: only a run with a video pays it
+
     try:
         info = MediaInfo.parse(path)
     except (OSError, RuntimeError, ValueError):  # unreadable, or not a file MediaInfo parses

@@ -24,11 +24,16 @@ def _n(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _svg(height: float, body: list[Markup], label: str, width: float = WIDTH) -> Markup:
+def _svg(height: float, body: list[Markup], label: str, width: float = WIDTH,
+         role: str = "img") -> Markup:
+    """``role="img"`` hides what is inside from assistive technology: a chart whose marks are
+    links is a ``group`` instead, or its links could be focused but not announced (axe:
+    nested-interactive)."""
     return Markup('<svg class="cm-chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-                  'role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+                  'role="{role}" aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
                   "<title>{label}</title>{body}</svg>").format(
-        w=_n(width), h=_n(height), label=safe_text(label), body=Markup("").join(body))
+        w=_n(width), h=_n(height), role=role, label=safe_text(label),
+        body=Markup("").join(body))
 
 
 _GRID = Markup('<line class="cm-grid" x1="{}" x2="{}" y1="{}" y2="{}"/>')
@@ -238,4 +243,4 @@ def timeline(first: date, last: date, rows: Sequence[Row], today: date, label: s
                            '<text class="cm-axis cm-today-label" x="{}" y="{}">{}</text>').format(
             _n(top - 4), _n(height - 10), _n(xd(today) + 3), _n(height - 2),
             safe_text(today_label), x=_n(xd(today))))
-    return _svg(height, body, label)
+    return _svg(height, body, label, role="group")
