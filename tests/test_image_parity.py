@@ -32,8 +32,35 @@ from cmops.workspace import media_info
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CHANNELS = {"outbox": "news", "bluesky": "bsky", "mastodon": "masto", "x": "xch",
             "instagram": "insta", "linkedin": "li", "threads": "th", "facebook": "fb",
-            "telegram": "tg", "discord": "hook"}
-"""One channel of the example repository (plus test_capabilities' extra ones) per network."""
+            "telegram": "tg", "discord": "hook", "pinterest": "pin", "youtube": "yt",
+            "tiktok": "tt", "google_business": "shop"}
+"""One channel of the example repository (plus test_capabilities' extra ones and
+``NEW_CHANNELS``) per network."""
+NEW_CHANNELS = """\
+  pin:
+    network: pinterest
+    board: "549755885175"
+    secrets:
+      token: PIN_TOKEN
+  yt:
+    network: youtube
+    secrets:
+      token: YT_TOKEN
+  tt:
+    network: tiktok
+    media_base_url: https://media.example.org/
+    secrets:
+      token: TT_TOKEN
+  shop:
+    network: google_business
+    account: "112233445566778899"
+    location: "998877665544332211"
+    media_base_url: https://media.example.org/
+    secrets:
+      token: GBP_TOKEN
+"""
+"""channels.yaml entries for the networks added in issue 23 (Pinterest, YouTube, TikTok,
+Google Business Profile), as the init template shows them."""
 MEDIA_RULES = ("media.image-unreadable", "media.network-type", "media.network-size")
 
 
@@ -102,7 +129,8 @@ def tricky(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("parity") / "repo"
     shutil.copytree(EXAMPLES / "base", root)
     channels = root / "calendar/channels.yaml"
-    channels.write_text(channels.read_text("utf-8") + EXTRA_CHANNELS, "utf-8")
+    channels.write_text(channels.read_text("utf-8") + EXTRA_CHANNELS + NEW_CHANNELS,
+                        "utf-8")
     for n, (name, make) in enumerate(IMAGES.items()):
         (root / "calendar/media" / name).write_bytes(make())
         write_post(root, f"p{n}", f"id: p{n}\nchannels: [{', '.join(CHANNELS.values())}]\n"
@@ -164,15 +192,20 @@ def test_the_tricky_images_are_refused_where_expected(validation: dict[str, set[
                                                       ) -> None:
     """The parity above would hold if both sides refused nothing: what each refuses."""
     everywhere = set(NETWORKS)
-    no_jpeg_fetch = {"instagram"}  # fetches the original, and takes JPEG only
+    # Instagram and TikTok fetch the original as it is, and take no PNG (Instagram JPEG
+    # only, TikTok JPEG or WebP).
+    no_png_fetch = {"instagram", "tiktok"}
+    no_images = {"youtube"}  # a YouTube post is one video: every image is refused
+    no_gif_webp = {"pinterest", "google_business"}  # JPEG or PNG only
     assert validation == {
         "fake.png": everywhere, "cut.jpg": everywhere, "bomb.png": everywhere,
-        "moving.gif": {"instagram", "telegram"},
-        "moving-small.png": no_jpeg_fetch,
-        "moving-big.png": {"bluesky", "instagram"},
-        "moving.webp": {"instagram", "linkedin"},
-        "cmyk.jpg": set(), "huge.png": no_jpeg_fetch, "rotated.jpg": set(),
-        "wide.png": no_jpeg_fetch, "moving-wide.png": {"instagram", "telegram"},
+        "moving.gif": {"instagram", "telegram", "tiktok"} | no_gif_webp | no_images,
+        "moving-small.png": no_png_fetch | no_images,
+        "moving-big.png": {"bluesky"} | no_png_fetch | no_images,
+        "moving.webp": {"instagram", "linkedin"} | no_gif_webp | no_images,
+        "cmyk.jpg": no_images, "huge.png": no_png_fetch | no_images, "rotated.jpg": no_images,
+        "wide.png": no_png_fetch | no_images,
+        "moving-wide.png": {"instagram", "telegram", "tiktok"} | no_images,
     }
 
 
@@ -194,6 +227,12 @@ def test_messages_say_why(tricky: Path) -> None:
     assert ("calendar/posts/p6.yaml", "media.network-type",
             "li (linkedin) does not take image/webp (it takes PNG, JPEG, GIF images, MP4 "
             "videos); it is animated, and converting it would keep one frame") in found
+    assert ("calendar/posts/p9.yaml", "media.network-type",
+            "yt (youtube) does not take image/jpeg (it takes MP4, MOV videos); cmops converts "
+            "images only to JPEG or PNG, and it takes neither") in found
+    assert ("calendar/posts/p8.yaml", "media.network-type",
+            "tt (tiktok) does not take image/png (it takes JPEG, WebP images, MP4, MOV, WebM "
+            "videos)") in found
 
 
 def test_media_info_reads_the_image_facts(tricky: Path) -> None:
