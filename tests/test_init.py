@@ -110,17 +110,22 @@ def test_every_commented_example_channel_is_a_valid_channel(run: Runner,
     data = yaml.safe_load(channels.read_text())
     assert sorted(data["channels"]) == [
         "bluesky-main", "discord-announcements", "facebook-page", "instagram-main",
-        "linkedin-page", "mastodon-main", "newsroom", "telegram-channel", "threads-main",
-        "x-main"]
+        "linkedin-page", "mastodon-main", "newsroom", "pinterest-board", "shop-paris",
+        "telegram-channel", "threads-main", "tiktok-main", "x-main", "youtube-main"]
     result = run("validate", root=scaffolded)
     assert result.exit_code == 0, result.output
     assert "channel." not in result.output  # every example names its network's secrets
-    # The reminder: each secret a channel names needs its line in publish.yml.
+    # The reminder: each secret a channel names needs its line in publish.yml, and so does
+    # CMOPS_TOKEN_KEY once a TikTok or Pinterest channel has a refresh token (cmops keeps the
+    # rotated token encrypted under it); the scaffold had none of them uncommented.
     assert unmapped_secrets(scaffolded) == [
-        "BLUESKY_APP_PASSWORD", "BLUESKY_IDENTIFIER", "DISCORD_WEBHOOK_URL",
-        "FACEBOOK_PAGE_TOKEN", "INSTAGRAM_TOKEN", "LINKEDIN_TOKEN", "MASTODON_TOKEN",
-        "TELEGRAM_BOT_TOKEN", "THREADS_TOKEN", "X_ACCESS_SECRET", "X_ACCESS_TOKEN",
-        "X_API_KEY", "X_API_SECRET"]
+        "BLUESKY_APP_PASSWORD", "BLUESKY_IDENTIFIER", "CMOPS_TOKEN_KEY", "DISCORD_WEBHOOK_URL",
+        "FACEBOOK_PAGE_TOKEN", "GBP_CLIENT_ID", "GBP_CLIENT_SECRET", "GBP_REFRESH_TOKEN",
+        "INSTAGRAM_TOKEN", "LINKEDIN_TOKEN", "MASTODON_TOKEN", "PINTEREST_APP_ID",
+        "PINTEREST_APP_SECRET", "PINTEREST_REFRESH_TOKEN", "TELEGRAM_BOT_TOKEN",
+        "THREADS_TOKEN", "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN",
+        "X_ACCESS_SECRET", "X_ACCESS_TOKEN", "X_API_KEY", "X_API_SECRET", "YOUTUBE_CLIENT_ID",
+        "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"]
 
 
 def test_init_never_overwrites_and_writes_nothing_when_a_file_is_in_the_way(

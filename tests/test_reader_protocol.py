@@ -31,10 +31,14 @@ from cmops.adapters.reading import Reader, reader_of
 from cmops.secrets import Redactor
 
 SECRET = "secret-canary-0123456789"
+# Google Business reads nothing (no per-post counters, no followers, reviews not read) but is
+# a Reader all the same: it records each of those as unavailable, with the reason.
 READERS = {"outbox", "mastodon", "bluesky", "x", "linkedin", "facebook", "instagram",
-           "threads"}
+           "threads", "tiktok", "youtube", "pinterest", "google_business"}
 SETTINGS: dict[str, dict[str, str]] = {
     "linkedin": {"account": "urn:li:organization:1"},
+    "pinterest": {"board": "987654321098765432"},
+    "google_business": {"account": "112233445566778899", "location": "998877665544332211"},
     "discord": {},
 }
 

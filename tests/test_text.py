@@ -371,11 +371,17 @@ def test_registry_covers_every_network_of_the_model() -> None:
     assert set(limits.NETWORKS) == set(MODEL_NETWORKS)
     assert all(name == rules.name for name, rules in limits.NETWORKS.items())
     expected = {"bluesky": 300, "mastodon": 500, "x": 280, "linkedin": 3000, "facebook": 63206,
-                "instagram": 2200, "threads": 500, "discord": 2000, "telegram": 4096}
+                "instagram": 2200, "threads": 500, "discord": 2000, "telegram": 4096,
+                "pinterest": 500, "youtube": 5000, "tiktok": 2200, "google_business": 1500}
     assert {k: limits.NETWORKS[k].text_limit for k in expected} == expected
-    assert limits.NETWORKS["instagram"].media.required is True
+    assert set(expected) | {"outbox"} == set(limits.NETWORKS)
+    # No text-only post: a pin needs an image or a video, YouTube and TikTok a video (TikTok
+    # photos too); Google Business takes a post without a photo.
+    assert [k for k, r in limits.NETWORKS.items() if r.media.required] == [
+        "instagram", "pinterest", "youtube", "tiktok"]
     assert [k for k, r in limits.NETWORKS.items() if not r.threads] == [
-        "linkedin", "facebook", "instagram", "discord"]
+        "linkedin", "facebook", "instagram", "discord", "pinterest", "youtube", "tiktok",
+        "google_business"]
 
 
 def test_check_messages() -> None:
