@@ -32,6 +32,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 URL = "https://lumen.example/nuit?x=1"
 TEXT_NETWORKS = tuple(n for n, r in NETWORKS.items() if r.link == "text")
 CARD_NETWORKS = tuple(n for n, r in NETWORKS.items() if r.link == "card")
+FIELD_NETWORKS = tuple(n for n, r in NETWORKS.items() if r.link == "field")
 
 
 def png(size: tuple[int, int] = (4, 3), color: tuple[int, int, int] = (30, 90, 200)) -> bytes:
@@ -73,9 +74,11 @@ def post(**fields: Any) -> Post:
 
 
 def test_every_network_gets_the_link_in_its_text_or_as_its_card() -> None:
-    # Every declared network is one or the other, and these four build no card of their own.
-    assert len(TEXT_NETWORKS) + len(CARD_NETWORKS) == len(NETWORKS)
+    # Every declared network is one of the three, these four build no card of their own, and
+    # Pinterest takes the URL in the pin's own link field (neither text nor card).
+    assert len(TEXT_NETWORKS) + len(CARD_NETWORKS) + len(FIELD_NETWORKS) == len(NETWORKS)
     assert set(CARD_NETWORKS) == {"bluesky", "linkedin", "facebook", "outbox"}
+    assert set(FIELD_NETWORKS) == {"pinterest"}
     cal = calendar()
     for network in TEXT_NETWORKS:
         out = render(post(), network, cal)
@@ -85,6 +88,9 @@ def test_every_network_gets_the_link_in_its_text_or_as_its_card() -> None:
         assert out.text == "Rouler de nuit", network
         assert out.card == Card(URL, "Trois réflexes", "Pour l'hiver",
                                 "calendar/media/card.png"), network
+    for network in FIELD_NETWORKS:
+        out = render(post(), network, cal)
+        assert (out.text, out.card, out.link) == ("Rouler de nuit", None, URL), network
     bare = render(post(link=URL), "bluesky", cal)
     assert bare.card == Card(URL)  # no title: fetched from the page at publish time
 
@@ -211,17 +217,27 @@ CARD = (f"{{url: '{URL}', title: Rouler de nuit, description: Trois réflexes, "
 
 def test_every_fake_receives_the_link(repo: Path, fakes: dict[str, Any]) -> None:
     env = setup(repo, fakes)
-    everywhere = "[" + ", ".join(f"{n}-ch" for n in ["outbox", *fakes]) + "]"
+    media_only = {"instagram", "tiktok", "pinterest", "youtube"}  # take no text-only post
+    video_only = {"youtube"}  # one video, no photo: the link goes with its own clip post
+    texts = [n for n in ["outbox", *fakes] if n not in media_only]
+    photos = [n for n in ["outbox", *fakes] if n not in video_only]
     post_file(repo, "card", "Nouvelles lumières", CARD,
-              everywhere.replace(", instagram-ch", ""))  # Instagram takes no text-only post
+              "[" + ", ".join(f"{n}-ch" for n in texts) + "]")
     (repo / "calendar/posts/photo.yaml").write_text(
-        f"id: photo\nstatus: ready\nchannels: {everywhere}\npublish_at: 2026-11-24T08:40\n"
+        f"id: photo\nstatus: ready\nchannels: [{', '.join(f'{n}-ch' for n in photos)}]\n"
+        f"publish_at: 2026-11-24T08:40\n"
         f"text: Le Halo\nlink: {CARD}\nmedia:\n  - path: calendar/media/halo.jpg\n"
         "    alt: Un feu rouge\n", "utf-8")
+    (repo / "calendar/media/clip.mp4").write_bytes(
+        (Path(__file__).parent / "media/vertical-3s.mp4").read_bytes())
+    (repo / "calendar/posts/clip.yaml").write_text(
+        "id: clip\nstatus: ready\nchannels: [youtube-ch]\npublish_at: 2026-11-24T08:50\n"
+        f"text: En vidéo\nlink: {CARD}\nmedia:\n  - path: calendar/media/clip.mp4\n"
+        "variants:\n  youtube:\n    title: Le Halo de nuit\n", "utf-8")
     report = publish(repo, env)
     assert {o.key: o.state for o in report.outcomes} == {
-        **{f"card/{n}-ch": "published" for n in ["outbox", *fakes] if n != "instagram"},
-        **{f"photo/{n}-ch": "published" for n in ["outbox", *fakes]}}
+        **{f"card/{n}-ch": "published" for n in texts},
+        **{f"photo/{n}-ch": "published" for n in photos}, "clip/youtube-ch": "published"}
     in_text = f"Nouvelles lumières\n{URL}"
     with_photo = f"Le Halo\n{URL}"
     # networks that build their preview from the text: the URL is in it
@@ -231,6 +247,14 @@ def test_every_fake_receives_the_link(repo: Path, fakes: dict[str, Any]) -> None
     assert [p["caption"] for p in fakes["instagram"].posts] == [with_photo]
     assert fakes["discord"].texts() == [in_text, with_photo]
     assert fakes["telegram"].texts() == [in_text, with_photo]
+    assert [p["summary"] for p in fakes["google_business"].posts] == [in_text, with_photo]
+    assert [p["info"]["description"] for p in fakes["tiktok"].posts] == [with_photo]
+    (video,) = fakes["youtube"].videos
+    assert (video["snippet"]["title"], video["snippet"]["description"]) == (
+        "Le Halo de nuit", f"En vidéo\n{URL}")
+    # Pinterest: the pin's own link field; the description keeps the text alone
+    (pin,) = fakes["pinterest"].pins
+    assert (pin["description"], pin["link"]) == ("Le Halo", URL)
     # Bluesky: the external card with its thumb; with the photo, a link facet in the text
     card, photo = (r["value"] for r in fakes["bluesky"].records.values())
     thumb = card["embed"]["external"].pop("thumb")
