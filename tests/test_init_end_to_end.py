@@ -81,14 +81,34 @@ class Runner:
     context: dict[str, str]
     ran: list[tuple[str, Step]] = field(default_factory=list)
 
-    def expand(self, value: Any, extra: dict[str, str] | None = None) -> str:
+    def expand(self, value: Any, extra: dict[str, str] | None = None,
+               ran: frozenset[str] = frozenset()) -> str:
+        """``value`` with its expressions filled; ``ran`` names the steps (by id) already
+        reached, run or skipped: the outputs they did not set are empty, as on GitHub."""
+        return EXPRESSION.sub(lambda m: self.lookup(m[0], m[1], extra, ran),
+                              "" if value is None else str(value))
+
+    def lookup(self, text: str, name: str, extra: dict[str, str] | None,
+               ran: frozenset[str]) -> str:
         table = {**self.context, **(extra or {})}
+        if name in table:
+            return table[name]
+        step = re.fullmatch(r"steps\.([\w-]+)\.outputs\.[\w-]+", name)
+        assert step and step[1] in ran, f"an expression this test does not know: {text}"
+        return ""
 
-        def one(match: re.Match[str]) -> str:
-            assert match[1] in table, f"an expression this test does not know: {match[0]}"
-            return table[match[1]]
-
-        return EXPRESSION.sub(one, "" if value is None else str(value))
+    def condition(self, text: Any, table: dict[str, str], ran: frozenset[str]) -> bool:
+        """A step's ``if:``: comparisons of a context value with a quoted string, joined by
+        ``&&`` (what the action uses); anything else fails the test."""
+        if text is None:
+            return True
+        result = True
+        for clause in str(text).split("&&"):
+            one = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", clause)
+            assert one, f"a condition this test does not know: {text}"
+            value = self.lookup(one[1], one[1], table, ran)
+            result = result and ((value == one[3]) == (one[2] == "=="))
+        return result
 
     def checkout(self, job: str, ref: str) -> Path:
         """A fresh clone at ``ref`` in ``work/JOB`` (``JOB-2``… for a job run again), and its
@@ -102,8 +122,9 @@ class Runner:
         git(folder, "checkout", "--quiet", ref)
         temp = self.work / f"{name}-temp"
         (temp / "cmops-venv" / "bin").mkdir(parents=True)
-        # The action installs cmops into $RUNNER_TEMP/cmops-venv once per job and skips the
-        # installation when it is there: here it is the cmops under test.
+        # The action installs cmops into $RUNNER_TEMP/cmops-venv once per job, or has
+        # actions/cache restore it there: here it is the cmops under test, which the stand-in
+        # for actions/cache hands over as restored (see Runner.uses).
         (temp / "cmops-venv" / "bin" / "cmops").symlink_to(Path(sys.executable).parent / "cmops")
         self.context["runner.temp"] = str(temp)
         return folder
@@ -119,6 +140,7 @@ class Runner:
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
             env={**base, **GIT_ENV, "RUNNER_TEMP": str(temp), "CI": "true",
+                 "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
                  **{k: str(v) for k, v in files.items()}, **env})
         return Step(name, done.returncode, done.stdout, done.stderr)
 
@@ -134,19 +156,58 @@ class Runner:
         unknown = set(given) - set(inputs)
         assert not unknown, f"{uses} has no input {sorted(unknown)}"
         table = {f"inputs.{k}": v for k, v in inputs.items()}
-        table["steps.python.outputs.python-path"] = sys.executable
+        ran: set[str] = set()
+        output = Path(self.context["runner.temp"]) / "output"
         last = None
         for step in spec["runs"]["steps"]:
-            if "run" not in step:
-                continue  # actions/setup-python: the interpreter is this one
-            env = {k: self.expand(v, table) for k, v in (step.get("env") or {}).items()}
-            cwd = root / self.expand(step.get("working-directory", "."), table)
-            last = self.bash(step.get("name", ""), step["run"],
-                             {**step_env, **env, "GITHUB_ACTION_PATH": str(path)}, cwd)
-            if last.code != 0:
+            sid = step.get("id", "")
+            if not self.condition(step.get("if"), table, frozenset(ran)):
+                table[f"steps.{sid}.outcome"] = "skipped"
+                ran.add(sid)
+                continue
+            ran.add(sid)
+            if "uses" in step:
+                given_to = {k: self.expand(v, table, frozenset(ran))
+                            for k, v in (step.get("with") or {}).items()}
+                outputs = self.uses(step["uses"], given_to, table)
+                code = 0
+            else:
+                env = {k: self.expand(v, table, frozenset(ran))
+                       for k, v in (step.get("env") or {}).items()}
+                cwd = root / self.expand(step.get("working-directory", "."), table)
+                output.write_text("", "utf-8")
+                last = self.bash(step.get("name", ""), step["run"],
+                                 {**step_env, **env, "GITHUB_ACTION_PATH": str(path)}, cwd)
+                code = last.code
+                outputs = dict(line.split("=", 1)
+                               for line in output.read_text("utf-8").splitlines() if line)
+            table.update({f"steps.{sid}.outputs.{k}": v for k, v in outputs.items()})
+            table[f"steps.{sid}.outcome"] = "success" if code == 0 else "failure"
+            if code != 0 and not step.get("continue-on-error"):
                 break
         assert last is not None
         return last
+
+    def uses(self, uses: str, given: dict[str, str], table: dict[str, str]) -> dict[str, str]:
+        """Stand-ins for the GitHub actions the local action uses; returns their outputs.
+        setup-python: the interpreter is this one. cache: a hit, restoring the cmops under
+        test (checkout put it in place) as an environment of the requirement the action
+        asked for, so the action's own check of a restored environment runs. Any other action
+        (setup-uv is only reached on a cache miss) fails the test."""
+        name = uses.split("@", 1)[0]
+        if name == "actions/setup-python":
+            return {"python-path": sys.executable,
+                    "python-version": ".".join(map(str, sys.version_info[:3]))}
+        if name == "actions/cache":
+            venv = Path(self.context["runner.temp"]) / "cmops-venv"
+            assert given["path"] == str(venv), given
+            version = table["steps.python.outputs.python-version"]
+            assert given["key"].startswith("cmops-env-1-Linux-X64-"), given
+            assert f"-py{version}-{table['inputs.installer']}-" in given["key"], given
+            (venv / "cmops-requirement").write_text(
+                table["steps.env.outputs.requirement"], "utf-8")
+            return {"cache-hit": "true"}
+        raise AssertionError(f"an action this test does not stand in for: {uses}")
 
     def job(self, workflow: Path, name: str, ref: str) -> dict[str, Step]:
         """Run the job ``name`` of ``workflow``: every step that runs something (local action

@@ -27,14 +27,25 @@ def test_every_action_the_workflows_use_is_listed_for_the_actions_permissions() 
     used = set()
     for path, text in FILES.items():
         if path.startswith(".github/") and path.endswith(".yml"):
-            used.update(re.findall(r"(?m)^[ -]*uses: ([\w.-]+/[\w.-]+)@", text))
-    assert used == {"actions/checkout", "actions/setup-python", "actions/upload-artifact",
+            # OWNER/REPO@ or OWNER/REPO/PATH@ (actions/cache/restore): the setting names the
+            # repository.
+            used.update(re.findall(r"(?m)^[ -]*uses: ([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@", text))
+    assert used == {"actions/checkout", "actions/setup-python", "actions/cache",
+                    "astral-sh/setup-uv", "actions/upload-artifact",
                     "actions/download-artifact", "actions/github-script",
                     "actions/configure-pages", "actions/upload-pages-artifact",
                     "actions/deploy-pages"}
     section = README.split("### 3. Actions", 1)[1].split("### 4.", 1)[0]
-    assert sorted(re.findall(r"`(actions/[\w-]+)`", section)) == sorted(used)
+    by_github = {name for name in used if name.startswith("actions/")}
+    assert sorted(re.findall(r"`(actions/[\w-]+)`", section)) == sorted(by_github)
     assert "Allow actions created by" in section and f"`{LOCAL_ACTION}`" in section
+    # Any other owner's action is not covered by "created by GitHub": the README names it
+    # and the pattern to add to the allowed list, or its jobs are refused at set-up.
+    others = sorted(used - by_github)
+    assert sorted(re.findall(r"`((?!actions/)[\w.-]+/[\w.-]+)`", section)) == others
+    assert "Allow specified actions and reusable workflows" in section
+    for name in others:
+        assert f"`{name}@*`" in section, name
 
 
 def test_the_settings_name_what_the_workflows_use() -> None:
