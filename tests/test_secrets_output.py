@@ -31,6 +31,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
@@ -157,6 +158,11 @@ class Case:
     script: Callable[[dict[str, str]], dict[tuple[str, str], Any]] = lambda runtime: {}
     reads: bool = True
     media: bool = False
+    extra: str = ""
+    """More of the posts' YAML (YouTube's title variant and video)."""
+    token_key: bool = False
+    """Whether the run has a CMOPS_TOKEN_KEY (a canary too), which cmops needs to keep a
+    rotated refresh token between runs."""
 
 
 def _plain(key: str, cut: int = 300) -> Callable[[str, Placer], Any]:
@@ -167,6 +173,25 @@ def _graph(path: str, text: Placer) -> Any:
     # graph_check: "HTTP 400: (#190) <message>", cut at 300
     return {"error": {"message": text(300 - len("HTTP 400: (#190) ")), "type": "OAuthException",
                       "code": 190}}
+
+
+def _google(path: str, text: Placer) -> Any:
+    # Google's error object; http.check finds no string at its top level and cuts the whole
+    # body's text at 300, which starts with "{'error': {'message': '"
+    return {"error": {"message": text(300 - len("{'error': {'message': '")), "code": 400,
+                      "status": "INVALID_ARGUMENT"}}
+
+
+def _tiktok(path: str, text: Placer) -> Any:
+    # TikTok's envelope: "HTTP 400: <error.code>: <error.message>", cut at 300
+    return {"error": {"code": "invalid_params",
+                      "message": text(300 - len("HTTP 400: invalid_params: ")),
+                      "log_id": "202611240900"}, "data": {}}
+
+
+def _refreshed(**more: Any) -> Callable[[dict[str, str]], dict[str, Any]]:
+    """A token endpoint's answer handing out the runtime canaries."""
+    return lambda rt: {**rt, "token_type": "bearer", "expires_in": 3600, **more}
 
 
 def _graph_case(network: str, **settings: Any) -> Case:
@@ -211,17 +236,58 @@ CASES: dict[str, Case] = {
                              media_base_url="https://media.example.org/"),
     "threads": _graph_case("threads", account="17841400000000001",
                            media_base_url="https://media.example.org/"),
+    # The four below sign in with a refresh token: the access token handed out (and
+    # Pinterest's and TikTok's rotated refresh token) are canaries too.
+    "pinterest": Case(
+        lambda url: {"network": "pinterest", "server": url, "board": "549755885175"},
+        {"refresh_token": canary("pina_"), "client_id": "1484362",
+         "client_secret": canary("pin-cs-")},
+        _plain("message"),
+        runtime={"access_token": canary("pina_at-"), "refresh_token": canary("pinr_")},
+        script=lambda rt: {("POST", "/v5/oauth/token"): _refreshed(
+            scope="boards:read,pins:write")(rt)},
+        media=True, token_key=True),  # a pin is an image
+    "tiktok": Case(
+        lambda url: {"network": "tiktok", "server": url, "audited": True,
+                     "media_base_url": "https://media.example.org/"},
+        {"client_key": canary("tt-ck-", PATH_SAFE, 20), "client_secret": canary("tt-cs-"),
+         "refresh_token": canary("rft.")},
+        _tiktok,
+        runtime={"access_token": canary("act."), "refresh_token": canary("rft.")},
+        script=lambda rt: {("POST", "/v2/oauth/token/"): _refreshed(
+            open_id="_000cmops", refresh_expires_in=31536000, scope="video.publish")(rt)},
+        media=True, token_key=True),  # no text-only post; photos fetched by URL
+    "youtube": Case(
+        lambda url: {"network": "youtube", "server": url, "privacy": "private"},
+        {"refresh_token": canary("1//"), "client_id": "1234-cmops.apps.googleusercontent.com",
+         "client_secret": canary("GOCSPX-")},
+        _google, runtime={"access_token": canary("ya29.", PATH_SAFE, 60)},
+        script=lambda rt: {("POST", "/token"): _refreshed()(rt)},
+        # one video, and its title
+        extra="media:\n  - path: calendar/media/clip.mp4\n"
+              "variants:\n  youtube:\n    title: A clip\n"),
+    "google_business": Case(
+        lambda url: {"network": "google_business", "server": url,
+                     "account": "112233445566778899", "location": "998877665544332211",
+                     "media_base_url": "https://media.example.org/"},
+        {"refresh_token": canary("1//"), "client_id": "5678-cmops.apps.googleusercontent.com",
+         "client_secret": canary("GOCSPX-")},
+        _google, runtime={"access_token": canary("ya29.", PATH_SAFE, 60)},
+        script=lambda rt: {("POST", "/token"): _refreshed()(rt)}, reads=False),
 }
 
 def test_every_http_adapter_has_a_case() -> None:
     assert set(CASES) == set(ADAPTERS) - {"outbox"}
 
 
+TOKEN_KEY = Fernet.generate_key().decode()
+
+
 def _canaries(case: Case) -> list[str]:
     # Discord's secret is the webhook URL; the part that must never show is its token.
     values = [v.rsplit("/", 1)[-1] if role == "webhook_url" else v
               for role, v in case.secrets.items() if role != "identifier"]
-    return values + list(case.runtime.values())
+    return values + list(case.runtime.values()) + ([TOKEN_KEY] if case.token_key else [])
 
 
 def _env(secrets: dict[str, str]) -> dict[str, str]:
@@ -272,9 +338,12 @@ def test_publish_and_collect_with_v_never_print_a_secret(network: str, repo: Pat
             Image.new("RGB", (8, 8), (200, 0, 0)).save(jpeg, "JPEG")
             (repo / "calendar/media/pic.jpg").write_bytes(jpeg.getvalue())
             media = "media:\n  - path: calendar/media/pic.jpg\n    alt: A red light\n"
-        post(repo, "a", channels="[ch]", extra=media)
-        post(repo, "b", when="2026-11-24T09:40", channels="[ch]", extra=media)
-        env = _env(secrets)
+        if case.extra:
+            (repo / "calendar/media/clip.mp4").write_bytes(
+                (Path(__file__).parent / "media/vertical-3s.mp4").read_bytes())
+        post(repo, "a", channels="[ch]", extra=media + case.extra)
+        post(repo, "b", when="2026-11-24T09:40", channels="[ch]", extra=media + case.extra)
+        env = _env(secrets) | ({"CMOPS_TOKEN_KEY": TOKEN_KEY} if case.token_key else {})
         published = cmops(repo, env, "publish", "--at", PUBLISH_AT)
         runs = [published]
         if case.reads:
@@ -282,6 +351,8 @@ def test_publish_and_collect_with_v_never_print_a_secret(network: str, repo: Pat
     assert published.returncode == 1, published.stdout + published.stderr
     assert all(r.returncode in (0, 1) for r in runs), [r.stderr[-2000:] for r in runs]
     assert len(fake.requests) >= 2
+    if case.runtime:  # signed in: a token handed out was sent back, and echoed
+        assert any(value in r for r in fake.requests for value in case.runtime.values())
     assert_no_leak(_canaries(case), *runs, root=repo)
     # The secrets did reach the output, scrubbed: the test exercises what it claims to.
     assert REDACTED in published.stdout + published.stderr
