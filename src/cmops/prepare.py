@@ -120,10 +120,10 @@ def cannot_fix(mime: str, size: int, rules: MediaRules, image: ImageFacts | None
     too_big = image is not None and _over_sides((image.width, image.height), rules)
     if fits(mime, size, rules) and not too_big:
         return None
+    if target(rules) is None:  # before the GIF advice: a PNG or JPEG would not do either
+        return "cmops converts images only to JPEG or PNG, and it takes neither"
     if mime == "image/gif":
         return "cmops does not convert a GIF (an animation would be lost): use a PNG or JPEG"
-    if target(rules) is None:
-        return "cmops converts images only to JPEG or PNG, and it takes neither"
     if image is not None and image.animated:
         return "it is animated, and converting it would keep one frame"
     return None
